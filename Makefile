@@ -1,0 +1,53 @@
+# Every target installs what it needs first; nothing is assumed on the machine but python3 (3.11+),
+# node/npm (20+) and make.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+PIPENV_VERSION := 2026.10.3
+TOOLS := build/tools
+PIPENV := $(TOOLS)/bin/pipenv
+VENV := .venv
+PY := $(VENV)/bin/python
+export PIPENV_VENV_IN_PROJECT := 1
+export PIPENV_VERBOSITY := -1
+export PIPENV_NOSPIN := 1
+export PATH := $(CURDIR)/$(TOOLS)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
+PYTEST_ARGS ?=
+
+.PHONY: help install synth test lint format clean
+
+help: ## List the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(PIPENV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check pipenv==$(PIPENV_VERSION)
+
+$(VENV)/.synced: Pipfile.lock | $(PIPENV)
+	$(PIPENV) sync --dev
+	@touch $@
+
+node_modules/.synced: package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+install: $(VENV)/.synced node_modules/.synced ## Install the locked Python and Node dependencies
+
+synth: install ## Synthesize every stack into cdktf.out/
+	$(PY) main.py
+	@echo "Synthesized: $$(ls cdktf.out/stacks | tr '\n' ' ')"
+
+lint: install ## ruff lint and format check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install ## Apply ruff formatting and safe fixes
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+test: install lint ## Lint, then the whole test suite
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+clean: ## Remove synthesized output and build artefacts (keeps the environments)
+	rm -rf cdktf.out build/lambda reports

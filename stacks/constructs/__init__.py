@@ -1,0 +1,4 @@
+"""One small construct per concern.
+
+Construct ids are part of the contract: renaming one replaces its resources.
+"""

@@ -1,0 +1,292 @@
+"""API Gateway REST API: POST /transaction and GET /transaction/{transaction_id}."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from cdktf import Fn, TerraformResourceLifecycle
+from cdktf_cdktf_provider_aws.api_gateway_account import ApiGatewayAccount
+from cdktf_cdktf_provider_aws.api_gateway_api_key import ApiGatewayApiKey
+from cdktf_cdktf_provider_aws.api_gateway_deployment import ApiGatewayDeployment
+from cdktf_cdktf_provider_aws.api_gateway_integration import ApiGatewayIntegration
+from cdktf_cdktf_provider_aws.api_gateway_method import ApiGatewayMethod
+from cdktf_cdktf_provider_aws.api_gateway_method_settings import (
+    ApiGatewayMethodSettings,
+    ApiGatewayMethodSettingsSettings,
+)
+from cdktf_cdktf_provider_aws.api_gateway_model import ApiGatewayModel
+from cdktf_cdktf_provider_aws.api_gateway_request_validator import ApiGatewayRequestValidator
+from cdktf_cdktf_provider_aws.api_gateway_resource import ApiGatewayResource
+from cdktf_cdktf_provider_aws.api_gateway_rest_api import (
+    ApiGatewayRestApi,
+    ApiGatewayRestApiEndpointConfiguration,
+)
+from cdktf_cdktf_provider_aws.api_gateway_stage import ApiGatewayStage, ApiGatewayStageAccessLogSettings
+from cdktf_cdktf_provider_aws.api_gateway_usage_plan import (
+    ApiGatewayUsagePlan,
+    ApiGatewayUsagePlanApiStages,
+    ApiGatewayUsagePlanQuotaSettings,
+    ApiGatewayUsagePlanThrottleSettings,
+)
+from cdktf_cdktf_provider_aws.api_gateway_usage_plan_key import ApiGatewayUsagePlanKey
+from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
+from cdktf_cdktf_provider_aws.lambda_permission import LambdaPermission
+from constructs import Construct
+
+from stacks.constructs.logs import encrypted_log_group
+from stacks.constructs.policy import service_role
+from stacks.constructs.python_function import PythonFunction
+
+STAGE_NAME = "prod"
+# One JSON line per request; no request or response bodies, no API key value (only its id).
+ACCESS_LOG_FORMAT: Mapping[str, str] = {
+    "requestId": "$context.requestId",
+    "extendedRequestId": "$context.extendedRequestId",
+    "ip": "$context.identity.sourceIp",
+    "requestTime": "$context.requestTime",
+    "httpMethod": "$context.httpMethod",
+    "resourcePath": "$context.resourcePath",
+    "status": "$context.status",
+    "protocol": "$context.protocol",
+    "responseLength": "$context.responseLength",
+    "responseLatency": "$context.responseLatency",
+    "integrationLatency": "$context.integrationLatency",
+    "integrationError": "$context.integration.error",
+    "apiKeyId": "$context.identity.apiKeyId",
+    "wafStatus": "$context.waf.status",
+    "xrayTraceId": "$context.xrayTraceId",
+}
+PUSH_TO_CLOUDWATCH = "arn:{partition}:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
+
+
+class TransactionApi(Construct):
+    """Regional REST API with Lambda proxy integrations, an API key and a usage plan.
+
+    Default settings:
+      * API key required on every method; a usage plan (rate, burst, daily quota) bound to the stage;
+      * POST bodies validated against the transaction JSON Schema, GET path parameters required;
+      * stage ``prod`` with X-Ray tracing and JSON access logs to a KMS-encrypted group;
+      * method settings: metrics on, INFO logging (execution log group pre-created, encrypted,
+        retained), data trace off, stage throttling equal to the usage plan;
+      * Lambda permissions scoped to this API's execution ARN and the two routes;
+      * rest API and deployment replaced create-before-destroy, redeployed when routes change.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        name: str,
+        handler: PythonFunction,
+        request_schema: Mapping[str, Any],
+        rate_limit: int,
+        burst_limit: int,
+        quota_per_day: int,
+        kms_key_arn: str,
+        retention_days: int,
+        account_id: str,
+        partition: str,
+    ) -> None:
+        super().__init__(scope, id_)
+        self.rest_api = ApiGatewayRestApi(
+            self,
+            "RestApi",
+            name=name,
+            description="Card-transaction submission and status",
+            endpoint_configuration=ApiGatewayRestApiEndpointConfiguration(types=["REGIONAL"]),
+            lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
+        )
+        api_id = self.rest_api.id
+        body_validator = ApiGatewayRequestValidator(
+            self,
+            "BodyValidator",
+            rest_api_id=api_id,
+            name="transaction-body",
+            validate_request_body=True,
+            validate_request_parameters=True,
+        )
+        params_validator = ApiGatewayRequestValidator(
+            self,
+            "ParamsValidator",
+            rest_api_id=api_id,
+            name="path-parameters",
+            validate_request_body=False,
+            validate_request_parameters=True,
+        )
+        model = ApiGatewayModel(
+            self,
+            "TransactionModel",
+            rest_api_id=api_id,
+            name="Transaction",
+            content_type="application/json",
+            description="Transaction submission",
+            schema=json.dumps(request_schema, sort_keys=True),
+        )
+        collection = ApiGatewayResource(
+            self,
+            "TransactionResource",
+            rest_api_id=api_id,
+            parent_id=self.rest_api.root_resource_id,
+            path_part="transaction",
+        )
+        item = ApiGatewayResource(
+            self,
+            "TransactionItemResource",
+            rest_api_id=api_id,
+            parent_id=collection.id,
+            path_part="{transaction_id}",
+        )
+        post = ApiGatewayMethod(
+            self,
+            "PostTransaction",
+            rest_api_id=api_id,
+            resource_id=collection.id,
+            http_method="POST",
+            authorization="NONE",
+            api_key_required=True,
+            request_validator_id=body_validator.id,
+            request_models={"application/json": model.name},
+        )
+        get = ApiGatewayMethod(
+            self,
+            "GetTransaction",
+            rest_api_id=api_id,
+            resource_id=item.id,
+            http_method="GET",
+            authorization="NONE",
+            api_key_required=True,
+            request_validator_id=params_validator.id,
+            request_parameters={"method.request.path.transaction_id": True},
+        )
+        integrations = [
+            ApiGatewayIntegration(
+                self,
+                f"{method_id}Integration",
+                rest_api_id=api_id,
+                resource_id=method.resource_id,
+                http_method=method.http_method,
+                type="AWS_PROXY",
+                integration_http_method="POST",
+                uri=handler.invoke_arn,
+            )
+            for method_id, method in (("PostTransaction", post), ("GetTransaction", get))
+        ]
+        for route_id, path in (("Post", "POST/transaction"), ("Get", "GET/transaction/*")):
+            LambdaPermission(
+                self,
+                f"Invoke{route_id}",
+                statement_id=f"AllowApiGateway{route_id}",
+                action="lambda:InvokeFunction",
+                function_name=handler.function.function_name,
+                qualifier=handler.qualifier,
+                principal="apigateway.amazonaws.com",
+                source_arn=f"{self.rest_api.execution_arn}/*/{path}",
+                source_account=account_id,
+            )
+        deployment = ApiGatewayDeployment(
+            self,
+            "Deployment",
+            rest_api_id=api_id,
+            description="Managed by cdktf",
+            triggers={
+                "redeployment": Fn.sha1(
+                    Fn.jsonencode(
+                        [
+                            collection.id,
+                            item.id,
+                            post.id,
+                            get.id,
+                            model.schema,
+                            *[i.id for i in integrations],
+                            *[i.uri for i in integrations],
+                            body_validator.id,
+                            params_validator.id,
+                        ]
+                    )
+                )
+            },
+            lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
+            depends_on=[*integrations, post, get],
+        )
+        cloudwatch_role = self._cloudwatch_role(account_id, partition, name)
+        access_logs = encrypted_log_group(
+            self,
+            "AccessLogGroup",
+            name=f"/aws/apigateway/{name}/access",
+            kms_key_arn=kms_key_arn,
+            retention_days=retention_days,
+        )
+        execution_logs = encrypted_log_group(
+            self,
+            "ExecutionLogGroup",
+            name=f"API-Gateway-Execution-Logs_{api_id}/{STAGE_NAME}",
+            kms_key_arn=kms_key_arn,
+            retention_days=retention_days,
+        )
+        self.stage = ApiGatewayStage(
+            self,
+            "Stage",
+            rest_api_id=api_id,
+            deployment_id=deployment.id,
+            stage_name=STAGE_NAME,
+            xray_tracing_enabled=True,
+            cache_cluster_enabled=False,
+            access_log_settings=ApiGatewayStageAccessLogSettings(
+                destination_arn=access_logs.arn, format=json.dumps(ACCESS_LOG_FORMAT, separators=(",", ":"))
+            ),
+            depends_on=[cloudwatch_role, execution_logs],
+        )
+        ApiGatewayMethodSettings(
+            self,
+            "MethodSettings",
+            rest_api_id=api_id,
+            stage_name=self.stage.stage_name,
+            method_path="*/*",
+            settings=ApiGatewayMethodSettingsSettings(
+                metrics_enabled=True,
+                logging_level="INFO",
+                data_trace_enabled=False,
+                throttling_rate_limit=rate_limit,
+                throttling_burst_limit=burst_limit,
+                caching_enabled=False,
+                cache_data_encrypted=True,
+            ),
+        )
+        self.api_key = ApiGatewayApiKey(
+            self, "ApiKey", name=f"{name}-key", enabled=True, description="Default client key"
+        )
+        usage_plan = ApiGatewayUsagePlan(
+            self,
+            "UsagePlan",
+            name=f"{name}-usage-plan",
+            api_stages=[ApiGatewayUsagePlanApiStages(api_id=api_id, stage=self.stage.stage_name)],
+            throttle_settings=ApiGatewayUsagePlanThrottleSettings(
+                rate_limit=rate_limit, burst_limit=burst_limit
+            ),
+            quota_settings=ApiGatewayUsagePlanQuotaSettings(limit=quota_per_day, period="DAY"),
+        )
+        ApiGatewayUsagePlanKey(
+            self, "UsagePlanKey", key_id=self.api_key.id, key_type="API_KEY", usage_plan_id=usage_plan.id
+        )
+        self.endpoint = f"{self.stage.invoke_url}/transaction"
+
+    def _cloudwatch_role(self, account_id: str, partition: str, name: str) -> ApiGatewayAccount:
+        """API Gateway writes execution and access logs through this region-wide account role."""
+        role = service_role(
+            self,
+            "CloudWatchRole",
+            name=f"{name}-apigw-cloudwatch",
+            service="apigateway.amazonaws.com",
+            account_id=account_id,
+            description="Lets API Gateway write this account's API logs",
+        )
+        attachment = IamRolePolicyAttachment(
+            self,
+            "CloudWatchRolePolicy",
+            role=role.name,
+            policy_arn=PUSH_TO_CLOUDWATCH.format(partition=partition),
+        )
+        return ApiGatewayAccount(self, "Account", cloudwatch_role_arn=role.arn, depends_on=[attachment])

@@ -1,0 +1,210 @@
+"""Private VPC for the functions: no internet path at all, only VPC endpoints."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from cdktf import Fn
+from cdktf_cdktf_provider_aws.data_aws_availability_zones import DataAwsAvailabilityZones
+from cdktf_cdktf_provider_aws.default_security_group import DefaultSecurityGroup
+from cdktf_cdktf_provider_aws.flow_log import FlowLog
+from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
+from cdktf_cdktf_provider_aws.route_table import RouteTable
+from cdktf_cdktf_provider_aws.route_table_association import RouteTableAssociation
+from cdktf_cdktf_provider_aws.security_group import SecurityGroup
+from cdktf_cdktf_provider_aws.subnet import Subnet
+from cdktf_cdktf_provider_aws.vpc import Vpc
+from cdktf_cdktf_provider_aws.vpc_endpoint import VpcEndpoint
+from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
+from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
+from constructs import Construct
+
+from stacks.constructs.logs import encrypted_log_group
+from stacks.constructs.policy import allow, policy_document, service_role
+
+# Interface endpoints exist only for services a function calls from inside the VPC:
+#   sqs  - the validation function sends accepted transactions to the queue (SendMessage).
+#   sns  - the fraud-detection and failed-transaction functions publish alerts (Publish).
+# Not needed: DynamoDB (free gateway endpoint below); KMS (SQS, SNS, DynamoDB and Lambda call KMS
+# themselves, functions never do); CloudWatch Logs and X-Ray (the Lambda service ships logs and
+# trace segments outside the function's ENI); Lambda (nothing invokes a function from the VPC).
+INTERFACE_ENDPOINT_SERVICES = ("sqs", "sns")
+
+
+class PrivateNetwork(Construct):
+    """VPC with private subnets in ``az_count`` zones and no route to the internet.
+
+    Default settings:
+      * no internet gateway, no NAT gateway, no public IPs on launch;
+      * one route table per subnet with only the local route and the DynamoDB gateway endpoint;
+      * the default security group is taken over with no rules (closed);
+      * the Lambda security group allows egress on 443 only, to the VPC (interface endpoints) and to
+        the DynamoDB prefix list (gateway endpoint), and no ingress;
+      * interface endpoints with private DNS, reachable only from the Lambda security group;
+      * flow logs of ALL traffic to a KMS-encrypted log group kept ``retention_days``.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        name: str,
+        cidr: str,
+        az_count: int,
+        region: str,
+        account_id: str,
+        kms_key_arn: str,
+        retention_days: int,
+    ) -> None:
+        super().__init__(scope, id_)
+        self.vpc = Vpc(
+            self,
+            "Vpc",
+            cidr_block=cidr,
+            enable_dns_hostnames=True,
+            enable_dns_support=True,
+            tags={"Name": name},
+        )
+        DefaultSecurityGroup(
+            self, "DefaultSecurityGroup", vpc_id=self.vpc.id, tags={"Name": f"{name}-default-closed"}
+        )
+        zones = DataAwsAvailabilityZones(self, "Zones", state="available")
+        subnet_blocks = list(
+            ipaddress.ip_network(cidr).subnets(new_prefix=min(ipaddress.ip_network(cidr).prefixlen + 4, 28))
+        )
+        self.subnets: list[Subnet] = []
+        self.route_tables: list[RouteTable] = []
+        for index in range(az_count):
+            subnet = Subnet(
+                self,
+                f"PrivateSubnet{index + 1}",
+                vpc_id=self.vpc.id,
+                cidr_block=str(subnet_blocks[index]),
+                availability_zone=Fn.element(zones.names, index),
+                map_public_ip_on_launch=False,
+                tags={"Name": f"{name}-private-{index + 1}", "Tier": "private"},
+            )
+            table = RouteTable(
+                self,
+                f"PrivateRouteTable{index + 1}",
+                vpc_id=self.vpc.id,
+                tags={"Name": f"{name}-private-{index + 1}"},
+            )
+            RouteTableAssociation(
+                self, f"PrivateRouteTableAssociation{index + 1}", subnet_id=subnet.id, route_table_id=table.id
+            )
+            self.subnets.append(subnet)
+            self.route_tables.append(table)
+        self.subnet_ids = [s.id for s in self.subnets]
+
+        self.dynamodb_endpoint = VpcEndpoint(
+            self,
+            "DynamoDbEndpoint",
+            vpc_id=self.vpc.id,
+            vpc_endpoint_type="Gateway",
+            service_name=f"com.amazonaws.{region}.dynamodb",
+            route_table_ids=[t.id for t in self.route_tables],
+            tags={"Name": f"{name}-dynamodb"},
+        )
+        self.lambda_security_group = SecurityGroup(
+            self,
+            "LambdaSecurityGroup",
+            name=f"{name}-lambda",
+            vpc_id=self.vpc.id,
+            description="Transaction functions: HTTPS egress to VPC endpoints and DynamoDB only",
+            tags={"Name": f"{name}-lambda"},
+        )
+        VpcSecurityGroupEgressRule(
+            self,
+            "LambdaEgressToEndpoints",
+            security_group_id=self.lambda_security_group.id,
+            description="HTTPS to the interface endpoints inside the VPC",
+            ip_protocol="tcp",
+            from_port=443,
+            to_port=443,
+            cidr_ipv4=self.vpc.cidr_block,
+        )
+        VpcSecurityGroupEgressRule(
+            self,
+            "LambdaEgressToDynamoDb",
+            security_group_id=self.lambda_security_group.id,
+            description="HTTPS to DynamoDB through the gateway endpoint",
+            ip_protocol="tcp",
+            from_port=443,
+            to_port=443,
+            prefix_list_id=self.dynamodb_endpoint.prefix_list_id,
+        )
+        self.endpoint_security_group = SecurityGroup(
+            self,
+            "EndpointSecurityGroup",
+            name=f"{name}-endpoints",
+            vpc_id=self.vpc.id,
+            description="Interface endpoints: HTTPS from the transaction functions only",
+            tags={"Name": f"{name}-endpoints"},
+        )
+        VpcSecurityGroupIngressRule(
+            self,
+            "EndpointIngressFromLambda",
+            security_group_id=self.endpoint_security_group.id,
+            description="HTTPS from the Lambda security group",
+            ip_protocol="tcp",
+            from_port=443,
+            to_port=443,
+            referenced_security_group_id=self.lambda_security_group.id,
+        )
+        self.interface_endpoints = {
+            service: VpcEndpoint(
+                self,
+                f"{service.capitalize()}Endpoint",
+                vpc_id=self.vpc.id,
+                vpc_endpoint_type="Interface",
+                service_name=f"com.amazonaws.{region}.{service}",
+                private_dns_enabled=True,
+                subnet_ids=self.subnet_ids,
+                security_group_ids=[self.endpoint_security_group.id],
+                tags={"Name": f"{name}-{service}"},
+            )
+            for service in INTERFACE_ENDPOINT_SERVICES
+        }
+        self._flow_logs(name, account_id, kms_key_arn, retention_days)
+
+    def _flow_logs(self, name: str, account_id: str, kms_key_arn: str, retention_days: int) -> None:
+        log_group = encrypted_log_group(
+            self,
+            "FlowLogGroup",
+            name=f"/vpc/flow-logs/{name}",
+            kms_key_arn=kms_key_arn,
+            retention_days=retention_days,
+        )
+        role = service_role(
+            self,
+            "FlowLogRole",
+            name=f"{name}-flow-logs",
+            service="vpc-flow-logs.amazonaws.com",
+            account_id=account_id,
+            description="Delivers this VPC's flow logs to CloudWatch Logs",
+        )
+        permissions = policy_document(
+            self,
+            "FlowLogPermissions",
+            [
+                allow(
+                    "WriteFlowLogs",
+                    ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                    [log_group.arn, f"{log_group.arn}:*"],
+                ),
+            ],
+        )
+        IamRolePolicy(self, "FlowLogRolePolicy", role=role.id, policy=permissions.json)
+        FlowLog(
+            self,
+            "FlowLog",
+            vpc_id=self.vpc.id,
+            traffic_type="ALL",
+            log_destination_type="cloud-watch-logs",
+            log_destination=log_group.arn,
+            iam_role_arn=role.arn,
+            max_aggregation_interval=60,
+            tags={"Name": f"{name}-flow-logs"},
+        )

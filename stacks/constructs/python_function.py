@@ -1,0 +1,154 @@
+"""A Python Lambda function from ``handlers/``: asset, role, log group, function, optional alias."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from cdktf import AssetType, TerraformAsset
+from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
+from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
+from cdktf_cdktf_provider_aws.lambda_alias import LambdaAlias
+from cdktf_cdktf_provider_aws.lambda_function import (
+    LambdaFunction,
+    LambdaFunctionDeadLetterConfig,
+    LambdaFunctionEnvironment,
+    LambdaFunctionLoggingConfig,
+    LambdaFunctionTracingConfig,
+    LambdaFunctionVpcConfig,
+)
+from cdktf_cdktf_provider_aws.lambda_provisioned_concurrency_config import LambdaProvisionedConcurrencyConfig
+from constructs import Construct
+
+from stacks.bundling import PYTHON_RUNTIME, function_directory
+from stacks.config import FunctionSettings
+from stacks.constructs.logs import encrypted_log_group
+from stacks.constructs.network import PrivateNetwork
+from stacks.constructs.policy import Statement, allow, policy_document, service_role
+
+# AWS managed policies carrying the actions that cannot be scoped to a resource: ENI management for
+# VPC functions and X-Ray segment upload (CloudWatch Logs writes are included in the VPC policy).
+MANAGED_POLICIES = {
+    "VpcAccess": "arn:{partition}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole",
+    "XRayWrite": "arn:{partition}:iam::aws:policy/AWSXRayDaemonWriteAccess",
+}
+
+
+class PythonFunction(Construct):
+    """One function of the system, packaged from ``handlers/`` as a zip asset.
+
+    Default settings:
+      * runtime python3.12 on the configured architecture, X-Ray tracing Active, JSON log format;
+      * inside the private VPC with the Lambda security group;
+      * reserved concurrency always set; provisioned concurrency on a ``live`` alias when > 0;
+      * environment variables encrypted with the customer-managed key;
+      * its own log group ``/aws/lambda/<name>`` (KMS, ``retention_days``) created before the function;
+      * failed asynchronous invocations go to the async-failure queue;
+      * its own role, assumable only by Lambda for this account, holding exactly ``permissions`` plus
+        sending to the async-failure queue and using the key (environment, encrypted queues/tables).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        function_name: str,
+        entry_point: str,
+        description: str,
+        settings: FunctionSettings,
+        architecture: str,
+        environment: Mapping[str, str],
+        permissions: Sequence[Statement],
+        network: PrivateNetwork,
+        kms_key_arn: str,
+        retention_days: int,
+        async_failure_queue_arn: str,
+        account_id: str,
+        partition: str,
+    ) -> None:
+        super().__init__(scope, id_)
+        self.function_name = function_name
+        self.asset = TerraformAsset(
+            self, "Code", path=str(function_directory(entry_point, architecture)), type=AssetType.ARCHIVE
+        )
+        self.log_group = encrypted_log_group(
+            self,
+            "LogGroup",
+            name=f"/aws/lambda/{function_name}",
+            kms_key_arn=kms_key_arn,
+            retention_days=retention_days,
+        )
+        self.role = service_role(
+            self,
+            "Role",
+            name=f"{function_name}-role",
+            service="lambda.amazonaws.com",
+            account_id=account_id,
+            description=f"Execution role of {function_name}",
+        )
+        for policy_id, arn in MANAGED_POLICIES.items():
+            IamRolePolicyAttachment(
+                self, policy_id, role=self.role.name, policy_arn=arn.format(partition=partition)
+            )
+        self.policy_document = policy_document(
+            self,
+            "Permissions",
+            [
+                *permissions,
+                allow("SendFailedAsyncInvocations", ["sqs:SendMessage"], [async_failure_queue_arn]),
+                allow("UseTransactionKey", ["kms:Decrypt", "kms:GenerateDataKey"], [kms_key_arn]),
+            ],
+        )
+        role_policy = IamRolePolicy(
+            self,
+            "RolePolicy",
+            name=f"{function_name}-permissions",
+            role=self.role.id,
+            policy=self.policy_document.json,
+        )
+        publish = settings.provisioned_concurrency > 0
+        self.function = LambdaFunction(
+            self,
+            "Function",
+            function_name=function_name,
+            description=description,
+            role=self.role.arn,
+            runtime=PYTHON_RUNTIME,
+            architectures=[architecture],
+            handler=f"handlers.{entry_point}.handler",
+            filename=self.asset.path,
+            source_code_hash=self.asset.asset_hash,
+            memory_size=settings.memory_mb,
+            timeout=settings.timeout_seconds,
+            reserved_concurrent_executions=settings.reserved_concurrency,
+            publish=publish,
+            tracing_config=LambdaFunctionTracingConfig(mode="Active"),
+            vpc_config=LambdaFunctionVpcConfig(
+                subnet_ids=network.subnet_ids, security_group_ids=[network.lambda_security_group.id]
+            ),
+            environment=LambdaFunctionEnvironment(variables=dict(environment)),
+            kms_key_arn=kms_key_arn,
+            dead_letter_config=LambdaFunctionDeadLetterConfig(target_arn=async_failure_queue_arn),
+            logging_config=LambdaFunctionLoggingConfig(log_format="JSON", log_group=self.log_group.name),
+            depends_on=[self.log_group, role_policy],
+        )
+        self.arn = self.function.arn
+        self.invoke_arn = self.function.invoke_arn
+        self.qualifier: str | None = None
+        if publish:
+            alias = LambdaAlias(
+                self,
+                "LiveAlias",
+                name="live",
+                function_name=self.function.function_name,
+                function_version=self.function.version,
+            )
+            LambdaProvisionedConcurrencyConfig(
+                self,
+                "ProvisionedConcurrency",
+                function_name=self.function.function_name,
+                qualifier=alias.name,
+                provisioned_concurrent_executions=settings.provisioned_concurrency,
+            )
+            self.invoke_arn = alias.invoke_arn
+            self.qualifier = alias.name

@@ -1,0 +1,127 @@
+"""SQS queues: the transactions queue, its dead-letter queue, and the functions' async-failure queue."""
+
+from __future__ import annotations
+
+from cdktf import Fn
+from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
+from cdktf_cdktf_provider_aws.sqs_queue_policy import SqsQueuePolicy
+from cdktf_cdktf_provider_aws.sqs_queue_redrive_allow_policy import SqsQueueRedriveAllowPolicy
+from constructs import Construct
+
+from stacks.constructs.policy import Statement, allow, deny_insecure_transport, policy_document
+
+FOURTEEN_DAYS = 14 * 24 * 3600
+FOUR_DAYS = 4 * 24 * 3600
+CONSUME_ACTIONS = (
+    "sqs:ReceiveMessage",
+    "sqs:DeleteMessage",
+    "sqs:GetQueueAttributes",
+    "sqs:ChangeMessageVisibility",
+)
+
+
+class EncryptedQueue(Construct):
+    """A standard queue encrypted with the stack's key, reachable only over TLS.
+
+    Default settings: SSE-KMS with the customer-managed key (5-minute data-key reuse), a queue policy
+    denying any request without ``aws:SecureTransport``, long polling (20 s).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        name: str,
+        kms_key_arn: str,
+        visibility_timeout_seconds: int,
+        retention_seconds: int,
+        dead_letter: EncryptedQueue | None = None,
+        max_receive_count: int = 3,
+    ) -> None:
+        super().__init__(scope, id_)
+        redrive = (
+            Fn.jsonencode({"deadLetterTargetArn": dead_letter.arn, "maxReceiveCount": max_receive_count})
+            if dead_letter
+            else None
+        )
+        self.queue = SqsQueue(
+            self,
+            "Queue",
+            name=name,
+            kms_master_key_id=kms_key_arn,
+            kms_data_key_reuse_period_seconds=300,
+            visibility_timeout_seconds=visibility_timeout_seconds,
+            message_retention_seconds=retention_seconds,
+            receive_wait_time_seconds=20,
+            redrive_policy=redrive,
+        )
+        self.name = name
+        self.arn = self.queue.arn
+        self.url = self.queue.url
+        policy = policy_document(self, "TlsOnlyPolicy", [deny_insecure_transport(["sqs:*"], [self.arn])])
+        SqsQueuePolicy(self, "Policy", queue_url=self.url, policy=policy.json)
+
+    def allow_send(self, sid: str) -> Statement:
+        return allow(sid, ["sqs:SendMessage"], [self.arn])
+
+    def allow_consume(self, sid: str) -> Statement:
+        return allow(sid, CONSUME_ACTIONS, [self.arn])
+
+
+class TransactionQueues(Construct):
+    """The transactions queue, its DLQ (redrive after ``max_receive_count`` receives, kept 14 days),
+    and a queue for failed asynchronous invocations of any function.
+
+    Default settings: visibility timeout 6x the consumer's timeout (AWS guidance for event source
+    mappings); the DLQ accepts redrive only from the transactions queue.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        queue_name: str,
+        dlq_name: str,
+        async_failures_name: str,
+        kms_key_arn: str,
+        consumer_timeout_seconds: int,
+        dlq_consumer_timeout_seconds: int,
+        max_receive_count: int,
+    ) -> None:
+        super().__init__(scope, id_)
+        self.dlq = EncryptedQueue(
+            self,
+            "DeadLetterQueue",
+            name=dlq_name,
+            kms_key_arn=kms_key_arn,
+            visibility_timeout_seconds=6 * dlq_consumer_timeout_seconds,
+            retention_seconds=FOURTEEN_DAYS,
+        )
+        self.queue = EncryptedQueue(
+            self,
+            "TransactionQueue",
+            name=queue_name,
+            kms_key_arn=kms_key_arn,
+            visibility_timeout_seconds=6 * consumer_timeout_seconds,
+            retention_seconds=FOUR_DAYS,
+            dead_letter=self.dlq,
+            max_receive_count=max_receive_count,
+        )
+        SqsQueueRedriveAllowPolicy(
+            self,
+            "DeadLetterRedriveAllow",
+            queue_url=self.dlq.url,
+            redrive_allow_policy=Fn.jsonencode(
+                {"redrivePermission": "byQueue", "sourceQueueArns": [self.queue.arn]}
+            ),
+        )
+        self.async_failures = EncryptedQueue(
+            self,
+            "AsyncFailureQueue",
+            name=async_failures_name,
+            kms_key_arn=kms_key_arn,
+            visibility_timeout_seconds=30,
+            retention_seconds=FOURTEEN_DAYS,
+        )

@@ -1,0 +1,270 @@
+"""The transaction-processing system: reads like the architecture diagram in the README."""
+
+from __future__ import annotations
+
+from cdktf import S3Backend, TerraformOutput, TerraformStack
+from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
+from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
+from cdktf_cdktf_provider_aws.lambda_event_source_mapping import (
+    LambdaEventSourceMapping,
+    LambdaEventSourceMappingScalingConfig,
+)
+from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
+from constructs import Construct
+
+from handlers.domain.schema import load_transaction_schema
+from stacks.config import Settings
+from stacks.constructs.alerts import AlertsTopic
+from stacks.constructs.api import STAGE_NAME, TransactionApi
+from stacks.constructs.encryption import EncryptionKey
+from stacks.constructs.monitoring import Monitoring
+from stacks.constructs.network import PrivateNetwork
+from stacks.constructs.python_function import PythonFunction
+from stacks.constructs.queues import TransactionQueues
+from stacks.constructs.tables import MERCHANT_INDEX, EncryptedTable
+from stacks.constructs.waf import ApiFirewall
+
+POWERTOOLS_NAMESPACE = "TransactionProcessing"
+
+
+def default_tags(settings: Settings) -> list[AwsProviderDefaultTags]:
+    return [
+        AwsProviderDefaultTags(
+            tags={
+                "Project": settings.project,
+                "Environment": settings.environment_suffix,
+                "ManagedBy": "cdktf",
+                "DataClassification": "pci-cde",
+            }
+        )
+    ]
+
+
+class TransactionStack(TerraformStack):
+    """API Gateway (+WAF) -> validation -> SQS (+DLQ) -> fraud detection -> DynamoDB, alerts on SNS."""
+
+    def __init__(self, scope: Construct, id_: str, settings: Settings) -> None:
+        super().__init__(scope, id_)
+        s = settings
+        S3Backend(
+            self,
+            bucket=s.resolved_state_bucket,
+            key=s.resolved_state_key,
+            region=s.region,
+            encrypt=True,
+            dynamodb_table=s.resolved_state_lock_table,
+        )
+        # Terraform >= 1.10 locks with a lock object next to the state; the DynamoDB table keeps
+        # locking for older clients during a migration.
+        self.add_override("terraform.backend.s3.use_lockfile", True)
+        AwsProvider(self, "aws", region=s.region, default_tags=default_tags(s))
+        account_id = DataAwsCallerIdentity(self, "Caller").account_id
+        partition = DataAwsPartition(self, "Partition").partition
+        common = {"account_id": account_id, "partition": partition}
+
+        key = EncryptionKey(self, "Encryption", alias=s.name(s.project), region=s.region, **common)
+        network = PrivateNetwork(
+            self,
+            "Network",
+            name=s.name(s.project),
+            cidr=s.vpc_cidr,
+            az_count=s.availability_zone_count,
+            region=s.region,
+            account_id=account_id,
+            kms_key_arn=key.arn,
+            retention_days=s.log_retention_days,
+        )
+        merchants = EncryptedTable(
+            self,
+            "MerchantTable",
+            name=s.merchant_table_name,
+            hash_key="merchant_id",
+            kms_key_arn=key.arn,
+            deletion_protection=s.deletion_protection,
+        )
+        transactions = EncryptedTable(
+            self,
+            "TransactionTable",
+            name=s.transaction_table_name,
+            hash_key="transaction_id",
+            kms_key_arn=key.arn,
+            deletion_protection=s.deletion_protection,
+            merchant_index=True,
+        )
+        queues = TransactionQueues(
+            self,
+            "Queues",
+            queue_name=s.name("transaction-queue"),
+            dlq_name=s.name("transaction-dlq"),
+            async_failures_name=s.name("lambda-async-failures"),
+            kms_key_arn=key.arn,
+            consumer_timeout_seconds=s.fraud_detection.timeout_seconds,
+            dlq_consumer_timeout_seconds=s.failed_transaction.timeout_seconds,
+            max_receive_count=s.max_receive_count,
+        )
+        alerts = AlertsTopic(
+            self, "Alerts", name=s.name("transaction-alerts"), kms_key_arn=key.arn, account_id=account_id
+        )
+
+        function_common = {
+            "architecture": s.lambda_architecture,
+            "network": network,
+            "kms_key_arn": key.arn,
+            "retention_days": s.log_retention_days,
+            "async_failure_queue_arn": queues.async_failures.arn,
+            **common,
+        }
+        validation = PythonFunction(
+            self,
+            "ValidationFunction",
+            function_name=s.name("validation-lambda"),
+            entry_point="validation",
+            description="Validates submitted transactions and queues them; serves their status",
+            settings=s.validation,
+            environment=_powertools(s, "validation")
+            | {
+                "MERCHANT_TABLE_NAME": merchants.name,
+                "QUEUE_URL": queues.queue.url,
+                "TRANSACTION_TABLE_NAME": transactions.name,
+                "MERCHANT_CACHE_TTL_SECONDS": str(s.merchant_cache_ttl_seconds),
+                "MAX_BODY_BYTES": str(s.max_body_bytes),
+            },
+            permissions=[
+                merchants.allow("ReadMerchants", "GetItem"),
+                transactions.allow("RecordPendingTransactions", "PutItem", "GetItem", "DeleteItem"),
+                queues.queue.allow_send("QueueTransactions"),
+            ],
+            **function_common,
+        )
+        fraud = PythonFunction(
+            self,
+            "FraudDetectionFunction",
+            function_name=s.name("fraud-detection-lambda"),
+            entry_point="fraud_detection",
+            description="Scores queued transactions and records the outcome",
+            settings=s.fraud_detection,
+            environment=_powertools(s, "fraud-detection")
+            | {
+                "TRANSACTION_TABLE_NAME": transactions.name,
+                "SNS_TOPIC_ARN": alerts.arn,
+                "FRAUD_HIGH_AMOUNT": str(s.fraud_high_amount),
+                "FRAUD_REVIEW_THRESHOLD": str(s.fraud_review_threshold),
+                "FRAUD_SUSPECTED_THRESHOLD": str(s.fraud_suspected_threshold),
+                "ALERT_ON_REVIEW_REQUIRED": str(s.alert_on_review_required).lower(),
+                "VELOCITY_MAX_TRANSACTIONS": str(s.velocity_max_transactions or ""),
+                "VELOCITY_WINDOW_SECONDS": str(s.velocity_window_seconds),
+                "VELOCITY_POINTS": str(s.velocity_points),
+            },
+            permissions=[
+                transactions.allow("RecordOutcomes", "UpdateItem", "GetItem"),
+                transactions.allow("CountMerchantVelocity", "Query", index=MERCHANT_INDEX),
+                queues.queue.allow_consume("ConsumeTransactions"),
+                alerts.allow_publish(),
+            ],
+            **function_common,
+        )
+        failed = PythonFunction(
+            self,
+            "FailedTransactionFunction",
+            function_name=s.name("failed-transaction-lambda"),
+            entry_point="failed_transaction",
+            description="Records dead-lettered transactions as FAILED and alerts",
+            settings=s.failed_transaction,
+            environment=_powertools(s, "failed-transaction")
+            | {
+                "TRANSACTION_TABLE_NAME": transactions.name,
+                "SNS_TOPIC_ARN": alerts.arn,
+            },
+            permissions=[
+                transactions.allow("RecordFailures", "UpdateItem", "GetItem"),
+                queues.dlq.allow_consume("ConsumeDeadLetters"),
+                alerts.allow_publish(),
+            ],
+            **function_common,
+        )
+        for mapping_id, queue, function, batch_size, window, concurrency in (
+            (
+                "TransactionQueueMapping",
+                queues.queue,
+                fraud,
+                s.queue_batch_size,
+                s.queue_batching_window_seconds,
+                s.queue_max_concurrency,
+            ),
+            ("DeadLetterQueueMapping", queues.dlq, failed, s.dlq_batch_size, 0, s.dlq_max_concurrency),
+        ):
+            LambdaEventSourceMapping(
+                self,
+                mapping_id,
+                event_source_arn=queue.arn,
+                function_name=function.arn,
+                batch_size=batch_size,
+                maximum_batching_window_in_seconds=window,
+                function_response_types=["ReportBatchItemFailures"],
+                scaling_config=LambdaEventSourceMappingScalingConfig(maximum_concurrency=concurrency),
+            )
+
+        api_name = s.name("transaction-api")
+        api = TransactionApi(
+            self,
+            "Api",
+            name=api_name,
+            handler=validation,
+            request_schema=load_transaction_schema(),
+            rate_limit=s.api_rate_limit,
+            burst_limit=s.api_burst_limit,
+            quota_per_day=s.api_quota_per_day,
+            kms_key_arn=key.arn,
+            retention_days=s.log_retention_days,
+            **common,
+        )
+        ApiFirewall(
+            self,
+            "Firewall",
+            name=s.name("transaction-api-waf"),
+            rate_limit_per_5min=s.waf_rate_limit_per_5min,
+            stage_arn=api.stage.arn,
+            kms_key_arn=key.arn,
+            retention_days=s.log_retention_days,
+            region=s.region,
+            **common,
+        )
+        monitoring = Monitoring(
+            self,
+            "Monitoring",
+            name=s.name("transaction-processing"),
+            region=s.region,
+            alarm_topic_arn=alerts.arn,
+            function_names=[f.function_name for f in (validation, fraud, failed)],
+            queue_name=queues.queue.name,
+            dlq_name=queues.dlq.name,
+            async_failure_queue_name=queues.async_failures.name,
+            api_name=api_name,
+            stage_name=STAGE_NAME,
+        )
+
+        outputs = {
+            "api_endpoint": (api.endpoint, "POST here with an x-api-key header"),
+            "api_key_id": (api.api_key.id, "aws apigateway get-api-key --api-key <id> --include-value"),
+            "dashboard_url": (monitoring.dashboard_url, "CloudWatch dashboard"),
+            "merchant_table_name": (merchants.table.name, "DynamoDB merchant configuration table"),
+            "transaction_table_name": (transactions.table.name, "DynamoDB processed transactions table"),
+            "queue_url": (queues.queue.url, "SQS transactions queue"),
+            "dlq_url": (queues.dlq.url, "SQS dead-letter queue"),
+            "sns_topic_arn": (alerts.arn, "SNS alerts topic"),
+            "validation_lambda_arn": (validation.arn, "Validation function"),
+            "fraud_detection_lambda_arn": (fraud.arn, "Fraud-detection function"),
+            "failed_transaction_lambda_arn": (failed.arn, "Failed-transaction function"),
+            "kms_key_arn": (key.arn, "Customer-managed key of the stack"),
+        }
+        for name, (value, description) in outputs.items():
+            TerraformOutput(self, name, value=value, description=description)
+
+
+def _powertools(settings: Settings, service: str) -> dict[str, str]:
+    return {
+        "POWERTOOLS_SERVICE_NAME": service,
+        "POWERTOOLS_METRICS_NAMESPACE": POWERTOOLS_NAMESPACE,
+        "POWERTOOLS_LOG_LEVEL": "INFO",
+        "ENVIRONMENT": settings.environment_suffix,
+    }

@@ -1,0 +1,15 @@
+"""Shared test configuration: no test may reach AWS."""
+
+import os
+
+# Credentials and region that can never reach a real account; moto and the local runtime accept them.
+for name, value in {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-2",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_METRICS_NAMESPACE": "TransactionProcessingTests",
+}.items():
+    os.environ[name] = value
+os.environ.pop("AWS_PROFILE", None)

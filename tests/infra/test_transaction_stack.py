@@ -1,0 +1,450 @@
+"""The synthesized transaction stack has every resource with its security and sizing properties."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from handlers.domain.schema import load_transaction_schema
+from stacks.app import TRANSACTION_STACK, build_app
+from stacks.config import Settings
+from tests.infra.synth import Stack
+
+FUNCTIONS = {
+    "ValidationFunction": "validation-lambda-dev",
+    "FraudDetectionFunction": "fraud-detection-lambda-dev",
+    "FailedTransactionFunction": "failed-transaction-lambda-dev",
+}
+
+
+def _statements(stack: Stack, reference: str) -> list[dict]:
+    return stack.policy_document(reference)["statement"]
+
+
+# ---------- encryption ----------
+
+
+def test_one_customer_managed_key_with_rotation_and_scoped_policy(stack):
+    (key,) = stack.resources("aws_kms_key").values()
+    assert key["enable_key_rotation"] is True
+    assert key["is_enabled"] is True
+    statements = _statements(stack, key["policy"])
+    for statement in statements:
+        assert "kms:*" not in statement["actions"]
+        assert statement["resources"] != ["*"]
+        assert {"type": "*", "identifiers": ["*"]} not in statement.get("principals", [])
+    services = {
+        i
+        for s in statements
+        for p in s.get("principals", [])
+        if p["type"] == "Service"
+        for i in p["identifiers"]
+    }
+    assert {"logs.us-east-2.amazonaws.com", "sqs.amazonaws.com", "sns.amazonaws.com"} <= services
+    via = [c for s in statements for c in s.get("condition", []) if c["variable"] == "kms:ViaService"]
+    assert "dynamodb.us-east-2.amazonaws.com" in via[0]["values"]
+
+
+# ---------- network ----------
+
+
+def test_vpc_is_private_with_two_zones_and_no_internet_path(stack):
+    assert not stack.resources("aws_internet_gateway")
+    assert not stack.resources("aws_nat_gateway")
+    assert not stack.resources("aws_route")
+    subnets = stack.resources("aws_subnet").values()
+    assert len(subnets) == 2
+    assert all(s["map_public_ip_on_launch"] is False for s in subnets)
+    assert len({s["availability_zone"] for s in subnets}) == 2
+    (default_sg,) = stack.resources("aws_default_security_group").values()
+    assert "ingress" not in default_sg and "egress" not in default_sg
+
+
+def test_lambda_security_group_allows_only_https_egress_inside_the_vpc(stack):
+    group = stack.by_path("aws_security_group", "Network/LambdaSecurityGroup")
+    assert group["description"]
+    group_ref = stack.ref("aws_security_group", "Network/LambdaSecurityGroup", "id")
+    egress = [
+        r
+        for r in stack.resources("aws_vpc_security_group_egress_rule").values()
+        if r["security_group_id"] == group_ref
+    ]
+    assert len(egress) == 2
+    for rule in egress:
+        assert (rule["from_port"], rule["to_port"], rule["ip_protocol"]) == (443, 443, "tcp")
+        assert rule["description"]
+        assert rule.get("cidr_ipv4", "").startswith("${aws_vpc.") or rule.get(
+            "prefix_list_id", ""
+        ).startswith("${aws_vpc_endpoint.")
+    ingress = [
+        r
+        for r in stack.resources("aws_vpc_security_group_ingress_rule").values()
+        if r["security_group_id"] == group_ref
+    ]
+    assert ingress == []
+
+
+def test_flow_logs_go_to_an_encrypted_log_group(stack):
+    (flow_log,) = stack.resources("aws_flow_log").values()
+    assert flow_log["vpc_id"] == stack.ref("aws_vpc", "Network/Vpc", "id")
+    assert flow_log["traffic_type"] == "ALL"
+    group = stack.by_path("aws_cloudwatch_log_group", "Network/FlowLogGroup")
+    assert group["kms_key_id"].startswith("${aws_kms_key.")
+
+
+def test_endpoints_only_for_services_the_functions_call(stack):
+    endpoints = {e["service_name"].rsplit(".", 1)[1]: e for e in stack.resources("aws_vpc_endpoint").values()}
+    assert set(endpoints) == {"dynamodb", "sqs", "sns"}
+    assert endpoints["dynamodb"]["vpc_endpoint_type"] == "Gateway"
+    for service in ("sqs", "sns"):
+        assert endpoints[service]["vpc_endpoint_type"] == "Interface"
+        assert endpoints[service]["private_dns_enabled"] is True
+
+
+# ---------- data ----------
+
+
+@pytest.mark.parametrize(
+    ("path", "name", "key"),
+    [
+        ("MerchantTable/Table", "merchant-config-dev", "merchant_id"),
+        ("TransactionTable/Table", "processed-transactions-dev", "transaction_id"),
+    ],
+)
+def test_tables_are_on_demand_recoverable_and_encrypted_with_the_cmk(stack, path, name, key):
+    table = stack.by_path("aws_dynamodb_table", path)
+    assert (table["name"], table["hash_key"], table["billing_mode"]) == (name, key, "PAY_PER_REQUEST")
+    assert table["point_in_time_recovery"] == {"enabled": True}
+    assert table["server_side_encryption"]["enabled"] is True
+    assert table["server_side_encryption"]["kms_key_arn"].startswith("${aws_kms_key.")
+    assert table["deletion_protection_enabled"] is True
+
+
+def test_transaction_table_has_the_merchant_velocity_index(stack):
+    table = stack.by_path("aws_dynamodb_table", "TransactionTable/Table")
+    (index,) = table["global_secondary_index"]
+    assert (index["name"], index["hash_key"], index["range_key"]) == (
+        "by-merchant",
+        "merchant_id",
+        "received_epoch_ms",
+    )
+
+
+def test_queue_redrives_to_the_dlq_after_three_receives(stack):
+    queue = stack.by_path("aws_sqs_queue", "Queues/TransactionQueue/Queue")
+    dlq = stack.by_path("aws_sqs_queue", "Queues/DeadLetterQueue/Queue")
+    dlq_arn = stack.ref("aws_sqs_queue", "Queues/DeadLetterQueue/Queue", "arn")
+    assert (
+        queue["redrive_policy"]
+        == f'${{jsonencode({{"deadLetterTargetArn" = {dlq_arn[2:-1]}, "maxReceiveCount" = 3}})}}'
+    )
+    assert dlq["message_retention_seconds"] == 14 * 24 * 3600
+    fraud_timeout = stack.by_path("aws_lambda_function", "FraudDetectionFunction/Function")["timeout"]
+    failed_timeout = stack.by_path("aws_lambda_function", "FailedTransactionFunction/Function")["timeout"]
+    assert queue["visibility_timeout_seconds"] >= 6 * fraud_timeout
+    assert dlq["visibility_timeout_seconds"] >= 6 * failed_timeout
+
+
+def test_every_queue_is_cmk_encrypted_and_tls_only(stack):
+    queues = stack.resources("aws_sqs_queue")
+    policies = stack.resources("aws_sqs_queue_policy").values()
+    assert len(queues) == len(policies) == 3
+    for queue in queues.values():
+        assert queue["kms_master_key_id"].startswith("${aws_kms_key.")
+    for policy in policies:
+        (deny,) = [s for s in _statements(stack, policy["policy"]) if s["effect"] == "Deny"]
+        assert deny["condition"] == [{"test": "Bool", "variable": "aws:SecureTransport", "values": ["false"]}]
+
+
+def test_topic_is_cmk_encrypted_and_tls_only(stack):
+    (topic,) = stack.resources("aws_sns_topic").values()
+    assert topic["kms_master_key_id"].startswith("${aws_kms_key.")
+    (policy,) = stack.resources("aws_sns_topic_policy").values()
+    statements = _statements(stack, policy["policy"])
+    assert any(
+        s["effect"] == "Deny" and s["condition"][0]["variable"] == "aws:SecureTransport" for s in statements
+    )
+
+
+# ---------- functions ----------
+
+
+@pytest.mark.parametrize(("construct", "name"), FUNCTIONS.items())
+def test_functions_are_traced_private_reserved_and_encrypted(stack, construct, name):
+    fn = stack.by_path("aws_lambda_function", f"{construct}/Function")
+    assert fn["function_name"] == name
+    assert fn["runtime"] == "python3.12"
+    assert fn["tracing_config"] == {"mode": "Active"}
+    assert len(fn["vpc_config"]["subnet_ids"]) == 2
+    assert fn["reserved_concurrent_executions"] >= 1
+    assert fn["kms_key_arn"].startswith("${aws_kms_key.")
+    assert fn["source_code_hash"] == fn["filename"].split("/")[-2]
+    log_group = stack.by_path("aws_cloudwatch_log_group", f"{construct}/LogGroup")
+    assert log_group["name"] == f"/aws/lambda/{name}"
+    assert log_group["retention_in_days"] == 365
+    assert log_group["kms_key_id"].startswith("${aws_kms_key.")
+
+
+def test_function_environments_are_exactly_what_the_handlers_read(stack):
+    from handlers.runtime_settings import (
+        FailedTransactionSettings,
+        FraudDetectionSettings,
+        ValidationSettings,
+    )
+
+    powertools = {
+        "POWERTOOLS_SERVICE_NAME",
+        "POWERTOOLS_METRICS_NAMESPACE",
+        "POWERTOOLS_LOG_LEVEL",
+        "ENVIRONMENT",
+    }
+    for construct, settings in (
+        ("ValidationFunction", ValidationSettings),
+        ("FraudDetectionFunction", FraudDetectionSettings),
+        ("FailedTransactionFunction", FailedTransactionSettings),
+    ):
+        variables = stack.by_path("aws_lambda_function", f"{construct}/Function")["environment"]["variables"]
+        assert set(variables) - powertools == set(settings.ENV_VARS), construct
+
+
+def test_seed_environment_variable_names_are_kept(stack):
+    env = {
+        c: stack.by_path("aws_lambda_function", f"{c}/Function")["environment"]["variables"]
+        for c in FUNCTIONS
+    }
+    assert {"MERCHANT_TABLE_NAME", "QUEUE_URL"} <= set(env["ValidationFunction"])
+    for construct in ("FraudDetectionFunction", "FailedTransactionFunction"):
+        assert {"TRANSACTION_TABLE_NAME", "SNS_TOPIC_ARN"} <= set(env[construct])
+
+
+EXPECTED_ACTIONS = {
+    "ValidationFunction": {
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:DeleteItem",
+        "sqs:SendMessage",
+        "kms:Decrypt",
+        "kms:GenerateDataKey",
+    },
+    "FraudDetectionFunction": {
+        "dynamodb:UpdateItem",
+        "dynamodb:GetItem",
+        "dynamodb:Query",
+        "sqs:ReceiveMessage",
+        "sqs:DeleteMessage",
+        "sqs:GetQueueAttributes",
+        "sqs:ChangeMessageVisibility",
+        "sns:Publish",
+        "sqs:SendMessage",
+        "kms:Decrypt",
+        "kms:GenerateDataKey",
+    },
+    "FailedTransactionFunction": {
+        "dynamodb:UpdateItem",
+        "dynamodb:GetItem",
+        "sqs:ReceiveMessage",
+        "sqs:DeleteMessage",
+        "sqs:GetQueueAttributes",
+        "sqs:ChangeMessageVisibility",
+        "sns:Publish",
+        "sqs:SendMessage",
+        "kms:Decrypt",
+        "kms:GenerateDataKey",
+    },
+}
+
+
+@pytest.mark.parametrize("construct", FUNCTIONS)
+def test_each_role_has_exactly_its_actions_on_exact_resources(stack, construct):
+    policy = stack.by_path("aws_iam_role_policy", f"{construct}/RolePolicy")
+    statements = _statements(stack, policy["policy"])
+    actions = {a for s in statements for a in s["actions"]}
+    assert actions == EXPECTED_ACTIONS[construct]
+    for statement in statements:
+        assert statement["effect"] == "Allow"
+        assert all("*" not in action for action in statement["actions"])
+        assert all(r.startswith("${") and r != "*" for r in statement["resources"])
+
+
+def test_no_policy_grants_a_wildcard_action(stack, backend_stack):
+    for s in (stack, backend_stack):
+        for doc in s.data("aws_iam_policy_document").values():
+            for statement in doc["statement"]:
+                if statement["effect"] == "Allow":
+                    assert "*" not in statement["actions"]
+                    assert not any(a.endswith(":*") for a in statement["actions"])
+
+
+def test_roles_can_be_assumed_only_by_their_service_for_this_account(stack):
+    for role in stack.resources("aws_iam_role").values():
+        (statement,) = _statements(stack, role["assume_role_policy"])
+        assert statement["principals"][0]["type"] == "Service"
+        assert statement["condition"][0]["variable"] == "aws:SourceAccount"
+
+
+def test_queues_trigger_their_consumers_with_partial_batch_failures(stack):
+    mappings = {
+        m["//"]["metadata"]["path"].rsplit("/", 1)[1]: m
+        for m in stack.resources("aws_lambda_event_source_mapping").values()
+    }
+    fraud = mappings["TransactionQueueMapping"]
+    failed = mappings["DeadLetterQueueMapping"]
+    assert fraud["event_source_arn"] == stack.ref("aws_sqs_queue", "Queues/TransactionQueue/Queue", "arn")
+    assert failed["event_source_arn"] == stack.ref("aws_sqs_queue", "Queues/DeadLetterQueue/Queue", "arn")
+    for mapping in (fraud, failed):
+        assert mapping["function_response_types"] == ["ReportBatchItemFailures"]
+        assert mapping["batch_size"] == 10
+    assert fraud["scaling_config"] == {"maximum_concurrency": 20}
+
+
+def test_no_provisioned_concurrency_by_default(stack):
+    assert not stack.resources("aws_lambda_provisioned_concurrency_config")
+    assert not stack.resources("aws_lambda_alias")
+
+
+def test_provisioned_concurrency_puts_the_api_on_a_live_alias(tmp_path):
+    build_app(Settings(validation_provisioned_concurrency=3), outdir=str(tmp_path)).synth()
+    stack = Stack.load(tmp_path, TRANSACTION_STACK)
+    (config,) = stack.resources("aws_lambda_provisioned_concurrency_config").values()
+    (alias,) = stack.resources("aws_lambda_alias").values()
+    assert config["provisioned_concurrent_executions"] == 3
+    assert stack.by_path("aws_lambda_function", "ValidationFunction/Function")["publish"] is True
+    alias_ref = stack.ref("aws_lambda_alias", "ValidationFunction/LiveAlias", "invoke_arn")
+    assert {i["uri"] for i in stack.resources("aws_api_gateway_integration").values()} == {alias_ref}
+    alias_name = stack.ref("aws_lambda_alias", "ValidationFunction/LiveAlias", "name")
+    assert alias["name"] == "live"
+    assert {p["qualifier"] for p in stack.resources("aws_lambda_permission").values()} == {alias_name}
+
+
+# ---------- API ----------
+
+
+def test_every_method_requires_an_api_key_and_a_validator(stack):
+    methods = stack.resources("aws_api_gateway_method").values()
+    assert {m["http_method"] for m in methods} == {"POST", "GET"}
+    for method in methods:
+        assert method["api_key_required"] is True
+        assert method["request_validator_id"].startswith("${aws_api_gateway_request_validator.")
+
+
+def test_post_body_model_is_the_handlers_json_schema(stack):
+    (model,) = stack.resources("aws_api_gateway_model").values()
+    assert json.loads(model["schema"]) == load_transaction_schema()
+    post = stack.by_path("aws_api_gateway_method", "Api/PostTransaction")
+    assert post["request_models"] == {
+        "application/json": stack.ref("aws_api_gateway_model", "Api/TransactionModel", "name")
+    }
+
+
+def test_integrations_are_lambda_proxies_to_the_validation_function(stack):
+    target = stack.ref("aws_lambda_function", "ValidationFunction/Function", "invoke_arn")
+    for integration in stack.resources("aws_api_gateway_integration").values():
+        assert (integration["type"], integration["integration_http_method"]) == ("AWS_PROXY", "POST")
+        assert integration["uri"] == target
+
+
+def test_lambda_permissions_are_scoped_to_this_api(stack):
+    execution_arn = stack.ref("aws_api_gateway_rest_api", "Api/RestApi", "execution_arn")
+    for permission in stack.resources("aws_lambda_permission").values():
+        assert permission["principal"] == "apigateway.amazonaws.com"
+        assert permission["source_arn"].startswith(f"{execution_arn}/*/")
+
+
+def test_stage_is_traced_with_json_access_logs_without_bodies(stack):
+    (stage,) = stack.resources("aws_api_gateway_stage").values()
+    assert stage["stage_name"] == "prod"
+    assert stage["xray_tracing_enabled"] is True
+    log_format = json.loads(stage["access_log_settings"]["format"])
+    assert "requestId" in log_format and "status" in log_format
+    assert not any("body" in value.lower() for value in log_format.values())
+    (settings,) = stack.resources("aws_api_gateway_method_settings").values()
+    assert settings["stage_name"] == stack.ref("aws_api_gateway_stage", "Api/Stage", "stage_name")
+    assert settings["settings"]["metrics_enabled"] is True
+    assert settings["settings"]["logging_level"] == "INFO"
+    assert settings["settings"]["data_trace_enabled"] is False
+
+
+def test_usage_plan_limits_and_key(stack):
+    (plan,) = stack.resources("aws_api_gateway_usage_plan").values()
+    assert plan["throttle_settings"] == {"rate_limit": 500, "burst_limit": 1000}
+    assert plan["quota_settings"] == {"limit": 10_000, "period": "DAY"}
+    (plan_key,) = stack.resources("aws_api_gateway_usage_plan_key").values()
+    assert plan_key["key_id"] == stack.ref("aws_api_gateway_api_key", "Api/ApiKey", "id")
+
+
+def test_waf_has_managed_rules_and_rate_limit_and_is_attached_and_logged(stack):
+    (acl,) = stack.resources("aws_wafv2_web_acl").values()
+    assert acl["scope"] == "REGIONAL"
+    groups = {
+        r["statement"]["managed_rule_group_statement"][0]["name"]
+        for r in acl["rule"]
+        if "managed_rule_group_statement" in r["statement"]
+    }
+    assert groups == {
+        "AWSManagedRulesCommonRuleSet",
+        "AWSManagedRulesKnownBadInputsRuleSet",
+        "AWSManagedRulesAnonymousIpList",
+        "AWSManagedRulesAmazonIpReputationList",
+    }
+    (rate,) = [r for r in acl["rule"] if "rate_based_statement" in r["statement"]]
+    assert rate["action"] == {"block": {}}
+    (association,) = stack.resources("aws_wafv2_web_acl_association").values()
+    assert association["resource_arn"] == stack.ref("aws_api_gateway_stage", "Api/Stage", "arn")
+    (logging,) = stack.resources("aws_wafv2_web_acl_logging_configuration").values()
+    assert logging["resource_arn"] == stack.ref("aws_wafv2_web_acl", "Firewall/WebAcl", "arn")
+
+
+# ---------- monitoring ----------
+
+
+def test_error_rate_alarms_use_metric_math_over_ten_minutes(stack):
+    topic = stack.ref("aws_sns_topic", "Alerts/Topic", "arn")
+    alarms = {a["alarm_name"]: a for a in stack.resources("aws_cloudwatch_metric_alarm").values()}
+    for name in FUNCTIONS.values():
+        alarm = alarms[f"{name}-error-rate"]
+        assert alarm["threshold"] == 1
+        (expression,) = [q for q in alarm["metric_query"] if q.get("return_data")]
+        assert "errors / invocations" in expression["expression"]
+        periods = {q["metric"]["period"] for q in alarm["metric_query"] if "metric" in q}
+        assert periods == {600}
+    for alarm in alarms.values():
+        assert alarm["alarm_actions"] == [topic]
+        assert alarm["actions_enabled"] is True
+    assert {
+        "transaction-dlq-dev-not-empty",
+        "transaction-queue-dev-oldest-message-age",
+        "transaction-api-dev-5xx-rate",
+    } <= set(alarms)
+
+
+def test_dashboard_shows_lambda_and_sqs_metrics(stack):
+    (dashboard,) = stack.resources("aws_cloudwatch_dashboard").values()
+    body = json.loads(dashboard["dashboard_body"])
+    metrics = {m[1] for w in body["widgets"] for m in w["properties"]["metrics"]}
+    assert {"Invocations", "Errors", "Duration", "ApproximateNumberOfMessagesVisible"} <= metrics
+
+
+# ---------- state and outputs ----------
+
+
+def test_main_stack_uses_the_encrypted_locked_s3_backend(stack):
+    backend = stack.doc["terraform"]["backend"]["s3"]
+    assert backend["encrypt"] is True
+    assert backend["use_lockfile"] is True
+    assert backend["bucket"] == "transaction-processing-tfstate-dev"
+    assert backend["dynamodb_table"] == "transaction-processing-tflock-dev"
+
+
+def test_outputs_keep_the_original_names(stack):
+    assert {
+        "api_endpoint",
+        "dashboard_url",
+        "merchant_table_name",
+        "transaction_table_name",
+        "queue_url",
+        "sns_topic_arn",
+        "validation_lambda_arn",
+        "fraud_detection_lambda_arn",
+        "failed_transaction_lambda_arn",
+    } <= set(stack.doc["output"])
