@@ -3,8 +3,9 @@
 The Lambda runtime ships boto3/botocore (and jmespath); everything else a handler imports is vendored
 at the exact version pinned in ``Pipfile.lock``, as wheels for the function's architecture and
 runtime. Vendored trees are cached under ``build/lambda/deps/<key>`` (the key covers versions,
-architecture and runtime), so only the first synth downloads anything. ``--no-compile`` and removing
-``bin/`` keep the tree, and so the asset hash, identical from build to build.
+architecture and runtime), so only the first synth downloads anything; ``--no-compile`` and removing
+``bin/`` keep the tree identical from build to build. Each function's zip is then written
+reproducibly and cached under ``build/lambda/archives/``.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import json
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,7 +33,8 @@ RUNTIME_DEPENDENCIES = (
 )
 ENTRY_POINTS = ("validation", "fraud_detection", "failed_transaction")
 _MACHINE = {"arm64": "aarch64", "x86_64": "x86_64"}
-_IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo", ".pytest_cache")
+_IGNORED_PARTS = frozenset({"__pycache__", ".pytest_cache"})
+_EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest zip timestamp: archives do not depend on file times
 
 
 def locked_requirements(lockfile: Path = LOCKFILE) -> list[str]:
@@ -93,21 +96,54 @@ def vendored_dependencies(architecture: str) -> Path:
     return target
 
 
-def function_directory(entry_point: str, architecture: str) -> Path:
-    """Deployment directory for one function: dependencies, the shared handler code, its entry point.
+def _handler_files(entry_point: str) -> list[tuple[str, Path]]:
+    """``(archive name, file)`` of the handler package, without the other functions' entry modules."""
+    others = {HANDLERS / f"{name}.py" for name in ENTRY_POINTS if name != entry_point}
+    files = [
+        (f"handlers/{path.relative_to(HANDLERS).as_posix()}", path)
+        for path in HANDLERS.rglob("*")
+        if path.is_file()
+        and path not in others
+        and not _IGNORED_PARTS.intersection(path.parts)
+        and path.suffix not in {".pyc", ".pyo"}
+    ]
+    return sorted(files)
 
-    The other functions' entry modules are left out, so changing one function redeploys only it.
+
+def _dependency_files(deps: Path) -> list[tuple[str, Path]]:
+    return sorted(
+        (path.relative_to(deps).as_posix(), path)
+        for path in deps.rglob("*")
+        if path.is_file() and path.name != ".complete" and "__pycache__" not in path.parts
+    )
+
+
+def function_archive(entry_point: str, architecture: str) -> Path:
+    """Deployment zip of one function: dependencies, the shared handler code and its own entry point.
+
+    The other functions' entry modules are left out, so changing one function redeploys only it. The
+    zip is byte-for-byte reproducible (sorted entries, fixed timestamps and modes) and cached by content,
+    so a synth with nothing changed only hashes the handler sources.
     """
     if entry_point not in ENTRY_POINTS:
         raise ValueError(f"entry_point must be one of {ENTRY_POINTS}, got {entry_point!r}")
     deps = vendored_dependencies(architecture)
-    target = BUILD / "functions" / f"{entry_point}-{architecture}"
-    shutil.rmtree(target, ignore_errors=True)
-    shutil.copytree(deps, target, ignore=shutil.ignore_patterns(".complete"))
-    others = {f"{name}.py" for name in ENTRY_POINTS if name != entry_point}
-    shutil.copytree(
-        HANDLERS,
-        target / "handlers",
-        ignore=lambda d, names: set(_IGNORED(d, names)) | (others if Path(d) == HANDLERS else set()),
-    )
-    return target
+    files = _dependency_files(deps) + _handler_files(entry_point)
+    digest = hashlib.sha256(deps.name.encode())
+    for name, path in _handler_files(entry_point):
+        digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
+    archive = BUILD / "archives" / f"{entry_point}-{architecture}-{digest.hexdigest()[:16]}.zip"
+    if archive.exists():
+        return archive
+    archive.parent.mkdir(parents=True, exist_ok=True)
+    for stale in archive.parent.glob(f"{entry_point}-{architecture}-*.zip"):
+        stale.unlink()
+    partial = archive.with_suffix(".partial")
+    with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as bundle:
+        for name, path in files:
+            info = zipfile.ZipInfo(name, date_time=_EPOCH)
+            info.external_attr = 0o644 << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            bundle.writestr(info, path.read_bytes())
+    partial.rename(archive)
+    return archive

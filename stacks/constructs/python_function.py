@@ -19,7 +19,7 @@ from cdktf_cdktf_provider_aws.lambda_function import (
 from cdktf_cdktf_provider_aws.lambda_provisioned_concurrency_config import LambdaProvisionedConcurrencyConfig
 from constructs import Construct
 
-from stacks.bundling import PYTHON_RUNTIME, function_directory
+from stacks.bundling import PYTHON_RUNTIME, function_archive
 from stacks.config import FunctionSettings
 from stacks.constructs.logs import encrypted_log_group
 from stacks.constructs.network import PrivateNetwork
@@ -69,7 +69,7 @@ class PythonFunction(Construct):
         super().__init__(scope, id_)
         self.function_name = function_name
         self.asset = TerraformAsset(
-            self, "Code", path=str(function_directory(entry_point, architecture)), type=AssetType.ARCHIVE
+            self, "Code", path=str(function_archive(entry_point, architecture)), type=AssetType.FILE
         )
         self.log_group = encrypted_log_group(
             self,

@@ -1,18 +1,12 @@
-"""Function packages: deterministic, complete for what the handlers import, and nothing else."""
+"""Function packages: reproducible, complete for what the handlers import, and nothing else."""
 
 from __future__ import annotations
 
-from pathlib import Path
+import zipfile
 
 import pytest
 
-from stacks.bundling import RUNTIME_DEPENDENCIES, function_directory, locked_requirements
-
-
-def _files(directory: Path) -> dict[str, bytes]:
-    return {
-        str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()
-    }
+from stacks.bundling import RUNTIME_DEPENDENCIES, function_archive, locked_requirements
 
 
 def test_every_runtime_dependency_is_pinned_by_the_lock_file():
@@ -21,25 +15,35 @@ def test_every_runtime_dependency_is_pinned_by_the_lock_file():
     assert all("==" in p for p in pins)
 
 
-def test_package_is_identical_from_build_to_build():
-    first = _files(function_directory("validation", "arm64"))
-    second = _files(function_directory("validation", "arm64"))
-    assert first == second
+def test_archive_is_byte_identical_when_rebuilt():
+    first = function_archive("validation", "arm64")
+    content = first.read_bytes()
+    first.unlink()
+    second = function_archive("validation", "arm64")
+    assert second == first
+    assert second.read_bytes() == content
 
 
 @pytest.mark.parametrize("entry_point", ["validation", "fraud_detection", "failed_transaction"])
-def test_package_holds_its_entry_point_shared_code_and_dependencies_only(entry_point):
-    files = set(_files(function_directory(entry_point, "arm64")))
+def test_archive_holds_its_entry_point_shared_code_and_dependencies_only(entry_point):
+    with zipfile.ZipFile(function_archive(entry_point, "arm64")) as bundle:
+        files = set(bundle.namelist())
     assert f"handlers/{entry_point}.py" in files
     others = {"validation", "fraud_detection", "failed_transaction"} - {entry_point}
     assert not any(f"handlers/{other}.py" in files for other in others)
     assert "handlers/domain/transaction.schema.json" in files
     assert any(f.startswith("aws_lambda_powertools/") for f in files)
+    assert any(f.startswith("aws_xray_sdk/") for f in files)
     assert any(f.startswith("fastjsonschema/") for f in files)
     assert not any(f.startswith(("boto3/", "botocore/", "bin/", "tests/")) for f in files)
     assert not any("__pycache__" in f or f.endswith(".pyc") for f in files)
 
 
+def test_functions_get_different_archives():
+    archives = {function_archive(e, "arm64") for e in ("validation", "fraud_detection", "failed_transaction")}
+    assert len(archives) == 3
+
+
 def test_unknown_entry_point_is_rejected():
     with pytest.raises(ValueError, match="entry_point"):
-        function_directory("nope", "arm64")
+        function_archive("nope", "arm64")

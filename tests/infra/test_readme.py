@@ -9,7 +9,9 @@ README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
 
 
 def test_every_setting_is_documented_in_the_readme():
-    missing = [f.metadata["env"] for f in dataclasses.fields(Settings) if f"`{f.metadata['env']}`" not in README]
+    missing = [
+        f.metadata["env"] for f in dataclasses.fields(Settings) if f"`{f.metadata['env']}`" not in README
+    ]
     assert missing == []
 
 
