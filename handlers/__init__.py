@@ -1,0 +1,1 @@
+"""Lambda handlers of the card-transaction system (validation, fraud detection, failed transactions)."""

@@ -1,0 +1,215 @@
+"""DynamoDB adapters (low-level client + TypeSerializer: lighter than boto3 resources at cold start)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import BotoCoreError, ClientError
+
+from handlers.adapters.aws import dependency_error, is_condition_failure
+from handlers.domain.errors import ConditionFailed
+from handlers.domain.records import STATUS_PENDING
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+BY_MERCHANT_INDEX = "by-merchant"
+
+
+def to_item(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: _serializer.serialize(v) for k, v in values.items()}
+
+
+def from_item(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: _deserializer.deserialize(v) for k, v in item.items()}
+
+
+def _values(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: _serializer.serialize(v) for k, v in values.items()}
+
+
+class MerchantTable:
+    """merchant-config-{env}: GetItem only."""
+
+    def __init__(self, client: Any, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    def get(self, merchant_id: str) -> dict[str, Any] | None:
+        try:
+            response = self._client.get_item(TableName=self._table, Key={"merchant_id": {"S": merchant_id}})
+        except (ClientError, BotoCoreError) as exc:
+            raise dependency_error("merchant GetItem", exc) from exc
+        item = response.get("Item")
+        return from_item(item) if item else None
+
+
+class TransactionTable:
+    """processed-transactions-{env}: every write is conditional so no path stores a transaction twice."""
+
+    def __init__(self, client: Any, table_name: str, index_name: str = BY_MERCHANT_INDEX) -> None:
+        self._client = client
+        self._table = table_name
+        self._index = index_name
+
+    def _condition_failed(self, operation: str, exc: ClientError) -> ConditionFailed:
+        item = exc.response.get("Item")
+        return ConditionFailed(operation, from_item(item) if item else None)
+
+    def put_pending(self, item: Mapping[str, Any]) -> None:
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item=to_item(item),
+                ConditionExpression="attribute_not_exists(transaction_id)",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as exc:
+            if is_condition_failure(exc):
+                raise self._condition_failed("PutItem", exc) from None
+            raise dependency_error("transaction PutItem", exc) from exc
+        except BotoCoreError as exc:
+            raise dependency_error("transaction PutItem", exc) from exc
+
+    def get(self, transaction_id: str, *, consistent: bool = True) -> dict[str, Any] | None:
+        try:
+            response = self._client.get_item(
+                TableName=self._table,
+                Key={"transaction_id": {"S": transaction_id}},
+                ConsistentRead=consistent,
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise dependency_error("transaction GetItem", exc) from exc
+        item = response.get("Item")
+        return from_item(item) if item else None
+
+    def delete_pending(self, transaction_id: str, payload_hash: str, received_epoch_ms: int) -> bool:
+        try:
+            self._client.delete_item(
+                TableName=self._table,
+                Key={"transaction_id": {"S": transaction_id}},
+                ConditionExpression=(
+                    "#status = :pending AND payload_hash = :hash AND received_epoch_ms = :received"
+                ),
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=_values(
+                    {":pending": STATUS_PENDING, ":hash": payload_hash, ":received": received_epoch_ms}
+                ),
+            )
+        except ClientError as exc:
+            if is_condition_failure(exc):
+                return False
+            raise dependency_error("transaction DeleteItem", exc) from exc
+        except BotoCoreError as exc:
+            raise dependency_error("transaction DeleteItem", exc) from exc
+        return True
+
+    def _update(
+        self,
+        *,
+        operation: str,
+        transaction_id: str,
+        set_values: Mapping[str, Any],
+        condition: str,
+        condition_values: Mapping[str, Any],
+        if_absent: Mapping[str, Any] | None = None,
+    ) -> None:
+        names: dict[str, str] = {}
+        values: dict[str, Any] = {}
+        clauses: list[str] = []
+        for index, (name, value) in enumerate(set_values.items()):
+            names[f"#s{index}"] = name
+            values[f":s{index}"] = value
+            clauses.append(f"#s{index} = :s{index}")
+        for index, (name, value) in enumerate((if_absent or {}).items()):
+            names[f"#a{index}"] = name
+            values[f":a{index}"] = value
+            clauses.append(f"#a{index} = if_not_exists(#a{index}, :a{index})")
+        names["#status"] = "status"
+        values.update(condition_values)
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key={"transaction_id": {"S": transaction_id}},
+                UpdateExpression="SET " + ", ".join(clauses),
+                ConditionExpression=condition,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=_values(values),
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as exc:
+            if is_condition_failure(exc):
+                raise self._condition_failed(operation, exc) from None
+            raise dependency_error(f"transaction {operation}", exc) from exc
+        except BotoCoreError as exc:
+            raise dependency_error(f"transaction {operation}", exc) from exc
+
+    def finalize(self, fields: Mapping[str, Any], payload_hash: str) -> None:
+        set_values = {k: v for k, v in fields.items() if k != "transaction_id"}
+        self._update(
+            operation="UpdateItem(finalize)",
+            transaction_id=fields["transaction_id"],
+            set_values=set_values,
+            condition="attribute_not_exists(transaction_id) OR (#status = :pending AND payload_hash = :hash)",
+            condition_values={":pending": STATUS_PENDING, ":hash": payload_hash},
+        )
+
+    def mark_failed(
+        self, transaction_id: str, fields: Mapping[str, Any], if_absent: Mapping[str, Any]
+    ) -> None:
+        self._update(
+            operation="UpdateItem(failed)",
+            transaction_id=transaction_id,
+            set_values=fields,
+            condition="attribute_not_exists(transaction_id) OR #status = :pending",
+            condition_values={":pending": STATUS_PENDING},
+            if_absent=if_absent,
+        )
+
+    def mark_alert_sent(self, transaction_id: str, sent_at: str) -> bool:
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key={"transaction_id": {"S": transaction_id}},
+                UpdateExpression="SET alert_sent_at = :at",
+                ConditionExpression=(
+                    "attribute_exists(transaction_id) AND attribute_not_exists(alert_sent_at)"
+                ),
+                ExpressionAttributeValues={":at": {"S": sent_at}},
+            )
+        except ClientError as exc:
+            if is_condition_failure(exc):
+                return False
+            raise dependency_error("transaction UpdateItem(alert)", exc) from exc
+        except BotoCoreError as exc:
+            raise dependency_error("transaction UpdateItem(alert)", exc) from exc
+        return True
+
+    def count_recent(self, merchant_id: str, from_ms: int, to_ms: int, limit: int) -> int:
+        """Query Select=COUNT on the KEYS_ONLY `by-merchant` index; stops as soon as `limit` is reached."""
+        if to_ms < from_ms:
+            return 0
+        count = 0
+        start_key = None
+        while count < limit:
+            kwargs: dict[str, Any] = {
+                "TableName": self._table,
+                "IndexName": self._index,
+                "Select": "COUNT",
+                "KeyConditionExpression": "merchant_id = :m AND received_epoch_ms BETWEEN :from AND :to",
+                "ExpressionAttributeValues": _values({":m": merchant_id, ":from": from_ms, ":to": to_ms}),
+                "Limit": limit - count,
+            }
+            if start_key:
+                kwargs["ExclusiveStartKey"] = start_key
+            try:
+                response = self._client.query(**kwargs)
+            except (ClientError, BotoCoreError) as exc:
+                raise dependency_error("transaction Query(by-merchant)", exc) from exc
+            count += int(response.get("Count", 0))
+            start_key = response.get("LastEvaluatedKey")
+            if not start_key:
+                break
+        return count

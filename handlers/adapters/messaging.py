@@ -1,0 +1,44 @@
+"""SQS and SNS adapters."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from handlers.adapters.aws import dependency_error
+
+
+class TransactionQueue:
+    def __init__(self, client: Any, queue_url: str) -> None:
+        self._client = client
+        self._url = queue_url
+
+    def send(self, body: str) -> str:
+        try:
+            response = self._client.send_message(QueueUrl=self._url, MessageBody=body)
+        except (ClientError, BotoCoreError) as exc:
+            raise dependency_error("SendMessage", exc) from exc
+        return str(response.get("MessageId", ""))
+
+
+class AlertTopic:
+    def __init__(self, client: Any, topic_arn: str) -> None:
+        self._client = client
+        self._arn = topic_arn
+
+    def publish(self, subject: str, message: Mapping[str, Any], attributes: Mapping[str, str]) -> str:
+        try:
+            response = self._client.publish(
+                TopicArn=self._arn,
+                Subject=subject[:100],
+                Message=json.dumps(message, separators=(",", ":"), sort_keys=True, default=str),
+                MessageAttributes={
+                    k: {"DataType": "String", "StringValue": v} for k, v in attributes.items()
+                },
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise dependency_error("Publish", exc) from exc
+        return str(response.get("MessageId", ""))

@@ -1,0 +1,39 @@
+"""A small in-memory TTL cache (per container) with a bounded size; the clock is injected."""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Generic, TypeVar
+
+V = TypeVar("V")
+_MISSING = object()
+
+
+class TTLCache(Generic[V]):
+    def __init__(
+        self, ttl_seconds: float, max_entries: int = 1024, clock: Callable[[], float] = time.monotonic
+    ):
+        if ttl_seconds < 0:
+            raise ValueError(f"ttl_seconds must be >= 0, got {ttl_seconds}")
+        self.ttl_seconds = ttl_seconds
+        self.max_entries = max_entries
+        self._clock = clock
+        self._entries: OrderedDict[Hashable, tuple[float, V]] = OrderedDict()
+
+    def get_or_load(self, key: Hashable, loader: Callable[[], V]) -> V:
+        now = self._clock()
+        entry = self._entries.get(key, _MISSING)
+        if entry is not _MISSING and entry[0] > now:  # type: ignore[index]
+            return entry[1]  # type: ignore[index]
+        value = loader()
+        if self.ttl_seconds > 0:
+            self._entries[key] = (now + self.ttl_seconds, value)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        self._entries.clear()

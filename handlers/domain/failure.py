@@ -1,0 +1,134 @@
+"""Consumer of the dead-letter queue: record dead messages as FAILED and summarise them in one alert."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from handlers.domain.errors import ConditionFailed, InvalidMessage
+from handlers.domain.ports import Notifier, TransactionStore
+from handlers.domain.records import STATUS_FAILED, TransactionMessage, iso_utc
+from handlers.domain.transaction import ID_PATTERN
+
+logger = logging.getLogger(__name__)
+
+REASON_RETRIES_EXHAUSTED = "PROCESSING_RETRIES_EXHAUSTED"
+REASON_INVALID_MESSAGE = "INVALID_MESSAGE"
+REASON_UNPARSEABLE_BODY = "UNPARSEABLE_BODY"
+MAX_IDS_IN_ALERT = 50
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    message_id: str
+    body: str | None
+    receive_count: int
+
+
+@dataclass(frozen=True)
+class FailedEntry:
+    """One line of the failure alert: identifiers and reason only, no cardholder data."""
+
+    message_id: str
+    transaction_id: str
+    failure_reason: str
+    receive_count: int
+
+
+def describe(dead: DeadLetter) -> tuple[str, str, dict[str, Any]]:
+    """(transaction_id, failure_reason, transaction attributes to set when the record does not exist)."""
+    try:
+        message = TransactionMessage.from_json(dead.body or "")
+    except InvalidMessage:
+        pass
+    else:
+        return message.transaction.transaction_id, REASON_RETRIES_EXHAUSTED, message.record_fields()
+    try:
+        data = json.loads(dead.body or "")
+    except (ValueError, RecursionError):
+        return f"dlq-{dead.message_id}", REASON_UNPARSEABLE_BODY, {}
+    transaction = data.get("transaction") if isinstance(data, dict) else None
+    candidate = transaction.get("transaction_id") if isinstance(transaction, dict) else None
+    if isinstance(candidate, str) and ID_PATTERN.fullmatch(candidate):
+        return candidate, REASON_INVALID_MESSAGE, {}
+    return f"dlq-{dead.message_id}", REASON_INVALID_MESSAGE, {}
+
+
+class FailureService:
+    def __init__(self, store: TransactionStore, notifier: Notifier, clock: Callable[[], datetime]) -> None:
+        self._store = store
+        self._notifier = notifier
+        self._clock = clock
+
+    def record(self, dead: DeadLetter) -> FailedEntry | None:
+        """Mark the transaction FAILED unless it is final already. Returns the alert entry, or None when
+        there is nothing new to report. Raises DependencyError (the record is retried)."""
+        transaction_id, reason, known = describe(dead)
+        now = iso_utc(self._clock())
+        fields = {
+            "status": STATUS_FAILED,
+            "failure_reason": reason,
+            "receive_count": dead.receive_count,
+            "message_id": dead.message_id,
+            "failed_at": now,
+            "processed_at": now,
+            "alert_required": True,
+        }
+        if_absent = {k: v for k, v in known.items() if k != "transaction_id"}
+        if_absent.setdefault("reasons", [])
+        try:
+            self._store.mark_failed(transaction_id, fields, if_absent)
+        except ConditionFailed as exc:
+            existing = exc.existing or self._store.get(transaction_id, consistent=True) or {}
+            if existing.get("status") == STATUS_FAILED and not existing.get("alert_sent_at"):
+                # Recorded on an earlier attempt whose alert did not go out: report it again.
+                return FailedEntry(
+                    dead.message_id,
+                    transaction_id,
+                    str(existing.get("failure_reason", reason)),
+                    int(existing.get("receive_count", dead.receive_count)),
+                )
+            logger.info(
+                "dead message for an already final transaction", extra={"transaction_id": transaction_id}
+            )
+            return None
+        return FailedEntry(dead.message_id, transaction_id, reason, dead.receive_count)
+
+    def alert(self, entries: Sequence[FailedEntry]) -> None:
+        """One SNS message for the invocation. Raises DependencyError when it cannot be published."""
+        if not entries:
+            return
+        by_reason: dict[str, int] = {}
+        for entry in entries:
+            by_reason[entry.failure_reason] = by_reason.get(entry.failure_reason, 0) + 1
+        message = {
+            "alert_type": "TRANSACTION_FAILED",
+            "failed_count": len(entries),
+            "by_reason": by_reason,
+            "transactions": [
+                {
+                    "transaction_id": e.transaction_id,
+                    "failure_reason": e.failure_reason,
+                    "receive_count": e.receive_count,
+                }
+                for e in entries[:MAX_IDS_IN_ALERT]
+            ],
+            "truncated": len(entries) > MAX_IDS_IN_ALERT,
+        }
+        self._notifier.publish(
+            subject=f"{len(entries)} transaction(s) failed processing",
+            message=message,
+            attributes={"alert_type": "TRANSACTION_FAILED"},
+        )
+        sent_at = iso_utc(self._clock())
+        for entry in entries:
+            try:
+                self._store.mark_alert_sent(entry.transaction_id, sent_at)
+            except Exception:
+                logger.warning(
+                    "could not record alert_sent_at", extra={"transaction_id": entry.transaction_id}
+                )

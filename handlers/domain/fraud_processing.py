@@ -1,0 +1,174 @@
+"""Consumer of the transactions queue: score a message and make the single PENDING -> final transition."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from handlers.domain.errors import ConditionFailed
+from handlers.domain.fraud import (
+    FraudAssessment,
+    FraudStatus,
+    FraudThresholds,
+    ScoringInput,
+    VelocityRule,
+    assess,
+    rules_for,
+)
+from handlers.domain.ports import Notifier, TransactionStore
+from handlers.domain.records import STATUS_PENDING, TransactionMessage, iso_utc
+from handlers.domain.transaction import format_amount
+
+logger = logging.getLogger(__name__)
+
+ALERTABLE = (FraudStatus.FRAUD_SUSPECTED.value, FraudStatus.REVIEW_REQUIRED.value)
+
+PROCESSED = "PROCESSED"
+DUPLICATE = "DUPLICATE"
+SUPERSEDED = "SUPERSEDED"
+
+
+@dataclass(frozen=True)
+class FraudOutcome:
+    transaction_id: str
+    outcome: str
+    status: str | None
+    score: int | None
+    reasons: tuple[str, ...]
+    alerted: bool
+
+
+class FraudService:
+    def __init__(
+        self,
+        store: TransactionStore,
+        *,
+        notifier: Notifier,
+        clock: Callable[[], datetime],
+        thresholds: FraudThresholds | None = None,
+        velocity: VelocityRule | None = None,
+        alert_on_review_required: bool = False,
+    ) -> None:
+        self._store = store
+        self._notifier = notifier
+        self._clock = clock
+        self._thresholds = thresholds or FraudThresholds()
+        self._velocity = velocity
+        self._rules = rules_for(velocity)
+        self._alert_on_review = alert_on_review_required
+
+    def assess(self, message: TransactionMessage) -> FraudAssessment:
+        recent = None
+        if self._velocity is not None:
+            # Transactions received strictly before this one within the window, plus this one. Anchored at the
+            # receive time (not processing time) so a redelivery scores the same; the GSI lag of this record's
+            # own index entry does not matter.
+            to_ms = message.received_epoch_ms - 1
+            prior = self._store.count_recent(
+                message.transaction.merchant_id,
+                message.received_epoch_ms - self._velocity.window_ms,
+                to_ms,
+                limit=self._velocity.max_transactions,
+            )
+            recent = prior + 1
+        subject = ScoringInput(
+            amount=message.transaction.amount,
+            currency=message.transaction.currency,
+            merchant_name=message.merchant.name,
+            thresholds=self._thresholds.with_overrides(message.merchant.overrides),
+            recent_transactions=recent,
+        )
+        return assess(subject, self._rules)
+
+    def alert_required(self, status: FraudStatus) -> bool:
+        return status is FraudStatus.FRAUD_SUSPECTED or (
+            status is FraudStatus.REVIEW_REQUIRED and self._alert_on_review
+        )
+
+    def process(self, message: TransactionMessage) -> FraudOutcome:
+        """Raises DependencyError (the record is retried) and never alerts twice for one transition."""
+        transaction_id = message.transaction.transaction_id
+        result = self.assess(message)
+        alert = self.alert_required(result.status)
+        fields: dict[str, Any] = {
+            **message.record_fields(),
+            "status": result.status.value,
+            "fraud_score": result.score,
+            "reasons": list(result.reasons),
+            "processed_at": iso_utc(self._clock()),
+            "alert_required": alert,
+        }
+        try:
+            self._store.finalize(fields, message.payload_hash)
+        except ConditionFailed as exc:
+            existing = exc.existing or self._store.get(transaction_id, consistent=True) or {}
+            return self._already_done(transaction_id, existing, message)
+        alerted = False
+        if alert:
+            self._send_alert(fields)
+            alerted = True
+        return FraudOutcome(
+            transaction_id, PROCESSED, result.status.value, result.score, result.reasons, alerted
+        )
+
+    def _already_done(
+        self, transaction_id: str, existing: Mapping[str, Any], message: TransactionMessage
+    ) -> FraudOutcome:
+        status = existing.get("status")
+        if status == STATUS_PENDING:
+            # Pending for a different payload: this message belongs to an attempt the client was told
+            # failed (503) and then replaced. The newer attempt's own message will finalize the record.
+            logger.warning(
+                "message superseded by a newer pending payload", extra={"transaction_id": transaction_id}
+            )
+            return FraudOutcome(transaction_id, SUPERSEDED, None, None, (), False)
+        score = existing.get("fraud_score")
+        reasons = tuple(existing.get("reasons") or ())
+        alerted = False
+        if (
+            status in ALERTABLE
+            and existing.get("alert_required") is True
+            and not existing.get("alert_sent_at")
+            and existing.get("payload_hash") == message.payload_hash
+        ):
+            # The transition happened on an earlier attempt whose publish failed: re-attempt the alert.
+            self._send_alert(existing)
+            alerted = True
+        return FraudOutcome(
+            transaction_id,
+            DUPLICATE,
+            str(status) if status is not None else None,
+            int(score) if isinstance(score, int | Decimal) else None,
+            reasons,
+            alerted,
+        )
+
+    def _send_alert(self, record: Mapping[str, Any]) -> None:
+        amount = record.get("amount")
+        message = {
+            "alert_type": "FRAUD",
+            "transaction_id": record["transaction_id"],
+            "merchant_id": record.get("merchant_id"),
+            "amount": format_amount(amount) if isinstance(amount, Decimal) else str(amount),
+            "currency": record.get("currency"),
+            "status": record.get("status"),
+            "fraud_score": int(record.get("fraud_score") or 0),
+            "reasons": list(record.get("reasons") or []),
+            "received_at": record.get("received_at"),
+        }
+        self._notifier.publish(
+            subject=f"{record.get('status')}: transaction {record['transaction_id']}",
+            message=message,
+            attributes={"alert_type": "FRAUD", "status": str(record.get("status"))},
+        )
+        # Publish succeeded; a failure to record it only risks a duplicate alert on a later redelivery.
+        try:
+            self._store.mark_alert_sent(record["transaction_id"], iso_utc(self._clock()))
+        except Exception:
+            logger.warning(
+                "could not record alert_sent_at", extra={"transaction_id": record["transaction_id"]}
+            )

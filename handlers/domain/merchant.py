@@ -1,0 +1,84 @@
+"""Merchant configuration (an item of the merchant-config table) and the snapshot carried in queue messages.
+
+Item fields: merchant_id (S, key), name (S), active (BOOL), max_transaction_amount (N), and optional
+per-merchant fraud overrides fraud_high_amount (N), fraud_review_threshold (N), fraud_suspected_threshold (N).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from handlers.domain.errors import AmountExceedsMerchantLimit, MerchantInactive
+from handlers.domain.fraud import MERCHANT_OVERRIDE_FIELDS, FraudThresholds
+
+
+@dataclass(frozen=True)
+class MerchantSnapshot:
+    """What the fraud rules need about a merchant; travels in the message so the consumer reads nothing."""
+
+    merchant_id: str
+    name: str
+    overrides: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "merchant_id": self.merchant_id,
+            "name": self.name,
+            **{k: str(v) for k, v in self.overrides.items()},
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> MerchantSnapshot:
+        merchant_id, name = data.get("merchant_id"), data.get("name")
+        if not isinstance(merchant_id, str) or not isinstance(name, str):
+            raise ValueError("merchant snapshot needs string merchant_id and name")
+        overrides = {k: data[k] for k in MERCHANT_OVERRIDE_FIELDS if data.get(k) is not None}
+        FraudThresholds().with_overrides(overrides)  # validate eagerly
+        return cls(merchant_id=merchant_id, name=name, overrides=overrides)
+
+
+@dataclass(frozen=True)
+class Merchant:
+    merchant_id: str
+    name: str
+    active: bool
+    max_transaction_amount: Decimal
+    overrides: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_item(cls, item: Mapping[str, Any]) -> Merchant:
+        """Build from a deserialised DynamoDB item. Raises ValueError when the item is malformed."""
+        try:
+            limit = Decimal(str(item["max_transaction_amount"]))
+        except (KeyError, InvalidOperation, ValueError) as exc:
+            raise ValueError("merchant item needs a numeric max_transaction_amount") from exc
+        if not limit.is_finite():
+            raise ValueError("merchant max_transaction_amount must be finite")
+        name = item.get("name")
+        if not isinstance(name, str):
+            raise ValueError("merchant item needs a string name")
+        overrides = {k: item[k] for k in MERCHANT_OVERRIDE_FIELDS if item.get(k) is not None}
+        FraudThresholds().with_overrides(overrides)  # a bad override is a malformed item
+        return cls(
+            merchant_id=str(item.get("merchant_id", "")),
+            name=name,
+            active=item.get("active") is True,
+            max_transaction_amount=limit,
+            overrides=overrides,
+        )
+
+    def authorise(self, amount: Decimal) -> None:
+        """Raise MerchantInactive / AmountExceedsMerchantLimit when this merchant may not take the amount."""
+        if not self.active:
+            raise MerchantInactive("Merchant is not active")
+        if amount > self.max_transaction_amount:
+            raise AmountExceedsMerchantLimit(
+                "Amount exceeds the merchant's maximum transaction amount",
+                [{"field": "amount", "message": f"must be <= {self.max_transaction_amount}"}],
+            )
+
+    def snapshot(self) -> MerchantSnapshot:
+        return MerchantSnapshot(merchant_id=self.merchant_id, name=self.name, overrides=dict(self.overrides))

@@ -1,0 +1,42 @@
+"""The interfaces the services need; implemented by handlers.adapters (AWS SDK) and by test fakes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+
+class MerchantSource(Protocol):
+    def get(self, merchant_id: str) -> Mapping[str, Any] | None: ...
+
+
+class TransactionStore(Protocol):
+    def put_pending(self, item: Mapping[str, Any]) -> None:
+        """Create the record unless the key exists; raises ConditionFailed(existing=stored item)."""
+
+    def get(self, transaction_id: str, *, consistent: bool = True) -> Mapping[str, Any] | None: ...
+
+    def delete_pending(self, transaction_id: str, payload_hash: str, received_epoch_ms: int) -> bool:
+        """Delete our own pending record; False when it is no longer ours or no longer pending."""
+
+    def finalize(self, fields: Mapping[str, Any], payload_hash: str) -> None:
+        """Write the final fraud status unless the record is final already (or pending for another payload);
+        raises ConditionFailed(existing=stored item)."""
+
+    def mark_failed(
+        self, transaction_id: str, fields: Mapping[str, Any], if_absent: Mapping[str, Any]
+    ) -> None:
+        """Set status FAILED unless the record is final; raises ConditionFailed(existing=stored item)."""
+
+    def mark_alert_sent(self, transaction_id: str, sent_at: str) -> bool: ...
+
+    def count_recent(self, merchant_id: str, from_ms: int, to_ms: int, limit: int) -> int:
+        """Transactions of the merchant with from_ms <= received_epoch_ms <= to_ms; stops at limit."""
+
+
+class MessageQueue(Protocol):
+    def send(self, body: str) -> str: ...
+
+
+class Notifier(Protocol):
+    def publish(self, subject: str, message: Mapping[str, Any], attributes: Mapping[str, str]) -> str: ...

@@ -1,0 +1,189 @@
+"""POST /transaction and GET /transaction/{id}: validate, authorise against the merchant, record, enqueue."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from handlers.domain.cache import TTLCache
+from handlers.domain.errors import (
+    AmountExceedsMerchantLimit,
+    ConditionFailed,
+    DependencyError,
+    IdempotencyConflict,
+    MerchantInactive,
+    MerchantNotFound,
+    ServiceUnavailable,
+    TransactionNotFound,
+    ValidationFailed,
+)
+from handlers.domain.merchant import Merchant
+from handlers.domain.ports import MerchantSource, MessageQueue, TransactionStore
+from handlers.domain.records import (
+    STATUS_PENDING,
+    TransactionMessage,
+    accepted_body,
+    epoch_ms,
+    iso_utc,
+    public_view,
+)
+from handlers.domain.transaction import ID_PATTERN, Transaction, validate_transaction
+
+logger = logging.getLogger(__name__)
+
+ACCEPTED = "ACCEPTED"
+REPLAYED = "REPLAYED"
+REPLAYED_RESENT = "REPLAYED_RESENT"
+RECOVERED = "RECOVERED"
+
+
+@dataclass(frozen=True)
+class Submission:
+    status_code: int
+    body: dict[str, Any]
+    outcome: str
+
+
+class TransactionService:
+    def __init__(
+        self,
+        merchants: MerchantSource,
+        store: TransactionStore,
+        queue: MessageQueue,
+        merchant_cache: TTLCache,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._merchants = merchants
+        self._store = store
+        self._queue = queue
+        self._cache = merchant_cache
+        self._clock = clock
+
+    # --- POST --------------------------------------------------------------------------------------
+
+    def submit(self, payload: Any) -> Submission:
+        transaction = validate_transaction(payload)
+        try:
+            merchant = self._merchant(transaction.merchant_id)
+            merchant.authorise(transaction.amount)
+        except (MerchantNotFound, MerchantInactive, AmountExceedsMerchantLimit):
+            # Rare path: the merchant changed since this exact payload was accepted -> still the original 202.
+            replay = self._replay_after_rejection(transaction)
+            if replay is None:
+                raise
+            return replay
+        now = self._clock()
+        message = TransactionMessage(
+            transaction=transaction,
+            merchant=merchant.snapshot(),
+            payload_hash=transaction.payload_hash(),
+            received_at=iso_utc(now),
+            received_epoch_ms=epoch_ms(now),
+        )
+        try:
+            self._store.put_pending(message.pending_record())
+        except ConditionFailed as exc:
+            existing = exc.existing or self._store.get(transaction.transaction_id, consistent=True)
+            if (
+                existing is None
+            ):  # deleted in between by a concurrent request's compensation: let the client retry
+                raise ServiceUnavailable("Transaction is being processed, retry") from None
+            return self._replay(existing, message)
+        except DependencyError as exc:
+            raise ServiceUnavailable("Transaction store unavailable, retry") from exc
+        try:
+            self._queue.send(message.to_json())
+        except DependencyError as exc:
+            return self._compensate(message, exc)
+        return Submission(202, accepted_body(transaction.transaction_id), ACCEPTED)
+
+    def _merchant(self, merchant_id: str) -> Merchant:
+        merchant = self._cache.get_or_load(merchant_id, lambda: self._load_merchant(merchant_id))
+        if merchant is None:
+            raise MerchantNotFound(
+                "Merchant not found", [{"field": "merchant_id", "message": "unknown merchant"}]
+            )
+        return merchant
+
+    def _load_merchant(self, merchant_id: str) -> Merchant | None:
+        try:
+            item = self._merchants.get(merchant_id)
+        except DependencyError as exc:
+            raise ServiceUnavailable("Merchant configuration unavailable, retry") from exc
+        if item is None:
+            return None
+        try:
+            return Merchant.from_item(item)
+        except ValueError as exc:  # fail closed: a malformed config cannot take transactions
+            logger.error(
+                "merchant config item is malformed, treating it as inactive", extra={"reason": str(exc)}
+            )
+            return Merchant(merchant_id, "", active=False, max_transaction_amount=0)  # type: ignore[arg-type]
+
+    def _replay(self, existing: Mapping[str, Any], message: TransactionMessage) -> Submission:
+        transaction = message.transaction
+        if existing.get("payload_hash") != message.payload_hash:
+            raise IdempotencyConflict(
+                "transaction_id was already used with a different payload",
+                [{"field": "transaction_id", "message": "already used with a different payload"}],
+            )
+        if existing.get("status") != STATUS_PENDING:
+            return Submission(202, accepted_body(transaction.transaction_id), REPLAYED)
+        # Still pending: the first request may have died between PutItem and SendMessage (or its compensation
+        # failed). Re-sending is safe because the consumer's conditional write makes a duplicate a no-op.
+        resend = TransactionMessage(
+            transaction=transaction,
+            merchant=message.merchant,
+            payload_hash=message.payload_hash,
+            received_at=str(existing.get("received_at", message.received_at)),
+            received_epoch_ms=int(existing.get("received_epoch_ms", message.received_epoch_ms)),
+        )
+        try:
+            self._queue.send(resend.to_json())
+        except DependencyError as exc:
+            raise ServiceUnavailable("Queue unavailable, retry") from exc
+        return Submission(202, accepted_body(transaction.transaction_id), REPLAYED_RESENT)
+
+    def _compensate(self, message: TransactionMessage, cause: DependencyError) -> Submission:
+        """SendMessage failed after retries: remove our pending record so the client's retry starts clean."""
+        transaction = message.transaction
+        try:
+            deleted = self._store.delete_pending(
+                transaction.transaction_id, message.payload_hash, message.received_epoch_ms
+            )
+        except DependencyError:
+            # The pending record stays; the client's retry replays it and re-sends the message.
+            raise ServiceUnavailable("Queue unavailable, retry") from cause
+        if deleted:
+            raise ServiceUnavailable("Queue unavailable, retry") from cause
+        # Not ours any more or no longer pending: the message did get through and was processed.
+        return Submission(202, accepted_body(transaction.transaction_id), RECOVERED)
+
+    def _replay_after_rejection(self, transaction: Transaction) -> Submission | None:
+        """A merchant check failed: if this exact payload was accepted before, answer the original 202."""
+        try:
+            existing = self._store.get(transaction.transaction_id, consistent=True)
+        except DependencyError:
+            return None
+        if existing is not None and existing.get("payload_hash") == transaction.payload_hash():
+            return Submission(202, accepted_body(transaction.transaction_id), REPLAYED)
+        return None
+
+    # --- GET ---------------------------------------------------------------------------------------
+
+    def status(self, transaction_id: Any) -> dict[str, Any]:
+        if not isinstance(transaction_id, str) or not ID_PATTERN.fullmatch(transaction_id):
+            raise ValidationFailed(
+                "Invalid transaction id",
+                [{"field": "transaction_id", "message": "must be 1-64 characters of [A-Za-z0-9_-]"}],
+            )
+        try:
+            item = self._store.get(transaction_id, consistent=True)
+        except DependencyError as exc:
+            raise ServiceUnavailable("Transaction store unavailable, retry") from exc
+        if item is None:
+            raise TransactionNotFound("Transaction not found")
+        return public_view(item)

@@ -1,0 +1,112 @@
+"""Failed-transaction handler (DLQ batch) against moto, plus the poison-message path end to end."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from handlers import failed_transaction, fraud_detection
+from tests.events import queue_message, transaction_body
+
+
+def test_dead_message_marks_pending_transaction_failed(aws):
+    # GIVEN an accepted transaction whose processing never succeeded
+    aws.put_merchant()
+    aws.post()
+    body = aws.queued()[0]
+    # WHEN its message arrives from the DLQ
+    event, response = aws.failed([body], receive_count=4)
+    # THEN FAILED with reason, receive count and message id; one alert
+    assert response == {"batchItemFailures": []}
+    record = aws.record("txn_123456")
+    assert record["status"] == "FAILED"
+    assert record["failure_reason"] == "PROCESSING_RETRIES_EXHAUSTED"
+    assert record["receive_count"] == 4
+    assert record["message_id"] == event["Records"][0]["messageId"]
+    assert record["amount"] == Decimal("1500")
+    assert record["processed_at"]
+    (alert,) = aws.alerts()
+    assert alert["failed_count"] == 1
+    assert alert["transactions"] == [
+        {"transaction_id": "txn_123456", "failure_reason": "PROCESSING_RETRIES_EXHAUSTED", "receive_count": 4}
+    ]
+    assert "amount" not in str(alert["transactions"])
+    # AND GET shows it
+    assert aws.get("txn_123456")[1]["status"] == "FAILED"
+
+
+def test_non_json_body_is_recorded_by_message_id(aws):
+    event, response = aws.failed(["\x00 not json at all"])
+    message_id = event["Records"][0]["messageId"]
+    assert response == {"batchItemFailures": []}
+    record = aws.record(f"dlq-{message_id}")
+    assert record["status"] == "FAILED"
+    assert record["failure_reason"] == "UNPARSEABLE_BODY"
+    assert "merchant_id" not in record  # stays out of the by-merchant index
+
+
+def test_final_status_is_never_overwritten(aws):
+    body = queue_message()
+    aws.fraud([body])
+    assert aws.record("txn_123456")["status"] == "APPROVED"
+    _, response = aws.failed([body])
+    assert response == {"batchItemFailures": []}
+    assert aws.record("txn_123456")["status"] == "APPROVED"
+    assert aws.alerts() == []
+
+
+def test_one_alert_per_invocation_and_idempotent(aws):
+    bodies = [queue_message(transaction_id=f"t{i}") for i in range(3)] + ["garbage"]
+    event, response = aws.failed(bodies)
+    assert response == {"batchItemFailures": []}
+    (alert,) = aws.alerts()
+    assert alert["failed_count"] == 4
+    assert alert["by_reason"] == {"PROCESSING_RETRIES_EXHAUSTED": 3, "UNPARSEABLE_BODY": 1}
+    # a redelivery of the same dead messages records nothing new and alerts nobody
+    failed_transaction.handler(event, aws.context)
+    assert aws.alerts() == []
+    assert len(aws.records()) == 4
+
+
+def test_partial_failure_when_dynamodb_fails_for_one_record(aws, failing_client):
+    dynamodb, _ = failing_client("dynamodb", "UpdateItem", "ProvisionedThroughputExceededException", 3)
+    failed_transaction.wire(dynamodb=dynamodb)
+    event, response = aws.failed([queue_message(transaction_id="a"), queue_message(transaction_id="b")])
+    assert response == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
+    assert aws.record("a") is None
+    assert aws.record("b")["status"] == "FAILED"
+    assert [a["failed_count"] for a in aws.alerts()] == [1]
+
+
+def test_sns_failure_retries_the_records_and_alerts_later(aws, failing_client):
+    sns, _ = failing_client("sns", "Publish", "InternalError", 99, status=500)
+    failed_transaction.wire(sns=sns)
+    event, response = aws.failed([queue_message(transaction_id="a")])
+    assert response == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
+    assert aws.record("a")["status"] == "FAILED"
+    failed_transaction.wire()
+    assert failed_transaction.handler(event, aws.context) == {"batchItemFailures": []}
+    assert [a["failed_count"] for a in aws.alerts()] == [1]
+    assert aws.record("a")["alert_sent_at"]
+    failed_transaction.handler(event, aws.context)
+    assert aws.alerts() == []
+
+
+def test_poison_message_reaches_the_dlq_and_becomes_failed(aws, deliver):
+    # GIVEN an accepted transaction whose message is corrupted on the queue, next to a healthy one
+    aws.put_merchant()
+    aws.post(transaction_body(transaction_id="healthy"))
+    aws.sqs.send_message(QueueUrl=aws.queue_url, MessageBody="{corrupted")
+    # WHEN the event source mapping delivers until the queue is empty (maxReceiveCount 3)
+    rounds = 0
+    while deliver(aws, aws.queue_url, fraud_detection.handler) is not None:
+        rounds += 1
+        assert rounds < 10
+    # THEN the healthy transaction is final and the poison message moved to the DLQ
+    assert aws.record("healthy")["status"] == "APPROVED"
+    response = deliver(aws, aws.dlq_url, failed_transaction.handler)
+    assert response == {"batchItemFailures": []}
+    (failed,) = [r for r in aws.records() if r["status"] == "FAILED"]
+    assert failed["transaction_id"].startswith("dlq-")
+    assert failed["failure_reason"] == "INVALID_MESSAGE" or failed["failure_reason"] == "UNPARSEABLE_BODY"
+    assert failed["receive_count"] >= 3
+    assert [a["failed_count"] for a in aws.alerts()] == [1]

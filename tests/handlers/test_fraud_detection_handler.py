@@ -1,0 +1,213 @@
+"""Fraud-detection handler (SQS batch) against moto, GIVEN/WHEN/THEN."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from handlers import fraud_detection, validation
+from tests.events import queue_message, transaction_body
+
+
+def test_scores_and_finalizes_a_pending_transaction(aws):
+    # GIVEN a transaction accepted by the validation handler
+    aws.put_merchant()
+    aws.post()
+    # WHEN its message is delivered
+    response = aws.pump()
+    # THEN the record is final, with score, reasons and timestamps; no alert for APPROVED
+    assert response == {"batchItemFailures": []}
+    record = aws.record("txn_123456")
+    assert record["status"] == "APPROVED"
+    assert record["fraud_score"] == 0
+    assert record["reasons"] == []
+    assert record["processed_at"] >= record["received_at"]
+    assert record["alert_required"] is False
+    assert aws.alerts() == []
+
+
+def test_fraud_suspected_publishes_one_alert_without_cardholder_data(aws):
+    aws.put_merchant(name="Dummy Traders", max_transaction_amount="100000")
+    aws.post(transaction_body(amount=Decimal("6000"), currency="JPY", metadata={"order": "A-1"}))
+    aws.pump()
+    record = aws.record("txn_123456")
+    assert (record["status"], record["fraud_score"]) == ("FRAUD_SUSPECTED", 100)
+    assert record["alert_sent_at"]
+    (alert,) = aws.alerts()
+    assert alert["transaction_id"] == "txn_123456"
+    assert alert["status"] == "FRAUD_SUSPECTED"
+    assert alert["amount"] == "6000.00"
+    assert alert["reasons"] == ["HIGH_AMOUNT", "SUSPICIOUS_MERCHANT_NAME", "UNUSUAL_CURRENCY", "ROUND_AMOUNT"]
+    assert "metadata" not in alert
+    assert "payload_hash" not in alert
+
+
+@pytest.mark.parametrize(("setting", "alerts"), [("false", 0), ("true", 1)])
+def test_review_required_alert_is_configurable(aws, monkeypatch, setting, alerts):
+    monkeypatch.setenv("ALERT_ON_REVIEW_REQUIRED", setting)
+    fraud_detection.reset()
+    aws.fraud([queue_message(merchant_name="Test Merchant")])
+    assert aws.record("txn_123456")["status"] == "REVIEW_REQUIRED"
+    assert len(aws.alerts()) == alerts
+
+
+def test_duplicate_delivery_changes_nothing_and_alerts_once(aws):
+    # GIVEN a suspected transaction already processed
+    body = queue_message(merchant_name="fake shop", amount=Decimal("1000"))
+    aws.fraud([body])
+    first = aws.record("txn_123456")
+    assert len(aws.alerts()) == 1
+    # WHEN the same message is delivered again (in the same batch and later)
+    _, response = aws.fraud([body, body], receive_count=2)
+    # THEN success, the record untouched, no second alert
+    assert response == {"batchItemFailures": []}
+    assert aws.record("txn_123456") == first
+    assert aws.alerts() == []
+    assert len(aws.records()) == 1
+
+
+def test_missing_pending_record_is_created(aws):
+    # A compensated (deleted) pending record whose message got through anyway: the consumer creates it.
+    aws.fraud([queue_message(transaction_id="orphan", metadata={"k": "v"})])
+    record = aws.record("orphan")
+    assert record["status"] == "APPROVED"
+    assert record["merchant_id"] == "merchant_001"
+    assert record["metadata"] == {"k": "v"}
+    assert record["received_epoch_ms"] == 1741083330123
+
+
+def test_message_for_a_superseded_payload_is_ignored(aws):
+    # GIVEN a pending record for payload B
+    aws.put_merchant()
+    aws.post(transaction_body(amount=Decimal("20")))
+    aws.queued()
+    # WHEN a stale message for payload A (same id) arrives
+    _, response = aws.fraud([queue_message(amount=Decimal("10"))])
+    # THEN it succeeds without touching B's record
+    assert response == {"batchItemFailures": []}
+    record = aws.record("txn_123456")
+    assert (record["status"], record["amount"]) == ("PENDING_FRAUD_CHECK", Decimal("20"))
+
+
+def test_partial_batch_failure_reports_only_the_bad_record(aws):
+    good1, good2 = queue_message(transaction_id="g1"), queue_message(transaction_id="g2")
+    event, response = aws.fraud([good1, "{not json", good2])
+    poison_id = event["Records"][1]["messageId"]
+    assert response == {"batchItemFailures": [{"itemIdentifier": poison_id}]}
+    assert {r["transaction_id"] for r in aws.records()} == {"g1", "g2"}
+
+
+def test_every_record_failing_is_reported_not_raised(aws):
+    event, response = aws.fraud(["x", "y"])
+    assert response == {"batchItemFailures": [{"itemIdentifier": r["messageId"]} for r in event["Records"]]}
+
+
+def test_throttling_is_retried_then_reported_as_batch_item_failure(aws, failing_client, no_retry_sleep):
+    # GIVEN DynamoDB throttling every attempt
+    dynamodb, attempts = failing_client(
+        "dynamodb", "UpdateItem", "ProvisionedThroughputExceededException", 99
+    )
+    fraud_detection.wire(dynamodb=dynamodb)
+    # WHEN a batch arrives
+    event, response = aws.fraud([queue_message(transaction_id="t1")])
+    # THEN the client retried (3 attempts, 2 back-offs) and the record is reported for redelivery
+    assert attempts[0] == 3
+    assert len(no_retry_sleep) == 2
+    assert response == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
+    assert aws.record("t1") is None
+    # AND once throttling stops, the redelivery succeeds
+    fraud_detection.wire()
+    assert aws.fraud([event["Records"][0]["body"]], receive_count=2)[1] == {"batchItemFailures": []}
+    assert aws.record("t1")["status"] == "APPROVED"
+
+
+def test_transient_throttling_is_absorbed_by_retries(aws, failing_client):
+    dynamodb, attempts = failing_client("dynamodb", "UpdateItem", "ThrottlingException", 2)
+    fraud_detection.wire(dynamodb=dynamodb)
+    assert aws.fraud([queue_message()])[1] == {"batchItemFailures": []}
+    assert attempts[0] == 3
+    assert aws.record("txn_123456")["status"] == "APPROVED"
+
+
+def test_sns_failure_keeps_the_record_and_retries_the_alert(aws, failing_client):
+    # GIVEN SNS down
+    sns, _ = failing_client("sns", "Publish", "InternalError", 99, status=500)
+    fraud_detection.wire(sns=sns)
+    body = queue_message(merchant_name="Test", amount=Decimal("9000"))
+    # WHEN a suspected transaction is processed
+    event, response = aws.fraud([body])
+    # THEN the final status is stored, the alert is pending and the record is retried
+    assert response == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
+    record = aws.record("txn_123456")
+    assert record["status"] == "FRAUD_SUSPECTED"
+    assert record["alert_required"] is True
+    assert "alert_sent_at" not in record
+    # WHEN SNS recovers and the message is redelivered
+    fraud_detection.wire()
+    assert aws.fraud([body], receive_count=2)[1] == {"batchItemFailures": []}
+    # THEN exactly one alert went out and the record is otherwise unchanged
+    assert len(aws.alerts()) == 1
+    after = aws.record("txn_123456")
+    assert after["alert_sent_at"]
+    assert {k: v for k, v in after.items() if k != "alert_sent_at"} == record
+    # AND a further duplicate does not alert again
+    aws.fraud([body], receive_count=3)
+    assert aws.alerts() == []
+
+
+def test_per_merchant_thresholds_travel_in_the_message(aws):
+    aws.put_merchant(fraud_high_amount=Decimal("100"), fraud_suspected_threshold=Decimal("30"))
+    aws.post(transaction_body(amount=Decimal("150")))
+    aws.pump()
+    record = aws.record("txn_123456")
+    assert (record["status"], record["reasons"]) == ("FRAUD_SUSPECTED", ["HIGH_AMOUNT"])
+
+
+def _post_at(aws, moments, **body):
+    for index, moment in enumerate(moments):
+        validation.wire(clock=lambda m=moment: m)
+        assert aws.post(transaction_body(transaction_id=f"v{index}", **body))[0] == 202
+
+
+@pytest.mark.parametrize(("max_tx", "expected"), [("", [False] * 4), ("2", [False, False, True, True])])
+def test_velocity_rule(aws, monkeypatch, max_tx, expected):
+    # GIVEN the velocity rule (more than 2 in 60 s: +20) on or off
+    monkeypatch.setenv("VELOCITY_MAX_TRANSACTIONS", max_tx)
+    monkeypatch.setenv("VELOCITY_POINTS", "20")
+    fraud_detection.reset()
+    aws.put_merchant()
+    start = datetime(2025, 3, 4, 10, 0, tzinfo=UTC)
+    # WHEN four transactions arrive 10 s apart, and a later one outside the window
+    _post_at(aws, [start + timedelta(seconds=10 * i) for i in range(4)])
+    aws.pump()
+    # THEN the third and fourth fire the rule only when it is on
+    fired = ["HIGH_VELOCITY" in aws.record(f"v{i}")["reasons"] for i in range(4)]
+    assert fired == expected
+
+
+def test_velocity_window_slides(aws, monkeypatch):
+    monkeypatch.setenv("VELOCITY_MAX_TRANSACTIONS", "1")
+    monkeypatch.setenv("VELOCITY_WINDOW_SECONDS", "30")
+    fraud_detection.reset()
+    aws.put_merchant()
+    start = datetime(2025, 3, 4, 10, 0, tzinfo=UTC)
+    _post_at(aws, [start, start + timedelta(seconds=20), start + timedelta(seconds=60)])
+    aws.pump()
+    assert [aws.record(f"v{i}")["fraud_score"] for i in range(3)] == [0, 20, 0]
+
+
+def test_invalid_settings_fail_loudly(aws, monkeypatch):
+    monkeypatch.setenv("FRAUD_HIGH_AMOUNT", "lots")
+    fraud_detection.reset()
+    with pytest.raises(ValueError, match="FRAUD_HIGH_AMOUNT"):
+        fraud_detection.wire()
+
+
+def test_alert_message_is_json(aws):
+    aws.fraud([queue_message(merchant_name="TEST", currency="CHF")])
+    (alert,) = aws.alerts()
+    assert alert["subject"].startswith("FRAUD_SUSPECTED")
+    assert json.dumps(alert)

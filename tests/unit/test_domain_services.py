@@ -1,0 +1,135 @@
+"""Pure pieces around the services: TTL cache, merchant items, message format, dead-letter description."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import pytest
+
+from handlers.domain.cache import TTLCache
+from handlers.domain.errors import AmountExceedsMerchantLimit, InvalidMessage, MerchantInactive
+from handlers.domain.failure import DeadLetter, describe
+from handlers.domain.merchant import Merchant
+from handlers.domain.records import TransactionMessage, public_view
+from tests.events import queue_message
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_ttl_cache_expires_and_is_bounded():
+    clock, loads = Clock(), []
+    cache = TTLCache(60, max_entries=2, clock=clock)
+
+    def loader(key):
+        return lambda: loads.append(key) or key.upper()
+
+    assert cache.get_or_load("a", loader("a")) == "A"
+    clock.now += 59.9
+    assert cache.get_or_load("a", loader("a")) == "A"
+    clock.now += 0.2
+    assert cache.get_or_load("a", loader("a")) == "A"
+    assert loads == ["a", "a"]
+    cache.get_or_load("b", loader("b"))
+    cache.get_or_load("c", loader("c"))  # evicts "a"
+    cache.get_or_load("a", loader("a"))
+    assert loads == ["a", "a", "b", "c", "a"]
+
+
+def test_ttl_zero_disables_cache():
+    loads = []
+    cache = TTLCache(0)
+    cache.get_or_load("a", lambda: loads.append(1))
+    cache.get_or_load("a", lambda: loads.append(1))
+    assert len(loads) == 2
+
+
+def test_merchant_item_rules():
+    merchant = Merchant.from_item(
+        {"merchant_id": "m", "name": "Acme", "active": True, "max_transaction_amount": Decimal("100")}
+    )
+    merchant.authorise(Decimal("100"))
+    with pytest.raises(AmountExceedsMerchantLimit):
+        merchant.authorise(Decimal("100.01"))
+    inactive = Merchant.from_item(
+        {"merchant_id": "m", "name": "x", "active": False, "max_transaction_amount": 5}
+    )
+    with pytest.raises(MerchantInactive):
+        inactive.authorise(Decimal("1"))
+    # "active" must be a real boolean true
+    assert not Merchant.from_item({"name": "x", "active": "true", "max_transaction_amount": 5}).active
+
+
+@pytest.mark.parametrize(
+    "item",
+    [
+        {"name": "x", "active": True},
+        {"name": "x", "active": True, "max_transaction_amount": "lots"},
+        {"active": True, "max_transaction_amount": 5},
+        {"name": "x", "active": True, "max_transaction_amount": 5, "fraud_review_threshold": "abc"},
+    ],
+)
+def test_malformed_merchant_items(item):
+    with pytest.raises(ValueError):
+        Merchant.from_item(item)
+
+
+def test_message_round_trip_and_tamper_detection():
+    body = queue_message(merchant_overrides={"fraud_high_amount": Decimal("100")}, amount=Decimal("12.5"))
+    message = TransactionMessage.from_json(body)
+    assert message.transaction.amount == Decimal("12.5")
+    assert message.merchant.overrides == {"fraud_high_amount": "100"}
+    assert json.loads(body)["transaction"]["amount"] == "12.50"
+    tampered = json.loads(body)
+    tampered["transaction"]["amount"] = "99.00"
+    with pytest.raises(InvalidMessage):
+        TransactionMessage.from_json(json.dumps(tampered))
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["", "not json", "[]", '{"version": 2}', '{"version": 1, "transaction": {"amount": 5}}', "{" * 10000],
+)
+def test_poison_messages(body):
+    with pytest.raises(InvalidMessage):
+        TransactionMessage.from_json(body)
+
+
+@pytest.mark.parametrize(
+    ("body", "expected_id", "reason"),
+    [
+        (queue_message(transaction_id="txn_9"), "txn_9", "PROCESSING_RETRIES_EXHAUSTED"),
+        ('{"transaction": {"transaction_id": "txn_8"}}', "txn_8", "INVALID_MESSAGE"),
+        ('{"transaction": {"transaction_id": "bad id"}}', "dlq-m1", "INVALID_MESSAGE"),
+        ("[1, 2]", "dlq-m1", "INVALID_MESSAGE"),
+        ("<xml/>", "dlq-m1", "UNPARSEABLE_BODY"),
+        (None, "dlq-m1", "UNPARSEABLE_BODY"),
+    ],
+)
+def test_describe_dead_letters(body, expected_id, reason):
+    transaction_id, got_reason, _ = describe(DeadLetter("m1", body, 4))
+    assert (transaction_id, got_reason) == (expected_id, reason)
+
+
+def test_public_view_formats_amount_and_hides_internals():
+    view = public_view(
+        {
+            "transaction_id": "t",
+            "amount": Decimal("1500"),
+            "fraud_score": Decimal("40"),
+            "reasons": ["X"],
+            "status": "REVIEW_REQUIRED",
+            "payload_hash": "h",
+            "alert_required": True,
+        }
+    )
+    assert view["amount"] == "1500.00"
+    assert view["fraud_score"] == 40
+    assert "payload_hash" not in view
+    assert "alert_required" not in view

@@ -1,0 +1,116 @@
+"""Runtime settings: the exact environment contract with the stack, defaults, and eager errors."""
+
+from __future__ import annotations
+
+import dataclasses
+from decimal import Decimal
+
+import pytest
+
+from handlers.domain.fraud import FraudThresholds, VelocityRule
+from handlers.runtime_settings import FailedTransactionSettings, FraudDetectionSettings, ValidationSettings
+
+BASE = {
+    "MERCHANT_TABLE_NAME": "merchant-config-dev",
+    "QUEUE_URL": "https://sqs.us-east-2.amazonaws.com/123456789012/transaction-queue-dev",
+    "TRANSACTION_TABLE_NAME": "processed-transactions-dev",
+    "SNS_TOPIC_ARN": "arn:aws:sns:us-east-2:123456789012:fraud-alerts-dev",
+}
+
+
+def test_env_var_contract():
+    assert ValidationSettings.ENV_VARS == (
+        "MERCHANT_TABLE_NAME",
+        "QUEUE_URL",
+        "TRANSACTION_TABLE_NAME",
+        "MERCHANT_CACHE_TTL_SECONDS",
+        "MAX_BODY_BYTES",
+    )
+    assert set(FraudDetectionSettings.ENV_VARS) == {
+        "TRANSACTION_TABLE_NAME",
+        "SNS_TOPIC_ARN",
+        "FRAUD_HIGH_AMOUNT",
+        "FRAUD_REVIEW_THRESHOLD",
+        "FRAUD_SUSPECTED_THRESHOLD",
+        "ALERT_ON_REVIEW_REQUIRED",
+        "VELOCITY_MAX_TRANSACTIONS",
+        "VELOCITY_WINDOW_SECONDS",
+        "VELOCITY_POINTS",
+    }
+    assert FailedTransactionSettings.ENV_VARS == ("TRANSACTION_TABLE_NAME", "SNS_TOPIC_ARN")
+
+
+@pytest.mark.parametrize("cls", [ValidationSettings, FraudDetectionSettings, FailedTransactionSettings])
+def test_reads_only_declared_variables(cls):
+    class Recording(dict):
+        seen: set[str] = set()
+
+        def get(self, key, default=None):
+            self.seen.add(key)
+            return super().get(key, default)
+
+        def __getitem__(self, key):
+            self.seen.add(key)
+            return super().__getitem__(key)
+
+    env = Recording(BASE)
+    cls.from_env(env)
+    assert env.seen <= set(cls.ENV_VARS)
+    assert dataclasses.is_dataclass(cls)
+    assert cls.__dataclass_params__.frozen
+
+
+def test_defaults():
+    validation = ValidationSettings.from_env(BASE)
+    assert (validation.merchant_cache_ttl_seconds, validation.max_body_bytes) == (60, 8192)
+    fraud = FraudDetectionSettings.from_env(BASE)
+    assert fraud.thresholds == FraudThresholds()
+    assert fraud.velocity is None
+    assert fraud.alert_on_review_required is False
+
+
+def test_fraud_overrides_and_velocity():
+    fraud = FraudDetectionSettings.from_env(
+        {
+            **BASE,
+            "FRAUD_HIGH_AMOUNT": "7500.50",
+            "FRAUD_REVIEW_THRESHOLD": "20",
+            "FRAUD_SUSPECTED_THRESHOLD": "60",
+            "ALERT_ON_REVIEW_REQUIRED": "TRUE",
+            "VELOCITY_MAX_TRANSACTIONS": "10",
+            "VELOCITY_WINDOW_SECONDS": "30",
+            "VELOCITY_POINTS": "25",
+        }
+    )
+    assert fraud.thresholds == FraudThresholds(Decimal("7500.50"), 20, 60)
+    assert fraud.velocity == VelocityRule(10, 30, 25)
+    assert fraud.alert_on_review_required is True
+    assert FraudDetectionSettings.from_env({**BASE, "VELOCITY_MAX_TRANSACTIONS": ""}).velocity is None
+
+
+@pytest.mark.parametrize(
+    ("cls", "env", "name", "value"),
+    [
+        (ValidationSettings, {"QUEUE_URL": ""}, "QUEUE_URL", "''"),
+        (ValidationSettings, {"MERCHANT_CACHE_TTL_SECONDS": "soon"}, "MERCHANT_CACHE_TTL_SECONDS", "'soon'"),
+        (ValidationSettings, {"MERCHANT_CACHE_TTL_SECONDS": "-1"}, "MERCHANT_CACHE_TTL_SECONDS", "'-1'"),
+        (ValidationSettings, {"MAX_BODY_BYTES": "12"}, "MAX_BODY_BYTES", "'12'"),
+        (FraudDetectionSettings, {"FRAUD_HIGH_AMOUNT": "lots"}, "FRAUD_HIGH_AMOUNT", "'lots'"),
+        (FraudDetectionSettings, {"FRAUD_HIGH_AMOUNT": "0"}, "FRAUD_HIGH_AMOUNT", "'0'"),
+        (FraudDetectionSettings, {"FRAUD_REVIEW_THRESHOLD": "3.5"}, "FRAUD_REVIEW_THRESHOLD", "'3.5'"),
+        (FraudDetectionSettings, {"FRAUD_SUSPECTED_THRESHOLD": "10"}, "FRAUD_SUSPECTED_THRESHOLD", "'10'"),
+        (
+            FraudDetectionSettings,
+            {"ALERT_ON_REVIEW_REQUIRED": "maybe"},
+            "ALERT_ON_REVIEW_REQUIRED",
+            "'maybe'",
+        ),
+        (FraudDetectionSettings, {"VELOCITY_MAX_TRANSACTIONS": "0"}, "VELOCITY_MAX_TRANSACTIONS", "'0'"),
+        (FraudDetectionSettings, {"VELOCITY_WINDOW_SECONDS": "x"}, "VELOCITY_WINDOW_SECONDS", "'x'"),
+        (FailedTransactionSettings, {"SNS_TOPIC_ARN": " "}, "SNS_TOPIC_ARN", "' '"),
+    ],
+)
+def test_errors_name_variable_and_value(cls, env, name, value):
+    with pytest.raises(ValueError, match=name) as caught:
+        cls.from_env({**BASE, **env})
+    assert value in str(caught.value)
