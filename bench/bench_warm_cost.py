@@ -1,0 +1,121 @@
+"""Warm cost: CPU time per record of validation and of fraud scoring, AWS calls stubbed.
+
+The handlers run in this process exactly as in a warm Lambda container (Powertools logger, metrics,
+batch processor; tracing off as outside Lambda) with in-memory stand-ins for the boto3 clients, so
+only the handlers' own work is measured. Baseline, measured in the same run: decoding the same
+record bodies with ``json.loads`` (the least any handler must do).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from bench.report import Section, print_section
+
+BATCH_SIZES = (1, 10, 100)
+MERCHANT = {
+    "merchant_id": {"S": "merchant_001"},
+    "name": {"S": "Acme Stores"},
+    "active": {"BOOL": True},
+    "max_transaction_amount": {"N": "10000"},
+}
+
+
+class StubAws:
+    """Answers every call the handlers make with the shape AWS returns on success."""
+
+    def get_item(self, **_: Any) -> dict[str, Any]:
+        return {"Item": MERCHANT}
+
+    def put_item(self, **_: Any) -> dict[str, Any]:
+        return {}
+
+    def update_item(self, **_: Any) -> dict[str, Any]:
+        return {}
+
+    def query(self, **_: Any) -> dict[str, Any]:
+        return {"Count": 0, "Items": []}
+
+    def send_message(self, **_: Any) -> dict[str, Any]:
+        return {"MessageId": str(uuid.uuid4())}
+
+    def publish(self, **_: Any) -> dict[str, Any]:
+        return {"MessageId": str(uuid.uuid4())}
+
+
+def _cpu_per_record(work: Callable[[], object], records: int, repeats: int) -> float:
+    """Median CPU microseconds per record over ``repeats`` runs of ``work``."""
+    samples = []
+    for _ in range(repeats):
+        start = time.process_time()
+        work()
+        samples.append((time.process_time() - start) / records * 1e6)
+    samples.sort()
+    return samples[len(samples) // 2]
+
+
+def run(repeats: int = 15) -> Section:
+    os.environ.update(
+        {
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            "POWERTOOLS_METRICS_NAMESPACE": "Bench",
+            "POWERTOOLS_LOG_LEVEL": "INFO",
+            "AWS_DEFAULT_REGION": "us-east-2",
+            "MERCHANT_TABLE_NAME": "merchant-config-bench",
+            "TRANSACTION_TABLE_NAME": "processed-transactions-bench",
+            "QUEUE_URL": "https://sqs.us-east-2.amazonaws.com/123456789012/q",
+            "SNS_TOPIC_ARN": "arn:aws:sns:us-east-2:123456789012:alerts",
+        }
+    )
+    with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):  # logs and EMF go to stdout
+        from handlers import fraud_detection, validation
+        from tests.events import FakeLambdaContext, api_post, queue_message, sqs_batch, transaction_body
+
+        stub, context = StubAws(), FakeLambdaContext()
+        validation.wire(dynamodb=stub, sqs=stub)
+        fraud_detection.wire(dynamodb=stub, sns=stub)
+        rows = []
+        for size in BATCH_SIZES:
+            requests = [api_post(transaction_body(transaction_id=f"txn_{i}")) for i in range(size)]
+            batch = sqs_batch([queue_message(transaction_id=f"txn_{i}") for i in range(size)])
+            validate = _cpu_per_record(
+                lambda r=requests: [validation.handler(e, context) for e in r], size, repeats
+            )
+            score = _cpu_per_record(lambda b=batch: fraud_detection.handler(b, context), size, repeats)
+            bodies = [e["body"] for e in requests] + [m["body"] for m in batch["Records"]]
+            parse = _cpu_per_record(lambda b=bodies: [json.loads(x) for x in b], 2 * size, repeats)
+            rows.append((size, validate, score, parse, validate / parse, score / parse))
+    section = Section(
+        title="Warm cost per transaction (AWS stubbed)",
+        header=(
+            "batch size",
+            "validation CPU us/record",
+            "fraud scoring CPU us/record",
+            "baseline json.loads us/record",
+            "validation / baseline",
+            "fraud / baseline",
+        ),
+        rows=rows,
+        notes=[
+            f"median of {repeats} runs; CPU time of this process (`time.process_time`), logs and EMF "
+            "metrics formatted and written to /dev/null.",
+            "validation is one API request per invocation, so its batch size is the number of requests in a "
+            "warm container; fraud scoring receives the batch as one SQS event.",
+        ],
+    )
+    section.data = {"validation_us": rows[1][1], "fraud_us": rows[1][2]}
+    section.headlines["warm cost"] = (
+        f"{rows[1][1]:.0f} us CPU to validate and {rows[1][2]:.0f} us to score one transaction (batch of 10)"
+    )
+    return section
+
+
+if __name__ == "__main__":
+    print_section(run(int(sys.argv[1]) if len(sys.argv) > 1 else 15))
