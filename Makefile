@@ -9,13 +9,14 @@ TOOLS := build/tools
 PIPENV := $(TOOLS)/bin/pipenv
 VENV := .venv
 PY := $(VENV)/bin/python
+CHECKOV_ENV := tools/checkov/.venv
 export PIPENV_VENV_IN_PROJECT := 1
 export PIPENV_VERBOSITY := -1
 export PIPENV_NOSPIN := 1
 export PATH := $(CURDIR)/$(TOOLS)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 PYTEST_ARGS ?=
 
-.PHONY: help install synth test lint format clean
+.PHONY: help install synth test lint format clean compliance
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -46,8 +47,16 @@ format: install ## Apply ruff formatting and safe fixes
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-test: install lint ## Lint, then the whole test suite
+test: install lint $(CHECKOV_ENV)/.synced ## Lint, then the whole test suite (includes the compliance gate)
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# --- Compliance: checkov 3.3.30 in its own pinned environment (it pins an old boto3), see docs/compliance.md.
+$(CHECKOV_ENV)/.synced: tools/checkov/Pipfile.lock | $(PIPENV)
+	cd tools/checkov && PIPENV_VENV_IN_PROJECT=1 ../../$(PIPENV) sync
+	@touch $@
+
+compliance: synth $(CHECKOV_ENV)/.synced ## checkov gate on every stack: 0 failed, 0 parse errors (reports/checkov.sarif)
+	$(PY) -m compliance.gate --reports reports
 
 clean: ## Remove synthesized output and build artefacts (keeps the environments)
 	rm -rf cdktf.out build/lambda reports

@@ -124,6 +124,16 @@ class Settings:
         return self.state_bucket or f"{self.project}-tfstate-{self.environment_suffix}"
 
     @property
+    def access_log_bucket(self) -> str:
+        """Bucket (made by the bootstrap stack) receiving the S3 server access logs of every bucket."""
+        return f"{self.project}-access-logs-{self.environment_suffix}"
+
+    @property
+    def artifact_bucket(self) -> str:
+        """Bucket holding the Lambda deployment packages, unsigned and signed."""
+        return f"{self.project}-artifacts-{self.environment_suffix}"
+
+    @property
     def resolved_state_key(self) -> str:
         return self.state_key or f"{self.project}/{self.environment_suffix}/terraform.tfstate"
 

@@ -1,4 +1,5 @@
-"""Bootstrap stack (local state): the S3 bucket and lock table that hold the main stack's state."""
+"""Bootstrap stack (local state): the bucket and lock table holding the main stack's state, and the
+bucket receiving every bucket's S3 server access logs."""
 
 from __future__ import annotations
 
@@ -12,46 +13,28 @@ from cdktf_cdktf_provider_aws.dynamodb_table import (
     DynamodbTableServerSideEncryption,
 )
 from cdktf_cdktf_provider_aws.provider import AwsProvider
-from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
-from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
-    S3BucketLifecycleConfiguration,
-    S3BucketLifecycleConfigurationRule,
-    S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload,
-    S3BucketLifecycleConfigurationRuleFilter,
-    S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration,
-)
-from cdktf_cdktf_provider_aws.s3_bucket_ownership_controls import (
-    S3BucketOwnershipControls,
-    S3BucketOwnershipControlsRule,
-)
-from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
-from cdktf_cdktf_provider_aws.s3_bucket_public_access_block import S3BucketPublicAccessBlock
-from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration import (
-    S3BucketServerSideEncryptionConfigurationA,
-    S3BucketServerSideEncryptionConfigurationRuleA,
-    S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA,
-)
-from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
-    S3BucketVersioningA,
-    S3BucketVersioningVersioningConfiguration,
-)
 from constructs import Construct
 
 from stacks.config import Settings
+from stacks.constructs.buckets import SecureBucket, allow_access_log_delivery
 from stacks.constructs.encryption import EncryptionKey
-from stacks.constructs.policy import deny_insecure_transport, policy_document
 from stacks.transaction_stack import default_tags
 
 NONCURRENT_STATE_VERSIONS_DAYS = 90
+NONCURRENT_LOG_VERSIONS_DAYS = 30
 
 
 class StateBackendStack(TerraformStack):
     """Creates the remote state of the main stack. Apply it once per account and environment.
 
-    Default settings: the bucket is versioned (old state versions kept 90 days), encrypted with a
-    customer-managed key (bucket key on), public access fully blocked, owner-enforced (no ACLs), and
-    reachable only over TLS; the lock table is on-demand with PITR and the same key. Its own state is
-    local (``terraform.state-backend.tfstate``): commit it nowhere, keep it with your team's secrets.
+    Default settings: both buckets are ``SecureBucket``-s (versioned, SSE-KMS with a customer-managed
+    key and bucket key, public access fully blocked, owner-enforced, TLS only, object events to
+    EventBridge). The state bucket keeps old state versions 90 days and logs its accesses to the
+    access-log bucket; the access-log bucket accepts writes only from S3 log delivery for this
+    account's state and artifact buckets (each under its own prefix) and keeps logs
+    ``log_retention_days`` (>= 365, PCI DSS 10.5.1). The lock table is on-demand with PITR and the
+    same key. Its own state is local (``terraform.state-backend.tfstate``): commit it nowhere, keep
+    it with your team's secrets.
     """
 
     def __init__(self, scope: Construct, id_: str, settings: Settings) -> None:
@@ -68,74 +51,33 @@ class StateBackendStack(TerraformStack):
             region=s.region,
             account_id=account_id,
             partition=partition,
+            s3_log_delivery=True,
         )
-        bucket = S3Bucket(self, "StateBucket", bucket=s.resolved_state_bucket, force_destroy=False)
-        S3BucketVersioningA(
+        access_logs = SecureBucket(
             self,
-            "StateBucketVersioning",
-            bucket=bucket.id,
-            versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled"),
-        )
-        S3BucketServerSideEncryptionConfigurationA(
-            self,
-            "StateBucketEncryption",
-            bucket=bucket.id,
-            rule=[
-                S3BucketServerSideEncryptionConfigurationRuleA(
-                    apply_server_side_encryption_by_default=(
-                        S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
-                            sse_algorithm="aws:kms", kms_master_key_id=key.arn
-                        )
-                    ),
-                    bucket_key_enabled=True,
+            "AccessLogBucket",
+            name=s.access_log_bucket,
+            kms_key_arn=key.arn,
+            access_log_bucket=None,
+            noncurrent_days=NONCURRENT_LOG_VERSIONS_DAYS,
+            expire_days=s.log_retention_days,
+            extra_statements=[
+                allow_access_log_delivery(
+                    f"arn:{partition}:s3:::{s.access_log_bucket}",
+                    [s.resolved_state_bucket, s.artifact_bucket],
+                    account_id=account_id,
+                    partition=partition,
                 )
             ],
         )
-        S3BucketPublicAccessBlock(
+        bucket = SecureBucket(
             self,
-            "StateBucketPublicAccessBlock",
-            bucket=bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-        )
-        S3BucketOwnershipControls(
-            self,
-            "StateBucketOwnership",
-            bucket=bucket.id,
-            rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced"),
-        )
-        S3BucketLifecycleConfiguration(
-            self,
-            "StateBucketLifecycle",
-            bucket=bucket.id,
-            rule=[
-                S3BucketLifecycleConfigurationRule(
-                    id="expire-old-state-versions",
-                    status="Enabled",
-                    filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
-                    abort_incomplete_multipart_upload=[
-                        S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(
-                            days_after_initiation=1
-                        )
-                    ],
-                    noncurrent_version_expiration=[
-                        S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(
-                            noncurrent_days=NONCURRENT_STATE_VERSIONS_DAYS
-                        )
-                    ],
-                )
-            ],
-        )
-        tls_only = policy_document(
-            self,
-            "StateBucketPolicyDocument",
-            [
-                deny_insecure_transport(["s3:*"], [bucket.arn, f"{bucket.arn}/*"]),
-            ],
-        )
-        S3BucketPolicy(self, "StateBucketPolicy", bucket=bucket.id, policy=tls_only.json)
+            "StateBucket",
+            name=s.resolved_state_bucket,
+            kms_key_arn=key.arn,
+            access_log_bucket=access_logs,
+            noncurrent_days=NONCURRENT_STATE_VERSIONS_DAYS,
+        ).bucket
         lock_table = DynamodbTable(
             self,
             "LockTable",
@@ -150,3 +92,4 @@ class StateBackendStack(TerraformStack):
         TerraformOutput(self, "state_bucket", value=bucket.bucket)
         TerraformOutput(self, "state_lock_table", value=lock_table.name)
         TerraformOutput(self, "state_kms_key_arn", value=key.arn)
+        TerraformOutput(self, "access_log_bucket", value=access_logs.bucket.bucket)

@@ -16,6 +16,7 @@ from handlers.domain.schema import load_transaction_schema
 from stacks.config import Settings
 from stacks.constructs.alerts import AlertsTopic
 from stacks.constructs.api import STAGE_NAME, TransactionApi
+from stacks.constructs.code_signing import CodeSigning
 from stacks.constructs.encryption import EncryptionKey
 from stacks.constructs.monitoring import Monitoring
 from stacks.constructs.network import PrivateNetwork
@@ -106,12 +107,21 @@ class TransactionStack(TerraformStack):
             self, "Alerts", name=s.name("transaction-alerts"), kms_key_arn=key.arn, account_id=account_id
         )
 
+        code_signing = CodeSigning(
+            self,
+            "CodeSigning",
+            name=s.name(s.project),
+            bucket_name=s.artifact_bucket,
+            kms_key_arn=key.arn,
+            access_log_bucket=s.access_log_bucket,
+        )
         function_common = {
             "architecture": s.lambda_architecture,
             "network": network,
             "kms_key_arn": key.arn,
             "retention_days": s.log_retention_days,
             "async_failure_queue_arn": queues.async_failures.arn,
+            "code_signing": code_signing,
             **common,
         }
         validation = PythonFunction(

@@ -36,7 +36,9 @@ class EncryptionKey(Construct):
       * no ``kms:*`` and no ``*`` principal: the account can administer the key and delegate its use
         to IAM policies; the services that encrypt on our behalf are allowed by name, limited to this
         account (CloudWatch Logs by log-group encryption context; SQS, SNS and DynamoDB through
-        ``kms:ViaService``; CloudWatch alarms may publish to the encrypted SNS topic).
+        ``kms:ViaService``; CloudWatch alarms may publish to the encrypted SNS topic);
+      * ``s3_log_delivery=True`` also lets S3 server access logging (``logging.s3.amazonaws.com``)
+        write to a bucket encrypted with this key, for this account only.
     """
 
     def __init__(
@@ -48,6 +50,7 @@ class EncryptionKey(Construct):
         account_id: str,
         region: str,
         partition: str,
+        s3_log_delivery: bool = False,
     ) -> None:
         super().__init__(scope, id_)
         root = f"arn:{partition}:iam::{account_id}:root"
@@ -100,6 +103,16 @@ class EncryptionKey(Construct):
                 condition=[same_account],
             ),
         ]
+        if s3_log_delivery:
+            statements.append(
+                allow(
+                    "S3AccessLogDelivery",
+                    ("kms:GenerateDataKey",),
+                    [this_key],
+                    principals=principals("Service", "logging.s3.amazonaws.com"),
+                    condition=[same_account],
+                )
+            )
         self.policy = policy_document(self, "Policy", statements)
         self.key = KmsKey(
             self,

@@ -5,7 +5,10 @@ from __future__ import annotations
 import ipaddress
 
 from cdktf import Fn
-from cdktf_cdktf_provider_aws.data_aws_availability_zones import DataAwsAvailabilityZones
+from cdktf_cdktf_provider_aws.data_aws_availability_zones import (
+    DataAwsAvailabilityZones,
+    DataAwsAvailabilityZonesFilter,
+)
 from cdktf_cdktf_provider_aws.default_security_group import DefaultSecurityGroup
 from cdktf_cdktf_provider_aws.flow_log import FlowLog
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
@@ -29,6 +32,9 @@ from stacks.constructs.policy import allow, policy_document, service_role
 # themselves, functions never do); CloudWatch Logs and X-Ray (the Lambda service ships logs and
 # trace segments outside the function's ENI); Lambda (nothing invokes a function from the VPC).
 INTERFACE_ENDPOINT_SERVICES = ("sqs", "sns")
+# Zone-name suffixes the subnets may use. An allowlist keeps the zone list (and so each subnet's
+# zone) fixed when AWS adds a zone to the region; it also leaves out Local and Wavelength Zones.
+ZONE_LETTERS = "abcdef"
 
 
 class PrivateNetwork(Construct):
@@ -36,6 +42,8 @@ class PrivateNetwork(Construct):
 
     Default settings:
       * no internet gateway, no NAT gateway, no public IPs on launch;
+      * subnets in the first ``az_count`` available zones named ``<region>a`` to ``<region>f``
+        (an allowlist, so a zone AWS adds later never moves a subnet);
       * one route table per subnet with only the local route and the DynamoDB gateway endpoint;
       * the default security group is taken over with no rules (closed);
       * the Lambda security group allows egress on 443 only, to the VPC (interface endpoints) and to
@@ -69,7 +77,16 @@ class PrivateNetwork(Construct):
         DefaultSecurityGroup(
             self, "DefaultSecurityGroup", vpc_id=self.vpc.id, tags={"Name": f"{name}-default-closed"}
         )
-        zones = DataAwsAvailabilityZones(self, "Zones", state="available")
+        zones = DataAwsAvailabilityZones(
+            self,
+            "Zones",
+            state="available",
+            filter=[
+                DataAwsAvailabilityZonesFilter(
+                    name="zone-name", values=[f"{region}{letter}" for letter in ZONE_LETTERS]
+                )
+            ],
+        )
         subnet_blocks = list(
             ipaddress.ip_network(cidr).subnets(new_prefix=min(ipaddress.ip_network(cidr).prefixlen + 4, 28))
         )

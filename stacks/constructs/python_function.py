@@ -21,6 +21,7 @@ from constructs import Construct
 
 from stacks.bundling import PYTHON_RUNTIME, function_archive
 from stacks.config import FunctionSettings
+from stacks.constructs.code_signing import CodeSigning
 from stacks.constructs.logs import encrypted_log_group
 from stacks.constructs.network import PrivateNetwork
 from stacks.constructs.policy import Statement, allow, policy_document, service_role
@@ -38,6 +39,9 @@ class PythonFunction(Construct):
 
     Default settings:
       * runtime python3.12 on the configured architecture, X-Ray tracing Active, JSON log format;
+      * deployed from the package signed by ``code_signing`` and bound to its enforcing
+        code-signing config (Lambda rejects unsigned or altered code); ``source_code_hash`` is the
+        package's content hash;
       * inside the private VPC with the Lambda security group;
       * reserved concurrency always set; provisioned concurrency on a ``live`` alias when > 0;
       * environment variables encrypted with the customer-managed key;
@@ -65,12 +69,14 @@ class PythonFunction(Construct):
         async_failure_queue_arn: str,
         account_id: str,
         partition: str,
+        code_signing: CodeSigning,
     ) -> None:
         super().__init__(scope, id_)
         self.function_name = function_name
         self.asset = TerraformAsset(
             self, "Code", path=str(function_archive(entry_point, architecture)), type=AssetType.FILE
         )
+        code = code_signing.sign(self, function_name=function_name, asset=self.asset)
         self.log_group = encrypted_log_group(
             self,
             "LogGroup",
@@ -116,8 +122,10 @@ class PythonFunction(Construct):
             runtime=PYTHON_RUNTIME,
             architectures=[architecture],
             handler=f"handlers.{entry_point}.handler",
-            filename=self.asset.path,
+            s3_bucket=code.bucket,
+            s3_key=code.key,
             source_code_hash=self.asset.asset_hash,
+            code_signing_config_arn=code_signing.arn,
             memory_size=settings.memory_mb,
             timeout=settings.timeout_seconds,
             reserved_concurrent_executions=settings.reserved_concurrency,

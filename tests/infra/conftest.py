@@ -1,4 +1,4 @@
-"""Synthesize the app once per test session (default settings) and share the parsed stacks."""
+"""The parsed stacks of the session's single synth (``synth_dir`` lives in ``tests/conftest.py``)."""
 
 from __future__ import annotations
 
@@ -6,16 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from stacks.app import STATE_BACKEND_STACK, TRANSACTION_STACK, build_app
-from stacks.config import Settings
+from stacks.app import STATE_BACKEND_STACK, TRANSACTION_STACK
 from tests.infra.synth import Stack
-
-
-@pytest.fixture(scope="session")
-def synth_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    outdir = tmp_path_factory.mktemp("cdktf.out")
-    build_app(Settings(), outdir=str(outdir)).synth()
-    return outdir
 
 
 @pytest.fixture(scope="session")

@@ -1,33 +1,98 @@
-"""The bootstrap stack creates a state bucket and lock table that are locked down."""
+"""The bootstrap stack creates a state bucket, an access-log bucket and a lock table, all locked down."""
+
+import pytest
+
+BUCKETS = {
+    "StateBucket": "transaction-processing-tfstate-dev",
+    "AccessLogBucket": "transaction-processing-access-logs-dev",
+}
+
+
+def _for_bucket(stack, kind, bucket_id):
+    """The one ``kind`` resource configuring bucket ``bucket_id``."""
+    ref = f"${{aws_s3_bucket.{bucket_id}.id}}"
+    (found,) = [r for r in stack.resources(kind).values() if r["bucket"] == ref]
+    return found
 
 
 def test_backend_stack_keeps_its_own_state_locally(backend_stack):
     assert "local" in backend_stack.doc["terraform"]["backend"]
 
 
-def test_state_bucket_is_versioned_encrypted_private_owner_enforced(backend_stack):
-    (bucket,) = backend_stack.resources("aws_s3_bucket").values()
-    assert bucket["bucket"] == "transaction-processing-tfstate-dev"
-    (versioning,) = backend_stack.resources("aws_s3_bucket_versioning").values()
+def test_the_stack_has_exactly_the_state_and_access_log_buckets(backend_stack):
+    buckets = backend_stack.resources("aws_s3_bucket")
+    assert {k: b["bucket"] for k, b in buckets.items()} == BUCKETS
+    assert all(b["force_destroy"] is False for b in buckets.values())
+
+
+@pytest.mark.parametrize("bucket_id", BUCKETS)
+def test_bucket_is_versioned_encrypted_private_owner_enforced(backend_stack, bucket_id):
+    versioning = _for_bucket(backend_stack, "aws_s3_bucket_versioning", bucket_id)
     assert versioning["versioning_configuration"]["status"] == "Enabled"
-    (encryption,) = backend_stack.resources("aws_s3_bucket_server_side_encryption_configuration").values()
-    default = encryption["rule"][0]["apply_server_side_encryption_by_default"]
+    encryption = _for_bucket(backend_stack, "aws_s3_bucket_server_side_encryption_configuration", bucket_id)
+    (rule,) = encryption["rule"]
+    default = rule["apply_server_side_encryption_by_default"]
     assert default["sse_algorithm"] == "aws:kms" and default["kms_master_key_id"].startswith("${aws_kms_key.")
-    (block,) = backend_stack.resources("aws_s3_bucket_public_access_block").values()
+    assert rule["bucket_key_enabled"] is True
+    block = _for_bucket(backend_stack, "aws_s3_bucket_public_access_block", bucket_id)
     assert all(
         block[k] is True
         for k in ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets")
     )
-    (ownership,) = backend_stack.resources("aws_s3_bucket_ownership_controls").values()
+    ownership = _for_bucket(backend_stack, "aws_s3_bucket_ownership_controls", bucket_id)
     assert ownership["rule"]["object_ownership"] == "BucketOwnerEnforced"
+    notification = _for_bucket(backend_stack, "aws_s3_bucket_notification", bucket_id)
+    assert notification["eventbridge"] is True
+    lifecycle = _for_bucket(backend_stack, "aws_s3_bucket_lifecycle_configuration", bucket_id)
+    (rule,) = lifecycle["rule"]
+    assert rule["abort_incomplete_multipart_upload"] == [{"days_after_initiation": 1}]
+    assert rule["noncurrent_version_expiration"][0]["noncurrent_days"] >= 30
 
 
-def test_state_bucket_denies_insecure_transport(backend_stack):
-    (policy,) = backend_stack.resources("aws_s3_bucket_policy").values()
+@pytest.mark.parametrize("bucket_id", BUCKETS)
+def test_bucket_denies_insecure_transport(backend_stack, bucket_id):
+    policy = _for_bucket(backend_stack, "aws_s3_bucket_policy", bucket_id)
     statements = backend_stack.policy_document(policy["policy"])["statement"]
-    (deny,) = statements
+    deny = statements[0]
     assert deny["effect"] == "Deny"
     assert deny["condition"][0]["variable"] == "aws:SecureTransport"
+    assert deny["principals"] == [{"type": "*", "identifiers": ["*"]}]
+
+
+def test_state_bucket_access_is_logged_to_the_access_log_bucket(backend_stack):
+    (logging,) = backend_stack.resources("aws_s3_bucket_logging").values()
+    assert logging["bucket"] == "${aws_s3_bucket.StateBucket.id}"
+    assert logging["target_bucket"] == BUCKETS["AccessLogBucket"]
+    assert logging["target_prefix"] == f"{BUCKETS['StateBucket']}/"
+    assert logging["depends_on"] == ["aws_s3_bucket_policy.AccessLogBucketPolicy"]
+
+
+def test_access_log_bucket_accepts_only_s3_log_delivery_of_our_buckets(backend_stack):
+    policy = _for_bucket(backend_stack, "aws_s3_bucket_policy", "AccessLogBucket")
+    _, delivery = backend_stack.policy_document(policy["policy"])["statement"]
+    assert delivery["effect"] == "Allow" and delivery["actions"] == ["s3:PutObject"]
+    assert delivery["principals"] == [{"type": "Service", "identifiers": ["logging.s3.amazonaws.com"]}]
+    sources = ("transaction-processing-tfstate-dev", "transaction-processing-artifacts-dev")
+    assert delivery["resources"] == [
+        f"arn:${{data.aws_partition.Partition.partition}}:s3:::{BUCKETS['AccessLogBucket']}/{s}/*"
+        for s in sources
+    ]
+    conditions = {c["variable"]: c for c in delivery["condition"]}
+    assert conditions["aws:SourceAccount"]["test"] == "StringEquals"
+    assert conditions["aws:SourceArn"]["values"] == [
+        f"arn:${{data.aws_partition.Partition.partition}}:s3:::{s}" for s in sources
+    ]
+    lifecycle = _for_bucket(backend_stack, "aws_s3_bucket_lifecycle_configuration", "AccessLogBucket")
+    assert lifecycle["rule"][0]["expiration"] == [{"days": 365}]
+
+
+def test_key_lets_s3_log_delivery_encrypt_for_this_account_only(backend_stack):
+    (key,) = backend_stack.resources("aws_kms_key").values()
+    statements = {s["sid"]: s for s in backend_stack.policy_document(key["policy"])["statement"]}
+    delivery = statements["S3AccessLogDelivery"]
+    assert delivery["actions"] == ["kms:GenerateDataKey"]
+    assert delivery["principals"] == [{"type": "Service", "identifiers": ["logging.s3.amazonaws.com"]}]
+    assert delivery["condition"][0]["variable"] == "aws:SourceAccount"
 
 
 def test_lock_table_is_encrypted_and_recoverable(backend_stack):

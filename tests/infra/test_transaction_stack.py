@@ -56,6 +56,9 @@ def test_vpc_is_private_with_two_zones_and_no_internet_path(stack):
     subnets = stack.resources("aws_subnet").values()
     assert len(subnets) == 2
     assert all(s["map_public_ip_on_launch"] is False for s in subnets)
+    (zones,) = stack.data("aws_availability_zones").values()
+    assert zones["state"] == "available"
+    assert zones["filter"] == [{"name": "zone-name", "values": [f"us-east-2{c}" for c in "abcdef"]}]
     assert len({s["availability_zone"] for s in subnets}) == 2
     (default_sg,) = stack.resources("aws_default_security_group").values()
     assert "ingress" not in default_sg and "egress" not in default_sg
@@ -179,11 +182,76 @@ def test_functions_are_traced_private_reserved_and_encrypted(stack, construct, n
     assert len(fn["vpc_config"]["subnet_ids"]) == 2
     assert fn["reserved_concurrent_executions"] >= 1
     assert fn["kms_key_arn"].startswith("${aws_kms_key.")
-    assert fn["source_code_hash"] == fn["filename"].split("/")[-2]
+    assert "filename" not in fn
+    code_object = stack.by_path("aws_s3_object", f"{construct}/CodeObject")
+    assert fn["source_code_hash"] == code_object["source"].split("/")[-2] == code_object["source_hash"]
     log_group = stack.by_path("aws_cloudwatch_log_group", f"{construct}/LogGroup")
     assert log_group["name"] == f"/aws/lambda/{name}"
     assert log_group["retention_in_days"] == 365
     assert log_group["kms_key_id"].startswith("${aws_kms_key.")
+
+
+@pytest.mark.parametrize(("construct", "name"), FUNCTIONS.items())
+def test_functions_run_only_code_signed_by_the_stacks_profile(stack, construct, name):
+    fn = stack.by_path("aws_lambda_function", f"{construct}/Function")
+    job_id = stack.logical_id("aws_signer_signing_job", f"{construct}/SigningJob")
+    assert fn["s3_bucket"] == f"${{aws_signer_signing_job.{job_id}.signed_object[0].s3[0].bucket}}"
+    assert fn["s3_key"] == f"${{aws_signer_signing_job.{job_id}.signed_object[0].s3[0].key}}"
+    assert fn["code_signing_config_arn"] == stack.ref(
+        "aws_lambda_code_signing_config", "CodeSigning/Config", "arn"
+    )
+    job = stack.by_path("aws_signer_signing_job", f"{construct}/SigningJob")
+    profile_name = stack.ref("aws_signer_signing_profile", "CodeSigning/Profile", "name")
+    assert job["profile_name"] == profile_name
+    object_id = stack.logical_id("aws_s3_object", f"{construct}/CodeObject")
+    assert job["source"]["s3"]["version"] == f"${{aws_s3_object.{object_id}.version_id}}"
+    assert job["destination"]["s3"]["prefix"] == f"signed/{name}/"
+    code_object = stack.by_path("aws_s3_object", f"{construct}/CodeObject")
+    artifacts = stack.ref("aws_s3_bucket", "CodeSigning/ArtifactBucket", "id")
+    assert code_object["bucket"] == job["destination"]["s3"]["bucket"] == artifacts
+    assert code_object["key"].startswith(f"unsigned/{name}/")
+    assert code_object["kms_key_id"].startswith("${aws_kms_key.")
+    versioning = stack.logical_id("aws_s3_bucket_versioning", "CodeSigning/ArtifactBucketVersioning")
+    assert f"aws_s3_bucket_versioning.{versioning}" in code_object["depends_on"]
+
+
+def test_code_signing_config_enforces_the_one_profile(stack):
+    (config,) = stack.resources("aws_lambda_code_signing_config").values()
+    assert config["policies"] == {"untrusted_artifact_on_deployment": "Enforce"}
+    profile_arn = stack.ref("aws_signer_signing_profile", "CodeSigning/Profile", "version_arn")
+    assert config["allowed_publishers"] == {"signing_profile_version_arns": [profile_arn]}
+    (profile,) = stack.resources("aws_signer_signing_profile").values()
+    assert profile["platform_id"] == "AWSLambda-SHA384-ECDSA"
+    assert profile["name_prefix"] == "transaction_processing_dev_"
+    assert profile["signature_validity_period"] == {"type": "MONTHS", "value": 12}
+
+
+def test_artifact_bucket_is_private_encrypted_tls_only_and_access_logged(stack):
+    bucket = stack.by_path("aws_s3_bucket", "CodeSigning/ArtifactBucket")
+    assert bucket["bucket"] == "transaction-processing-artifacts-dev"
+    ref = stack.ref("aws_s3_bucket", "CodeSigning/ArtifactBucket", "id")
+
+    def configuring(kind):
+        (found,) = [r for r in stack.resources(kind).values() if r["bucket"] == ref]
+        return found
+
+    assert configuring("aws_s3_bucket_versioning")["versioning_configuration"]["status"] == "Enabled"
+    encryption = configuring("aws_s3_bucket_server_side_encryption_configuration")["rule"][0]
+    assert encryption["apply_server_side_encryption_by_default"]["sse_algorithm"] == "aws:kms"
+    block = configuring("aws_s3_bucket_public_access_block")
+    assert all(
+        block[k] is True
+        for k in ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets")
+    )
+    assert (
+        configuring("aws_s3_bucket_ownership_controls")["rule"]["object_ownership"] == "BucketOwnerEnforced"
+    )
+    assert configuring("aws_s3_bucket_notification")["eventbridge"] is True
+    logging = configuring("aws_s3_bucket_logging")
+    assert logging["target_bucket"] == "transaction-processing-access-logs-dev"
+    assert logging["target_prefix"] == "transaction-processing-artifacts-dev/"
+    (deny,) = _statements(stack, configuring("aws_s3_bucket_policy")["policy"])
+    assert deny["effect"] == "Deny" and deny["condition"][0]["variable"] == "aws:SecureTransport"
 
 
 def test_function_environments_are_exactly_what_the_handlers_read(stack):

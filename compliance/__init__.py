@@ -1,0 +1,1 @@
+"""Compliance gate (checkov) of the synthesized Terraform."""
