@@ -58,5 +58,34 @@ $(CHECKOV_ENV)/.synced: tools/checkov/Pipfile.lock | $(PIPENV)
 compliance: synth $(CHECKOV_ENV)/.synced ## checkov gate on every stack: 0 failed, 0 parse errors (reports/checkov.sarif)
 	$(PY) -m compliance.gate --reports reports
 
+# --- Delivery: the cdktf CLI pinned in package-lock.json drives terraform; tools/preflight.py checks
+# terraform (>= 1.10 for the S3 lockfile) and AWS credentials first. See README "Deploy".
+STACK ?= transaction-processing
+AUTO_APPROVE ?=
+CDKTF_APPROVE := $(if $(AUTO_APPROVE),--auto-approve,)
+export CHECKPOINT_DISABLE := 1
+.PHONY: diff deploy bootstrap migrate destroy
+
+bootstrap: install ## Create the state bucket + lock table (stack state-backend; once per account/env)
+	$(PY) tools/preflight.py bootstrap state-backend
+	cdktf deploy state-backend $(CDKTF_APPROVE)
+
+migrate: install ## Copy an existing state of STACK into the state bucket (once, only if it lives elsewhere)
+	$(PY) tools/preflight.py migrate $(STACK)
+	$(PY) main.py
+	terraform -chdir=cdktf.out/stacks/$(STACK) init -migrate-state
+
+diff: install ## Show what deploy would change in STACK (default transaction-processing)
+	$(PY) tools/preflight.py diff $(STACK)
+	cdktf diff $(STACK)
+
+deploy: install ## Deploy STACK (default transaction-processing; AUTO_APPROVE=1 skips the prompt)
+	$(PY) tools/preflight.py deploy $(STACK)
+	cdktf deploy $(STACK) $(CDKTF_APPROVE)
+
+destroy: install ## Destroy STACK (default transaction-processing; state-backend last)
+	$(PY) tools/preflight.py destroy $(STACK)
+	cdktf destroy $(STACK) $(CDKTF_APPROVE)
+
 clean: ## Remove synthesized output and build artefacts (keeps the environments)
 	rm -rf cdktf.out build/lambda reports

@@ -33,14 +33,16 @@ class StateBackendStack(TerraformStack):
     access-log bucket; the access-log bucket accepts writes only from S3 log delivery for this
     account's state and artifact buckets (each under its own prefix) and keeps logs
     ``log_retention_days`` (>= 365, PCI DSS 10.5.1). The lock table is on-demand with PITR and the
-    same key. Its own state is local (``terraform.state-backend.tfstate``): commit it nowhere, keep
-    it with your team's secrets.
+    same key. Its own state is local, one file per environment at the repository root
+    (``terraform.state-backend-<env>.tfstate``, outside ``cdktf.out/`` so ``make clean`` cannot delete
+    it): commit it nowhere (``.gitignore``), back it up with your team's secrets.
     """
 
     def __init__(self, scope: Construct, id_: str, settings: Settings) -> None:
         super().__init__(scope, id_)
         s = settings
-        LocalBackend(self, path=f"terraform.{id_}.tfstate")
+        # Relative to the stack's working directory cdktf.out/stacks/<id>/: the repository root.
+        LocalBackend(self, path=f"../../../terraform.{id_}-{s.environment_suffix}.tfstate")
         AwsProvider(self, "aws", region=s.region, default_tags=default_tags(s))
         account_id = DataAwsCallerIdentity(self, "Caller").account_id
         partition = DataAwsPartition(self, "Partition").partition

@@ -15,8 +15,10 @@ def _for_bucket(stack, kind, bucket_id):
     return found
 
 
-def test_backend_stack_keeps_its_own_state_locally(backend_stack):
-    assert "local" in backend_stack.doc["terraform"]["backend"]
+def test_backend_stack_keeps_its_own_state_locally_per_environment_outside_cdktf_out(backend_stack):
+    path = backend_stack.doc["terraform"]["backend"]["local"]["path"]
+    # relative to cdktf.out/stacks/state-backend/: the repository root, which `make clean` keeps
+    assert path == "../../../terraform.state-backend-dev.tfstate"
 
 
 def test_the_stack_has_exactly_the_state_and_access_log_buckets(backend_stack):

@@ -1,0 +1,202 @@
+"""Checks the machine before `make diff|deploy|bootstrap|migrate|destroy` runs the cdktf CLI.
+
+Fails with every problem found at once, each with its fix:
+
+- ``terraform`` missing from PATH, or a version outside the pinned constraint (the S3 backend locks with
+  ``use_lockfile``, which needs Terraform >= 1.10; ``stacks/app.py`` writes the same constraint into each
+  stack's ``versions.tf``);
+- no AWS credentials, found with botocore's own resolution chain (environment, shared files, SSO,
+  ``credential_process``, web identity) without a network call: the providers that would call the EC2 or
+  container metadata endpoints are skipped unless ``PREFLIGHT_INSTANCE_CREDENTIALS=1``.
+
+Usage: ``python tools/preflight.py ACTION STACK`` (ACTION: bootstrap, diff, deploy, migrate, destroy).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+# Kept equal to stacks.app.REQUIRED_TERRAFORM_VERSION (">= 1.10.0, < 2.0.0") by tests/delivery.
+MINIMUM_TERRAFORM = (1, 10, 0)
+BELOW_TERRAFORM = (2, 0, 0)
+STATE_BACKEND_STACK = "state-backend"
+TRANSACTION_STACK = "transaction-processing"
+STACKS = (STATE_BACKEND_STACK, TRANSACTION_STACK)
+ACTIONS = ("bootstrap", "diff", "deploy", "migrate", "destroy")
+INSTANCE_CREDENTIALS_FLAG = "PREFLIGHT_INSTANCE_CREDENTIALS"
+METADATA_PROVIDERS = ("container-role", "iam-role")
+INSTALL_URL = "https://developer.hashicorp.com/terraform/install"
+
+ORDER = f"""\
+Order, once per account and environment:
+  1. make bootstrap   stack {STATE_BACKEND_STACK}: creates the state bucket and lock table; its own state
+                      is local (terraform.{STATE_BACKEND_STACK}-<env>.tfstate at the repository
+                      root): back it up and keep it with your team's secrets
+  2. make migrate     only when {TRANSACTION_STACK} already has a state elsewhere (local file, another
+                      bucket or key): copies it into the bucket; skip on a first deploy
+  3. make deploy      stack {TRANSACTION_STACK}, state in the bucket, locked with use_lockfile
+Then `make diff` before each change; `make destroy` removes {TRANSACTION_STACK} (then, if wanted,
+`make destroy STACK={STATE_BACKEND_STACK}` last)."""
+
+
+def _version_text(version: tuple[int, ...]) -> str:
+    return ".".join(str(part) for part in version)
+
+
+def parse_terraform_version(output: str) -> tuple[int, int, int] | None:
+    """The version from ``terraform version -json`` output, or from the plain ``Terraform v1.2.3`` line."""
+    text = output.strip()
+    try:
+        raw = json.loads(text).get("terraform_version", "")
+    except (ValueError, AttributeError):
+        raw = text
+    match = re.search(r"(\d+)\.(\d+)\.(\d+)", raw)
+    return (int(match[1]), int(match[2]), int(match[3])) if match else None
+
+
+def terraform_problem(environ: Mapping[str, str]) -> tuple[str | None, str]:
+    """(problem or None, description of the terraform found)."""
+    path = shutil.which("terraform", path=environ.get("PATH", os.defpath))
+    if path is None:
+        return (
+            "terraform was not found on PATH. Install Terraform "
+            f">= {_version_text(MINIMUM_TERRAFORM)}, < {_version_text(BELOW_TERRAFORM)} ({INSTALL_URL}); "
+            "the cdktf CLI runs it for diff, deploy and destroy.",
+            "",
+        )
+    env = {**environ, "CHECKPOINT_DISABLE": "1"}  # no update check: `terraform version` stays offline
+    try:
+        done = subprocess.run(  # noqa: S603 - fixed arguments, binary resolved from PATH above
+            [path, "version", "-json"], capture_output=True, text=True, timeout=60, env=env, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return f"{path} could not be run: {error}", path
+    version = parse_terraform_version(done.stdout)
+    if version is None:
+        return (
+            f"could not read the version of {path} (`terraform version -json` printed {done.stdout!r}).",
+            path,
+        )
+    found = f"terraform {_version_text(version)} ({path})"
+    if version < MINIMUM_TERRAFORM:
+        return (
+            f"{found} is too old: the S3 backend of {TRANSACTION_STACK} locks with `use_lockfile`, "
+            f"which needs Terraform >= {_version_text(MINIMUM_TERRAFORM)} "
+            "(each stack's versions.tf requires it too). "
+            f"Upgrade Terraform ({INSTALL_URL}).",
+            found,
+        )
+    if version >= BELOW_TERRAFORM:
+        return (
+            f"{found} is newer than this project supports (< {_version_text(BELOW_TERRAFORM)}); "
+            f"install a 1.x release >= {_version_text(MINIMUM_TERRAFORM)}.",
+            found,
+        )
+    return None, found
+
+
+CredentialFinder = Callable[[Mapping[str, str]], str | None]
+
+
+def botocore_credential_method(environ: Mapping[str, str]) -> str | None:
+    """The botocore provider that has credentials (``env``, ``sso``, ...), or None. No network call.
+
+    Providers return deferred credentials for SSO, assume-role and web identity, so loading them reads
+    only local files; the metadata providers are removed unless explicitly allowed.
+    """
+    import botocore.session
+    from botocore.exceptions import BotoCoreError
+
+    try:
+        resolver = botocore.session.Session().get_component("credential_provider")
+        if environ.get(INSTANCE_CREDENTIALS_FLAG) != "1":
+            for method in METADATA_PROVIDERS:
+                resolver.remove(method)
+        credentials = resolver.load_credentials()
+    except BotoCoreError as error:  # e.g. AWS_PROFILE names a profile that does not exist
+        raise CredentialsError(str(error)) from error
+    return credentials.method if credentials is not None else None
+
+
+class CredentialsError(Exception):
+    """The credential configuration is present but broken."""
+
+
+def credentials_problem(environ: Mapping[str, str], find: CredentialFinder) -> tuple[str | None, str]:
+    try:
+        method = find(environ)
+    except CredentialsError as error:
+        return f"AWS credentials are misconfigured: {error}", ""
+    if method is None:
+        profile = environ.get("AWS_PROFILE")
+        where = f" for profile {profile!r}" if profile else ""
+        return (
+            f"no AWS credentials found{where} (environment, ~/.aws/credentials, ~/.aws/config, SSO, "
+            "credential_process, web identity). Sign in first, e.g. `aws sso login --profile <p>` and "
+            "`export AWS_PROFILE=<p>`, or export AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / "
+            f"AWS_SESSION_TOKEN. On EC2 or in a container with a role, set {INSTANCE_CREDENTIALS_FLAG}=1.",
+            "",
+        )
+    return None, f"AWS credentials from {method}"
+
+
+def stack_problem(action: str, stack: str) -> str | None:
+    if action not in ACTIONS:
+        return f"unknown action {action!r}: choose one of {', '.join(ACTIONS)}."
+    if stack not in STACKS:
+        return f"unknown stack {stack!r}: choose one of {', '.join(STACKS)}."
+    if action == "bootstrap" and stack != STATE_BACKEND_STACK:
+        return f"bootstrap deploys {STATE_BACKEND_STACK} only, got {stack!r}."
+    if action == "migrate" and stack == STATE_BACKEND_STACK:
+        return f"{STATE_BACKEND_STACK} keeps a local state: there is nothing to migrate into the bucket."
+    return None
+
+
+@dataclass(frozen=True)
+class Report:
+    ok: bool
+    text: str
+
+
+def run(action: str, stack: str, environ: Mapping[str, str], find: CredentialFinder) -> Report:
+    problems = []
+    if problem := stack_problem(action, stack):
+        problems.append(problem)
+    tf_problem, tf_found = terraform_problem(environ)
+    cred_problem, cred_found = credentials_problem(environ, find)
+    problems += [p for p in (tf_problem, cred_problem) if p]
+    if problems:
+        lines = [f"preflight for `make {action}` ({stack}) failed:"]
+        lines += [f"  - {problem}" for problem in problems]
+        return Report(False, "\n".join([*lines, "", ORDER]))
+    note = ""
+    if action in ("deploy", "diff", "migrate", "destroy") and stack == TRANSACTION_STACK:
+        note = (
+            f"\nNote: {stack} keeps its state in the bucket made by `make bootstrap`; "
+            "if `terraform init` says the bucket does not exist, run `make bootstrap` first."
+        )
+    return Report(True, f"preflight ok: {tf_found}, {cred_found}.{note}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("action", help=", ".join(ACTIONS))
+    parser.add_argument("stack", help=", ".join(STACKS))
+    args = parser.parse_args(argv)
+    report = run(args.action, args.stack, os.environ, botocore_credential_method)
+    print(report.text, file=sys.stdout if report.ok else sys.stderr)
+    return 0 if report.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
