@@ -114,7 +114,7 @@ def _route(event: dict[str, Any]) -> tuple[str, str | None]:
     """(resource, transaction_id) from the proxy event: `resource` first, the raw `path` as a fallback."""
     resource = event.get("resource")
     params = event.get("pathParameters") or {}
-    if resource in ALLOWED:
+    if isinstance(resource, str) and resource in ALLOWED:
         return resource, (params.get("transaction_id") if isinstance(params, dict) else None)
     path = event.get("path")
     if isinstance(path, str):

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from handlers.domain.errors import ConditionFailed, InvalidMessage
+from handlers.domain.fraud_alerts import FraudAlerts, alert_pending
 from handlers.domain.ports import Notifier, TransactionStore
 from handlers.domain.records import STATUS_FAILED, TransactionMessage, iso_utc
 from handlers.domain.transaction import ID_PATTERN
@@ -63,6 +64,7 @@ class FailureService:
         self._store = store
         self._notifier = notifier
         self._clock = clock
+        self._fraud_alerts = FraudAlerts(store, notifier, clock)
 
     def record(self, dead: DeadLetter) -> FailedEntry | None:
         """Mark the transaction FAILED unless it is final already. Returns the alert entry, or None when
@@ -92,6 +94,11 @@ class FailureService:
                     str(existing.get("failure_reason", reason)),
                     int(existing.get("receive_count", dead.receive_count)),
                 )
+            if alert_pending(existing):
+                # Scored, but every publish of its fraud alert failed until the message was dead-lettered:
+                # send that alert now (raises DependencyError, so the dead letter is retried until it goes).
+                self._fraud_alerts.send(existing)
+                return None
             logger.info(
                 "dead message for an already final transaction", extra={"transaction_id": transaction_id}
             )

@@ -19,13 +19,11 @@ from handlers.domain.fraud import (
     assess,
     rules_for,
 )
+from handlers.domain.fraud_alerts import FraudAlerts, alert_pending
 from handlers.domain.ports import Notifier, TransactionStore
 from handlers.domain.records import STATUS_PENDING, TransactionMessage, iso_utc
-from handlers.domain.transaction import format_amount
 
 logger = logging.getLogger(__name__)
-
-ALERTABLE = (FraudStatus.FRAUD_SUSPECTED.value, FraudStatus.REVIEW_REQUIRED.value)
 
 PROCESSED = "PROCESSED"
 DUPLICATE = "DUPLICATE"
@@ -54,7 +52,7 @@ class FraudService:
         alert_on_review_required: bool = False,
     ) -> None:
         self._store = store
-        self._notifier = notifier
+        self._alerts = FraudAlerts(store, notifier, clock)
         self._clock = clock
         self._thresholds = thresholds or FraudThresholds()
         self._velocity = velocity
@@ -109,7 +107,7 @@ class FraudService:
             return self._already_done(transaction_id, existing, message)
         alerted = False
         if alert:
-            self._send_alert(fields)
+            self._alerts.send(fields)
             alerted = True
         return FraudOutcome(
             transaction_id, PROCESSED, result.status.value, result.score, result.reasons, alerted
@@ -129,14 +127,9 @@ class FraudService:
         score = existing.get("fraud_score")
         reasons = tuple(existing.get("reasons") or ())
         alerted = False
-        if (
-            status in ALERTABLE
-            and existing.get("alert_required") is True
-            and not existing.get("alert_sent_at")
-            and existing.get("payload_hash") == message.payload_hash
-        ):
+        if alert_pending(existing) and existing.get("payload_hash") == message.payload_hash:
             # The transition happened on an earlier attempt whose publish failed: re-attempt the alert.
-            self._send_alert(existing)
+            self._alerts.send(existing)
             alerted = True
         return FraudOutcome(
             transaction_id,
@@ -146,29 +139,3 @@ class FraudService:
             reasons,
             alerted,
         )
-
-    def _send_alert(self, record: Mapping[str, Any]) -> None:
-        amount = record.get("amount")
-        message = {
-            "alert_type": "FRAUD",
-            "transaction_id": record["transaction_id"],
-            "merchant_id": record.get("merchant_id"),
-            "amount": format_amount(amount) if isinstance(amount, Decimal) else str(amount),
-            "currency": record.get("currency"),
-            "status": record.get("status"),
-            "fraud_score": int(record.get("fraud_score") or 0),
-            "reasons": list(record.get("reasons") or []),
-            "received_at": record.get("received_at"),
-        }
-        self._notifier.publish(
-            subject=f"{record.get('status')}: transaction {record['transaction_id']}",
-            message=message,
-            attributes={"alert_type": "FRAUD", "status": str(record.get("status"))},
-        )
-        # Publish succeeded; a failure to record it only risks a duplicate alert on a later redelivery.
-        try:
-            self._store.mark_alert_sent(record["transaction_id"], iso_utc(self._clock()))
-        except Exception:
-            logger.warning(
-                "could not record alert_sent_at", extra={"transaction_id": record["transaction_id"]}
-            )

@@ -110,3 +110,44 @@ def test_poison_message_reaches_the_dlq_and_becomes_failed(aws, deliver):
     assert failed["failure_reason"] == "INVALID_MESSAGE" or failed["failure_reason"] == "UNPARSEABLE_BODY"
     assert failed["receive_count"] >= 3
     assert [a["failed_count"] for a in aws.alerts()] == [1]
+
+
+def test_fraud_alert_that_never_went_out_is_sent_from_the_dlq(aws, failing_client):
+    # GIVEN a suspected transaction whose fraud alert failed on every delivery until it was dead-lettered
+    sns, _ = failing_client("sns", "Publish", "InternalError", 99, status=500)
+    fraud_detection.wire(sns=sns)
+    body = queue_message(amount=Decimal("6000"), currency="JPY")
+    for receive in (1, 2, 3):
+        event, response = aws.fraud([body], receive_count=receive)
+        assert response == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
+    record = aws.record("txn_123456")
+    assert record["status"] == "FRAUD_SUSPECTED"
+    assert "alert_sent_at" not in record
+    assert aws.alerts() == []
+    # WHEN the dead message reaches the failed-transaction handler
+    _, response = aws.failed([body])
+    # THEN the fraud alert goes out, the final status stays, and nothing is reported as failed
+    assert response == {"batchItemFailures": []}
+    (alert,) = aws.alerts()
+    assert (alert["alert_type"], alert["status"], alert["transaction_id"]) == (
+        "FRAUD",
+        "FRAUD_SUSPECTED",
+        "txn_123456",
+    )
+    record = aws.record("txn_123456")
+    assert record["status"] == "FRAUD_SUSPECTED"
+    assert record["alert_sent_at"]
+    # AND a redelivery of the dead message alerts nobody
+    aws.failed([body])
+    assert aws.alerts() == []
+
+
+def test_dead_letter_is_retried_while_its_fraud_alert_cannot_be_sent(aws, failing_client):
+    sns, _ = failing_client("sns", "Publish", "InternalError", 99, status=500)
+    fraud_detection.wire(sns=sns)
+    failed_transaction.wire(sns=sns)
+    body = queue_message(amount=Decimal("6000"), currency="JPY")
+    aws.fraud([body])
+    event, response = aws.failed([body])
+    assert response == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
+    assert aws.record("txn_123456")["status"] == "FRAUD_SUSPECTED"

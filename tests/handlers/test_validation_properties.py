@@ -115,3 +115,26 @@ def test_arbitrary_event_shapes(aws, event):
     assert response["statusCode"] < 500
     assert response["headers"]["Content-Type"] == "application/json"
     assert validation.handler(event, aws.context)["statusCode"] < 500
+
+
+PROXY_FIELDS = (
+    "resource",
+    "path",
+    "httpMethod",
+    "pathParameters",
+    "headers",
+    "multiValueHeaders",
+    "body",
+    "isBase64Encoded",
+    "requestContext",
+    "queryStringParameters",
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(event=st.fixed_dictionaries({}, optional=dict.fromkeys(PROXY_FIELDS, json_values)))
+def test_proxy_fields_of_any_json_type_never_cause_a_5xx(aws, event):
+    # the fields a router and parser read, each present or not, each of any JSON type
+    response = validation.handler(event, aws.context)
+    assert response["statusCode"] < 500
+    assert response["headers"]["Content-Type"] == "application/json"
