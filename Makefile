@@ -87,5 +87,10 @@ destroy: install ## Destroy STACK (default transaction-processing; state-backend
 	$(PY) tools/preflight.py destroy $(STACK)
 	cdktf destroy $(STACK) $(CDKTF_APPROVE)
 
+# --- Local runtime: moto + the real handlers, no AWS account, no Docker. See README "Try it locally".
+.PHONY: local
+local: install ## Run the whole system on this machine (API :8080, AWS :5000; Ctrl-C stops)
+	$(PY) -m local
+
 clean: ## Remove synthesized output and build artefacts (keeps the environments)
 	rm -rf cdktf.out build/lambda reports

@@ -1,0 +1,88 @@
+"""Random failures of the handlers' AWS calls, injected through botocore's event hooks (tests only).
+
+Registered on the boto3 default session, which the handlers' clients come from (the runtime's own
+clients use a separate session and never fail). Each call to a selected service fails with probability
+``rate``, in one of three ways:
+
+* ``throttle`` / ``5xx`` (``before-call``): the call never reaches moto and the client raises at once, as
+  if botocore's own retries were exhausted;
+* ``lost`` (``after-call``): the call was applied by moto but the client sees a 500, the ambiguous case
+  a conditional write must survive.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections import Counter
+from typing import Any
+
+from local.config import FaultConfig
+
+_THROTTLE = {"dynamodb": "ProvisionedThroughputExceededException", "sns": "Throttling"}
+_SERVER = {"dynamodb": "InternalServerError", "sns": "InternalError"}
+KINDS = ("throttle", "5xx", "lost")
+
+
+class _Response:
+    """The part of an HTTP response botocore's client reads after ``before-call``."""
+
+    def __init__(self, status_code: int) -> None:
+        self.status_code = status_code
+        self.headers: dict[str, str] = {}
+        self.content = b""
+        self.text = ""
+
+
+def _error(code: str, status: int, operation: str) -> dict[str, Any]:
+    return {
+        "Error": {"Code": code, "Message": f"injected by the local runtime ({operation})"},
+        "ResponseMetadata": {"HTTPStatusCode": status, "HTTPHeaders": {}, "RetryAttempts": 0},
+    }
+
+
+class FaultInjector:
+    def __init__(self, config: FaultConfig) -> None:
+        self.config = config
+        self._random = random.Random(config.seed)
+        self._lock = threading.Lock()
+        self.counts: Counter[str] = Counter()
+
+    def install(self, events: Any) -> None:
+        for service in self.config.services:
+            events.register(f"before-call.{service}", self._before_call)
+            events.register(f"after-call.{service}", self._after_call)
+
+    def _draw(self) -> str | None:
+        with self._lock:
+            if self._random.random() >= self.config.rate:
+                return None
+            return self._random.choice(KINDS)
+
+    def _before_call(self, model: Any, context: dict[str, Any], **_: Any) -> Any:
+        kind = self._draw()
+        service = model.service_model.service_id.hyphenize()
+        if kind is None:
+            return None
+        if kind == "lost":
+            context["local_fault_lost"] = True
+            return None
+        code, status = (_THROTTLE[service], 400) if kind == "throttle" else (_SERVER[service], 500)
+        self._count(service, model.name, kind)
+        return _Response(status), _error(code, status, model.name)
+
+    def _after_call(self, http_response: Any, parsed: dict[str, Any], model: Any, context: dict, **_: Any):
+        if not context.pop("local_fault_lost", False) or http_response.status_code >= 300:
+            return
+        service = model.service_model.service_id.hyphenize()
+        self._count(service, model.name, "lost")
+        http_response.status_code = 500
+        parsed.update(_error(_SERVER[service], 500, model.name))
+
+    def _count(self, service: str, operation: str, kind: str) -> None:
+        with self._lock:
+            self.counts[f"{service}:{operation}:{kind}"] += 1
+
+    def summary(self) -> dict[str, int]:
+        with self._lock:
+            return dict(sorted(self.counts.items()))

@@ -1,0 +1,239 @@
+"""The HTTP API, behaving like the deployed API Gateway REST stage in front of the Lambda proxy.
+
+Per request, in API Gateway's order: route match (unknown route or method: 403 ``Missing Authentication
+Token``), API key (403 ``Forbidden``), usage plan (429 ``Too Many Requests`` / ``Limit Exceeded``), payload
+hard limit (413), request validation against the method's model (400 ``Invalid request body``), then a
+REST proxy event to the function in this process and its proxy response back (502 when the function fails
+or answers a malformed response). Routes, stage, key requirement, model and limits come from the stack.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import fastjsonschema
+
+from local.config import HOST
+from local.events import proxy_event
+from local.functions import LocalFunction
+from local.stack import ApiSpec, RouteSpec
+from local.throttle import UsagePlan
+
+API_GATEWAY_MAX_PAYLOAD = 10 * 1024 * 1024  # REST API hard limit; the function enforces its own smaller one
+STATUS_PATH = "/_local/status"
+
+
+class _Route:
+    def __init__(self, spec: RouteSpec) -> None:
+        self.spec = spec
+        pattern = re.sub(r"\\\{([A-Za-z0-9_]+)\\\}", r"(?P<\1>[^/]+)", re.escape(spec.path))
+        self.regex = re.compile(f"^{pattern}$")
+        self.validate = fastjsonschema.compile(dict(spec.body_schema)) if spec.body_schema else None
+
+
+class GatewayError(Exception):
+    def __init__(self, status: int, message: str, error_type: str) -> None:
+        super().__init__(message)
+        self.status, self.message, self.error_type = status, message, error_type
+
+
+class Gateway:
+    def __init__(
+        self,
+        api: ApiSpec,
+        functions: Mapping[str, LocalFunction],
+        *,
+        api_key: str,
+        port: int,
+        openapi: Callable[[str], dict[str, Any]],
+        status: Callable[[], dict[str, Any]],
+        access_log: bool = True,
+    ) -> None:
+        self.api = api
+        self.stage = api.stage
+        self._routes = [_Route(r) for r in api.routes]
+        self._functions = functions
+        self._api_key = api_key
+        plan = api.usage_plan
+        self._plan = (
+            UsagePlan(plan.rate_limit, plan.burst_limit, plan.quota_limit, plan.quota_period)
+            if plan
+            else None
+        )
+        self._openapi = openapi
+        self._status = status
+        self._access_log = access_log
+        try:
+            self._server = ThreadingHTTPServer((HOST, port), self._handler_class())
+        except OSError as exc:
+            raise OSError(
+                f"{HOST}:{port} is in use ({exc.strerror}); set LOCAL_API_PORT to another port"
+            ) from None
+        self._server.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return self._server.server_address[1]
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}/{self.stage}"
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._server.serve_forever, name="gateway", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    # ---------------------------------------------------------------------------------------------------
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        gateway = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            server_version = "local-apigateway"
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return
+
+            def _serve(self) -> None:
+                started = time.monotonic()
+                status, headers, body = gateway.handle(self)
+                self.send_response(status)
+                for name, value in headers:
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(body)
+                if gateway._access_log and not self.path.startswith("/_local/"):
+                    elapsed = (time.monotonic() - started) * 1000
+                    print(f"[api] {self.command} {self.path} -> {status} ({elapsed:.0f} ms)", flush=True)
+
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
+
+        return Handler
+
+    def handle(self, request: BaseHTTPRequestHandler) -> tuple[int, list[tuple[str, str]], bytes]:
+        request_id = str(uuid.uuid4())
+        base = [("x-amzn-RequestId", request_id), ("Content-Type", "application/json")]
+        try:
+            return self._handle(request, request_id)
+        except GatewayError as exc:
+            body = json.dumps({"message": exc.message}).encode()
+            return exc.status, [*base, ("x-amzn-ErrorType", exc.error_type)], body
+
+    def _handle(
+        self, request: BaseHTTPRequestHandler, request_id: str
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        split = urlsplit(request.path)
+        method = request.command.upper()
+        body = self._read_body(request)  # first: an unread body would corrupt a kept-alive connection
+        if method == "GET" and split.path == STATUS_PATH:
+            return 200, [("Content-Type", "application/json")], json.dumps(self._status()).encode()
+        if method == "GET" and split.path == f"/{self.stage}/openapi.json":
+            document = self._openapi(self.url)
+            return 200, [("Content-Type", "application/json")], json.dumps(document, indent=2).encode()
+        route, parameters, resource_path = self._match(method, split.path)
+        api_key = request.headers.get("x-api-key")
+        if route.spec.api_key_required:
+            if api_key != self._api_key:
+                raise GatewayError(403, "Forbidden", "ForbiddenException")
+            if self._plan is not None:
+                refusal = self._plan.admit(api_key)
+                if refusal is not None:
+                    raise GatewayError(429, refusal, "TooManyRequestsException")
+        if route.validate is not None and not self._valid(route, body):
+            raise GatewayError(400, "Invalid request body", "BadRequestException")
+        function = self._functions[route.spec.function]
+        event = proxy_event(
+            method=method,
+            resource=route.spec.path,
+            path=resource_path,
+            stage=self.stage,
+            headers=list(request.headers.items()),
+            query=parse_qs(split.query, keep_blank_values=True),
+            path_parameters=parameters or None,
+            body=body,
+            source_ip=request.client_address[0],
+            api_key=api_key if route.spec.api_key_required else None,
+            request_id=request_id,
+            host=request.headers.get("Host") or f"{HOST}:{self.port}",
+        )
+        try:
+            response = function.invoke(event)
+        except Exception as exc:  # a function error: API Gateway answers 502
+            print(f"[api] {function.name} raised {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
+            raise GatewayError(502, "Internal server error", "InternalServerErrorException") from None
+        return self._proxy_response(response, request_id)
+
+    def _match(self, method: str, path: str) -> tuple[_Route, dict[str, str], str]:
+        prefix = f"/{self.stage}"
+        if not (path == prefix or path.startswith(prefix + "/")):
+            raise GatewayError(403, "Missing Authentication Token", "MissingAuthenticationTokenException")
+        resource_path = path[len(prefix) :] or "/"
+        if len(resource_path) > 1 and resource_path.endswith("/"):
+            resource_path = resource_path[:-1]
+        for route in self._routes:
+            match = route.regex.match(resource_path)
+            if match and route.spec.method == method:
+                return route, {k: unquote(v) for k, v in match.groupdict().items()}, unquote(resource_path)
+        raise GatewayError(403, "Missing Authentication Token", "MissingAuthenticationTokenException")
+
+    @staticmethod
+    def _read_body(request: BaseHTTPRequestHandler) -> bytes | None:
+        length_header = request.headers.get("Content-Length")
+        if request.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            raise GatewayError(411, "Length Required", "BadRequestException")
+        try:
+            length = int(length_header or 0)
+        except ValueError:
+            raise GatewayError(400, "Bad Request", "BadRequestException") from None
+        if length > API_GATEWAY_MAX_PAYLOAD:
+            request.close_connection = True
+            raise GatewayError(413, "Request Too Long", "RequestTooLongException")
+        return request.rfile.read(length) if length > 0 else None
+
+    @staticmethod
+    def _valid(route: _Route, body: bytes | None) -> bool:
+        try:
+            route.validate(json.loads(body or b""))
+        except (ValueError, fastjsonschema.JsonSchemaException, RecursionError):
+            return False
+        return True
+
+    @staticmethod
+    def _proxy_response(response: Any, request_id: str) -> tuple[int, list[tuple[str, str]], bytes]:
+        try:
+            if not isinstance(response, dict):
+                raise TypeError("not an object")
+            status = int(response.get("statusCode"))
+            headers = [(k, str(v)) for k, v in (response.get("headers") or {}).items()]
+            for name, values in (response.get("multiValueHeaders") or {}).items():
+                headers += [(name, str(v)) for v in values]
+            raw = response.get("body") or ""
+            if not isinstance(raw, str):
+                raise TypeError("body must be a string")
+            body = base64.b64decode(raw) if response.get("isBase64Encoded") else raw.encode("utf-8")
+        except (TypeError, ValueError) as exc:
+            print(f"[api] malformed Lambda proxy response: {exc}", file=sys.stderr, flush=True)
+            raise GatewayError(502, "Internal server error", "InternalServerErrorException") from None
+        names = {k.lower() for k, _ in headers}
+        headers.append(("x-amzn-RequestId", request_id))
+        if "content-type" not in names:
+            headers.append(("Content-Type", "application/json"))
+        return status, headers, body

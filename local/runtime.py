@@ -1,0 +1,318 @@
+"""The local runtime: moto + the stack's resources + the real handlers + an API Gateway-like HTTP API.
+
+Start-up order: synthesized stack -> moto server -> (fault hooks) -> tables, queues, topic -> functions
+wired with their own resolved environment -> sample merchants -> event source pollers -> alert printer
+-> HTTP API -> banner (and ``LOCAL_READY_FILE``). Ctrl-C or SIGTERM stops everything in reverse order.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import signal
+import sys
+import threading
+from collections.abc import Mapping, MutableMapping
+from pathlib import Path
+from typing import Any
+
+from local.aws import CREDENTIALS, MotoServer, Provisioned, client, provision, session
+from local.config import LocalConfig
+from local.faults import FaultInjector
+from local.functions import LocalFunction
+from local.gateway import Gateway
+from local.openapi import build_openapi, with_local_server
+from local.pollers import Poller
+from local.seed import seed_merchants
+from local.stack import StackSpec, load_stack
+from local.synth import stack_json
+
+README_TRANSACTION = {
+    "transaction_id": "txn_test_001",
+    "merchant_id": "merchant_001",
+    "amount": 1500.00,
+    "currency": "USD",
+}
+README_MERCHANT = (
+    '{"merchant_id": {"S": "merchant_001"}, "name": {"S": "Test Merchant"}, '
+    '"active": {"BOOL": true}, "max_transaction_amount": {"N": "10000"}}'
+)
+
+
+def prepare_process_environment(environ: MutableMapping[str, str], config: LocalConfig, region: str) -> None:
+    """Fake credentials and the region for everything in this process; Powertools quiet by default."""
+    for name in list(environ):
+        if name.startswith("AWS_ENDPOINT_URL") or name in (
+            "AWS_PROFILE",
+            "AWS_SESSION_TOKEN",
+            "AWS_SECURITY_TOKEN",
+            "AWS_CONFIG_FILE",
+            "AWS_SHARED_CREDENTIALS_FILE",
+        ):
+            del environ[name]
+    environ["AWS_ACCESS_KEY_ID"] = CREDENTIALS["aws_access_key_id"]
+    environ["AWS_SECRET_ACCESS_KEY"] = CREDENTIALS["aws_secret_access_key"]
+    environ["AWS_DEFAULT_REGION"] = region
+    environ["AWS_REGION"] = region
+    environ["AWS_EC2_METADATA_DISABLED"] = "true"
+    environ["AWS_CONFIG_FILE"] = os.devnull
+    environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
+    environ["POWERTOOLS_TRACE_DISABLED"] = "true"  # no X-Ray daemon locally
+    environ["POWERTOOLS_LOG_LEVEL"] = config.log_level
+
+
+class LocalRuntime:
+    def __init__(self, config: LocalConfig, stack: StackSpec) -> None:
+        self.config = config
+        self.stack = stack
+        self.stop_event = threading.Event()
+        self.moto = MotoServer(config.aws_port)
+        self.faults = FaultInjector(config.faults) if config.faults.enabled else None
+        self.functions: dict[str, LocalFunction] = {}
+        self.pollers: list[Poller] = []
+        self.gateway: Gateway | None = None
+        self.provisioned: Provisioned | None = None
+        self.seeded: list[dict[str, Any]] = []
+        self._threads: list[threading.Thread] = []
+        self.sqs: Any = None
+        self._openapi = build_openapi(stack.api, stack.region) if stack.api else None
+
+    # --- lifecycle ----------------------------------------------------------------------------------------
+    def start(self) -> None:
+        import boto3
+
+        prepare_process_environment(os.environ, self.config, self.stack.region)
+        endpoint = self.moto.start()
+        os.environ["AWS_ENDPOINT_URL"] = endpoint  # the handlers' clients (boto3 honours it)
+        boto3.setup_default_session(region_name=self.stack.region)
+        if self.faults is not None:
+            self.faults.install(boto3.DEFAULT_SESSION.events)
+        own = session(self.stack.region)
+        self.sqs = client(own, "sqs", endpoint)
+        self.provisioned = provision(self.stack, endpoint, own)
+        resolver = self.provisioned.resolver
+        for spec in self.stack.functions:
+            self.functions[spec.logical_id] = LocalFunction(
+                spec, resolver.resolve(spec.environment), self.stack.region
+            )
+        if self.config.seed_merchants:
+            table = self.merchant_table()
+            if table:
+                self.seeded = seed_merchants(client(own, "dynamodb", endpoint), table)
+        for mapping in self.stack.mappings:
+            if not mapping.enabled:
+                continue
+            queue = self.stack.queue(mapping.queue)
+            poller = Poller(
+                mapping,
+                self.functions[mapping.function],
+                client(own, "sqs", endpoint),
+                queue_url=self.provisioned.queue_urls[mapping.queue],
+                queue_arn=self.provisioned.queue_arns[mapping.queue],
+                queue_name=queue.name,
+                region=self.stack.region,
+                retry_visibility_seconds=self.config.retry_visibility_seconds,
+                stop=self.stop_event,
+            )
+            poller.start()
+            self.pollers.append(poller)
+        if self.provisioned.console_url:
+            printer = threading.Thread(target=self._print_alerts, name="alerts", daemon=True)
+            printer.start()
+            self._threads.append(printer)
+        if self.stack.api is not None:
+            self.gateway = Gateway(
+                self.stack.api,
+                self.functions,
+                api_key=self.config.api_key,
+                port=self.config.api_port,
+                openapi=lambda url: with_local_server(self._openapi or {}, url),
+                status=self.status,
+                access_log=self.config.access_log,
+            )
+            self.gateway.start()
+
+    def stop(self) -> None:
+        if self.gateway is not None:
+            self.gateway.stop()
+        self.stop_event.set()
+        for poller in self.pollers:
+            poller.join(5)
+        for thread in self._threads:
+            thread.join(5)
+        self.moto.stop()
+
+    # --- helpers ------------------------------------------------------------------------------------------
+    def merchant_table(self) -> str | None:
+        """The table the validation function reads merchants from (its MERCHANT_TABLE_NAME)."""
+        for function in self.functions.values():
+            name = function.environment.get("MERCHANT_TABLE_NAME")
+            if name:
+                return name
+        return None
+
+    def _print_alerts(self) -> None:
+        url = self.provisioned.console_url if self.provisioned else ""
+        while not self.stop_event.is_set():
+            try:
+                messages = self.sqs.receive_message(
+                    QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1
+                ).get("Messages", [])
+                for message in messages:
+                    envelope = json.loads(message["Body"])
+                    print(f"[alert] {envelope.get('Subject')}: {envelope.get('Message')}", flush=True)
+                    self.sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+            except Exception as exc:
+                if self.stop_event.is_set():
+                    return
+                print(f"[alert] printer: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
+                self.stop_event.wait(1)
+
+    def describe(self) -> dict[str, Any]:
+        """Endpoints and resources (written to LOCAL_READY_FILE; also in GET /_local/status)."""
+        provisioned = self.provisioned
+        assert provisioned is not None
+        return {
+            "api_url": self.gateway.url if self.gateway else None,
+            "aws_endpoint": self.moto.endpoint,
+            "api_key": self.config.api_key,
+            "region": self.stack.region,
+            "stage": self.stack.api.stage if self.stack.api else None,
+            "tables": [t.name for t in self.stack.tables],
+            "queues": {self.stack.queue(k).name: v for k, v in provisioned.queue_urls.items()},
+            "topics": {t.name: provisioned.topic_arns[t.logical_id] for t in self.stack.topics},
+            "alerts_inbox_url": provisioned.inbox_url,
+            "functions": {f.name: f.spec.handler for f in self.functions.values()},
+            "pid": os.getpid(),
+        }
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "ready": True,
+            "functions": {
+                f.name: {"invocations": f.invocations, "errors": f.errors} for f in self.functions.values()
+            },
+            "pollers": {
+                p.function.name: {
+                    "queue": p.queue_name,
+                    "batches": p.batches,
+                    "succeeded": p.succeeded,
+                    "failed": p.failed,
+                }
+                for p in self.pollers
+            },
+            "faults": self.faults.summary() if self.faults else {},
+        }
+
+    def write_ready_file(self) -> None:
+        if not self.config.ready_file:
+            return
+        path = Path(self.config.ready_file)
+        scratch = path.with_suffix(path.suffix + ".tmp")
+        scratch.write_text(json.dumps(self.describe(), indent=2), encoding="utf-8")
+        os.replace(scratch, path)
+
+    def banner(self) -> str:
+        info = self.describe()
+        stack = self.stack
+        endpoint = info["aws_endpoint"]
+        key = self.config.api_key
+        lines = [
+            "",
+            "Local transaction-processing runtime: real handlers, moto for AWS; no AWS account, no Docker.",
+            "",
+            f"  HTTP API    {info['api_url']}   (POST /transaction, GET /transaction/{{transaction_id}})",
+            f"  OpenAPI     {info['api_url']}/openapi.json",
+            f"  API key     {key}"
+            + ("   (generated; set LOCAL_API_KEY to choose one)" if self.config.api_key_generated else ""),
+            f"  AWS         {endpoint}   (moto; region {stack.region}; any credentials)",
+            f"  tables      {', '.join(info['tables'])}",
+        ]
+        for queue in stack.queues:
+            redrive = ""
+            if queue.redrive_policy and self.provisioned:
+                policy = json.loads(self.provisioned.resolver.resolve(queue.redrive_policy))
+                target = policy["deadLetterTargetArn"].rsplit(":", 1)[-1]
+                redrive = f" -> {target} after {policy['maxReceiveCount']} receives"
+            lines.append(f"  queue       {queue.name}{redrive}")
+        for name in info["topics"]:
+            lines.append(
+                f"  topic       {name} -> printed here as [alert] and queued on {self.provisioned.inbox_name}"
+            )
+        for poller in self.pollers:
+            m = poller.mapping
+            lines.append(
+                f"  mapping     {poller.queue_name} -> {poller.function.name} (batch {m.batch_size}, "
+                f"window {m.batching_window_seconds} s, retry after {self.config.retry_visibility_seconds} s)"
+            )
+        if self.stack.api and self.stack.api.usage_plan:
+            plan = self.stack.api.usage_plan
+            lines.append(
+                f"  usage plan  {plan.rate_limit:g} req/s, burst {plan.burst_limit}, "
+                f"quota {plan.quota_limit}/{(plan.quota_period or 'DAY').lower()}"
+            )
+        if self.seeded:
+            merchants = ", ".join(
+                f"{m['merchant_id']} ({m['name']}{'' if m['active'] else ', inactive'})" for m in self.seeded
+            )
+            lines.append(f"  merchants   {merchants}")
+        if self.faults:
+            f = self.config.faults
+            lines.append(f"  FAULTS      {f.rate:.0%} of {', '.join(f.services)} calls fail (seed {f.seed})")
+        merchant_table = self.merchant_table() or "merchant-config-dev"
+        transaction_table = next(
+            (
+                f.environment.get("TRANSACTION_TABLE_NAME")
+                for f in self.functions.values()
+                if f.environment.get("TRANSACTION_TABLE_NAME")
+            ),
+            "processed-transactions-dev",
+        )
+        aws = f"aws --endpoint-url {endpoint}"
+        body = json.dumps(README_TRANSACTION).replace("1500.0", "1500.00")
+        api = info["api_url"]
+        lines += [
+            "",
+            "Try it (in another terminal):",
+            f"  export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION={stack.region}",
+            f"  {aws} dynamodb put-item --table-name {merchant_table} --item {shlex.quote(README_MERCHANT)}",
+            f"  curl -X POST {api}/transaction -H 'x-api-key: {key}' -H 'Content-Type: application/json' "
+            f"-d {shlex.quote(body)}",
+            f"  curl {api}/transaction/txn_test_001 -H 'x-api-key: {key}'",
+            f"  {aws} dynamodb get-item --table-name {transaction_table} --key "
+            + shlex.quote('{"transaction_id": {"S": "txn_test_001"}}'),
+            f"  {aws} sqs receive-message --queue-url {self.provisioned.inbox_url} --wait-time-seconds 5",
+            "",
+            "Ctrl-C stops.",
+            "",
+        ]
+        return "\n".join(lines)
+
+
+def run(environ: Mapping[str, str] | None = None) -> int:
+    environ = dict(os.environ if environ is None else environ)
+    config = LocalConfig.from_env(environ)
+    stack = load_stack(stack_json(environ))
+    runtime = LocalRuntime(config, stack)
+    stopping = threading.Event()
+
+    def _stop(signum: int, _frame: Any) -> None:
+        stopping.set()
+
+    previous = {s: signal.signal(s, _stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        runtime.start()
+        print(runtime.banner(), flush=True)
+        runtime.write_ready_file()
+        while not stopping.wait(0.5):
+            pass
+        print("Stopping ...", flush=True)
+    finally:
+        runtime.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if config.ready_file:
+            Path(config.ready_file).unlink(missing_ok=True)
+    print("Stopped.", flush=True)
+    return 0

@@ -1,0 +1,560 @@
+"""Read the synthesized ``cdk.tf.json`` of the transaction stack into what the local runtime needs.
+
+One job: turn Terraform JSON into plain specs (tables, queues, topics, functions, event source
+mappings, API routes, usage plan) and resolve Terraform references such as
+``${aws_sqs_queue.X.url}`` or ``${jsonencode({"deadLetterTargetArn" = aws_sqs_queue.Y.arn, ...})}``
+to local values. Nothing here is typed twice: names, keys, attributes, handler strings, environment
+variables, batch sizes and limits all come from the synthesized stack.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+# A reference inside an interpolation: resource type, logical id, attribute.
+_REFERENCE = re.compile(r"(aws_[a-z0-9_]+)\.([A-Za-z0-9_-]+)\.([a-z0-9_]+)")
+
+
+@dataclass(frozen=True)
+class Ref:
+    """``${kind.logical_id.attribute}``."""
+
+    kind: str
+    logical_id: str
+    attribute: str
+
+    def __str__(self) -> str:
+        return f"{self.kind}.{self.logical_id}.{self.attribute}"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Expressions: the small subset of Terraform's language cdktf emits in attribute values.
+# ---------------------------------------------------------------------------------------------------------
+
+_TOKEN = re.compile(
+    r"""\s*(?:
+        (?P<string>"(?:[^"\\]|\\.)*")
+      | (?P<number>-?\d+(?:\.\d+)?)
+      | (?P<punct>[{}\[\](),=:])
+      | (?P<name>[A-Za-z_][A-Za-z0-9_.-]*)
+    )""",
+    re.VERBOSE,
+)
+
+
+class _Parser:
+    """Parses ``jsonencode({...})``, objects, lists, strings, numbers, booleans and references."""
+
+    def __init__(self, text: str, lookup: Callable[[Ref], Any]) -> None:
+        self._tokens = self._tokenize(text)
+        self._pos = 0
+        self._lookup = lookup
+        self._text = text
+
+    @staticmethod
+    def _tokenize(text: str) -> list[tuple[str, str]]:
+        tokens, pos = [], 0
+        while pos < len(text):
+            if text[pos:].strip() == "":
+                break
+            match = _TOKEN.match(text, pos)
+            if not match:
+                raise ValueError(f"unsupported Terraform expression near {text[pos : pos + 30]!r}")
+            kind = match.lastgroup or ""
+            tokens.append((kind, match.group(kind)))
+            pos = match.end()
+        return tokens
+
+    def parse(self) -> Any:
+        value = self._value()
+        if self._pos != len(self._tokens):
+            raise ValueError(f"unsupported Terraform expression {self._text!r}")
+        return value
+
+    def _peek(self) -> tuple[str, str]:
+        return self._tokens[self._pos] if self._pos < len(self._tokens) else ("end", "")
+
+    def _take(self, expected: str | None = None) -> tuple[str, str]:
+        token = self._peek()
+        if token[0] == "end" or (expected is not None and token[1] != expected):
+            raise ValueError(f"expected {expected or 'a value'} in Terraform expression {self._text!r}")
+        self._pos += 1
+        return token
+
+    def _value(self) -> Any:
+        kind, text = self._take()
+        if kind in ("string", "number"):
+            return json.loads(text)
+        if kind == "punct" and text == "{":
+            return self._object()
+        if kind == "punct" and text == "[":
+            return self._list()
+        if kind == "name":
+            if text in ("true", "false", "null"):
+                return json.loads(text)
+            if text == "jsonencode":
+                self._take("(")
+                inner = self._value()
+                self._take(")")
+                return json.dumps(inner, separators=(",", ":"))
+            match = _REFERENCE.fullmatch(text)
+            if match:
+                return self._lookup(Ref(*match.groups()))
+        raise ValueError(f"unsupported Terraform expression {self._text!r}")
+
+    def _object(self) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        while self._peek()[1] != "}":
+            kind, key = self._take()
+            name = json.loads(key) if kind == "string" else key
+            if self._peek()[1] not in ("=", ":"):
+                raise ValueError(f"expected '=' in Terraform object {self._text!r}")
+            self._take()
+            result[name] = self._value()
+            if self._peek()[1] == ",":
+                self._take(",")
+        self._take("}")
+        return result
+
+    def _list(self) -> list[Any]:
+        items = []
+        while self._peek()[1] != "]":
+            items.append(self._value())
+            if self._peek()[1] == ",":
+                self._take(",")
+        self._take("]")
+        return items
+
+
+def interpolations(text: str) -> list[tuple[int, int, str]]:
+    """``(start, end, expression)`` of every ``${...}`` in ``text``; braces inside are balanced, strings
+    inside are skipped."""
+    found = []
+    pos = text.find("${")
+    while pos != -1:
+        depth, index, in_string = 0, pos + 1, False
+        while index < len(text):
+            char = text[index]
+            if in_string:
+                if char == "\\":
+                    index += 1
+                elif char == '"':
+                    in_string = False
+            elif char == '"':
+                in_string = True
+            elif char == "{":
+                depth += 1
+            elif char == "}":
+                depth -= 1
+                if depth == 0:
+                    break
+            index += 1
+        if depth != 0:
+            raise ValueError(f"unbalanced interpolation in {text!r}")
+        found.append((pos, index + 1, text[pos + 2 : index]))
+        pos = text.find("${", index + 1)
+    return found
+
+
+def references(value: Any) -> set[Ref]:
+    """Every reference used anywhere inside ``value`` (strings, lists, dicts)."""
+    found: set[Ref] = set()
+    if isinstance(value, str):
+        for _, _, expression in interpolations(value):
+            found.update(Ref(*m) for m in _REFERENCE.findall(expression))
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            found |= references(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            found |= references(item)
+    return found
+
+
+def as_ref(value: Any) -> Ref | None:
+    """The reference when ``value`` is exactly ``${kind.id.attribute}``, else None."""
+    if isinstance(value, str):
+        match = re.fullmatch(r"\$\{" + _REFERENCE.pattern + r"\}", value)
+        if match:
+            return Ref(*match.groups())
+    return None
+
+
+class Resolver:
+    """Replaces Terraform interpolations with local values: ``values[Ref] -> value``."""
+
+    def __init__(self, values: Mapping[Ref, Any]) -> None:
+        self._values = dict(values)
+
+    def add(self, ref: Ref, value: Any) -> None:
+        self._values[ref] = value
+
+    def lookup(self, ref: Ref) -> Any:
+        if ref not in self._values:
+            raise ValueError(f"the local runtime has no value for ${{{ref}}}")
+        return self._values[ref]
+
+    def resolve(self, value: Any) -> Any:
+        """Resolve ``value``: a whole-string interpolation yields the value itself, embedded ones are
+        substituted as text; dicts and lists are resolved item by item."""
+        if isinstance(value, Mapping):
+            return {k: self.resolve(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [self.resolve(v) for v in value]
+        if not isinstance(value, str) or "${" not in value:
+            return value
+        parts = interpolations(value)
+        if len(parts) == 1 and parts[0][0] == 0 and parts[0][1] == len(value):
+            return _Parser(parts[0][2], self.lookup).parse()
+        text, last = [], 0
+        for start, end, expression in parts:
+            text += [value[last:start], str(_Parser(expression, self.lookup).parse())]
+            last = end
+        return "".join([*text, value[last:]])
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Specs
+# ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IndexSpec:
+    name: str
+    hash_key: str
+    range_key: str | None
+    projection_type: str
+    non_key_attributes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    logical_id: str
+    name: str
+    hash_key: str
+    range_key: str | None
+    attributes: Mapping[str, str]
+    indexes: tuple[IndexSpec, ...] = ()
+    ttl_attribute: str | None = None
+
+
+@dataclass(frozen=True)
+class QueueSpec:
+    logical_id: str
+    name: str
+    visibility_timeout_seconds: int
+    message_retention_seconds: int
+    receive_wait_time_seconds: int
+    delay_seconds: int
+    redrive_policy: str | None  # raw, may hold references to other queues
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    logical_id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    logical_id: str
+    function_name: str
+    handler: str
+    timeout_seconds: int
+    memory_mb: int
+    environment: Mapping[str, str]  # raw, may hold references
+
+
+@dataclass(frozen=True)
+class MappingSpec:
+    logical_id: str
+    queue: str  # logical id of the source queue
+    function: str  # logical id of the target function
+    batch_size: int
+    batching_window_seconds: int
+    maximum_concurrency: int | None
+    report_batch_item_failures: bool
+    enabled: bool
+
+
+@dataclass(frozen=True)
+class RouteSpec:
+    path: str  # resource path, e.g. /transaction/{transaction_id}
+    method: str
+    function: str  # logical id of the proxied function
+    api_key_required: bool
+    body_schema: Mapping[str, Any] | None  # JSON Schema of the body when the validator checks it
+    required_path_parameters: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class UsagePlanSpec:
+    rate_limit: float
+    burst_limit: int
+    quota_limit: int | None
+    quota_period: str | None
+
+
+@dataclass(frozen=True)
+class ApiSpec:
+    name: str
+    stage: str
+    routes: tuple[RouteSpec, ...]
+    usage_plan: UsagePlanSpec | None
+    api_key_name: str | None
+
+
+@dataclass(frozen=True)
+class StackSpec:
+    region: str
+    tables: tuple[TableSpec, ...]
+    queues: tuple[QueueSpec, ...]
+    topics: tuple[TopicSpec, ...]
+    functions: tuple[FunctionSpec, ...]
+    mappings: tuple[MappingSpec, ...]
+    api: ApiSpec | None
+    doc: Mapping[str, Any] = field(repr=False, default_factory=dict)
+
+    def function(self, logical_id: str) -> FunctionSpec:
+        return next(f for f in self.functions if f.logical_id == logical_id)
+
+    def queue(self, logical_id: str) -> QueueSpec:
+        return next(q for q in self.queues if q.logical_id == logical_id)
+
+    def table_named(self, name: str) -> TableSpec:
+        return next(t for t in self.tables if t.name == name)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Loading
+# ---------------------------------------------------------------------------------------------------------
+
+
+def load_stack(path: Path) -> StackSpec:
+    return parse_stack(json.loads(Path(path).read_text(encoding="utf-8")))
+
+
+def _resources(doc: Mapping[str, Any], kind: str) -> dict[str, dict[str, Any]]:
+    return doc.get("resource", {}).get(kind, {})
+
+
+def _single(value: Any) -> dict[str, Any]:
+    """Terraform JSON blocks may be an object or a one-element list."""
+    if isinstance(value, list):
+        return value[0] if value else {}
+    return value or {}
+
+
+def _required_ref(value: Any, kind: str, what: str) -> Ref:
+    ref = as_ref(value)
+    if ref is None or ref.kind != kind:
+        raise ValueError(f"{what} must reference a {kind}, got {value!r}")
+    return ref
+
+
+def parse_stack(doc: Mapping[str, Any]) -> StackSpec:
+    provider = _single(doc.get("provider", {}).get("aws", {}))
+    region = provider.get("region")
+    if not isinstance(region, str) or "${" in region:
+        raise ValueError(f"the aws provider needs a literal region, got {region!r}")
+    return StackSpec(
+        region=region,
+        tables=tuple(_table(k, v) for k, v in _resources(doc, "aws_dynamodb_table").items()),
+        queues=tuple(_queue(k, v) for k, v in _resources(doc, "aws_sqs_queue").items()),
+        topics=tuple(TopicSpec(k, v["name"]) for k, v in _resources(doc, "aws_sns_topic").items()),
+        functions=tuple(_function(k, v) for k, v in _resources(doc, "aws_lambda_function").items()),
+        mappings=tuple(
+            _mapping(doc, k, v) for k, v in _resources(doc, "aws_lambda_event_source_mapping").items()
+        ),
+        api=_api(doc),
+        doc=doc,
+    )
+
+
+def _table(logical_id: str, body: Mapping[str, Any]) -> TableSpec:
+    indexes = tuple(
+        IndexSpec(
+            name=gsi["name"],
+            hash_key=gsi["hash_key"],
+            range_key=gsi.get("range_key"),
+            projection_type=gsi.get("projection_type", "ALL"),
+            non_key_attributes=tuple(gsi.get("non_key_attributes") or ()),
+        )
+        for gsi in body.get("global_secondary_index") or []
+    )
+    ttl = _single(body.get("ttl"))
+    return TableSpec(
+        logical_id=logical_id,
+        name=body["name"],
+        hash_key=body["hash_key"],
+        range_key=body.get("range_key"),
+        attributes={a["name"]: a["type"] for a in body.get("attribute", [])},
+        indexes=indexes,
+        ttl_attribute=ttl.get("attribute_name") if ttl.get("enabled") else None,
+    )
+
+
+def _queue(logical_id: str, body: Mapping[str, Any]) -> QueueSpec:
+    return QueueSpec(
+        logical_id=logical_id,
+        name=body["name"],
+        visibility_timeout_seconds=int(body.get("visibility_timeout_seconds", 30)),
+        message_retention_seconds=int(body.get("message_retention_seconds", 345_600)),
+        receive_wait_time_seconds=int(body.get("receive_wait_time_seconds", 0)),
+        delay_seconds=int(body.get("delay_seconds", 0)),
+        redrive_policy=body.get("redrive_policy"),
+    )
+
+
+def _function(logical_id: str, body: Mapping[str, Any]) -> FunctionSpec:
+    environment = _single(body.get("environment")).get("variables") or {}
+    return FunctionSpec(
+        logical_id=logical_id,
+        function_name=body["function_name"],
+        handler=body["handler"],
+        timeout_seconds=int(body.get("timeout", 3)),
+        memory_mb=int(body.get("memory_size", 128)),
+        environment=dict(environment),
+    )
+
+
+def _function_of(doc: Mapping[str, Any], value: Any, what: str) -> str:
+    """Logical id of the function a value (function ARN/name/invoke ARN, or an alias of it) points at."""
+    ref = as_ref(value)
+    if ref is not None and ref.kind == "aws_lambda_function":
+        return ref.logical_id
+    if ref is not None and ref.kind == "aws_lambda_alias":
+        alias = _resources(doc, "aws_lambda_alias")[ref.logical_id]
+        return _function_of(doc, alias["function_name"], f"alias {ref.logical_id}")
+    functions = _resources(doc, "aws_lambda_function")
+    for logical_id, body in functions.items():
+        if value == body.get("function_name"):
+            return logical_id
+    raise ValueError(f"{what} must point at a function of the stack, got {value!r}")
+
+
+def _mapping(doc: Mapping[str, Any], logical_id: str, body: Mapping[str, Any]) -> MappingSpec:
+    source = _required_ref(body["event_source_arn"], "aws_sqs_queue", f"{logical_id}.event_source_arn")
+    scaling = _single(body.get("scaling_config"))
+    concurrency = scaling.get("maximum_concurrency")
+    return MappingSpec(
+        logical_id=logical_id,
+        queue=source.logical_id,
+        function=_function_of(doc, body["function_name"], f"{logical_id}.function_name"),
+        batch_size=int(body.get("batch_size", 10)),
+        batching_window_seconds=int(body.get("maximum_batching_window_in_seconds", 0)),
+        maximum_concurrency=int(concurrency) if concurrency is not None else None,
+        report_batch_item_failures="ReportBatchItemFailures" in (body.get("function_response_types") or []),
+        enabled=body.get("enabled", True) is not False,
+    )
+
+
+def _api(doc: Mapping[str, Any]) -> ApiSpec | None:
+    apis = _resources(doc, "aws_api_gateway_rest_api")
+    if not apis:
+        return None
+    if len(apis) != 1:
+        raise ValueError(f"the local runtime serves one REST API, the stack has {len(apis)}")
+    stages = _resources(doc, "aws_api_gateway_stage")
+    if len(stages) != 1:
+        raise ValueError(f"the local runtime serves one stage, the stack has {len(stages)}")
+    stage = next(iter(stages.values()))["stage_name"]
+    paths = _resource_paths(doc)
+    models = _resources(doc, "aws_api_gateway_model")
+    validators = _resources(doc, "aws_api_gateway_request_validator")
+    integrations = {
+        _required_ref(
+            body["http_method"], "aws_api_gateway_method", "integration.http_method"
+        ).logical_id: body
+        for body in _resources(doc, "aws_api_gateway_integration").values()
+    }
+    routes = []
+    for method_id, method in _resources(doc, "aws_api_gateway_method").items():
+        resource = _required_ref(
+            method["resource_id"], "aws_api_gateway_resource", f"{method_id}.resource_id"
+        )
+        integration = integrations.get(method_id)
+        if integration is None or integration.get("type") != "AWS_PROXY":
+            raise ValueError(f"method {method_id} needs an AWS_PROXY integration to run locally")
+        validator = {}
+        if method.get("request_validator_id"):
+            ref = _required_ref(
+                method["request_validator_id"], "aws_api_gateway_request_validator", f"{method_id} validator"
+            )
+            validator = validators[ref.logical_id]
+        schema = None
+        if validator.get("validate_request_body"):
+            model_value = (method.get("request_models") or {}).get("application/json")
+            if model_value:
+                model_ref = _required_ref(model_value, "aws_api_gateway_model", f"{method_id} model")
+                schema = json.loads(models[model_ref.logical_id]["schema"])
+        required = ()
+        if validator.get("validate_request_parameters"):
+            required = tuple(
+                sorted(
+                    name.removeprefix("method.request.path.")
+                    for name, needed in (method.get("request_parameters") or {}).items()
+                    if needed and name.startswith("method.request.path.")
+                )
+            )
+        routes.append(
+            RouteSpec(
+                path=paths[resource.logical_id],
+                method=method["http_method"],
+                function=_function_of(doc, integration["uri"], f"{method_id} integration"),
+                api_key_required=bool(method.get("api_key_required")),
+                body_schema=schema,
+                required_path_parameters=required,
+            )
+        )
+    plans = _resources(doc, "aws_api_gateway_usage_plan")
+    plan = None
+    if plans:
+        body = next(iter(plans.values()))
+        throttle = _single(body.get("throttle_settings"))
+        quota = _single(body.get("quota_settings"))
+        plan = UsagePlanSpec(
+            rate_limit=float(throttle.get("rate_limit", 10_000)),
+            burst_limit=int(throttle.get("burst_limit", 5_000)),
+            quota_limit=int(quota["limit"]) if quota.get("limit") else None,
+            quota_period=quota.get("period"),
+        )
+    keys = _resources(doc, "aws_api_gateway_api_key")
+    return ApiSpec(
+        name=next(iter(apis.values()))["name"],
+        stage=stage,
+        routes=tuple(sorted(routes, key=lambda r: (r.path, r.method))),
+        usage_plan=plan,
+        api_key_name=next(iter(keys.values()))["name"] if keys else None,
+    )
+
+
+def _resource_paths(doc: Mapping[str, Any]) -> dict[str, str]:
+    """``logical id -> /full/path`` of every API resource (parents are references)."""
+    resources = _resources(doc, "aws_api_gateway_resource")
+    paths: dict[str, str] = {}
+
+    def path_of(logical_id: str, seen: tuple[str, ...] = ()) -> str:
+        if logical_id in paths:
+            return paths[logical_id]
+        if logical_id in seen:
+            raise ValueError(f"API resource cycle at {logical_id}")
+        body = resources[logical_id]
+        parent = as_ref(body["parent_id"])
+        if parent is not None and parent.kind == "aws_api_gateway_resource":
+            prefix = path_of(parent.logical_id, (*seen, logical_id))
+        elif parent is not None and parent.attribute == "root_resource_id":
+            prefix = ""
+        else:
+            raise ValueError(f"API resource {logical_id} has an unsupported parent {body['parent_id']!r}")
+        paths[logical_id] = f"{prefix}/{body['path_part']}"
+        return paths[logical_id]
+
+    for logical_id in resources:
+        path_of(logical_id)
+    return paths

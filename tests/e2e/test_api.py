@@ -1,0 +1,267 @@
+"""The API and the pipeline end to end, through the local runtime: HTTP in, DynamoDB/SNS/SQS out."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import uuid
+from decimal import Decimal
+
+import pytest
+
+from local.seed import SAMPLE_MERCHANTS
+from stacks.config import Settings
+from tests.e2e.harness import ROOT, Runtime, as_json, transaction, wait_for
+
+SETTINGS = Settings()  # the runtime runs the default settings
+README_TRANSACTION = {
+    "transaction_id": "txn_test_001",
+    "merchant_id": "merchant_001",
+    "amount": Decimal("1500.00"),
+    "currency": "USD",
+}
+
+
+@pytest.fixture(scope="module")
+def merchants(runtime: Runtime) -> dict[str, str]:
+    return {
+        "plain": runtime.put_merchant("Acme Stores", limit="100000"),
+        "suspicious": runtime.put_merchant("Dummy Payments"),
+        "inactive": runtime.put_merchant("Closed Shop", active=False),
+        "small": runtime.put_merchant("Corner Shop", limit="50"),
+    }
+
+
+# --- the original README's flow -------------------------------------------------------------------
+
+
+def test_readme_flow_with_boto3_and_http(runtime: Runtime) -> None:
+    # GIVEN the README's merchant, written with DynamoDB's API (aws dynamodb put-item)
+    runtime.put_merchant("Test Merchant", merchant_id="merchant_001")
+    # WHEN the README's transaction is posted with the x-api-key header
+    response = runtime.post(README_TRANSACTION)
+    # THEN it is accepted like the deployed API answers
+    assert response.status == 202
+    assert response.body == {
+        "message": "Transaction validated and queued",
+        "transaction_id": "txn_test_001",
+        "status": "pending_fraud_check",
+    }
+    # AND the scored transaction is readable with GET and in processed-transactions-dev
+    view = runtime.wait_final("txn_test_001")
+    assert (view["status"], view["fraud_score"], view["amount"]) == ("REVIEW_REQUIRED", 40, "1500.00")
+    record = runtime.record("txn_test_001")
+    assert record is not None and record["status"] == "REVIEW_REQUIRED"
+    assert runtime.table("processed-transactions") == "processed-transactions-dev"
+
+
+@pytest.mark.skipif(
+    shutil.which("aws") is None or shutil.which("curl") is None, reason="needs the aws CLI and curl"
+)
+def test_printed_commands_work_as_pasted(runtime: Runtime) -> None:
+    """The banner's aws/curl lines, run as printed (only credentials exported, as the banner says)."""
+    lines = [line.strip() for line in runtime.log().splitlines()]
+    commands = [line for line in lines if line.startswith(("aws ", "curl "))]
+    put, post, get_http, get_item = commands[:4]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(
+        AWS_ACCESS_KEY_ID="local", AWS_SECRET_ACCESS_KEY="local", AWS_DEFAULT_REGION=runtime.info["region"]
+    )
+
+    def sh(command: str) -> str:
+        done = subprocess.run(
+            ["bash", "-c", command], env=env, capture_output=True, text=True, timeout=60, check=False
+        )
+        if done.returncode != 0 and "aws" in command and "No module named" in done.stderr:
+            pytest.skip(f"the aws CLI does not run here: {done.stderr[-200:]}")
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    sh(put)
+    assert json.loads(sh(post))["status"] == "pending_fraud_check"
+
+    def final_item() -> dict | None:
+        item = json.loads(sh(get_item) or "{}").get("Item")
+        return item if item and item["status"]["S"] != "PENDING_FRAUD_CHECK" else None
+
+    item = wait_for(final_item, 20, interval=0.5, what="the README transaction in processed-transactions-dev")
+    assert item["fraud_score"] == {"N": "40"}
+    assert json.loads(sh(get_http))["status"] == "REVIEW_REQUIRED"
+
+
+def test_sample_merchants_are_seeded(runtime: Runtime) -> None:
+    sample = next(m for m in SAMPLE_MERCHANTS if m["active"] and "test" not in m["name"].lower())
+    response = runtime.post(transaction(sample["merchant_id"], "12.34"))
+    assert response.status == 202
+
+
+# --- every fraud status ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("merchant", "amount", "currency", "status", "score", "alerted"),
+    [
+        ("plain", "120.50", "USD", "APPROVED", 0, False),
+        ("plain", "7000", "GBP", "REVIEW_REQUIRED", 40, False),  # > 5000 and a multiple of 1000
+        ("suspicious", "25.00", "EUR", "REVIEW_REQUIRED", 40, False),  # "Dummy" in the name
+        ("plain", "6000", "JPY", "FRAUD_SUSPECTED", 60, True),
+        ("suspicious", "300", "CHF", "FRAUD_SUSPECTED", 60, True),
+    ],
+)
+def test_fraud_status(
+    runtime: Runtime, merchants: dict[str, str], merchant, amount, currency, status, score, alerted
+):
+    body = transaction(merchants[merchant], amount, currency)
+    assert runtime.post(body).status == 202
+    view = runtime.wait_final(body["transaction_id"])
+    assert (view["status"], view["fraud_score"]) == (status, score)
+    if alerted:
+        alert = wait_for(lambda: runtime.alerts_about(body["transaction_id"]), 10, what="the fraud alert")[0]
+        assert (alert["alert_type"], alert["status"], alert["fraud_score"]) == ("FRAUD", status, score)
+    else:
+        assert runtime.alerts_about(body["transaction_id"]) == []
+
+
+# --- every error ----------------------------------------------------------------------------------
+
+
+def test_missing_or_wrong_api_key_is_forbidden(runtime: Runtime, merchants: dict[str, str]) -> None:
+    for key in (None, "not-the-key-0123456789"):
+        response = runtime.post(transaction(merchants["plain"]), key=key)
+        assert (response.status, response.body) == (403, {"message": "Forbidden"})
+        assert response.headers["x-amzn-errortype"] == "ForbiddenException"
+    assert runtime.get("txn_anything", key=None).status == 403
+
+
+def test_unknown_routes_answer_like_api_gateway(runtime: Runtime) -> None:
+    for method, path in (("GET", "/transaction"), ("DELETE", "/transaction/x"), ("GET", "/nothing")):
+        response = runtime.request(method, path)
+        assert (response.status, response.body) == (403, {"message": "Missing Authentication Token"})
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "{not json",
+        "",
+        '{"transaction_id": "t1", "merchant_id": "m1", "amount": 10}',  # no currency
+        '{"transaction_id": "t1", "merchant_id": "m1", "amount": 10, "currency": "usd"}',
+        '{"transaction_id": "t1", "merchant_id": "m1", "amount": 0, "currency": "USD"}',
+        '{"transaction_id": "t1", "merchant_id": "m1", "amount": 10, "currency": "USD", "pan": "4111"}',
+        '[{"transaction_id": "t1"}]',
+    ],
+)
+def test_request_validator_rejects_bodies_outside_the_schema(runtime: Runtime, body: str) -> None:
+    response = runtime.post(body)
+    assert (response.status, response.body) == (400, {"message": "Invalid request body"})
+    assert response.headers["x-amzn-errortype"] == "BadRequestException"
+
+
+def test_handler_validation_errors(runtime: Runtime, merchants: dict[str, str]) -> None:
+    # three decimal places pass the schema but not the function
+    response = runtime.post(transaction(merchants["plain"], "10.125"))
+    assert response.status == 400 and response.body["error"]["code"] == "VALIDATION_FAILED"
+    response = runtime.get("bad!id")
+    assert response.status == 400 and response.body["error"]["code"] == "VALIDATION_FAILED"
+
+
+def test_unknown_transaction_is_404(runtime: Runtime) -> None:
+    response = runtime.get(f"txn_{uuid.uuid4().hex}")
+    assert response.status == 404 and response.body["error"]["code"] == "TRANSACTION_NOT_FOUND"
+
+
+def test_same_id_with_another_payload_is_409(runtime: Runtime, merchants: dict[str, str]) -> None:
+    body = transaction(merchants["plain"], "10.00")
+    assert runtime.post(body).status == 202
+    response = runtime.post({**body, "amount": Decimal("11.00")})
+    assert response.status == 409 and response.body["error"]["code"] == "IDEMPOTENCY_CONFLICT"
+
+
+def test_body_over_the_configured_limit_is_413(runtime: Runtime, merchants: dict[str, str]) -> None:
+    # Valid for the schema (whitespace), larger than MAX_BODY_BYTES: the function's limit answers.
+    body = as_json(transaction(merchants["plain"]))
+    padded = body[:-1] + " " * SETTINGS.max_body_bytes + "}"
+    response = runtime.post(padded)
+    assert response.status == 413 and response.body["error"]["code"] == "PAYLOAD_TOO_LARGE"
+
+
+@pytest.mark.parametrize(
+    ("merchant", "amount", "code"),
+    [
+        (None, "10.00", "MERCHANT_NOT_FOUND"),
+        ("inactive", "10.00", "MERCHANT_INACTIVE"),
+        ("small", "50.01", "AMOUNT_EXCEEDS_MERCHANT_LIMIT"),
+    ],
+)
+def test_merchant_rules_are_422(runtime: Runtime, merchants: dict[str, str], merchant, amount, code) -> None:
+    merchant_id = merchants[merchant] if merchant else f"m_unknown_{uuid.uuid4().hex[:8]}"
+    response = runtime.post(transaction(merchant_id, amount))
+    assert response.status == 422 and response.body["error"]["code"] == code
+
+
+# --- idempotency ----------------------------------------------------------------------------------
+
+
+def test_replay_returns_the_original_answer_and_processes_once(
+    runtime: Runtime, merchants: dict[str, str]
+) -> None:
+    body = transaction(merchants["plain"], "6000", "JPY")
+    first = runtime.post(body)
+    # the same payload with an equivalent amount spelling is the same request
+    again = runtime.post({**body, "amount": Decimal("6000.00")})
+    assert first.status == again.status == 202
+    assert first.body == again.body
+    view = runtime.wait_final(body["transaction_id"])
+    after = runtime.post(body)
+    assert (after.status, after.body) == (202, first.body)
+    assert view["status"] == "FRAUD_SUSPECTED"
+    assert runtime.get(body["transaction_id"]).body == view
+    wait_for(lambda: runtime.alerts_about(body["transaction_id"]), 10, what="the fraud alert")
+    assert len(runtime.alerts_about(body["transaction_id"])) == 1
+
+
+# --- dead letters ---------------------------------------------------------------------------------
+
+
+def test_poison_message_reaches_the_dlq_and_becomes_failed_with_an_alert(runtime: Runtime) -> None:
+    sqs = runtime.client("sqs")
+    transaction_id = f"txn_poison_{uuid.uuid4().hex[:8]}"
+    # parseable JSON naming a transaction, but not a valid message: fraud detection fails it every time
+    poison = json.dumps({"version": 1, "transaction": {"transaction_id": transaction_id}})
+    sqs.send_message(QueueUrl=runtime.queue_url("transaction-queue"), MessageBody=poison)
+    garbage_id = sqs.send_message(QueueUrl=runtime.queue_url("transaction-queue"), MessageBody="not json")[
+        "MessageId"
+    ]
+
+    record = wait_for(lambda: runtime.record(transaction_id), 30, interval=0.25, what="the FAILED record")
+    assert (record["status"], record["failure_reason"]) == ("FAILED", "INVALID_MESSAGE")
+    assert record["receive_count"] >= SETTINGS.max_receive_count
+    garbage = wait_for(
+        lambda: runtime.record(f"dlq-{garbage_id}"), 30, interval=0.25, what="the unparseable one"
+    )
+    assert (garbage["status"], garbage["failure_reason"]) == ("FAILED", "UNPARSEABLE_BODY")
+    alert = wait_for(lambda: runtime.alerts_about(transaction_id), 10, what="the failure alert")[0]
+    assert alert["alert_type"] == "TRANSACTION_FAILED"
+    assert runtime.get(transaction_id).body["status"] == "FAILED"
+    wait_for(lambda: runtime.queue_depth("transaction-dlq") == 0, 10, what="an empty DLQ")
+
+
+# --- OpenAPI --------------------------------------------------------------------------------------
+
+
+def test_served_openapi_matches_the_committed_document(runtime: Runtime) -> None:
+    served = runtime.request("GET", "/openapi.json", key=None)
+    assert served.status == 200
+    assert served.body["servers"][0]["url"] == runtime.info["api_url"]
+    committed = json.loads((ROOT / "docs" / "openapi.json").read_text())
+    assert {**served.body, "servers": served.body["servers"][1:]} == committed, (
+        "docs/openapi.json is out of date: run `.venv/bin/python -m local.openapi`"
+    )
+    validator = pytest.importorskip("openapi_spec_validator")
+    validator.validate(committed)
+    schema = committed["paths"]["/transaction"]["post"]["requestBody"]["content"]["application/json"][
+        "schema"
+    ]
+    assert schema == {"$ref": "#/components/schemas/TransactionRequest"}

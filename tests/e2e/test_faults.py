@@ -1,0 +1,157 @@
+"""Hundreds of transactions while DynamoDB and SNS fail at random: none lost, none duplicated."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
+
+import pytest
+
+from tests.e2e.harness import TERMINAL, Response, Runtime, start_runtime, stop_runtime, wait_for
+
+TRANSACTIONS = 500
+CLIENTS = 4
+FAULT_RATE = "0.25"
+
+
+@pytest.fixture(scope="module")
+def faulty(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
+    started = start_runtime(
+        tmp_path_factory.mktemp("local-faults"),
+        LOCAL_FAULT_RATE=FAULT_RATE,
+        LOCAL_FAULT_SERVICES="dynamodb,sns",
+        LOCAL_FAULT_SEED="20240601",
+        LOCAL_SEED="false",
+    )
+    yield started
+    stop_runtime(started)
+
+
+def _submit(runtime: Runtime, body: dict, unavailable: list[Response]) -> tuple[str, int, int]:
+    """Like a well-behaved client: retry 503s with the same payload (idempotent), give up after 20."""
+    for attempt in range(1, 21):
+        response = runtime.post(body)
+        if response.status != 503:
+            return body["transaction_id"], response.status, attempt
+        unavailable.append(response)
+        time.sleep(0.02 * attempt)
+    return body["transaction_id"], 503, attempt
+
+
+@pytest.mark.slow
+def test_every_accepted_transaction_ends_in_exactly_one_terminal_state(faulty: Runtime) -> None:
+    # GIVEN merchants whose transactions score to each status, and 10% of DynamoDB/SNS calls failing
+    approved = faulty.put_merchant("Acme Stores", limit="100000")
+    suspicious = faulty.put_merchant("Fake Goods Ltd", limit="100000")
+    plans = []
+    for i in range(TRANSACTIONS):
+        kind = i % 3
+        merchant, amount, currency, expected = (
+            (approved, Decimal(100 + i) + Decimal("0.25"), "USD", "APPROVED"),
+            (suspicious, Decimal(10 + i) + Decimal("0.50"), "EUR", "REVIEW_REQUIRED"),
+            (approved, Decimal(6000), "JPY", "FRAUD_SUSPECTED"),
+        )[kind]
+        body = {
+            "transaction_id": f"txn_f_{i}_{uuid.uuid4().hex[:6]}",
+            "merchant_id": merchant,
+            "amount": amount,
+            "currency": currency,
+        }
+        plans.append((body, expected))
+
+    # WHEN they are submitted concurrently
+    unavailable: list[Response] = []
+    started = time.monotonic()
+    with ThreadPoolExecutor(CLIENTS) as pool:
+        results = list(pool.map(lambda plan: _submit(faulty, plan[0], unavailable), plans))
+    submitted = time.monotonic() - started
+    statuses = Counter(status for _, status, _ in results)
+    accepted = {tid for tid, status, _ in results if status == 202}
+    assert statuses[202] == TRANSACTIONS, statuses  # clients retrying 503s always get through
+    expected = {plan[0]["transaction_id"]: plan[1] for plan in plans}
+    # a dependency failure the function could not absorb is a retryable 503
+    assert unavailable
+    assert {r.body["error"]["code"] for r in unavailable} == {"SERVICE_UNAVAILABLE"}
+    assert all(r.headers.get("retry-after") == "1" for r in unavailable)
+
+    # THEN every accepted transaction reaches exactly one terminal state
+    def settled() -> list[dict] | None:
+        records = faulty.scan()
+        final = [r for r in records if r["transaction_id"] in accepted and r["status"] in TERMINAL]
+        return records if len(final) == len(accepted) else None
+
+    records = wait_for(settled, 90, interval=0.5, what="every accepted transaction to settle")
+    settled_after = time.monotonic() - started
+    by_id = Counter(r["transaction_id"] for r in records)
+    assert [tid for tid, n in by_id.items() if n > 1] == []  # no duplicates
+    mine = [r for r in records if r["transaction_id"] in accepted]
+    assert len(mine) == len(accepted)  # none lost
+    outcome = Counter(r["status"] for r in mine)
+    # a transaction either scored as its rules say, or was dead-lettered as FAILED; never anything else
+    wrong = [
+        r["transaction_id"] for r in mine if r["status"] not in (expected[r["transaction_id"]], "FAILED")
+    ]
+    assert wrong == []
+    assert all(r.get("failure_reason") for r in mine if r["status"] == "FAILED")
+
+    # AND the queues drain, the faults really happened, and failures were alerted
+    wait_for(lambda: faulty.queue_depth("transaction-queue") == 0, 30, what="an empty transactions queue")
+    wait_for(lambda: faulty.queue_depth("transaction-dlq") == 0, 30, what="an empty DLQ")
+    faults = faulty.status()["faults"]
+    assert any(k.startswith("dynamodb:") for k in faults) and any(k.startswith("sns:") for k in faults), (
+        faults
+    )
+    alerts = faulty.alerts()
+    alerted = {t["transaction_id"] for a in alerts for t in a.get("transactions", [])}
+    alerted |= {a["transaction_id"] for a in alerts if "transaction_id" in a}
+    failed = {r["transaction_id"] for r in mine if r["status"] == "FAILED"}
+    assert failed <= alerted
+    assert {r["transaction_id"] for r in mine if r.get("alert_sent_at")} <= alerted
+
+    print(
+        f"\n{TRANSACTIONS} transactions, {FAULT_RATE} fault rate: submitted in {submitted:.1f} s "
+        f"({TRANSACTIONS / submitted:.0f}/s, {sum(a for _, _, a in results) - TRANSACTIONS} client retries), "
+        f"all settled after {settled_after:.1f} s; outcomes {dict(outcome)}; "
+        f"{sum(faults.values())} injected faults; {len(alerts)} alerts"
+    )
+
+
+@pytest.fixture(scope="module")
+def sns_faulty(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
+    started = start_runtime(
+        tmp_path_factory.mktemp("local-sns-faults"),
+        LOCAL_FAULT_RATE="0.7",
+        LOCAL_FAULT_SERVICES="sns",
+        LOCAL_FAULT_SEED="3",
+        LOCAL_SEED="false",
+    )
+    yield started
+    stop_runtime(started)
+
+
+@pytest.mark.slow
+def test_every_fraud_suspected_transaction_is_alerted_despite_sns_failures(sns_faulty: Runtime) -> None:
+    # GIVEN 70% of SNS publishes failing WHEN suspected transactions are processed
+    merchant = sns_faulty.put_merchant("Acme Stores", limit="100000")
+    ids = []
+    for _ in range(40):
+        body = {
+            "transaction_id": f"txn_a_{uuid.uuid4().hex[:10]}",
+            "merchant_id": merchant,
+            "amount": Decimal(6000),
+            "currency": "JPY",
+        }
+        assert sns_faulty.post(body).status == 202
+        ids.append(body["transaction_id"])
+    wait_for(
+        lambda: all(sns_faulty.record(i)["status"] in TERMINAL for i in ids), 30, interval=0.5, what="scoring"
+    )
+    wait_for(lambda: sns_faulty.queue_depth("transaction-queue") == 0, 30, what="an empty transactions queue")
+    wait_for(lambda: sns_faulty.queue_depth("transaction-dlq") == 0, 30, what="an empty DLQ")
+    # THEN each one was alerted at least once
+    unalerted = [i for i in ids if not sns_faulty.alerts_about(i)]
+    assert unalerted == []

@@ -1,0 +1,254 @@
+"""Fast tests of the local runtime's pieces (no server): reference resolution, the usage plan, Lambda's
+reading of partial batch responses, event shapes, fault injection and configuration."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from local.config import FaultConfig, LocalConfig
+from local.events import proxy_event, sqs_event
+from local.faults import FaultInjector
+from local.pollers import Poller
+from local.stack import MappingSpec, Ref, Resolver, interpolations, parse_stack, references
+from local.throttle import QUOTA_EXCEEDED, THROTTLED, Quota, TokenBucket, UsagePlan, period_start
+
+DLQ = Ref("aws_sqs_queue", "Dlq_1", "arn")
+
+
+# --- resolver -------------------------------------------------------------------------------------
+
+
+def test_jsonencode_redrive_policy_resolves_to_local_arns():
+    resolver = Resolver({DLQ: "arn:aws:sqs:us-east-2:123456789012:dlq"})
+    raw = '${jsonencode({"deadLetterTargetArn" = aws_sqs_queue.Dlq_1.arn, "maxReceiveCount" = 3})}'
+    assert json.loads(resolver.resolve(raw)) == {
+        "deadLetterTargetArn": "arn:aws:sqs:us-east-2:123456789012:dlq",
+        "maxReceiveCount": 3,
+    }
+
+
+def test_embedded_and_nested_interpolations():
+    resolver = Resolver({DLQ: "arn:x"})
+    assert resolver.resolve("a-${aws_sqs_queue.Dlq_1.arn}-b") == "a-arn:x-b"
+    assert resolver.resolve({"k": ["${aws_sqs_queue.Dlq_1.arn}", 3]}) == {"k": ["arn:x", 3]}
+    nested = '${jsonencode({"a" = {"b" = [1, true, "x}"]}})}'
+    assert json.loads(resolver.resolve(nested)) == {"a": {"b": [1, True, "x}"]}}
+    assert [e for _, _, e in interpolations('x ${a.b.c} "${d.e.f}"')] == ["a.b.c", "d.e.f"]
+    assert references({"v": ["${aws_sqs_queue.Dlq_1.arn}"]}) == {DLQ}
+
+
+def test_an_unknown_reference_fails_loudly():
+    with pytest.raises(ValueError, match=r"no value for \$\{aws_kms_key\.Key\.arn\}"):
+        Resolver({}).resolve("${aws_kms_key.Key.arn}")
+
+
+def test_parse_stack_derives_routes_and_mappings_from_references():
+    schema = {"type": "object", "required": ["a"]}
+    doc = {
+        "provider": {"aws": [{"region": "eu-west-1"}]},
+        "resource": {
+            "aws_sqs_queue": {"Q": {"name": "q-dev", "visibility_timeout_seconds": 60}},
+            "aws_lambda_function": {
+                "F": {"function_name": "f-dev", "handler": "handlers.x.handler", "timeout": 5},
+            },
+            "aws_lambda_alias": {"A": {"function_name": "${aws_lambda_function.F.function_name}"}},
+            "aws_lambda_event_source_mapping": {
+                "M": {
+                    "event_source_arn": "${aws_sqs_queue.Q.arn}",
+                    "function_name": "${aws_lambda_alias.A.arn}",
+                    "batch_size": 7,
+                    "maximum_batching_window_in_seconds": 2,
+                    "function_response_types": ["ReportBatchItemFailures"],
+                }
+            },
+            "aws_api_gateway_rest_api": {"R": {"name": "api"}},
+            "aws_api_gateway_stage": {"S": {"stage_name": "v1"}},
+            "aws_api_gateway_resource": {
+                "Col": {"parent_id": "${aws_api_gateway_rest_api.R.root_resource_id}", "path_part": "items"},
+                "Item": {"parent_id": "${aws_api_gateway_resource.Col.id}", "path_part": "{item_id}"},
+            },
+            "aws_api_gateway_model": {"Mod": {"schema": json.dumps(schema)}},
+            "aws_api_gateway_request_validator": {
+                "V": {"validate_request_body": True, "validate_request_parameters": True}
+            },
+            "aws_api_gateway_method": {
+                "Post": {
+                    "resource_id": "${aws_api_gateway_resource.Col.id}",
+                    "http_method": "POST",
+                    "api_key_required": True,
+                    "request_validator_id": "${aws_api_gateway_request_validator.V.id}",
+                    "request_models": {"application/json": "${aws_api_gateway_model.Mod.name}"},
+                },
+                "Get": {
+                    "resource_id": "${aws_api_gateway_resource.Item.id}",
+                    "http_method": "GET",
+                    "request_validator_id": "${aws_api_gateway_request_validator.V.id}",
+                    "request_parameters": {"method.request.path.item_id": True},
+                },
+            },
+            "aws_api_gateway_integration": {
+                f"{m}I": {
+                    "http_method": f"${{aws_api_gateway_method.{m}.http_method}}",
+                    "type": "AWS_PROXY",
+                    "uri": "${aws_lambda_function.F.invoke_arn}",
+                }
+                for m in ("Post", "Get")
+            },
+        },
+    }
+    stack = parse_stack(doc)
+    assert stack.region == "eu-west-1"
+    mapping = stack.mappings[0]
+    assert (mapping.queue, mapping.function, mapping.batch_size, mapping.batching_window_seconds) == (
+        "Q",
+        "F",
+        7,
+        2,
+    )
+    post, get = stack.api.routes
+    assert (get.path, get.method, get.required_path_parameters, get.body_schema) == (
+        "/items/{item_id}",
+        "GET",
+        ("item_id",),
+        None,
+    )
+    assert (post.path, post.api_key_required, post.body_schema) == ("/items", True, schema)
+    assert stack.api.stage == "v1"
+
+
+# --- usage plan -----------------------------------------------------------------------------------
+
+
+def test_token_bucket_allows_the_burst_then_the_rate():
+    now = [0.0]
+    bucket = TokenBucket(rate=2, burst=3, clock=lambda: now[0])
+    assert [bucket.take() for _ in range(4)] == [True, True, True, False]
+    now[0] = 0.5  # one token back
+    assert [bucket.take(), bucket.take()] == [True, False]
+    now[0] = 100  # never more than the burst
+    assert sum(bucket.take() for _ in range(10)) == 3
+
+
+def test_quota_resets_at_the_start_of_the_period():
+    moment = [datetime(2025, 3, 4, 23, 59, tzinfo=UTC)]
+    quota = Quota(2, "DAY", clock=lambda: moment[0])
+    assert [quota.take(), quota.take(), quota.take()] == [True, True, False]
+    moment[0] = datetime(2025, 3, 5, 0, 0, tzinfo=UTC)
+    assert quota.take()
+    assert period_start(datetime(2025, 3, 6, 12, tzinfo=UTC), "WEEK") == datetime(2025, 3, 3, tzinfo=UTC)
+    assert period_start(datetime(2025, 3, 6, 12, tzinfo=UTC), "MONTH") == datetime(2025, 3, 1, tzinfo=UTC)
+
+
+def test_usage_plan_throttles_before_counting_the_quota():
+    plan = UsagePlan(rate=0.001, burst=2, quota_limit=1, quota_period="DAY")
+    assert [plan.admit("k"), plan.admit("k"), plan.admit("k")] == [None, QUOTA_EXCEEDED, THROTTLED]
+    assert plan.admit("other") is None  # per key
+
+
+# --- event source mapping -------------------------------------------------------------------------
+
+
+def _poller(report: bool = True) -> Poller:
+    """A poller without a queue: only its reading of responses is exercised."""
+    poller = Poller.__new__(Poller)
+    poller.mapping = MappingSpec("M", "Q", "F", 10, 0, None, report, True)
+    return poller
+
+
+@pytest.mark.parametrize(
+    ("response", "failed"),
+    [
+        (None, set()),
+        ({}, set()),
+        ({"batchItemFailures": []}, set()),
+        ({"batchItemFailures": [{"itemIdentifier": "a"}]}, {"a"}),
+        ({"batchItemFailures": [{"itemIdentifier": "zzz"}]}, {"a", "b"}),  # unknown id: whole batch
+        ({"batchItemFailures": [{"itemIdentifier": ""}]}, {"a", "b"}),
+        ({"batchItemFailures": "a"}, {"a", "b"}),
+    ],
+)
+def test_partial_batch_response_is_read_like_lambda(response, failed):
+    assert _poller()._failed_ids(response, {"a", "b"}) == failed
+
+
+def test_without_report_batch_item_failures_a_response_is_success():
+    assert _poller(report=False)._failed_ids({"batchItemFailures": [{"itemIdentifier": "a"}]}, {"a"}) == set()
+
+
+# --- events ---------------------------------------------------------------------------------------
+
+
+def test_sqs_event_has_lambda_shape():
+    message = {
+        "MessageId": "m1",
+        "ReceiptHandle": "r1",
+        "Body": "{}",
+        "MD5OfBody": "99914b932bd37a50b983c5e7c90ae93b",
+        "Attributes": {"ApproximateReceiveCount": "2", "SentTimestamp": "1"},
+        "MessageAttributes": {"k": {"DataType": "String", "StringValue": "v"}},
+    }
+    record = sqs_event([message], "arn:q", "us-east-2")["Records"][0]
+    assert record["messageId"] == "m1" and record["eventSource"] == "aws:sqs"
+    assert record["attributes"]["ApproximateReceiveCount"] == "2"
+    assert record["messageAttributes"]["k"]["stringValue"] == "v"
+    assert record["eventSourceARN"] == "arn:q"
+
+
+def test_proxy_event_has_api_gateway_shape():
+    event = proxy_event(
+        method="GET",
+        resource="/transaction/{transaction_id}",
+        path="/transaction/t1",
+        stage="prod",
+        headers=[("x-api-key", "secret"), ("Accept", "a"), ("Accept", "b")],
+        query={"q": ["1", "2"]},
+        path_parameters={"transaction_id": "t1"},
+        body=b"\xff",
+        source_ip="127.0.0.1",
+        api_key="secret",
+        request_id="rid",
+        host="127.0.0.1:8080",
+    )
+    assert event["requestContext"]["path"] == "/prod/transaction/t1"
+    assert event["requestContext"]["resourcePath"] == "/transaction/{transaction_id}"
+    assert event["requestContext"]["identity"]["apiKeyId"] and event["requestContext"]["requestId"] == "rid"
+    assert event["headers"]["Accept"] == "b" and event["multiValueHeaders"]["Accept"] == ["a", "b"]
+    assert event["queryStringParameters"] == {"q": "2"}
+    assert event["isBase64Encoded"] is True  # not UTF-8
+
+
+# --- faults and config ----------------------------------------------------------------------------
+
+
+def test_fault_injection_fails_selected_services_only(monkeypatch):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "x")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "x")
+    session = boto3.session.Session(region_name="us-east-2")
+    injector = FaultInjector(FaultConfig(rate=1.0, services=("dynamodb",), seed=1))
+    injector.install(session.events)
+    dynamodb = session.client("dynamodb", endpoint_url="http://127.0.0.1:9")
+    errors = set()
+    for _ in range(20):
+        try:
+            dynamodb.get_item(TableName="t", Key={"k": {"S": "v"}})
+        except ClientError as exc:
+            errors.add(exc.response["Error"]["Code"])
+        except Exception as exc:  # a "lost" fault lets the call through to a closed port
+            errors.add(type(exc).__name__)
+    assert {"ProvisionedThroughputExceededException", "InternalServerError"} <= errors
+    assert any(key.startswith("dynamodb:GetItem:") for key in injector.summary())
+
+
+def test_config_validates_eagerly():
+    assert LocalConfig.from_env({}).api_key_generated
+    with pytest.raises(ValueError, match="LOCAL_API_KEY must be at least 20"):
+        LocalConfig.from_env({"LOCAL_API_KEY": "short"})
+    with pytest.raises(ValueError, match="LOCAL_FAULT_RATE must be between"):
+        LocalConfig.from_env({"LOCAL_FAULT_RATE": "2"})
+    with pytest.raises(ValueError, match="LOCAL_FAULT_SERVICES"):
+        LocalConfig.from_env({"LOCAL_FAULT_SERVICES": "sqs"})
