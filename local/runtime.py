@@ -24,6 +24,7 @@ from local.functions import LocalFunction
 from local.gateway import Gateway
 from local.openapi import build_openapi, with_local_server
 from local.pollers import Poller
+from local.request_counter import RequestCounter
 from local.seed import seed_merchants
 from local.stack import StackSpec, load_stack
 from local.synth import stack_json
@@ -69,6 +70,8 @@ class LocalRuntime:
         self.stop_event = threading.Event()
         self.moto = MotoServer(config.aws_port)
         self.faults = FaultInjector(config.faults) if config.faults.enabled else None
+        # AWS requests of the functions, and of the pollers standing in for Lambda's event source mappings
+        self.requests = {"functions": RequestCounter(), "event_source_mappings": RequestCounter()}
         self.functions: dict[str, LocalFunction] = {}
         self.pollers: list[Poller] = []
         self.gateway: Gateway | None = None
@@ -88,7 +91,10 @@ class LocalRuntime:
         boto3.setup_default_session(region_name=self.stack.region)
         if self.faults is not None:
             self.faults.install(boto3.DEFAULT_SESSION.events)
+        self.requests["functions"].install(boto3.DEFAULT_SESSION.events)
         own = session(self.stack.region)
+        mappings = session(self.stack.region)
+        self.requests["event_source_mappings"].install(mappings.events)
         self.sqs = client(own, "sqs", endpoint)
         self.provisioned = provision(self.stack, endpoint, own)
         resolver = self.provisioned.resolver
@@ -107,7 +113,7 @@ class LocalRuntime:
             poller = Poller(
                 mapping,
                 self.functions[mapping.function],
-                client(own, "sqs", endpoint),
+                client(mappings, "sqs", endpoint),
                 queue_url=self.provisioned.queue_urls[mapping.queue],
                 queue_arn=self.provisioned.queue_arns[mapping.queue],
                 queue_name=queue.name,
@@ -203,6 +209,7 @@ class LocalRuntime:
                 for p in self.pollers
             },
             "faults": self.faults.summary() if self.faults else {},
+            "aws_requests": {name: counter.summary() for name, counter in self.requests.items()},
         }
 
     def write_ready_file(self) -> None:

@@ -13,7 +13,7 @@ import pytest
 
 from local.seed import SAMPLE_MERCHANTS
 from stacks.config import Settings
-from tests.e2e.harness import ROOT, Runtime, as_json, transaction, wait_for
+from tests.e2e.harness import ROOT, TERMINAL, Runtime, as_json, transaction, wait_for
 
 SETTINGS = Settings()  # the runtime runs the default settings
 README_TRANSACTION = {
@@ -265,3 +265,34 @@ def test_served_openapi_matches_the_committed_document(runtime: Runtime) -> None
         "schema"
     ]
     assert schema == {"$ref": "#/components/schemas/TransactionRequest"}
+
+
+# --- AWS requests per transaction ---------------------------------------------------------------------
+
+
+def _function_requests(runtime: Runtime) -> dict[str, int]:
+    return runtime.status()["aws_requests"]["functions"]
+
+
+def test_an_accepted_approved_transaction_costs_three_aws_requests(
+    runtime: Runtime, merchants: dict[str, str]
+) -> None:
+    # GIVEN the merchant in the validation function's cache
+    warm = transaction(merchants["plain"])
+    assert runtime.post(warm).status == 202
+    wait_for(
+        lambda: (runtime.record(warm["transaction_id"]) or {}).get("status") in TERMINAL, 20, what="warm-up"
+    )
+    before = _function_requests(runtime)
+    # WHEN one more transaction is accepted and approved (read back without going through the functions)
+    body = transaction(merchants["plain"])
+    assert runtime.post(body).status == 202
+    wait_for(
+        lambda: (runtime.record(body["transaction_id"]) or {}).get("status") == "APPROVED",
+        20,
+        what="approval",
+    )
+    after = _function_requests(runtime)
+    # THEN the functions made exactly PutItem + SendMessage + UpdateItem
+    delta = {op: after[op] - before.get(op, 0) for op in after if after[op] != before.get(op, 0)}
+    assert delta == {"dynamodb:PutItem": 1, "sqs:SendMessage": 1, "dynamodb:UpdateItem": 1}
