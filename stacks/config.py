@@ -228,8 +228,6 @@ def _pattern(setting: str, regex: re.Pattern[str], text: str, allow_empty: bool 
 
 
 def _cross_checks(s: Settings) -> None:
-    if s.api_burst_limit < s.api_rate_limit:
-        _fail("api_burst_limit", f">= api_rate_limit ({s.api_rate_limit})", s.api_burst_limit)
     if s.fraud_suspected_threshold < s.fraud_review_threshold:
         _fail(
             "fraud_suspected_threshold",

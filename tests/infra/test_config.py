@@ -51,7 +51,7 @@ def test_empty_variables_keep_defaults():
         ({"AWS_REGION": "mars-1"}, "AWS_REGION"),
         ({"API_RATE_LIMIT": "fast"}, "API_RATE_LIMIT"),
         ({"API_RATE_LIMIT": "0"}, "API_RATE_LIMIT"),
-        ({"API_BURST_LIMIT": "100"}, "API_BURST_LIMIT"),
+        ({"API_BURST_LIMIT": "0"}, "API_BURST_LIMIT"),
         ({"LOG_RETENTION_DAYS": "30"}, "LOG_RETENTION_DAYS"),
         ({"FRAUD_HIGH_AMOUNT": "-1"}, "FRAUD_HIGH_AMOUNT"),
         ({"FRAUD_HIGH_AMOUNT": "NaN"}, "FRAUD_HIGH_AMOUNT"),
