@@ -92,5 +92,10 @@ destroy: install ## Destroy STACK (default transaction-processing; state-backend
 local: install ## Run the whole system on this machine (API :8080, AWS :5000; Ctrl-C stops)
 	$(PY) -m local
 
+# --- Benchmarks: tables with ratios against same-run baselines; never asserted in tests.
+.PHONY: bench
+bench: synth ## Run every benchmark (about 6 minutes on 2 cores) and write bench/results.md
+	$(PY) -m bench
+
 clean: ## Remove synthesized output and build artefacts (keeps the environments)
 	rm -rf cdktf.out build/lambda reports
