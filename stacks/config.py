@@ -90,7 +90,7 @@ class Settings:
     failed_reserved_concurrency: int = field(default=5, metadata=_env("FAILED_RESERVED_CONCURRENCY"))
     # Event source mappings
     queue_batch_size: int = field(default=10, metadata=_env("QUEUE_BATCH_SIZE"))
-    queue_batching_window_seconds: int = field(default=0, metadata=_env("QUEUE_BATCHING_WINDOW_SECONDS"))
+    queue_batching_window_seconds: int = field(default=1, metadata=_env("QUEUE_BATCHING_WINDOW_SECONDS"))
     queue_max_concurrency: int = field(default=20, metadata=_env("QUEUE_MAX_CONCURRENCY"))
     dlq_batch_size: int = field(default=10, metadata=_env("DLQ_BATCH_SIZE"))
     dlq_max_concurrency: int = field(default=2, metadata=_env("DLQ_MAX_CONCURRENCY"))

@@ -364,6 +364,8 @@ def test_queues_trigger_their_consumers_with_partial_batch_failures(stack):
         assert mapping["function_response_types"] == ["ReportBatchItemFailures"]
         assert mapping["batch_size"] == 10
     assert fraud["scaling_config"] == {"maximum_concurrency": 20}
+    assert fraud["maximum_batching_window_in_seconds"] == 1
+    assert failed["maximum_batching_window_in_seconds"] == 0
 
 
 def test_no_provisioned_concurrency_by_default(stack):
