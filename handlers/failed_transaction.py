@@ -9,6 +9,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from handlers.container import Container, Wiring
 from handlers.domain.errors import DependencyError
 from handlers.domain.failure import DeadLetter, FailedEntry, FailureService
 from handlers.observability import LocalContext, observability
@@ -21,25 +22,16 @@ logger, tracer, metrics = obs.logger, obs.tracer, obs.metrics
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
-class _Wiring:
-    def __init__(self, settings: FailedTransactionSettings, service: FailureService) -> None:
-        self.settings = settings
-        self.service = service
-
-
-_wiring: _Wiring | None = None
 _entries: list[FailedEntry] = []
 
 
-def wire(
+def _build(
     settings: FailedTransactionSettings | None = None,
     *,
     dynamodb: Any = None,
     sns: Any = None,
     clock: Any = None,
-) -> _Wiring:
-    """Build (or rebuild) the container's service; see handlers.validation.wire."""
-    global _wiring  # noqa: PLW0603 - one wiring per container by design
+) -> Wiring[FailedTransactionSettings, FailureService]:
     from handlers.adapters.aws import make_client
     from handlers.adapters.dynamodb import TransactionTable
     from handlers.adapters.messaging import AlertTopic
@@ -50,17 +42,11 @@ def wire(
         notifier=AlertTopic(sns or make_client("sns"), settings.sns_topic_arn),
         clock=clock or (lambda: datetime.now(UTC)),
     )
-    _wiring = _Wiring(settings, service)
-    return _wiring
+    return Wiring(settings, service)
 
 
-def reset() -> None:
-    global _wiring  # noqa: PLW0603
-    _wiring = None
-
-
-def _current() -> _Wiring:
-    return _wiring or wire()
+container = Container(_build)
+wire, reset = container.wire, container.reset
 
 
 def _receive_count(record: SQSRecord) -> int:
@@ -75,7 +61,7 @@ def record_handler(record: SQSRecord) -> None:
     logger.set_correlation_id(record.message_id)
     dead = DeadLetter(message_id=record.message_id, body=record.body, receive_count=_receive_count(record))
     try:
-        entry = _current().service.record(dead)
+        entry = container.current.service.record(dead)
     except Exception as exc:
         logger.warning("dead letter not recorded, will be retried", extra={"error": type(exc).__name__})
         raise
@@ -100,7 +86,7 @@ def _instrumented(event: dict[str, Any], context: Any) -> dict[str, Any]:
     obs.count("TransactionsFailed", len(entries))
     if entries:
         try:
-            _current().service.alert(entries)
+            container.current.service.alert(entries)
             obs.count("FailureAlertsSent")
         except DependencyError as exc:
             # FAILED records are written; retrying these messages re-attempts the alert (FailureService).

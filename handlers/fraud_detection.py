@@ -10,6 +10,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from handlers.container import Container, Wiring
 from handlers.domain.errors import InvalidMessage
 from handlers.domain.fraud_processing import DUPLICATE, PROCESSED, FraudService
 from handlers.domain.records import TransactionMessage
@@ -23,25 +24,16 @@ logger, tracer, metrics = obs.logger, obs.tracer, obs.metrics
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
-class _Wiring:
-    def __init__(self, settings: FraudDetectionSettings, service: FraudService) -> None:
-        self.settings = settings
-        self.service = service
-
-
-_wiring: _Wiring | None = None
 _counts: dict[str, Counter[str]] = {}
 
 
-def wire(
+def _build(
     settings: FraudDetectionSettings | None = None,
     *,
     dynamodb: Any = None,
     sns: Any = None,
     clock: Any = None,
-) -> _Wiring:
-    """Build (or rebuild) the container's service; see handlers.validation.wire."""
-    global _wiring  # noqa: PLW0603 - one wiring per container by design
+) -> Wiring[FraudDetectionSettings, FraudService]:
     from handlers.adapters.aws import make_client
     from handlers.adapters.dynamodb import TransactionTable
     from handlers.adapters.messaging import AlertTopic
@@ -55,17 +47,11 @@ def wire(
         velocity=settings.velocity,
         alert_on_review_required=settings.alert_on_review_required,
     )
-    _wiring = _Wiring(settings, service)
-    return _wiring
+    return Wiring(settings, service)
 
 
-def reset() -> None:
-    global _wiring  # noqa: PLW0603
-    _wiring = None
-
-
-def _current() -> _Wiring:
-    return _wiring or wire()
+container = Container(_build)
+wire, reset = container.wire, container.reset
 
 
 @tracer.capture_method(capture_response=False)
@@ -73,7 +59,7 @@ def record_handler(record: SQSRecord) -> str:
     logger.set_correlation_id(record.message_id)
     try:
         message = TransactionMessage.from_json(record.body)
-        outcome = _current().service.process(message)
+        outcome = container.current.service.process(message)
     except InvalidMessage as exc:
         _counts["outcome"]["INVALID_MESSAGE"] += 1
         logger.warning("poison message, left for the DLQ", extra={"reason": str(exc)})

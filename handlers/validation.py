@@ -12,6 +12,7 @@ from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths
 
+from handlers.container import Container, Wiring
 from handlers.domain.cache import TTLCache
 from handlers.domain.errors import ApiError, MethodNotAllowed, RouteNotFound
 from handlers.domain.submission import ACCEPTED, RECOVERED, TransactionService
@@ -34,26 +35,14 @@ JSON_HEADERS = {
 }
 
 
-class _Wiring:
-    def __init__(self, settings: ValidationSettings, service: TransactionService) -> None:
-        self.settings = settings
-        self.service = service
-
-
-_wiring: _Wiring | None = None
-
-
-def wire(
+def _build(
     settings: ValidationSettings | None = None,
     *,
     dynamodb: Any = None,
     sqs: Any = None,
     clock: Any = None,
     monotonic: Any = None,
-) -> _Wiring:
-    """Build (or rebuild) the container's service. Defaults: settings from the environment, one boto3
-    client per service. The local runtime and tests call it to inject clients or re-read the environment."""
-    global _wiring  # noqa: PLW0603 - one wiring per container by design
+) -> Wiring[ValidationSettings, TransactionService]:
     from handlers.adapters.aws import make_client
     from handlers.adapters.dynamodb import MerchantTable, TransactionTable
     from handlers.adapters.messaging import TransactionQueue
@@ -69,18 +58,11 @@ def wire(
         merchant_cache=TTLCache(settings.merchant_cache_ttl_seconds, **cache_args),
         clock=clock or (lambda: datetime.now(UTC)),
     )
-    _wiring = _Wiring(settings, service)
-    return _wiring
+    return Wiring(settings, service)
 
 
-def reset() -> None:
-    """Forget the wiring; the next invocation re-reads the environment and creates new clients."""
-    global _wiring  # noqa: PLW0603
-    _wiring = None
-
-
-def _current() -> _Wiring:
-    return _wiring or wire()
+container = Container(_build)
+wire, reset = container.wire, container.reset
 
 
 def _json_default(value: Any) -> Any:
@@ -131,7 +113,7 @@ def _dispatch(event: dict[str, Any]) -> dict[str, Any]:
     method = str(event.get("httpMethod") or "").upper()
     if method not in ALLOWED[resource]:
         raise MethodNotAllowed(f"{method or 'This method'} is not allowed on {resource}", ALLOWED[resource])
-    wiring = _current()
+    wiring = container.current
     if resource == ITEM:
         return respond(200, wiring.service.status(transaction_id))
     payload = decode_body(
