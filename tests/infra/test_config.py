@@ -61,7 +61,6 @@ def test_empty_variables_keep_defaults():
         ({"VALIDATION_PROVISIONED_CONCURRENCY": "500"}, "VALIDATION_PROVISIONED_CONCURRENCY"),
         ({"QUEUE_MAX_CONCURRENCY": "1"}, "QUEUE_MAX_CONCURRENCY"),
         ({"QUEUE_MAX_CONCURRENCY": "80"}, "QUEUE_MAX_CONCURRENCY"),
-        ({"QUEUE_BATCH_SIZE": "100"}, "QUEUE_BATCH_SIZE"),
         ({"LAMBDA_ARCHITECTURE": "sparc"}, "LAMBDA_ARCHITECTURE"),
         ({"VPC_CIDR": "10.0.0.0/8"}, "VPC_CIDR"),
         ({"VPC_CIDR": "300.0.0.0/16"}, "VPC_CIDR"),
@@ -74,6 +73,12 @@ def test_bad_values_fail_naming_the_variable_and_the_value(env, expected):
     with pytest.raises(ValueError, match=expected) as error:
         Settings.from_env(env)
     assert value in str(error.value)
+
+
+def test_large_batches_need_a_batching_window():
+    with pytest.raises(ValueError, match=r"QUEUE_BATCH_SIZE.*QUEUE_BATCHING_WINDOW_SECONDS.*got 100"):
+        Settings.from_env({"QUEUE_BATCH_SIZE": "100", "QUEUE_BATCHING_WINDOW_SECONDS": "0"})
+    assert Settings.from_env({"QUEUE_BATCH_SIZE": "100"}).queue_batch_size == 100  # default window is 1 s
 
 
 def test_main_fails_synth_with_the_bad_setting(tmp_path):
