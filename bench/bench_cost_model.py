@@ -105,7 +105,8 @@ def monthly_cost(
     alarm_metrics = 3 * 2 + 4  # error-rate alarms use two metrics each; DLQ, async DLQ, age, 5xx one each
     waf_rules = 5  # four managed rule groups + the rate-based rule
     return {
-        "Lambda": transactions * (2 * prices.lambda_request + (validation + fraud) * gb_second),
+        "Lambda": transactions
+        * ((1 + per_tx["fraud_invocations"]) * prices.lambda_request + (validation + fraud) * gb_second),
         "API Gateway": transactions * prices.api_rest_request,
         "DynamoDB": transactions
         * (
@@ -150,6 +151,7 @@ DEFAULT_PER_TX = {  # docs/handlers.md, used when bench_requests did not run
     "fraud_calls": 1,
     "sqs_requests": 3,
     "sns_publishes": 0.01,
+    "fraud_invocations": 1,
     "dynamodb_write_units": 3,
     "dynamodb_read_units": 0.01,
 }
@@ -173,7 +175,11 @@ def run(per_tx: dict[str, float] | None = None, cpu_us: dict[str, float] | None 
         header=("item", "original @1M", "100k tx", "1M tx", "10M tx"),
         rows=rows,
         notes=[
-            f"inputs per transaction: {json.dumps(per_tx)}; CPU per record (us): {json.dumps(cpu_us)}.",
+            "inputs per transaction: "
+            + ", ".join(f"{k} {v:.3g}" for k, v in per_tx.items())
+            + "; CPU per record: "
+            + ", ".join(f"{k} {v:.0f} us" for k, v in cpu_us.items())
+            + ".",
             f"assumed: {AWS_CALL_MS} ms per AWS call inside a function; {LOG_BYTES_PER_TX} log bytes per "
             f"transaction; ESM long-polling {ESM_POLL_REQUESTS:,} SQS requests/month; "
             f"X-Ray default sampling (1/s + 5%) on {XRAY_ENTRY_POINTS} entry points; "
