@@ -12,7 +12,8 @@ import boto3
 from botocore.config import Config
 
 from local.config import HOST
-from local.stack import Ref, Resolver, StackSpec
+from local.expressions import Ref, Resolver
+from local.stack import StackSpec
 
 ACCOUNT_ID = "123456789012"  # moto's default account
 CREDENTIALS = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}

@@ -12,9 +12,10 @@ from botocore.exceptions import ClientError
 
 from local.config import FaultConfig, LocalConfig
 from local.events import proxy_event, sqs_event
+from local.expressions import Ref, Resolver, interpolations, references
 from local.faults import FaultInjector
 from local.pollers import Poller
-from local.stack import MappingSpec, Ref, Resolver, interpolations, parse_stack, references
+from local.stack import MappingSpec, parse_stack
 from local.throttle import QUOTA_EXCEEDED, THROTTLED, Quota, TokenBucket, UsagePlan, period_start
 
 DLQ = Ref("aws_sqs_queue", "Dlq_1", "arn")
