@@ -54,24 +54,34 @@ class TransactionTable:
         self._table = table_name
         self._index = index_name
 
-    def _condition_failed(self, operation: str, exc: ClientError) -> ConditionFailed:
+    def _conditional_write(self, operation: str, call: Any, **request: Any) -> ClientError | None:
+        """Run one conditional write. Returns the error when only its condition failed; any other
+        failure (after the client's retries) raises DependencyError."""
+        try:
+            call(TableName=self._table, **request)
+        except ClientError as exc:
+            if is_condition_failure(exc):
+                return exc
+            raise dependency_error(f"transaction {operation}", exc) from exc
+        except BotoCoreError as exc:
+            raise dependency_error(f"transaction {operation}", exc) from exc
+        return None
+
+    @staticmethod
+    def _condition_failed(operation: str, exc: ClientError) -> ConditionFailed:
         item = exc.response.get("Item")
         return ConditionFailed(operation, from_item(item) if item else None)
 
     def put_pending(self, item: Mapping[str, Any]) -> None:
-        try:
-            self._client.put_item(
-                TableName=self._table,
-                Item=to_item(item),
-                ConditionExpression="attribute_not_exists(transaction_id)",
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
-            )
-        except ClientError as exc:
-            if is_condition_failure(exc):
-                raise self._condition_failed("PutItem", exc) from None
-            raise dependency_error("transaction PutItem", exc) from exc
-        except BotoCoreError as exc:
-            raise dependency_error("transaction PutItem", exc) from exc
+        failure = self._conditional_write(
+            "PutItem",
+            self._client.put_item,
+            Item=to_item(item),
+            ConditionExpression="attribute_not_exists(transaction_id)",
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
+        if failure is not None:
+            raise self._condition_failed("PutItem", failure)
 
     def get(self, transaction_id: str, *, consistent: bool = True) -> dict[str, Any] | None:
         try:
@@ -86,25 +96,19 @@ class TransactionTable:
         return from_item(item) if item else None
 
     def delete_pending(self, transaction_id: str, payload_hash: str, received_epoch_ms: int) -> bool:
-        try:
-            self._client.delete_item(
-                TableName=self._table,
-                Key={"transaction_id": {"S": transaction_id}},
-                ConditionExpression=(
-                    "#status = :pending AND payload_hash = :hash AND received_epoch_ms = :received"
-                ),
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues=_values(
-                    {":pending": STATUS_PENDING, ":hash": payload_hash, ":received": received_epoch_ms}
-                ),
-            )
-        except ClientError as exc:
-            if is_condition_failure(exc):
-                return False
-            raise dependency_error("transaction DeleteItem", exc) from exc
-        except BotoCoreError as exc:
-            raise dependency_error("transaction DeleteItem", exc) from exc
-        return True
+        failure = self._conditional_write(
+            "DeleteItem",
+            self._client.delete_item,
+            Key={"transaction_id": {"S": transaction_id}},
+            ConditionExpression=(
+                "#status = :pending AND payload_hash = :hash AND received_epoch_ms = :received"
+            ),
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues=_values(
+                {":pending": STATUS_PENDING, ":hash": payload_hash, ":received": received_epoch_ms}
+            ),
+        )
+        return failure is None
 
     def _update(
         self,
@@ -129,22 +133,18 @@ class TransactionTable:
             clauses.append(f"#a{index} = if_not_exists(#a{index}, :a{index})")
         names["#status"] = "status"
         values.update(condition_values)
-        try:
-            self._client.update_item(
-                TableName=self._table,
-                Key={"transaction_id": {"S": transaction_id}},
-                UpdateExpression="SET " + ", ".join(clauses),
-                ConditionExpression=condition,
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=_values(values),
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
-            )
-        except ClientError as exc:
-            if is_condition_failure(exc):
-                raise self._condition_failed(operation, exc) from None
-            raise dependency_error(f"transaction {operation}", exc) from exc
-        except BotoCoreError as exc:
-            raise dependency_error(f"transaction {operation}", exc) from exc
+        failure = self._conditional_write(
+            operation,
+            self._client.update_item,
+            Key={"transaction_id": {"S": transaction_id}},
+            UpdateExpression="SET " + ", ".join(clauses),
+            ConditionExpression=condition,
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=_values(values),
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
+        if failure is not None:
+            raise self._condition_failed(operation, failure)
 
     def finalize(self, fields: Mapping[str, Any], payload_hash: str) -> None:
         set_values = {k: v for k, v in fields.items() if k != "transaction_id"}
@@ -169,23 +169,15 @@ class TransactionTable:
         )
 
     def mark_alert_sent(self, transaction_id: str, sent_at: str) -> bool:
-        try:
-            self._client.update_item(
-                TableName=self._table,
-                Key={"transaction_id": {"S": transaction_id}},
-                UpdateExpression="SET alert_sent_at = :at",
-                ConditionExpression=(
-                    "attribute_exists(transaction_id) AND attribute_not_exists(alert_sent_at)"
-                ),
-                ExpressionAttributeValues={":at": {"S": sent_at}},
-            )
-        except ClientError as exc:
-            if is_condition_failure(exc):
-                return False
-            raise dependency_error("transaction UpdateItem(alert)", exc) from exc
-        except BotoCoreError as exc:
-            raise dependency_error("transaction UpdateItem(alert)", exc) from exc
-        return True
+        failure = self._conditional_write(
+            "UpdateItem(alert)",
+            self._client.update_item,
+            Key={"transaction_id": {"S": transaction_id}},
+            UpdateExpression="SET alert_sent_at = :at",
+            ConditionExpression="attribute_exists(transaction_id) AND attribute_not_exists(alert_sent_at)",
+            ExpressionAttributeValues={":at": {"S": sent_at}},
+        )
+        return failure is None
 
     def count_recent(self, merchant_id: str, from_ms: int, to_ms: int, limit: int) -> int:
         """Query Select=COUNT on the KEYS_ONLY `by-merchant` index; stops as soon as `limit` is reached."""
