@@ -67,24 +67,24 @@ export CHECKPOINT_DISABLE := 1
 .PHONY: diff deploy bootstrap migrate destroy
 
 bootstrap: install ## Create the state bucket + lock table (stack state-backend; once per account/env)
-	$(PY) tools/preflight.py bootstrap state-backend
+	$(PY) -m tools.preflight bootstrap state-backend
 	cdktf deploy state-backend $(CDKTF_APPROVE)
 
 migrate: install ## Copy an existing state of STACK into the state bucket (once, only if it lives elsewhere)
-	$(PY) tools/preflight.py migrate $(STACK)
+	$(PY) -m tools.preflight migrate $(STACK)
 	$(PY) main.py
 	terraform -chdir=cdktf.out/stacks/$(STACK) init -migrate-state
 
 diff: install ## Show what deploy would change in STACK (default transaction-processing)
-	$(PY) tools/preflight.py diff $(STACK)
+	$(PY) -m tools.preflight diff $(STACK)
 	cdktf diff $(STACK)
 
 deploy: install ## Deploy STACK (default transaction-processing; AUTO_APPROVE=1 skips the prompt)
-	$(PY) tools/preflight.py deploy $(STACK)
+	$(PY) -m tools.preflight deploy $(STACK)
 	cdktf deploy $(STACK) $(CDKTF_APPROVE)
 
 destroy: install ## Destroy STACK (default transaction-processing; state-backend last)
-	$(PY) tools/preflight.py destroy $(STACK)
+	$(PY) -m tools.preflight destroy $(STACK)
 	cdktf destroy $(STACK) $(CDKTF_APPROVE)
 
 # --- Local runtime: moto + the real handlers, no AWS account, no Docker. See README "Try it locally".

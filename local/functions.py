@@ -16,8 +16,10 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
+from handlers.runtime_settings import SETTINGS_OF
 from local.aws import function_arn
 from local.stack import FunctionSpec
+from settings.catalog import FUNCTIONS
 
 
 class LocalContext:
@@ -37,18 +39,6 @@ class LocalContext:
         return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
-def _settings_class(module: Any) -> Any:
-    """The settings class the module reads its environment with (a class of handlers.runtime_settings)."""
-    for value in vars(module).values():
-        if (
-            isinstance(value, type)
-            and getattr(value, "__module__", "") == "handlers.runtime_settings"
-            and hasattr(value, "from_env")
-        ):
-            return value
-    return None
-
-
 class LocalFunction:
     def __init__(self, spec: FunctionSpec, environment: Mapping[str, str], region: str) -> None:
         module_name, _, attribute = spec.handler.rpartition(".")
@@ -60,15 +50,11 @@ class LocalFunction:
         self._lock = threading.Lock()
         self.invocations = 0
         self.errors = 0
-        settings_class = _settings_class(self._module)
-        wire = getattr(self._module, "wire", None)
-        if settings_class is None or wire is None:
-            raise ValueError(
-                f"{module_name} must expose wire(settings) and import its settings class from "
-                "handlers.runtime_settings so the local runtime can give it its own environment"
-            )
+        function = next((f for f in FUNCTIONS if f.handler == spec.handler), None)
+        if function is None:
+            raise ValueError(f"{spec.handler} is not a function of settings.catalog.FUNCTIONS")
         # Clients are created here, after the fault hooks are registered on the default session.
-        wire(settings_class.from_env(self.environment))
+        self._module.wire(SETTINGS_OF[function].from_env(self.environment))
 
     @property
     def name(self) -> str:

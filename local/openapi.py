@@ -244,10 +244,11 @@ def render(document: dict[str, Any]) -> str:
 def default_document() -> dict[str, Any]:
     """The document of the stack synthesized with default settings (what docs/openapi.json holds)."""
     from local.stack import load_stack
-    from local.synth import setting_variables, stack_json
+    from local.synth import stack_json
+    from settings.catalog import Settings
 
     environ = {
-        k: v for k, v in os.environ.items() if k not in setting_variables() and k != "LOCAL_STACK_JSON"
+        k: v for k, v in os.environ.items() if k not in Settings.variables() and k != "LOCAL_STACK_JSON"
     }
     stack = load_stack(stack_json(environ, log=lambda *_: None))
     if stack.api is None:

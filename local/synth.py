@@ -2,55 +2,48 @@
 
 ``LOCAL_STACK_JSON`` points at an existing ``cdk.tf.json`` and skips synthesis. Otherwise ``main.py``
 runs (in a subprocess, ``CDKTF_OUTDIR`` redirected) into ``build/local/synth/<fingerprint>/``, where the
-fingerprint covers the app's source (``main.py``, ``stacks/``, the request schema) and every setting
-variable of ``stacks.config.Settings`` present in the environment. An unchanged app with unchanged
-settings starts without synthesizing again.
+fingerprint covers the app's source (``main.py``, ``stacks/``, ``settings/``, the fraud defaults and the
+request schema) and every synth setting variable present in the environment. An unchanged app with
+unchanged settings starts without synthesizing again.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
+
+from settings.catalog import TRANSACTION_STACK, LocalSettings, Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / "build" / "local" / "synth"
-TRANSACTION_STACK = "transaction-processing"  # stacks.app.TRANSACTION_STACK (importing it loads cdktf)
-STACK_JSON_ENV = "LOCAL_STACK_JSON"
 KEEP = 8
-
-
-def setting_variables() -> tuple[str, ...]:
-    """The environment variables ``Settings.from_env`` reads (stacks.config is light to import)."""
-    from stacks.config import Settings
-
-    return tuple(sorted(f.metadata["env"] for f in dataclasses.fields(Settings)))
 
 
 def fingerprint(environ: Mapping[str, str], root: Path = ROOT) -> str:
     digest = hashlib.sha256()
-    sources = [root / "main.py", root / "handlers" / "domain" / "transaction.schema.json"]
-    sources += sorted((root / "stacks").rglob("*.py"))
+    domain = root / "handlers" / "domain"
+    sources = [root / "main.py", domain / "transaction.schema.json", domain / "fraud.py"]
+    sources += sorted((root / "stacks").rglob("*.py")) + sorted((root / "settings").rglob("*.py"))
     for path in sources:
         digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
-    for name in setting_variables():
+    for name in Settings.variables():
         digest.update(f"{name}={environ.get(name, '').strip()}\0".encode())
     return digest.hexdigest()[:20]
 
 
-def stack_json(environ: Mapping[str, str], *, log=print) -> Path:
+def stack_json(environ: Mapping[str, str], *, log: Callable[[str], None] = print) -> Path:
     """Path of the transaction stack's ``cdk.tf.json`` for these settings (synthesizing when needed)."""
-    explicit = environ.get(STACK_JSON_ENV, "").strip()
+    explicit = LocalSettings.from_env(environ).stack_json
     if explicit:
         path = Path(explicit)
         if not path.is_file():
-            raise FileNotFoundError(f"{STACK_JSON_ENV} points at {explicit!r}, which is not a file")
+            raise FileNotFoundError(f"LOCAL_STACK_JSON points at {explicit!r}, which is not a file")
         return path
     target = CACHE / fingerprint(environ)
     result = target / "stacks" / TRANSACTION_STACK / "cdk.tf.json"

@@ -1,4 +1,5 @@
-"""Builds the deployment directory of each function: its handler package plus vendored dependencies.
+"""Builds the deployment package of each function: the handler and settings packages plus vendored
+dependencies.
 
 The Lambda runtime ships boto3/botocore (and jmespath); everything else a handler imports is vendored
 at the exact version pinned in ``Pipfile.lock``, as wheels for the function's architecture and
@@ -18,8 +19,13 @@ import sys
 import zipfile
 from pathlib import Path
 
+from settings.catalog import FUNCTIONS
+
 ROOT = Path(__file__).resolve().parent.parent
 HANDLERS = ROOT / "handlers"
+# The packages a function imports from this repository (the handlers read their settings through the
+# catalog's declarations).
+PACKAGES = (HANDLERS, ROOT / "settings")
 BUILD = ROOT / "build" / "lambda"
 LOCKFILE = ROOT / "Pipfile.lock"
 PYTHON_RUNTIME = "python3.12"
@@ -31,7 +37,7 @@ RUNTIME_DEPENDENCIES = (
     "fastjsonschema",
     "typing-extensions",
 )
-ENTRY_POINTS = ("validation", "fraud_detection", "failed_transaction")
+ENTRY_POINTS = tuple(function.entry_point for function in FUNCTIONS)
 _MACHINE = {"arm64": "aarch64", "x86_64": "x86_64"}
 _IGNORED_PARTS = frozenset({"__pycache__", ".pytest_cache"})
 _EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest zip timestamp: archives do not depend on file times
@@ -97,11 +103,13 @@ def vendored_dependencies(architecture: str) -> Path:
 
 
 def _handler_files(entry_point: str) -> list[tuple[str, Path]]:
-    """``(archive name, file)`` of the handler package, without the other functions' entry modules."""
+    """``(archive name, file)`` of the packages a function needs, without the other functions' entry
+    modules."""
     others = {HANDLERS / f"{name}.py" for name in ENTRY_POINTS if name != entry_point}
     files = [
-        (f"handlers/{path.relative_to(HANDLERS).as_posix()}", path)
-        for path in HANDLERS.rglob("*")
+        (path.relative_to(ROOT).as_posix(), path)
+        for package in PACKAGES
+        for path in package.rglob("*")
         if path.is_file()
         and path not in others
         and not _IGNORED_PARTS.intersection(path.parts)
@@ -119,7 +127,8 @@ def _dependency_files(deps: Path) -> list[tuple[str, Path]]:
 
 
 def function_archive(entry_point: str, architecture: str) -> Path:
-    """Deployment zip of one function: dependencies, the shared handler code and its own entry point.
+    """Deployment zip of one function: dependencies, the shared handler and settings code and its own
+    entry point.
 
     The other functions' entry modules are left out, so changing one function redeploys only it. The
     zip is byte-for-byte reproducible (sorted entries, fixed timestamps and modes) and cached by content,

@@ -13,6 +13,7 @@ from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTag
 from constructs import Construct
 
 from handlers.domain.schema import load_transaction_schema
+from settings.catalog import FAILED_TRANSACTION, FRAUD_DETECTION, VALIDATION, FunctionResources
 from stacks.config import Settings
 from stacks.constructs.alerts import AlertsTopic
 from stacks.constructs.api import STAGE_NAME, TransactionApi
@@ -24,8 +25,6 @@ from stacks.constructs.python_function import PythonFunction
 from stacks.constructs.queues import TransactionQueues
 from stacks.constructs.tables import MERCHANT_INDEX, EncryptedTable
 from stacks.constructs.waf import ApiFirewall
-
-POWERTOOLS_NAMESPACE = "TransactionProcessing"
 
 
 def default_tags(settings: Settings) -> list[AwsProviderDefaultTags]:
@@ -115,6 +114,12 @@ class TransactionStack(TerraformStack):
             kms_key_arn=key.arn,
             access_log_bucket=s.access_log_bucket,
         )
+        resources = FunctionResources(
+            merchant_table_name=merchants.name,
+            queue_url=queues.queue.url,
+            transaction_table_name=transactions.name,
+            sns_topic_arn=alerts.arn,
+        )
         function_common = {
             "architecture": s.lambda_architecture,
             "network": network,
@@ -131,14 +136,7 @@ class TransactionStack(TerraformStack):
             entry_point="validation",
             description="Validates submitted transactions and queues them; serves their status",
             settings=s.validation,
-            environment=_powertools(s, "validation")
-            | {
-                "MERCHANT_TABLE_NAME": merchants.name,
-                "QUEUE_URL": queues.queue.url,
-                "TRANSACTION_TABLE_NAME": transactions.name,
-                "MERCHANT_CACHE_TTL_SECONDS": str(s.merchant_cache_ttl_seconds),
-                "MAX_BODY_BYTES": str(s.max_body_bytes),
-            },
+            environment=s.function_environment(VALIDATION, resources),
             permissions=[
                 merchants.allow("ReadMerchants", "GetItem"),
                 transactions.allow("RecordPendingTransactions", "PutItem", "GetItem", "DeleteItem"),
@@ -153,18 +151,7 @@ class TransactionStack(TerraformStack):
             entry_point="fraud_detection",
             description="Scores queued transactions and records the outcome",
             settings=s.fraud_detection,
-            environment=_powertools(s, "fraud-detection")
-            | {
-                "TRANSACTION_TABLE_NAME": transactions.name,
-                "SNS_TOPIC_ARN": alerts.arn,
-                "FRAUD_HIGH_AMOUNT": str(s.fraud_high_amount),
-                "FRAUD_REVIEW_THRESHOLD": str(s.fraud_review_threshold),
-                "FRAUD_SUSPECTED_THRESHOLD": str(s.fraud_suspected_threshold),
-                "ALERT_ON_REVIEW_REQUIRED": str(s.alert_on_review_required).lower(),
-                "VELOCITY_MAX_TRANSACTIONS": str(s.velocity_max_transactions or ""),
-                "VELOCITY_WINDOW_SECONDS": str(s.velocity_window_seconds),
-                "VELOCITY_POINTS": str(s.velocity_points),
-            },
+            environment=s.function_environment(FRAUD_DETECTION, resources),
             permissions=[
                 transactions.allow("RecordOutcomes", "UpdateItem", "GetItem"),
                 transactions.allow("CountMerchantVelocity", "Query", index=MERCHANT_INDEX),
@@ -180,11 +167,7 @@ class TransactionStack(TerraformStack):
             entry_point="failed_transaction",
             description="Records dead-lettered transactions as FAILED and alerts",
             settings=s.failed_transaction,
-            environment=_powertools(s, "failed-transaction")
-            | {
-                "TRANSACTION_TABLE_NAME": transactions.name,
-                "SNS_TOPIC_ARN": alerts.arn,
-            },
+            environment=s.function_environment(FAILED_TRANSACTION, resources),
             permissions=[
                 transactions.allow("RecordFailures", "UpdateItem", "GetItem"),
                 queues.dlq.allow_consume("ConsumeDeadLetters"),
@@ -269,12 +252,3 @@ class TransactionStack(TerraformStack):
         }
         for name, (value, description) in outputs.items():
             TerraformOutput(self, name, value=value, description=description)
-
-
-def _powertools(settings: Settings, service: str) -> dict[str, str]:
-    return {
-        "POWERTOOLS_SERVICE_NAME": service,
-        "POWERTOOLS_METRICS_NAMESPACE": POWERTOOLS_NAMESPACE,
-        "POWERTOOLS_LOG_LEVEL": "INFO",
-        "ENVIRONMENT": settings.environment_suffix,
-    }

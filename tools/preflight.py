@@ -9,7 +9,7 @@ Fails with every problem found at once, each with its fix:
   ``credential_process``, web identity) without a network call: the providers that would call the EC2 or
   container metadata endpoints are skipped unless ``PREFLIGHT_INSTANCE_CREDENTIALS=1``.
 
-Usage: ``python tools/preflight.py ACTION STACK`` (ACTION: bootstrap, diff, deploy, migrate, destroy).
+Usage: ``python -m tools.preflight ACTION STACK`` (ACTION: bootstrap, diff, deploy, migrate, destroy).
 """
 
 from __future__ import annotations
@@ -24,12 +24,11 @@ import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from settings.catalog import STACKS, STATE_BACKEND_STACK, TRANSACTION_STACK
+
 # Kept equal to stacks.app.REQUIRED_TERRAFORM_VERSION (">= 1.10.0, < 2.0.0") by tests/delivery.
 MINIMUM_TERRAFORM = (1, 10, 0)
 BELOW_TERRAFORM = (2, 0, 0)
-STATE_BACKEND_STACK = "state-backend"
-TRANSACTION_STACK = "transaction-processing"
-STACKS = (STATE_BACKEND_STACK, TRANSACTION_STACK)
 ACTIONS = ("bootstrap", "diff", "deploy", "migrate", "destroy")
 INSTANCE_CREDENTIALS_FLAG = "PREFLIGHT_INSTANCE_CREDENTIALS"
 METADATA_PROVIDERS = ("container-role", "iam-role")

@@ -20,7 +20,7 @@ from cdktf_cdktf_provider_aws.lambda_provisioned_concurrency_config import Lambd
 from constructs import Construct
 
 from stacks.bundling import PYTHON_RUNTIME, function_archive
-from stacks.config import FunctionSettings
+from stacks.config import FunctionSizing
 from stacks.constructs.code_signing import CodeSigning
 from stacks.constructs.logs import encrypted_log_group
 from stacks.constructs.network import PrivateNetwork
@@ -59,7 +59,7 @@ class PythonFunction(Construct):
         function_name: str,
         entry_point: str,
         description: str,
-        settings: FunctionSettings,
+        settings: FunctionSizing,
         architecture: str,
         environment: Mapping[str, str],
         permissions: Sequence[Statement],

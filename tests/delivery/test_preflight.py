@@ -202,7 +202,6 @@ def test_main_exits_1_and_writes_to_stderr(tmp_path: Path, monkeypatch, capsys):
 def test_constants_match_the_app():
     from stacks import app
 
-    assert (app.STATE_BACKEND_STACK, app.TRANSACTION_STACK) == preflight.STACKS
     bounds = re.fullmatch(r">= (\d+)\.(\d+)\.(\d+), < (\d+)\.(\d+)\.(\d+)", app.REQUIRED_TERRAFORM_VERSION)
     assert bounds is not None
     numbers = tuple(int(n) for n in bounds.groups())
@@ -224,5 +223,5 @@ def test_each_delivery_target_runs_the_preflight_first(target: str, command: str
     recipe = re.search(rf"^{target}:[^\n]*\n((?:\t[^\n]*\n)+)", makefile, re.MULTILINE)
     assert recipe is not None, target
     lines = [line.strip() for line in recipe.group(1).splitlines()]
-    assert lines[0].startswith(f"$(PY) tools/preflight.py {target} ")
+    assert lines[0].startswith(f"$(PY) -m tools.preflight {target} ")
     assert any(line.startswith(command) for line in lines[1:])

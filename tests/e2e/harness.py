@@ -22,7 +22,7 @@ import boto3
 from boto3.dynamodb.types import TypeDeserializer
 from botocore.config import Config
 
-from local.synth import setting_variables
+from settings.catalog import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 API_KEY = "e2e-local-api-key-0123456789"
@@ -201,7 +201,7 @@ class Runtime:
 
 def runtime_environment(tmp: Path, **overrides: str) -> dict[str, str]:
     """A clean environment: no setting or AWS variable of the developer's shell leaks into the runtime."""
-    blocked = set(setting_variables())
+    blocked = set(Settings.variables())
     env = {
         k: v
         for k, v in os.environ.items()

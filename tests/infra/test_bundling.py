@@ -32,10 +32,12 @@ def test_archive_holds_its_entry_point_shared_code_and_dependencies_only(entry_p
     others = {"validation", "fraud_detection", "failed_transaction"} - {entry_point}
     assert not any(f"handlers/{other}.py" in files for other in others)
     assert "handlers/domain/transaction.schema.json" in files
+    assert "settings/catalog.py" in files  # the handlers read their settings through the catalog
     assert any(f.startswith("aws_lambda_powertools/") for f in files)
     assert any(f.startswith("aws_xray_sdk/") for f in files)
     assert any(f.startswith("fastjsonschema/") for f in files)
-    assert not any(f.startswith(("boto3/", "botocore/", "bin/", "tests/")) for f in files)
+    unwanted = ("boto3/", "botocore/", "bin/", "tests/", "stacks/", "local/", "cdktf", "constructs/", "jsii/")
+    assert not any(f.startswith(unwanted) for f in files)
     assert not any("__pycache__" in f or f.endswith(".pyc") for f in files)
 
 

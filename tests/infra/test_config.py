@@ -12,7 +12,12 @@ def test_defaults_match_the_original_system():
     s = Settings.from_env({})
     assert (s.environment_suffix, s.region) == ("dev", "us-east-2")
     assert (s.api_rate_limit, s.api_burst_limit, s.api_quota_per_day) == (500, 1000, 10_000)
-    assert s.fraud_thresholds == FraudThresholds()
+    defaults = FraudThresholds()
+    assert (s.fraud_high_amount, s.fraud_review_threshold, s.fraud_suspected_threshold) == (
+        defaults.high_amount,
+        defaults.review_threshold,
+        defaults.suspected_threshold,
+    )
     assert s.log_retention_days == 365
     assert s.merchant_table_name == "merchant-config-dev"
     assert s.transaction_table_name == "processed-transactions-dev"
@@ -76,7 +81,7 @@ def test_bad_values_fail_naming_the_variable_and_the_value(env, expected):
 
 
 def test_large_batches_need_a_batching_window():
-    with pytest.raises(ValueError, match=r"QUEUE_BATCH_SIZE.*QUEUE_BATCHING_WINDOW_SECONDS.*got 100"):
+    with pytest.raises(ValueError, match=r"QUEUE_BATCH_SIZE.*QUEUE_BATCHING_WINDOW_SECONDS.*got '100'"):
         Settings.from_env({"QUEUE_BATCH_SIZE": "100", "QUEUE_BATCHING_WINDOW_SECONDS": "0"})
     assert Settings.from_env({"QUEUE_BATCH_SIZE": "100"}).queue_batch_size == 100  # default window is 1 s
 

@@ -1,17 +1,19 @@
-"""The README documents every setting, so the configuration table cannot drift from the code."""
+"""The README's configuration tables are the catalog's, so they cannot drift from the code."""
 
-import dataclasses
 from pathlib import Path
 
-from stacks.config import Settings
+import settings.__main__ as tables
+from settings.catalog import LocalSettings, Settings
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
 
 
+def test_configuration_tables_are_generated_from_the_catalog():
+    assert tables.with_tables(README) == README, "run `.venv/bin/python -m settings`"
+
+
 def test_every_setting_is_documented_in_the_readme():
-    missing = [
-        f.metadata["env"] for f in dataclasses.fields(Settings) if f"`{f.metadata['env']}`" not in README
-    ]
+    missing = [v for v in (*Settings.variables(), *LocalSettings.variables()) if f"| `{v}` |" not in README]
     assert missing == []
 
 

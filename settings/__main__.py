@@ -1,0 +1,58 @@
+"""``python -m settings``: write the README's configuration tables from the catalog (``--check`` fails,
+without writing, when the README is out of date)."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+from settings.catalog import LocalSettings, Settings
+from settings.model import Setting, SettingsGroup, settings_of
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+TABLES: dict[str, type[SettingsGroup]] = {"synth": Settings, "local": LocalSettings}
+
+
+def _meaning(spec: Setting) -> str:
+    passed = ", ".join(f.entry_point.replace("_", "-") for f in spec.functions)
+    return spec.doc + (f" (read by the {passed} function)" if passed else "")
+
+
+def table(group: type[SettingsGroup]) -> str:
+    rows = ["| variable | default | allowed | meaning |", "|---|---|---|---|"]
+    rows += [
+        f"| `{s.env}` | {s.documented_default} | {s.allowed} | {_meaning(s)} |" for s in settings_of(group)
+    ]
+    return "\n".join(rows)
+
+
+def with_tables(text: str) -> str:
+    """``text`` with the table between ``<!-- settings:NAME -->`` and ``<!-- /settings:NAME -->``
+    replaced by the generated one, for each NAME of ``TABLES``."""
+    for name, group in TABLES.items():
+        pattern = re.compile(rf"(<!-- settings:{name} -->\n)(?:.*?\n)?(<!-- /settings:{name} -->)", re.DOTALL)
+        if not pattern.search(text):
+            raise ValueError(f"README.md has no <!-- settings:{name} --> ... <!-- /settings:{name} --> block")
+        text = pattern.sub(lambda m, g=group: m.group(1) + table(g) + "\n" + m.group(2), text)
+    return text
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--check", action="store_true", help="fail when README.md is out of date")
+    args = parser.parse_args(argv)
+    current = README.read_text(encoding="utf-8")
+    wanted = with_tables(current)
+    if args.check:
+        if current != wanted:
+            print("README.md configuration tables are out of date: run `python -m settings`", file=sys.stderr)
+            return 1
+        return 0
+    README.write_text(wanted, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

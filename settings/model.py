@@ -1,0 +1,392 @@
+"""How a setting is declared, read, checked, passed on to functions and documented.
+
+The declarations themselves live in ``settings.catalog``. A setting is a field of a frozen dataclass
+deriving from ``SettingsGroup``, declared with ``setting()``: its environment variable, default, checks,
+documentation and the Lambda functions whose environment carries it. The field's annotation is its type.
+Every reader (synth, a function at run time, the local runtime) goes through ``Setting.parse`` and
+``Setting.validate``, so one setting has one set of bounds and one spelling of its values, and every
+error names the variable and the bad value.
+
+Reading rules, the same everywhere: surrounding blanks are ignored; an unset or empty variable keeps the
+default (or fails, for a setting without one); booleans are ``true/false``, ``1/0`` or ``yes/no`` in any
+case; integers are plain decimal digits.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import typing
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from types import NoneType, UnionType
+from typing import Any, ClassVar, Self
+
+TRUE = ("true", "1", "yes")
+FALSE = ("false", "0", "no")
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+
+
+class _Required:
+    def __repr__(self) -> str:
+        return "REQUIRED"
+
+
+REQUIRED: Any = _Required()
+"""The default of a setting that must be set (a function's table name, say)."""
+
+
+@dataclass(frozen=True)
+class Function:
+    """A Lambda function of the system."""
+
+    entry_point: str  # handlers/<entry_point>.py
+    service: str  # its name in logs, metrics and traces (POWERTOOLS_SERVICE_NAME)
+    timeout_seconds: int
+
+    @property
+    def handler(self) -> str:
+        return f"handlers.{self.entry_point}.handler"
+
+
+@dataclass(frozen=True)
+class Check:
+    """A bound on a setting's value: ``holds(value)``, described as ``requirement`` in errors and docs."""
+
+    requirement: str
+    holds: Callable[[Any], bool]
+
+
+def between(low: float, high: float) -> Check:
+    return Check(f"between {low} and {high}", lambda v: low <= v <= high)
+
+
+def at_least(low: float) -> Check:
+    return Check(f">= {low}", lambda v: v >= low)
+
+
+def positive() -> Check:
+    return Check("> 0", lambda v: v > 0)
+
+
+def one_of(*choices: object) -> Check:
+    text = ", ".join(str(c) for c in choices)
+    return Check(f"one of {text}", lambda v: all(item in choices for item in _items(v)))
+
+
+def matches(pattern: str, requirement: str) -> Check:
+    regex = re.compile(pattern)
+    return Check(requirement, lambda v: bool(regex.fullmatch(v)))
+
+
+def min_length(length: int) -> Check:
+    return Check(f"at least {length} characters", lambda v: len(v) >= length)
+
+
+def _items(value: Any) -> tuple[Any, ...]:
+    return tuple(value) if isinstance(value, tuple) else (value,)
+
+
+@dataclass(frozen=True)
+class Setting:
+    """What ``setting()`` attaches to a field: everything about it but its name and type."""
+
+    env: str
+    doc: str
+    checks: tuple[Check, ...] = ()
+    functions: tuple[Function, ...] = ()
+    empty_allowed: bool = False  # the empty string is a valid value (it means "derive it")
+    secret: bool = False  # errors show the length, never the value
+    normalize: Callable[[str], str] | None = None  # applied to the raw text first (e.g. str.upper)
+    shown_default: str | None = None  # the default as the docs describe it, when the value says little
+    # Filled in from the dataclass field:
+    name: str = ""
+    kind: Any = None
+    default: Any = REQUIRED
+
+    # --- reading ------------------------------------------------------------------------------------
+
+    def read(self, environ: Mapping[str, str]) -> Any:
+        """The value ``environ`` gives this setting (parsed, not yet checked), or its default."""
+        raw = environ.get(self.env)
+        text = (raw or "").strip()
+        if not text:
+            if self.default is REQUIRED:
+                raise ValueError(f"{self.env} must be set, got {raw!r}")
+            return self.default
+        value = self.parse(text)
+        self.validate(value, shown=text)
+        return value
+
+    def parse(self, text: str) -> Any:
+        if self.normalize is not None:
+            text = self.normalize(text)
+        try:
+            return _parse(self.kind, text)
+        except (ValueError, InvalidOperation):
+            raise ValueError(f"{self.env} must be {_phrase(self.kind)}, got {self._shown(text)}") from None
+
+    def validate(self, value: Any, shown: str | None = None) -> None:
+        """Raise ValueError naming the variable and the value (``shown``: as it was written) when
+        ``value`` breaks a check."""
+        if value is None or (value == "" and self.empty_allowed):
+            return
+        if self.default is REQUIRED and value == "":
+            raise ValueError(f"{self.env} must be set, got {value!r}")
+        for check in self.checks:
+            if not check.holds(value):
+                written = self._shown(value if shown is None else shown)
+                raise ValueError(f"{self.env} must be {check.requirement}, got {written}")
+
+    def _shown(self, value: Any) -> str:
+        text = value if isinstance(value, str) else self.render(value)
+        return f"a value of {len(text)} characters" if self.secret else repr(text)
+
+    # --- writing ------------------------------------------------------------------------------------
+
+    def render(self, value: Any) -> str:
+        """The value as an environment variable holds it (the inverse of ``parse``)."""
+        if value is None:
+            return ""
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, tuple):
+            return ",".join(str(item) for item in value)
+        return str(value)
+
+    # --- documentation ------------------------------------------------------------------------------
+
+    @property
+    def allowed(self) -> str:
+        """The accepted values, in words."""
+        parts = [check.requirement for check in self.checks] or [_phrase(self.kind)]
+        if typing.get_origin(_unwrap_optional(self.kind)) is tuple:
+            parts = ["comma-separated, each " + ", ".join(parts)]
+        if self.checks and (self.empty_allowed or self.default is None):
+            parts.append("or empty")
+        return ", ".join(parts)
+
+    @property
+    def documented_default(self) -> str:
+        if self.shown_default is not None:
+            return self.shown_default
+        if self.default is REQUIRED:
+            return "-"
+        return f"`{self.render(self.default)}`"
+
+
+def setting(
+    env: str,
+    default: Any,
+    *checks: Check,
+    doc: str,
+    functions: Sequence[Function] = (),
+    empty_allowed: bool = False,
+    secret: bool = False,
+    normalize: Callable[[str], str] | None = None,
+    shown_default: str | None = None,
+) -> Any:
+    """Declare a field of a ``SettingsGroup``: the variable ``env``, its default (``REQUIRED`` for
+    none), its checks, its documentation and the ``functions`` whose environment carries it."""
+    meta = Setting(
+        env=env,
+        doc=doc,
+        checks=checks,
+        functions=tuple(functions),
+        empty_allowed=empty_allowed,
+        secret=secret,
+        normalize=normalize,
+        shown_default=shown_default,
+    )
+    if default is REQUIRED:
+        return dataclasses.field(metadata={"setting": meta}, repr=not secret)
+    return dataclasses.field(default=default, metadata={"setting": meta}, repr=not secret)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A check across settings: ``holds(values)`` for any holder of every field in ``involves``."""
+
+    setting: str  # the field the error names
+    involves: tuple[str, ...]
+    requirement: Callable[[Any], str]
+    holds: Callable[[Any], bool]
+
+    def applies_to(self, holder: object) -> bool:
+        return all(hasattr(holder, name) for name in self.involves)
+
+    def check(self, holder: object, spec: Setting) -> None:
+        if not self.holds(holder):
+            value = spec.render(getattr(holder, self.setting))
+            raise ValueError(f"{spec.env} must be {self.requirement(holder)}, got {value!r}")
+
+
+# --- groups -------------------------------------------------------------------------------------------
+
+
+class SettingsGroup:
+    """Base of a frozen dataclass of settings: checked on construction, read with ``from_env``."""
+
+    RULES: ClassVar[tuple[Rule, ...]] = ()
+
+    def __post_init__(self) -> None:
+        for spec in settings_of(type(self)):
+            spec.validate(getattr(self, spec.name))
+        for rule in self.RULES:
+            rule.check(self, spec_of(type(self), rule.setting))
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> Self:
+        """Read every setting of the group from ``environ``; raises ValueError naming the variable."""
+        return cls(**{spec.name: spec.read(environ) for spec in settings_of(cls)})
+
+    @classmethod
+    def variables(cls) -> tuple[str, ...]:
+        return tuple(spec.env for spec in settings_of(cls))
+
+    @classmethod
+    def env_var(cls, name: str) -> str:
+        """The environment variable of the setting ``name``."""
+        return spec_of(cls, name).env
+
+
+def settings_of(group: type) -> tuple[Setting, ...]:
+    """The settings of a group (or of a function view), in declaration order."""
+    return _settings(group)
+
+
+_CACHE: dict[type, tuple[Setting, ...]] = {}
+
+
+def _settings(group: type) -> tuple[Setting, ...]:
+    if group not in _CACHE:
+        hints = typing.get_type_hints(group)
+        _CACHE[group] = tuple(
+            dataclasses.replace(
+                field.metadata["setting"],
+                name=field.name,
+                kind=hints[field.name],
+                default=REQUIRED if field.default is dataclasses.MISSING else field.default,
+            )
+            for field in dataclasses.fields(group)
+            if "setting" in field.metadata
+        )
+    return _CACHE[group]
+
+
+def spec_of(group: type, name: str) -> Setting:
+    for spec in settings_of(group):
+        if spec.name == name:
+            return spec
+    raise KeyError(f"{group.__name__} declares no setting {name!r}")
+
+
+def delivered_to(function: Function, groups: Sequence[type]) -> Iterator[Setting]:
+    """The settings of ``groups`` that ``function``'s environment carries."""
+    for group in groups:
+        for spec in settings_of(group):
+            if function in spec.functions:
+                yield spec
+
+
+def environment_for(function: Function, *values: SettingsGroup) -> dict[str, str]:
+    """The variables of ``function``'s environment that carry settings, rendered from ``values``."""
+    return {
+        spec.env: spec.render(getattr(group, spec.name))
+        for group in values
+        for spec in settings_of(type(group))
+        if function in spec.functions
+    }
+
+
+# --- what one function reads ---------------------------------------------------------------------------
+
+
+class FunctionView:
+    """Base of a function's typed view of its settings (a frozen dataclass of plain fields).
+
+    A subclass names its ``FUNCTION``; its fields must be exactly the settings of ``SOURCES`` that the
+    catalog passes to that function, with the same types. ``from_env`` reads them with the catalog's
+    declarations and applies the catalog's rules that concern them. ``ENV_VARS`` lists the variables.
+    """
+
+    FUNCTION: ClassVar[Function]
+    SOURCES: ClassVar[tuple[type[SettingsGroup], ...]] = ()
+    ENV_VARS: ClassVar[tuple[str, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "FUNCTION" in cls.__dict__:
+            cls.ENV_VARS = tuple(spec.env for spec in delivered_to(cls.FUNCTION, cls.SOURCES))
+
+    @classmethod
+    def declared(cls) -> dict[str, Setting]:
+        """The catalog's declaration of each field; raises TypeError when the view and catalog differ."""
+        expected = {spec.name: spec for spec in delivered_to(cls.FUNCTION, cls.SOURCES)}
+        hints = typing.get_type_hints(cls)
+        fields = {f.name: hints[f.name] for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+        wrong = {name for name, kind in fields.items() if name not in expected or expected[name].kind != kind}
+        if wrong or set(fields) != set(expected):
+            raise TypeError(
+                f"{cls.__name__} must have exactly the fields the catalog passes to "
+                f"{cls.FUNCTION.entry_point} with their types: {sorted(expected)}, got {sorted(fields)} "
+                f"(wrong: {sorted(wrong)})"
+            )
+        return expected
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> Self:
+        declared = cls.declared()
+        values = {name: spec.read(environ) for name, spec in declared.items()}
+        view = cls(**values)
+        for spec in declared.values():
+            spec.validate(values[spec.name])
+        for group in cls.SOURCES:
+            for rule in group.RULES:
+                if rule.applies_to(view):
+                    rule.check(view, declared[rule.setting])
+        return view
+
+
+# --- parsing ------------------------------------------------------------------------------------------
+
+
+def _parse(kind: Any, text: str) -> Any:
+    kind = _unwrap_optional(kind)
+    if kind is bool:
+        lowered = text.lower()
+        if lowered in TRUE:
+            return True
+        if lowered in FALSE:
+            return False
+        raise ValueError(text)
+    if kind is int:
+        if not _INTEGER.fullmatch(text):
+            raise ValueError(text)
+        return int(text)
+    if kind in (float, Decimal):
+        number = Decimal(text)
+        if not number.is_finite():
+            raise ValueError(text)
+        return number if kind is Decimal else float(number)
+    if typing.get_origin(kind) is tuple:
+        return tuple(item.strip() for item in text.split(",") if item.strip())
+    return text
+
+
+def _phrase(kind: Any) -> str:
+    kind = _unwrap_optional(kind)
+    return {
+        bool: "true or false",
+        int: "an integer",
+        float: "a number",
+        Decimal: "a decimal number",
+    }.get(kind, "a comma-separated list" if typing.get_origin(kind) is tuple else "any text")
+
+
+def _unwrap_optional(kind: Any) -> Any:
+    if isinstance(kind, UnionType) or typing.get_origin(kind) is typing.Union:
+        (inner,) = [arg for arg in typing.get_args(kind) if arg is not NoneType]
+        return inner
+    return kind
