@@ -6,23 +6,19 @@ import os
 from datetime import UTC, datetime
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from handlers.container import Container, Wiring
 from handlers.domain.errors import DependencyError
 from handlers.domain.failure import DeadLetter, FailedEntry, FailureService
-from handlers.observability import LocalContext, observability
+from handlers.observability import observability
 from handlers.runtime_settings import FailedTransactionSettings
+from settings.catalog import FAILED_TRANSACTION
 
-obs = observability("failed-transaction")
+obs = observability(FAILED_TRANSACTION)
 logger, tracer, metrics = obs.logger, obs.tracer, obs.metrics
-# All-failed batches are reported like partial ones (every record listed) instead of raising: same retry
-# semantics for SQS, one response shape for callers such as the local runtime.
-processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-
-
-_entries: list[FailedEntry] = []
 
 
 def _build(
@@ -56,53 +52,71 @@ def _receive_count(record: SQSRecord) -> int:
         return 0
 
 
-@tracer.capture_method(capture_response=False)
-def record_handler(record: SQSRecord) -> None:
-    logger.set_correlation_id(record.message_id)
-    dead = DeadLetter(message_id=record.message_id, body=record.body, receive_count=_receive_count(record))
-    try:
-        entry = container.current.service.record(dead)
-    except Exception as exc:
-        logger.warning("dead letter not recorded, will be retried", extra={"error": type(exc).__name__})
-        raise
-    if entry is not None:
-        _entries.append(entry)
-        logger.info(
-            "transaction marked FAILED",
-            extra={"transaction_id": entry.transaction_id, "failure_reason": entry.failure_reason},
+class DeadLetterBatch(BatchProcessor):
+    """One invocation's batch of dead letters: records each as FAILED, then sends one alert for them.
+
+    Failed records are reported in ``batchItemFailures``, all-failed batches too (instead of raising),
+    so SQS retries exactly those and callers see one response shape.
+    """
+
+    def __init__(self, service: FailureService) -> None:
+        super().__init__(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+        self.service = service
+        self.entries: list[FailedEntry] = []
+
+    @tracer.capture_method(capture_response=False)
+    def record(self, record: SQSRecord) -> FailedEntry | None:
+        logger.set_correlation_id(record.message_id)
+        dead = DeadLetter(
+            message_id=record.message_id, body=record.body, receive_count=_receive_count(record)
         )
+        return self.service.record(dead)
+
+    def success_handler(self, record: Any, result: FailedEntry | None) -> Any:
+        if result is not None:
+            self.entries.append(result)
+            logger.info(
+                "transaction marked FAILED",
+                extra={"transaction_id": result.transaction_id, "failure_reason": result.failure_reason},
+            )
+        return super().success_handler(record, result)
+
+    def failure_handler(self, record: Any, exception: Any) -> Any:
+        logger.warning(
+            "dead letter not recorded, will be retried", extra={"error": type(exception[1]).__name__}
+        )
+        return super().failure_handler(record, exception)
+
+    def alert(self, response: PartialItemFailureResponse) -> PartialItemFailureResponse:
+        """Send the one alert of the batch. When it cannot go out, the recorded messages are reported as
+        failed too: their retry re-attempts the alert (FailureService), the FAILED records stay."""
+        obs.count("TransactionsFailed", len(self.entries))
+        if not self.entries:
+            return response
+        try:
+            self.service.alert(self.entries)
+        except DependencyError as exc:
+            logger.warning(
+                "failure alert not published, messages will be retried", extra={"reason": str(exc)}
+            )
+            failed = {item["itemIdentifier"] for item in response["batchItemFailures"]}
+            return {
+                "batchItemFailures": [
+                    *response["batchItemFailures"],
+                    *({"itemIdentifier": e.message_id} for e in self.entries if e.message_id not in failed),
+                ]
+            }
+        obs.count("FailureAlertsSent")
+        return response
 
 
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
-def _instrumented(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    _entries.clear()
-    records = event.get("Records", []) if isinstance(event, dict) else []
-    with processor(records=records, handler=record_handler, lambda_context=context):
-        processor.process()
-    response = processor.response()
-    entries = list(_entries)
-    obs.count("TransactionsFailed", len(entries))
-    if entries:
-        try:
-            container.current.service.alert(entries)
-            obs.count("FailureAlertsSent")
-        except DependencyError as exc:
-            # FAILED records are written; retrying these messages re-attempts the alert (FailureService).
-            logger.warning(
-                "failure alert not published, messages will be retried", extra={"reason": str(exc)}
-            )
-            failed = {item["itemIdentifier"] for item in response["batchItemFailures"]}
-            response = {
-                "batchItemFailures": [
-                    *response["batchItemFailures"],
-                    *({"itemIdentifier": e.message_id} for e in entries if e.message_id not in failed),
-                ]
-            }
-    return response
-
-
-def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
-    """Lambda entry point: `handlers.failed_transaction.handler`. Returns {"batchItemFailures": [...]}."""
-    return _instrumented(event, context or LocalContext())
+def handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
+    """Lambda entry point ``handlers.failed_transaction.handler``: ``{"batchItemFailures": [...]}``."""
+    batch = DeadLetterBatch(container.current.service)
+    response = process_partial_response(
+        event=event, record_handler=batch.record, processor=batch, context=context
+    )
+    return batch.alert(response)

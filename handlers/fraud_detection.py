@@ -8,23 +8,19 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from handlers.container import Container, Wiring
 from handlers.domain.errors import InvalidMessage
-from handlers.domain.fraud_processing import DUPLICATE, PROCESSED, FraudService
+from handlers.domain.fraud_processing import DUPLICATE, PROCESSED, FraudOutcome, FraudService
 from handlers.domain.records import TransactionMessage
-from handlers.observability import LocalContext, observability
+from handlers.observability import observability
 from handlers.runtime_settings import FraudDetectionSettings
+from settings.catalog import FRAUD_DETECTION
 
-obs = observability("fraud-detection")
+obs = observability(FRAUD_DETECTION)
 logger, tracer, metrics = obs.logger, obs.tracer, obs.metrics
-# All-failed batches are reported like partial ones (every record listed) instead of raising: same retry
-# semantics for SQS, one response shape for callers such as the local runtime.
-processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-
-
-_counts: dict[str, Counter[str]] = {}
 
 
 def _build(
@@ -54,63 +50,72 @@ container = Container(_build)
 wire, reset = container.wire, container.reset
 
 
-@tracer.capture_method(capture_response=False)
-def record_handler(record: SQSRecord) -> str:
-    logger.set_correlation_id(record.message_id)
-    try:
-        message = TransactionMessage.from_json(record.body)
-        outcome = container.current.service.process(message)
-    except InvalidMessage as exc:
-        _counts["outcome"]["INVALID_MESSAGE"] += 1
-        logger.warning("poison message, left for the DLQ", extra={"reason": str(exc)})
-        raise
-    except Exception as exc:
-        _counts["outcome"]["FAILED"] += 1
-        logger.warning(
-            "record failed, will be retried", extra={"error": type(exc).__name__, "reason": str(exc)}
+class FraudBatch(BatchProcessor):
+    """One invocation's batch: scores each record and counts the outcomes its metrics report.
+
+    Failed records are reported in ``batchItemFailures``, all-failed batches too (instead of raising),
+    so SQS retries exactly those and callers see one response shape.
+    """
+
+    def __init__(self, service: FraudService) -> None:
+        super().__init__(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+        self.service = service
+        self.outcomes: Counter[str] = Counter()
+        self.statuses: Counter[str] = Counter()
+        self.alerts = 0
+        self.failures = 0
+
+    @tracer.capture_method(capture_response=False)
+    def record(self, record: SQSRecord) -> FraudOutcome:
+        logger.set_correlation_id(record.message_id)
+        return self.service.process(TransactionMessage.from_json(record.body))
+
+    def success_handler(self, record: Any, result: FraudOutcome) -> Any:
+        self.outcomes[result.outcome] += 1
+        if result.outcome == PROCESSED and result.status:
+            self.statuses[result.status] += 1
+        self.alerts += result.alerted
+        logger.info(
+            "record processed",
+            extra={
+                "transaction_id": result.transaction_id,
+                "outcome": result.outcome,
+                "status": result.status,
+                "fraud_score": result.score,
+                "alerted": result.alerted,
+            },
         )
-        raise
-    _counts["outcome"][outcome.outcome] += 1
-    if outcome.outcome == PROCESSED and outcome.status:
-        _counts["status"][outcome.status] += 1
-    if outcome.alerted:
-        _counts["outcome"]["ALERTED"] += 1
-    logger.info(
-        "record processed",
-        extra={
-            "transaction_id": outcome.transaction_id,
-            "outcome": outcome.outcome,
-            "status": outcome.status,
-            "fraud_score": outcome.score,
-            "alerted": outcome.alerted,
-        },
-    )
-    return outcome.outcome
+        return super().success_handler(record, result)
 
+    def failure_handler(self, record: Any, exception: Any) -> Any:
+        self.failures += 1
+        error = exception[1]
+        if isinstance(error, InvalidMessage):
+            logger.warning("poison message, left for the DLQ", extra={"reason": str(error)})
+        else:
+            logger.warning(
+                "record failed, will be retried",
+                extra={"error": type(error).__name__, "reason": str(error)},
+            )
+        return super().failure_handler(record, exception)
 
-def _emit_metrics() -> None:
-    outcomes = _counts["outcome"]
-    obs.count("TransactionsProcessed", outcomes[PROCESSED])
-    obs.count("DuplicateDeliveries", outcomes[DUPLICATE])
-    obs.count("FraudAlertsSent", outcomes["ALERTED"])
-    obs.count("RecordsFailed", outcomes["FAILED"] + outcomes["INVALID_MESSAGE"])
-    obs.count_by("FraudStatus", "status", _counts["status"])
+    def emit_metrics(self) -> None:
+        obs.count("TransactionsProcessed", self.outcomes[PROCESSED])
+        obs.count("DuplicateDeliveries", self.outcomes[DUPLICATE])
+        obs.count("FraudAlertsSent", self.alerts)
+        obs.count("RecordsFailed", self.failures)
+        obs.count_by("FraudStatus", "status", self.statuses)
 
 
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
-def _instrumented(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    _counts.clear()
-    _counts.update(outcome=Counter(), status=Counter())
+def handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
+    """Lambda entry point: ``handlers.fraud_detection.handler``. Returns ``{"batchItemFailures": [...]}``."""
+    batch = FraudBatch(container.current.service)
     try:
         return process_partial_response(
-            event=event, record_handler=record_handler, processor=processor, context=context
+            event=event, record_handler=batch.record, processor=batch, context=context
         )
     finally:
-        _emit_metrics()
-
-
-def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
-    """Lambda entry point: `handlers.fraud_detection.handler`. Returns {"batchItemFailures": [...]}."""
-    return _instrumented(event, context or LocalContext())
+        batch.emit_metrics()

@@ -17,10 +17,11 @@ from handlers.domain.cache import TTLCache
 from handlers.domain.errors import ApiError, MethodNotAllowed, RouteNotFound
 from handlers.domain.submission import ACCEPTED, RECOVERED, TransactionService
 from handlers.domain.transaction import decode_body
-from handlers.observability import LocalContext, observability
+from handlers.observability import observability
 from handlers.runtime_settings import ValidationSettings
+from settings.catalog import VALIDATION
 
-obs = observability("validation")
+obs = observability(VALIDATION)
 logger, tracer, metrics = obs.logger, obs.tracer, obs.metrics
 
 COLLECTION = "/transaction"
@@ -151,10 +152,10 @@ def _instrumented(event: dict[str, Any], context: Any) -> dict[str, Any]:
         obs.count("Requests")
 
 
-def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Lambda entry point: `handlers.validation.handler`."""
     try:
-        return _instrumented(event, context or LocalContext())
+        return _instrumented(event, context)
     except Exception:
         logger.exception("unhandled error")
         return respond(500, {"error": {"code": "INTERNAL_ERROR", "message": "Internal error", "details": []}})

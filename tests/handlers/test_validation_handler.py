@@ -314,7 +314,7 @@ def test_routes_by_path_when_resource_is_missing(aws):
     aws.put_merchant()
     assert validation.handler(api_post(resource=None), aws.context)["statusCode"] == 202
     event = api_get("txn_123456", resource=None, pathParameters=None)
-    assert validation.handler(event, None)["statusCode"] == 200
+    assert validation.handler(event, aws.context)["statusCode"] == 200
 
 
 def test_aws_requests_per_accepted_transaction(aws):
