@@ -76,9 +76,11 @@ def run(repeats: int = 15) -> Section:
     )
     with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):  # logs and EMF go to stdout
         from handlers import fraud_detection, validation
-        from tests.events import FakeLambdaContext, api_post, queue_message, sqs_batch, transaction_body
+        from local.lambda_context import LambdaContext
+        from tests.events import api_post, queue_message, sqs_batch, transaction_body
 
-        stub, context = StubAws(), FakeLambdaContext()
+        stub = StubAws()
+        context = LambdaContext.for_invocation("bench", memory_mb=256, timeout_seconds=900)
         validation.wire(dynamodb=stub, sqs=stub)
         fraud_detection.wire(dynamodb=stub, sns=stub)
         rows = []

@@ -13,9 +13,9 @@ from botocore.config import Config
 
 from local.config import HOST
 from local.expressions import Ref, Resolver
+from local.lambda_context import function_arn
 from local.stack import StackSpec
 
-ACCOUNT_ID = "123456789012"  # moto's default account
 CREDENTIALS = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
 _CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=2, read_timeout=25)
 
@@ -80,10 +80,6 @@ class Provisioned:
     inbox_url: str = ""
     inbox_name: str = ""
     console_url: str = ""
-
-
-def function_arn(region: str, name: str) -> str:
-    return f"arn:aws:lambda:{region}:{ACCOUNT_ID}:function:{name}"
 
 
 def provision(stack: StackSpec, endpoint: str, boto_session: boto3.session.Session) -> Provisioned:

@@ -4,6 +4,7 @@ system's settings come from the synthesized stack."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -25,6 +26,14 @@ class FaultConfig:
     @property
     def enabled(self) -> bool:
         return self.rate > 0
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> FaultConfig:
+        data = json.loads(text)
+        return cls(float(data["rate"]), tuple(data["services"]), data["seed"])
 
 
 @dataclass(frozen=True)

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import random
 import threading
-from collections import Counter
 from typing import Any
 
 from local.config import FaultConfig
+from local.request_counter import Tally
 
 _THROTTLE = {"dynamodb": "ProvisionedThroughputExceededException", "sns": "Throttling"}
 _SERVER = {"dynamodb": "InternalServerError", "sns": "InternalError"}
@@ -41,12 +41,12 @@ def _error(code: str, status: int, operation: str) -> dict[str, Any]:
     }
 
 
-class FaultInjector:
+class FaultInjector(Tally):
     def __init__(self, config: FaultConfig) -> None:
+        super().__init__()
         self.config = config
         self._random = random.Random(config.seed)
-        self._lock = threading.Lock()
-        self.counts: Counter[str] = Counter()
+        self._draw_lock = threading.Lock()
 
     def install(self, events: Any) -> None:
         for service in self.config.services:
@@ -54,7 +54,7 @@ class FaultInjector:
             events.register(f"after-call.{service}", self._after_call)
 
     def _draw(self) -> str | None:
-        with self._lock:
+        with self._draw_lock:
             if self._random.random() >= self.config.rate:
                 return None
             return self._random.choice(KINDS)
@@ -80,9 +80,4 @@ class FaultInjector:
         parsed.update(_error(_SERVER[service], 500, model.name))
 
     def _count(self, service: str, operation: str, kind: str) -> None:
-        with self._lock:
-            self.counts[f"{service}:{operation}:{kind}"] += 1
-
-    def summary(self) -> dict[str, int]:
-        with self._lock:
-            return dict(sorted(self.counts.items()))
+        self.add({f"{service}:{operation}:{kind}": 1})

@@ -3,7 +3,7 @@
 Per request, in API Gateway's order: route match (unknown route or method: 403 ``Missing Authentication
 Token``), API key (403 ``Forbidden``), usage plan (429 ``Too Many Requests`` / ``Limit Exceeded``), payload
 hard limit (413), request validation against the method's model (400 ``Invalid request body``), then a
-REST proxy event to the function in this process and its proxy response back (502 when the function fails
+REST proxy event to the function and its proxy response back (502 when the function fails
 or answers a malformed response). Routes, stage, key requirement, model and limits come from the stack.
 """
 

@@ -1,8 +1,9 @@
 """The local runtime: moto + the stack's resources + the real handlers + an API Gateway-like HTTP API.
 
-Start-up order: synthesized stack -> moto server -> (fault hooks) -> tables, queues, topic -> functions
-wired with their own resolved environment -> sample merchants -> event source pollers -> alert printer
--> HTTP API -> banner (and ``LOCAL_READY_FILE``). Ctrl-C or SIGTERM stops everything in reverse order.
+Start-up order: synthesized stack -> moto server -> tables, queues, topic -> functions, each with a first
+execution environment holding its own resolved environment -> sample merchants -> event source pollers
+-> alert printer -> HTTP API -> banner (and ``LOCAL_READY_FILE``). Ctrl-C or SIGTERM stops everything in
+reverse order.
 """
 
 from __future__ import annotations
@@ -19,14 +20,14 @@ from typing import Any
 
 from local.aws import CREDENTIALS, MotoServer, Provisioned, client, provision, session
 from local.config import LocalConfig
-from local.faults import FaultInjector
 from local.functions import LocalFunction
 from local.gateway import Gateway
+from local.metrics import MetricsSink, parse_emf
 from local.openapi import build_openapi, with_local_server
 from local.pollers import Poller
-from local.request_counter import RequestCounter
+from local.request_counter import RequestCounter, Tally
 from local.seed import seed_merchants
-from local.stack import StackSpec, load_stack
+from local.stack import FunctionSpec, StackSpec, load_stack
 from local.synth import stack_json
 
 README_TRANSACTION = {
@@ -41,8 +42,8 @@ README_MERCHANT = (
 )
 
 
-def prepare_process_environment(environ: MutableMapping[str, str], config: LocalConfig, region: str) -> None:
-    """Fake credentials and the region for everything in this process; Powertools quiet by default."""
+def prepare_process_environment(environ: MutableMapping[str, str], region: str) -> None:
+    """Fake credentials and the region for everything in this process: nothing can reach AWS."""
     for name in list(environ):
         if name.startswith("AWS_ENDPOINT_URL") or name in (
             "AWS_PROFILE",
@@ -59,8 +60,33 @@ def prepare_process_environment(environ: MutableMapping[str, str], config: Local
     environ["AWS_EC2_METADATA_DISABLED"] = "true"
     environ["AWS_CONFIG_FILE"] = os.devnull
     environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
-    environ["POWERTOOLS_TRACE_DISABLED"] = "true"  # no X-Ray daemon locally
-    environ["POWERTOOLS_LOG_LEVEL"] = config.log_level
+
+
+def function_environment(
+    spec: FunctionSpec, variables: Mapping[str, str], config: LocalConfig, region: str, endpoint: str
+) -> dict[str, str]:
+    """The process environment of one of ``spec``'s execution environments: Lambda's runtime variables,
+    fake credentials and the moto endpoint, then the function's own variables from the stack."""
+    return {
+        "PATH": os.environ.get("PATH", os.defpath),
+        "PYTHONUNBUFFERED": "1",
+        "AWS_LAMBDA_FUNCTION_NAME": spec.function_name,
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_mb),
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{spec.function_name}",
+        "_HANDLER": spec.handler,
+        "AWS_REGION": region,
+        "AWS_DEFAULT_REGION": region,
+        "AWS_ACCESS_KEY_ID": CREDENTIALS["aws_access_key_id"],
+        "AWS_SECRET_ACCESS_KEY": CREDENTIALS["aws_secret_access_key"],
+        "AWS_ENDPOINT_URL": endpoint,  # boto3 honours it: the function's clients talk to moto
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        **variables,
+        "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon locally
+        "POWERTOOLS_LOG_LEVEL": config.log_level,
+    }
 
 
 class LocalRuntime:
@@ -69,9 +95,10 @@ class LocalRuntime:
         self.stack = stack
         self.stop_event = threading.Event()
         self.moto = MotoServer(config.aws_port)
-        self.faults = FaultInjector(config.faults) if config.faults.enabled else None
         # AWS requests of the functions, and of the pollers standing in for Lambda's event source mappings
         self.requests = {"functions": RequestCounter(), "event_source_mappings": RequestCounter()}
+        self.faults = Tally()  # faults injected into the functions' calls
+        self.metrics = MetricsSink()
         self.functions: dict[str, LocalFunction] = {}
         self.pollers: list[Poller] = []
         self.gateway: Gateway | None = None
@@ -83,15 +110,8 @@ class LocalRuntime:
 
     # --- lifecycle ----------------------------------------------------------------------------------------
     def start(self) -> None:
-        import boto3
-
-        prepare_process_environment(os.environ, self.config, self.stack.region)
+        prepare_process_environment(os.environ, self.stack.region)
         endpoint = self.moto.start()
-        os.environ["AWS_ENDPOINT_URL"] = endpoint  # the handlers' clients (boto3 honours it)
-        boto3.setup_default_session(region_name=self.stack.region)
-        if self.faults is not None:
-            self.faults.install(boto3.DEFAULT_SESSION.events)
-        self.requests["functions"].install(boto3.DEFAULT_SESSION.events)
         own = session(self.stack.region)
         mappings = session(self.stack.region)
         self.requests["event_source_mappings"].install(mappings.events)
@@ -100,8 +120,17 @@ class LocalRuntime:
         resolver = self.provisioned.resolver
         for spec in self.stack.functions:
             self.functions[spec.logical_id] = LocalFunction(
-                spec, resolver.resolve(spec.environment), self.stack.region
+                spec,
+                function_environment(
+                    spec, resolver.resolve(spec.environment), self.config, self.stack.region, endpoint
+                ),
+                region=self.stack.region,
+                concurrency=self.config.concurrency,
+                faults=self.config.faults,
+                output=self._function_output,
+                usage=self._function_usage,
             )
+        self._start_functions()
         if self.config.seed_merchants:
             table = self.merchant_table()
             if table:
@@ -147,7 +176,40 @@ class LocalRuntime:
             poller.join(5)
         for thread in self._threads:
             thread.join(5)
+        for function in self.functions.values():
+            function.stop()
         self.moto.stop()
+
+    def _start_functions(self) -> None:
+        """A first execution environment of each function, started side by side; the first failure
+        (an import error, a bad environment) stops the start-up."""
+        errors: list[BaseException] = []
+
+        def start(function: LocalFunction) -> None:
+            try:
+                function.start()
+            except BaseException as exc:  # reported below, in this thread
+                errors.append(exc)
+
+        threads = [threading.Thread(target=start, args=(f,)) for f in self.functions.values()]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if errors:
+            raise errors[0]
+
+    def _function_output(self, function: str, line: str) -> None:
+        """A line a function wrote: its metrics are counted (like CloudWatch does), its logs printed."""
+        values = parse_emf(line)
+        if values is None:
+            print(line, flush=True)
+        else:
+            self.metrics.record(function, values)
+
+    def _function_usage(self, requests: Mapping[str, int], faults: Mapping[str, int]) -> None:
+        self.requests["functions"].add(requests)
+        self.faults.add(faults)
 
     # --- helpers ------------------------------------------------------------------------------------------
     def merchant_table(self) -> str | None:
@@ -197,7 +259,8 @@ class LocalRuntime:
         return {
             "ready": True,
             "functions": {
-                f.name: {"invocations": f.invocations, "errors": f.errors} for f in self.functions.values()
+                f.name: {"invocations": f.invocations, "errors": f.errors, "environments": f.environments}
+                for f in self.functions.values()
             },
             "pollers": {
                 p.function.name: {
@@ -208,7 +271,8 @@ class LocalRuntime:
                 }
                 for p in self.pollers
             },
-            "faults": self.faults.summary() if self.faults else {},
+            "faults": self.faults.summary(),
+            "metrics": self.metrics.summary(),
             "aws_requests": {name: counter.summary() for name, counter in self.requests.items()},
         }
 
@@ -264,7 +328,7 @@ class LocalRuntime:
                 f"{m['merchant_id']} ({m['name']}{'' if m['active'] else ', inactive'})" for m in self.seeded
             )
             lines.append(f"  merchants   {merchants}")
-        if self.faults:
+        if self.config.faults.enabled:
             f = self.config.faults
             lines.append(f"  FAULTS      {f.rate:.0%} of {', '.join(f.services)} calls fail (seed {f.seed})")
         merchant_table = self.merchant_table() or "merchant-config-dev"

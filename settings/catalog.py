@@ -371,6 +371,13 @@ class LocalSettings(SettingsGroup):
         doc="the API key (API Gateway's minimum length)",
     )
     seed_merchants: bool = setting("LOCAL_SEED", True, doc="seed the sample merchants")
+    concurrency: int = setting(
+        "LOCAL_CONCURRENCY",
+        4,
+        between(1, 64),
+        doc="execution environments (processes) per function at most; like Lambda's, each runs one "
+        "invocation at a time",
+    )
     retry_visibility_seconds: int = setting(
         "LOCAL_RETRY_VISIBILITY_SECONDS",
         2,

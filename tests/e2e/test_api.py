@@ -296,3 +296,37 @@ def test_an_accepted_approved_transaction_costs_three_aws_requests(
     # THEN the functions made exactly PutItem + SendMessage + UpdateItem
     delta = {op: after[op] - before.get(op, 0) for op in after if after[op] != before.get(op, 0)}
     assert delta == {"dynamodb:PutItem": 1, "sqs:SendMessage": 1, "dynamodb:UpdateItem": 1}
+
+
+# --- the functions' metrics, read from their EMF output -----------------------------------------------
+
+
+def test_the_functions_metrics_count_each_transaction(runtime: Runtime, merchants: dict[str, str]) -> None:
+    def metrics() -> dict[str, dict[str, float]]:
+        return runtime.status()["metrics"]
+
+    def delta(after: dict[str, dict[str, float]], function: str, metric: str) -> float:
+        return after.get(function, {}).get(metric, 0) - before.get(function, {}).get(metric, 0)
+
+    # GIVEN the metrics so far
+    before = metrics()
+    # WHEN one transaction is accepted and approved, and one is rejected
+    body = transaction(merchants["plain"])
+    assert runtime.post(body).status == 202
+    assert runtime.post(transaction(merchants["inactive"])).status == 422
+    runtime.wait_final(body["transaction_id"])
+    # THEN each function reported exactly those in CloudWatch's Embedded Metric Format
+    wanted = {
+        ("validation-lambda-dev", "TransactionsAccepted"): 1,
+        ("validation-lambda-dev", "TransactionsRejected{code=MERCHANT_INACTIVE}"): 1,
+        ("fraud-detection-lambda-dev", "TransactionsProcessed"): 1,
+        ("fraud-detection-lambda-dev", "FraudStatus{status=APPROVED}"): 1,
+    }
+
+    def counted() -> dict[str, dict[str, float]] | None:
+        current = metrics()
+        return current if all(delta(current, f, k) >= n for (f, k), n in wanted.items()) else None
+
+    after = wait_for(counted, 10, what="the metrics of the two transactions")
+    assert {key: delta(after, *key) for key in wanted} == wanted
+    assert delta(after, "validation-lambda-dev", "Requests") >= 2

@@ -6,7 +6,6 @@ import copy
 import json
 import re
 import uuid
-from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
@@ -120,17 +119,3 @@ def queue_message(
         received_at=iso_utc(datetime.fromtimestamp(received_epoch_ms / 1000, tz=UTC)),
         received_epoch_ms=received_epoch_ms,
     ).to_json()
-
-
-@dataclass
-class FakeLambdaContext:
-    function_name: str = "test-function"
-    function_version: str = "$LATEST"
-    invoked_function_arn: str = "arn:aws:lambda:us-east-2:123456789012:function:test-function"
-    memory_limit_in_mb: int = 256
-    aws_request_id: str = "52fdfc07-2182-154f-163f-5f0f9a621d72"
-    log_group_name: str = "/aws/lambda/test-function"
-    log_stream_name: str = "2025/03/04/[$LATEST]abcdef"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 10_000

@@ -18,7 +18,8 @@ from moto import mock_aws
 from handlers import failed_transaction, fraud_detection, validation
 from handlers.adapters.aws import make_client
 from handlers.adapters.dynamodb import from_item, to_item
-from tests.events import FakeLambdaContext, api_get, api_post, dlq_batch, sqs_batch
+from local.lambda_context import LambdaContext
+from tests.events import api_get, api_post, dlq_batch, sqs_batch
 
 REGION = "us-east-2"
 MERCHANT_TABLE = "merchant-config-test"
@@ -62,7 +63,11 @@ class Backend:
     dlq_url: str
     alerts_url: str
     topic_arn: str
-    context: FakeLambdaContext = field(default_factory=FakeLambdaContext)
+    context: LambdaContext = field(
+        default_factory=lambda: LambdaContext.for_invocation(
+            "test-function", memory_mb=256, timeout_seconds=30
+        )
+    )
 
     # --- data --------------------------------------------------------------------------------------------
     def put_merchant(
