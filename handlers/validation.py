@@ -1,21 +1,25 @@
-"""Validation Lambda: POST /transaction and GET /transaction/{transaction_id} (API Gateway REST proxy)."""
+"""Validation Lambda: POST /transaction and GET /transaction/{transaction_id} (API Gateway REST proxy).
+
+Powertools' ``APIGatewayRestResolver`` routes; ``handlers.http`` turns results and domain errors into
+HTTP answers. API Gateway only forwards the two routes; anything else that reaches the function gets a
+JSON 404 or 405 all the same.
+"""
 
 from __future__ import annotations
 
-import json
 import os
-import re
 from collections import Counter
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 
+from handlers import http
 from handlers.container import Container, Wiring
 from handlers.domain.cache import TTLCache
-from handlers.domain.errors import ApiError, MethodNotAllowed, RouteNotFound
-from handlers.domain.submission import ACCEPTED, RECOVERED, TransactionService
+from handlers.domain.errors import RequestRefused
+from handlers.domain.submission import TransactionService
 from handlers.domain.transaction import decode_body
 from handlers.observability import observability
 from handlers.runtime_settings import ValidationSettings
@@ -25,15 +29,9 @@ obs = observability(VALIDATION)
 logger, tracer, metrics = obs.logger, obs.tracer, obs.metrics
 
 COLLECTION = "/transaction"
-ITEM = "/transaction/{transaction_id}"
-ALLOWED = {COLLECTION: ("POST",), ITEM: ("GET",)}
-_ITEM_PATH = re.compile(r"/transaction/([^/]+)/?")
-_COLLECTION_PATH = re.compile(r"/transaction/?")
-JSON_HEADERS = {
-    "Content-Type": "application/json",
-    "Cache-Control": "no-store",
-    "X-Content-Type-Options": "nosniff",
-}
+ITEM = "/transaction/<transaction_id>"
+ROUTES = {COLLECTION: "POST", ITEM: "GET"}
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 
 
 def _build(
@@ -64,98 +62,93 @@ def _build(
 
 container = Container(_build)
 wire, reset = container.wire, container.reset
+app = APIGatewayRestResolver()
 
 
-def _json_default(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, set | frozenset):
-        return sorted(value)
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
-
-
-def respond(status_code: int, body: Any, headers: dict[str, str] | None = None) -> dict[str, Any]:
-    return {
-        "statusCode": status_code,
-        "headers": {**JSON_HEADERS, **(headers or {})},
-        "body": json.dumps(body, default=_json_default, separators=(",", ":")),
-        "isBase64Encoded": False,
-    }
-
-
-def error_response(exc: ApiError) -> dict[str, Any]:
-    headers: dict[str, str] = {}
-    if isinstance(exc, MethodNotAllowed):
-        headers["Allow"] = ", ".join(exc.allowed)
-    if exc.status_code == 503:
-        headers["Retry-After"] = "1"
-    body = {"error": {"code": exc.code, "message": exc.message, "details": exc.details}}
-    return respond(exc.status_code, body, headers)
-
-
-def _route(event: dict[str, Any]) -> tuple[str, str | None]:
-    """(resource, transaction_id) from the proxy event: `resource` first, the raw `path` as a fallback."""
-    resource = event.get("resource")
-    params = event.get("pathParameters") or {}
-    if isinstance(resource, str) and resource in ALLOWED:
-        return resource, (params.get("transaction_id") if isinstance(params, dict) else None)
-    path = event.get("path")
-    if isinstance(path, str):
-        if _COLLECTION_PATH.fullmatch(path):
-            return COLLECTION, None
-        match = _ITEM_PATH.fullmatch(path)
-        if match:
-            return ITEM, match.group(1)
-    raise RouteNotFound("No route for this path")
-
-
-def _dispatch(event: dict[str, Any]) -> dict[str, Any]:
-    resource, transaction_id = _route(event)
-    method = str(event.get("httpMethod") or "").upper()
-    if method not in ALLOWED[resource]:
-        raise MethodNotAllowed(f"{method or 'This method'} is not allowed on {resource}", ALLOWED[resource])
+@app.post(COLLECTION)
+def submit() -> Response[str]:
     wiring = container.current
-    if resource == ITEM:
-        return respond(200, wiring.service.status(transaction_id))
+    event = app.current_event
     payload = decode_body(
-        event.get("body"),
-        is_base64=event.get("isBase64Encoded") is True,
-        max_bytes=wiring.settings.max_body_bytes,
+        event.body, is_base64=event.get("isBase64Encoded") is True, max_bytes=wiring.settings.max_body_bytes
     )
     result = wiring.service.submit(payload)
-    transaction_id = result.body["transaction_id"]
-    if result.outcome in (ACCEPTED, RECOVERED):
-        obs.count("TransactionsAccepted")
+    obs.count("TransactionsAccepted" if result.outcome.is_new else "TransactionsReplayed")
+    logger.info(
+        "transaction accepted", extra={"transaction_id": result.transaction_id, "outcome": result.outcome}
+    )
+    return http.accepted(result.transaction_id)
+
+
+@app.get(ITEM)
+def status(transaction_id: str) -> Response[str]:
+    return http.ok(container.current.service.status(transaction_id))
+
+
+def _method_not_allowed(rule: str) -> None:
+    allowed = ROUTES[rule]
+
+    def refuse(**_: str) -> Response[str]:
+        method = app.current_event.http_method.upper()
+        _rejected(http.METHOD_NOT_ALLOWED)
+        return http.error(http.METHOD_NOT_ALLOWED, f"{method} is not allowed on {rule}", allow=(allowed,))
+
+    app.route(rule, method=[m for m in METHODS if m != allowed])(refuse)
+
+
+for _rule in ROUTES:
+    _method_not_allowed(_rule)
+
+
+@app.not_found
+def not_found(_: Exception) -> Response[str]:
+    _rejected(http.NOT_FOUND)
+    return http.error(http.NOT_FOUND, "No route for this path")
+
+
+@app.exception_handler(RequestRefused)
+def refused(exc: RequestRefused) -> Response[str]:
+    _rejected(exc.code, exc)
+    return http.refused(exc)
+
+
+def _rejected(code: str, exc: RequestRefused | None = None) -> None:
+    """Log a refused request; count it when it was a submission."""
+    status = http.ERROR_STATUS[code]
+    if status >= 500:
+        logger.warning("dependency failure", extra={"code": code, "cause": repr(exc and exc.__cause__)})
     else:
-        obs.count("TransactionsReplayed")
-    logger.info("transaction accepted", extra={"transaction_id": transaction_id, "outcome": result.outcome})
-    return respond(result.status_code, result.body)
+        logger.info("request rejected", extra={"code": code, "status": int(status)})
+    if app.current_event.http_method.upper() == "POST":
+        obs.count_by("TransactionsRejected", "code", Counter({code: 1}))
+
+
+def _routable(event: Any) -> bool:
+    """A REST proxy event the resolver can read (API Gateway sends nothing else)."""
+    return (
+        isinstance(event, dict)
+        and isinstance(event.get("path"), str)
+        and isinstance(event.get("httpMethod"), str)
+        and isinstance(event.get("headers") or {}, dict)
+        and isinstance(event.get("multiValueHeaders") or {}, dict)
+        and isinstance(event.get("queryStringParameters") or {}, dict)
+        and isinstance(event.get("multiValueQueryStringParameters") or {}, dict)
+        and isinstance(event.get("requestContext") or {}, dict)
+        and isinstance(event.get("body"), str | None)
+    )
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
-def _instrumented(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    try:
-        if not isinstance(event, dict):
-            raise RouteNotFound("Unsupported event")
-        return _dispatch(event)
-    except ApiError as exc:
-        if exc.status_code >= 500:
-            logger.warning("dependency failure", extra={"code": exc.code, "cause": repr(exc.__cause__)})
-        else:
-            logger.info("request rejected", extra={"code": exc.code, "status": exc.status_code})
-        if isinstance(event, dict) and str(event.get("httpMethod")).upper() == "POST":
-            obs.count_by("TransactionsRejected", "code", Counter({exc.code: 1}))
-        return error_response(exc)
-    finally:
-        obs.count("Requests")
-
-
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Lambda entry point: `handlers.validation.handler`."""
+    """Lambda entry point: ``handlers.validation.handler``."""
     try:
-        return _instrumented(event, context)
+        if not _routable(event):
+            return http.proxy_response(http.error(http.NOT_FOUND, "Unsupported event"))
+        return http.single_value_headers(app.resolve(event, context))
     except Exception:
         logger.exception("unhandled error")
-        return respond(500, {"error": {"code": "INTERNAL_ERROR", "message": "Internal error", "details": []}})
+        return http.proxy_response(http.error(http.INTERNAL_ERROR, "Internal error"))
+    finally:
+        obs.count("Requests")

@@ -1,10 +1,11 @@
 """OpenAPI 3.1 document of the API, generated from the synthesized stack and the one JSON Schema.
 
 Paths, methods, the stage, the API-key requirement and the request body schema come from the stack
-(whose request model is ``handlers.domain.schema.load_transaction_schema()``); status values and error
-codes come from the handlers' domain. ``python -m local.openapi`` writes ``docs/openapi.json`` from the
-default settings; ``--check`` fails when the committed file is out of date. The local runtime serves the
-same document at ``/{stage}/openapi.json`` with its own URL as the first server.
+(whose request model is ``handlers.domain.schema.load_transaction_schema()``); status values come from
+the handlers' domain, error codes from the validation function's HTTP edge (``handlers/http.py``).
+``python -m local.openapi`` writes ``docs/openapi.json`` from the default settings; ``--check`` fails
+when the committed file is out of date. The local runtime serves the same document at
+``/{stage}/openapi.json`` with its own URL as the first server.
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from handlers.domain.errors import ApiError
 from handlers.domain.fraud import FraudStatus
-from handlers.domain.records import ACCEPTED_MESSAGE, PUBLIC_FIELDS, STATUS_FAILED, STATUS_PENDING
+from handlers.domain.records import PUBLIC_FIELDS, STATUS_FAILED, STATUS_PENDING
+from handlers.http import ACCEPTED_MESSAGE, ACCEPTED_STATUS, ERROR_STATUS
 from local.stack import ApiSpec, RouteSpec
 
 DOCUMENT = Path(__file__).resolve().parent.parent / "docs" / "openapi.json"
@@ -48,12 +49,7 @@ def _statuses() -> list[str]:
 
 
 def _error_codes() -> list[str]:
-    codes, pending = set(), list(ApiError.__subclasses__())
-    while pending:
-        cls = pending.pop()
-        codes.add(cls.code)
-        pending.extend(cls.__subclasses__())
-    return sorted(codes | {"INTERNAL_ERROR"})
+    return sorted(ERROR_STATUS)
 
 
 def _components(routes: tuple[RouteSpec, ...]) -> dict[str, Any]:
@@ -64,7 +60,7 @@ def _components(routes: tuple[RouteSpec, ...]) -> dict[str, Any]:
             "properties": {
                 "message": {"type": "string", "const": ACCEPTED_MESSAGE},
                 "transaction_id": {"type": "string"},
-                "status": {"type": "string", "const": "pending_fraud_check"},
+                "status": {"type": "string", "const": ACCEPTED_STATUS},
             },
         },
         "Transaction": {

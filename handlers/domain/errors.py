@@ -1,20 +1,38 @@
-"""Every exception of the handlers, in one module. Adapters map AWS client errors onto these."""
+"""Every exception of the handlers, in one module. Adapters map AWS client errors onto these.
+
+The domain speaks in error codes; the entry point (``handlers/http.py``) maps each code to its HTTP
+answer.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from enum import StrEnum
+from typing import Any, ClassVar
+
+
+class ErrorCode(StrEnum):
+    """Why the domain refused a request, or could not serve it now."""
+
+    INVALID_JSON = "INVALID_JSON"
+    VALIDATION_FAILED = "VALIDATION_FAILED"
+    PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
+    MERCHANT_NOT_FOUND = "MERCHANT_NOT_FOUND"
+    MERCHANT_INACTIVE = "MERCHANT_INACTIVE"
+    AMOUNT_EXCEEDS_MERCHANT_LIMIT = "AMOUNT_EXCEEDS_MERCHANT_LIMIT"
+    IDEMPOTENCY_CONFLICT = "IDEMPOTENCY_CONFLICT"
+    TRANSACTION_NOT_FOUND = "TRANSACTION_NOT_FOUND"
+    SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"  # a dependency failed: the client should retry
 
 
 class HandlerError(Exception):
     """Base class of all domain errors."""
 
 
-class ApiError(HandlerError):
-    """An error that maps to an HTTP answer `{"error": {"code", "message", "details"}}`."""
+class RequestRefused(HandlerError):
+    """A request the domain refuses (or cannot serve now), with a code, a message and the bad fields."""
 
-    status_code = 400
-    code = "BAD_REQUEST"
+    code: ClassVar[ErrorCode]
 
     def __init__(self, message: str, details: list[dict[str, str]] | None = None) -> None:
         super().__init__(message)
@@ -22,63 +40,40 @@ class ApiError(HandlerError):
         self.details = details or []
 
 
-class InvalidJson(ApiError):
-    status_code = 400
-    code = "INVALID_JSON"
+class InvalidJson(RequestRefused):
+    code = ErrorCode.INVALID_JSON
 
 
-class ValidationFailed(ApiError):
-    status_code = 400
-    code = "VALIDATION_FAILED"
+class ValidationFailed(RequestRefused):
+    code = ErrorCode.VALIDATION_FAILED
 
 
-class PayloadTooLarge(ApiError):
-    status_code = 413
-    code = "PAYLOAD_TOO_LARGE"
+class PayloadTooLarge(RequestRefused):
+    code = ErrorCode.PAYLOAD_TOO_LARGE
 
 
-class MerchantNotFound(ApiError):
-    status_code = 422
-    code = "MERCHANT_NOT_FOUND"
+class MerchantNotFound(RequestRefused):
+    code = ErrorCode.MERCHANT_NOT_FOUND
 
 
-class MerchantInactive(ApiError):
-    status_code = 422
-    code = "MERCHANT_INACTIVE"
+class MerchantInactive(RequestRefused):
+    code = ErrorCode.MERCHANT_INACTIVE
 
 
-class AmountExceedsMerchantLimit(ApiError):
-    status_code = 422
-    code = "AMOUNT_EXCEEDS_MERCHANT_LIMIT"
+class AmountExceedsMerchantLimit(RequestRefused):
+    code = ErrorCode.AMOUNT_EXCEEDS_MERCHANT_LIMIT
 
 
-class IdempotencyConflict(ApiError):
-    status_code = 409
-    code = "IDEMPOTENCY_CONFLICT"
+class IdempotencyConflict(RequestRefused):
+    code = ErrorCode.IDEMPOTENCY_CONFLICT
 
 
-class TransactionNotFound(ApiError):
-    status_code = 404
-    code = "TRANSACTION_NOT_FOUND"
+class TransactionNotFound(RequestRefused):
+    code = ErrorCode.TRANSACTION_NOT_FOUND
 
 
-class RouteNotFound(ApiError):
-    status_code = 404
-    code = "NOT_FOUND"
-
-
-class MethodNotAllowed(ApiError):
-    status_code = 405
-    code = "METHOD_NOT_ALLOWED"
-
-    def __init__(self, message: str, allowed: tuple[str, ...]) -> None:
-        super().__init__(message)
-        self.allowed = allowed
-
-
-class ServiceUnavailable(ApiError):
-    status_code = 503
-    code = "SERVICE_UNAVAILABLE"
+class ServiceUnavailable(RequestRefused):
+    code = ErrorCode.SERVICE_UNAVAILABLE
 
 
 # --- infrastructure-facing errors (raised by adapters) ----------------------------------------------

@@ -16,7 +16,6 @@ from handlers.domain.transaction import Transaction, format_amount, validate_tra
 MESSAGE_VERSION = 1
 STATUS_PENDING = "PENDING_FRAUD_CHECK"
 STATUS_FAILED = "FAILED"
-ACCEPTED_MESSAGE = "Transaction validated and queued"
 
 
 def iso_utc(moment: datetime) -> str:
@@ -25,10 +24,6 @@ def iso_utc(moment: datetime) -> str:
 
 def epoch_ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
-
-
-def accepted_body(transaction_id: str) -> dict[str, str]:
-    return {"message": ACCEPTED_MESSAGE, "transaction_id": transaction_id, "status": "pending_fraud_check"}
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from handlers.domain.cache import TTLCache
@@ -25,7 +26,6 @@ from handlers.domain.ports import MerchantSource, MessageQueue, TransactionStore
 from handlers.domain.records import (
     STATUS_PENDING,
     TransactionMessage,
-    accepted_body,
     epoch_ms,
     iso_utc,
     public_view,
@@ -34,17 +34,27 @@ from handlers.domain.transaction import ID_PATTERN, Transaction, validate_transa
 
 logger = logging.getLogger(__name__)
 
-ACCEPTED = "ACCEPTED"
-REPLAYED = "REPLAYED"
-REPLAYED_RESENT = "REPLAYED_RESENT"
-RECOVERED = "RECOVERED"
+
+class SubmissionOutcome(StrEnum):
+    """How an accepted submission came about."""
+
+    ACCEPTED = "ACCEPTED"  # new: recorded and queued
+    REPLAYED = "REPLAYED"  # the same payload again: the first one's answer
+    REPLAYED_RESENT = "REPLAYED_RESENT"  # the same payload again, still pending: its message sent again
+    RECOVERED = "RECOVERED"  # queueing failed, yet the message got through and was processed
+
+    @property
+    def is_new(self) -> bool:
+        """The transaction entered the pipeline with this request (not a replay)."""
+        return self in (SubmissionOutcome.ACCEPTED, SubmissionOutcome.RECOVERED)
 
 
 @dataclass(frozen=True)
 class Submission:
-    status_code: int
-    body: dict[str, Any]
-    outcome: str
+    """An accepted transaction: the client is told it is queued for the fraud check."""
+
+    transaction_id: str
+    outcome: SubmissionOutcome
 
 
 class TransactionService:
@@ -98,7 +108,7 @@ class TransactionService:
             self._queue.send(message.to_json())
         except DependencyError as exc:
             return self._compensate(message, exc)
-        return Submission(202, accepted_body(transaction.transaction_id), ACCEPTED)
+        return Submission(transaction.transaction_id, SubmissionOutcome.ACCEPTED)
 
     def _merchant(self, merchant_id: str) -> Merchant:
         merchant = self._cache.get_or_load(merchant_id, lambda: self._load_merchant(merchant_id))
@@ -131,7 +141,7 @@ class TransactionService:
                 [{"field": "transaction_id", "message": "already used with a different payload"}],
             )
         if existing.get("status") != STATUS_PENDING:
-            return Submission(202, accepted_body(transaction.transaction_id), REPLAYED)
+            return Submission(transaction.transaction_id, SubmissionOutcome.REPLAYED)
         # Still pending: the first request may have died between PutItem and SendMessage (or its compensation
         # failed). Re-sending is safe because the consumer's conditional write makes a duplicate a no-op.
         resend = TransactionMessage(
@@ -145,7 +155,7 @@ class TransactionService:
             self._queue.send(resend.to_json())
         except DependencyError as exc:
             raise ServiceUnavailable("Queue unavailable, retry") from exc
-        return Submission(202, accepted_body(transaction.transaction_id), REPLAYED_RESENT)
+        return Submission(transaction.transaction_id, SubmissionOutcome.REPLAYED_RESENT)
 
     def _compensate(self, message: TransactionMessage, cause: DependencyError) -> Submission:
         """SendMessage failed after retries: remove our pending record so the client's retry starts clean."""
@@ -160,7 +170,7 @@ class TransactionService:
         if deleted:
             raise ServiceUnavailable("Queue unavailable, retry") from cause
         # Not ours any more or no longer pending: the message did get through and was processed.
-        return Submission(202, accepted_body(transaction.transaction_id), RECOVERED)
+        return Submission(transaction.transaction_id, SubmissionOutcome.RECOVERED)
 
     def _replay_after_rejection(self, transaction: Transaction) -> Submission | None:
         """A merchant check failed: if this exact payload was accepted before, answer the original 202."""
@@ -169,7 +179,7 @@ class TransactionService:
         except DependencyError:
             return None
         if existing is not None and existing.get("payload_hash") == transaction.payload_hash():
-            return Submission(202, accepted_body(transaction.transaction_id), REPLAYED)
+            return Submission(transaction.transaction_id, SubmissionOutcome.REPLAYED)
         return None
 
     # --- GET ---------------------------------------------------------------------------------------
