@@ -39,9 +39,10 @@ synth: install ## Synthesize every stack into cdktf.out/
 	$(PY) main.py
 	@echo "Synthesized: $$(ls cdktf.out/stacks | tr '\n' ' ')"
 
-lint: install ## ruff lint and format check
+lint: install ## ruff lint and format check, mypy type check (strict on handlers/domain and settings)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 format: install ## Apply ruff formatting and safe fixes
 	$(VENV)/bin/ruff check --fix .

@@ -168,8 +168,8 @@ def run(per_tx: dict[str, float] | None = None, cpu_us: dict[str, float] | None 
     ]
     totals = {v: sum(costs[v].values()) for v in VOLUMES}
     rows.append(("**total**", sum(ORIGINAL_AT_1M.values()), *(round(totals[v], 2) for v in VOLUMES)))
-    largest = max(costs[1_000_000], key=costs[1_000_000].get)
-    largest_10m = max(costs[10_000_000], key=costs[10_000_000].get)
+    largest = max(costs[1_000_000], key=lambda item: costs[1_000_000][item])
+    largest_10m = max(costs[10_000_000], key=lambda item: costs[10_000_000][item])
     section = Section(
         title="Monthly cost model (USD, us-east-2 list prices)",
         header=("item", "original @1M", "100k tx", "1M tx", "10M tx"),

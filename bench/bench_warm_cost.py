@@ -15,6 +15,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from bench.report import Section, print_section
@@ -48,6 +49,11 @@ class StubAws:
 
     def publish(self, **_: Any) -> dict[str, Any]:
         return {"MessageId": str(uuid.uuid4())}
+
+
+def _each(function: Callable[..., object], items: list[Any], *args: Any) -> None:
+    for item in items:
+        function(item, *args)
 
 
 def _cpu_per_record(work: Callable[[], object], records: int, repeats: int) -> float:
@@ -87,12 +93,10 @@ def run(repeats: int = 15) -> Section:
         for size in BATCH_SIZES:
             requests = [api_post(transaction_body(transaction_id=f"txn_{i}")) for i in range(size)]
             batch = sqs_batch([queue_message(transaction_id=f"txn_{i}") for i in range(size)])
-            validate = _cpu_per_record(
-                lambda r=requests: [validation.handler(e, context) for e in r], size, repeats
-            )
-            score = _cpu_per_record(lambda b=batch: fraud_detection.handler(b, context), size, repeats)
             bodies = [e["body"] for e in requests] + [m["body"] for m in batch["Records"]]
-            parse = _cpu_per_record(lambda b=bodies: [json.loads(x) for x in b], 2 * size, repeats)
+            validate = _cpu_per_record(partial(_each, validation.handler, requests, context), size, repeats)
+            score = _cpu_per_record(partial(fraud_detection.handler, batch, context), size, repeats)
+            parse = _cpu_per_record(partial(_each, json.loads, bodies), 2 * size, repeats)
             rows.append((size, validate, score, parse, validate / parse, score / parse))
     section = Section(
         title="Warm cost per transaction (AWS stubbed)",

@@ -42,7 +42,7 @@ class Section:
 
     title: str
     header: Sequence[str]
-    rows: list[Sequence[object]] = field(default_factory=list)
+    rows: Sequence[Sequence[object]] = ()
     notes: list[str] = field(default_factory=list)
     headlines: dict[str, str] = field(default_factory=dict)
     data: dict[str, float] = field(default_factory=dict)  # numbers later benchmarks build on

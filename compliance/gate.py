@@ -281,7 +281,15 @@ def run_gate(
 
 def summary_table(results: list[StackResult]) -> str:
     rows = [(r.stack, r.passed, len(r.failed), r.suppressed, r.parsing_errors) for r in results]
-    rows.append(("total", *(sum(row[i] for row in rows) for i in range(1, 5))))
+    rows.append(
+        (
+            "total",
+            sum(r.passed for r in results),
+            sum(len(r.failed) for r in results),
+            sum(r.suppressed for r in results),
+            sum(r.parsing_errors for r in results),
+        )
+    )
     width = max(len(row[0]) for row in rows)
     lines = [f"{'stack':<{width}}  passed  failed  suppressed  parsing errors"]
     lines += [f"{s:<{width}}  {p:>6}  {f:>6}  {sup:>10}  {e:>14}" for s, p, f, sup, e in rows]

@@ -99,13 +99,10 @@ class DeadLetterBatch(BatchProcessor):
             logger.warning(
                 "failure alert not published, messages will be retried", extra={"reason": str(exc)}
             )
-            failed = {item["itemIdentifier"] for item in response["batchItemFailures"]}
-            return {
-                "batchItemFailures": [
-                    *response["batchItemFailures"],
-                    *({"itemIdentifier": e.message_id} for e in self.entries if e.message_id not in failed),
-                ]
-            }
+            failures = list(response["batchItemFailures"])
+            failed = {item["itemIdentifier"] for item in failures}
+            failures += [{"itemIdentifier": e.message_id} for e in self.entries if e.message_id not in failed]
+            return {"batchItemFailures": failures}
         obs.count("FailureAlertsSent")
         return response
 

@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from handlers.container import Container, Wiring
 from handlers.domain.errors import InvalidMessage
-from handlers.domain.fraud_processing import DUPLICATE, PROCESSED, FraudOutcome, FraudService
+from handlers.domain.fraud_processing import FraudOutcome, FraudService, ProcessingOutcome
 from handlers.domain.records import TransactionMessage
 from handlers.observability import observability
 from handlers.runtime_settings import FraudDetectionSettings
@@ -72,7 +72,7 @@ class FraudBatch(BatchProcessor):
 
     def success_handler(self, record: Any, result: FraudOutcome) -> Any:
         self.outcomes[result.outcome] += 1
-        if result.outcome == PROCESSED and result.status:
+        if result.outcome is ProcessingOutcome.PROCESSED and result.status:
             self.statuses[result.status] += 1
         self.alerts += result.alerted
         logger.info(
@@ -100,8 +100,8 @@ class FraudBatch(BatchProcessor):
         return super().failure_handler(record, exception)
 
     def emit_metrics(self) -> None:
-        obs.count("TransactionsProcessed", self.outcomes[PROCESSED])
-        obs.count("DuplicateDeliveries", self.outcomes[DUPLICATE])
+        obs.count("TransactionsProcessed", self.outcomes[ProcessingOutcome.PROCESSED])
+        obs.count("DuplicateDeliveries", self.outcomes[ProcessingOutcome.DUPLICATE])
         obs.count("FraudAlertsSent", self.alerts)
         obs.count("RecordsFailed", self.failures)
         obs.count_by("FraudStatus", "status", self.statuses)

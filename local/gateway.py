@@ -164,7 +164,7 @@ class Gateway:
                 refusal = self._plan.admit(api_key)
                 if refusal is not None:
                     raise GatewayError(429, refusal, "TooManyRequestsException")
-        if route.validate is not None and not self._valid(route, body):
+        if route.validate is not None and not self._valid(route.validate, body):
             raise GatewayError(400, "Invalid request body", "BadRequestException")
         function = self._functions[route.spec.function]
         event = proxy_event(
@@ -216,9 +216,9 @@ class Gateway:
         return request.rfile.read(length) if length > 0 else None
 
     @staticmethod
-    def _valid(route: _Route, body: bytes | None) -> bool:
+    def _valid(validate: Callable[[Any], Any], body: bytes | None) -> bool:
         try:
-            route.validate(json.loads(body or b""))
+            validate(json.loads(body or b""))
         except (ValueError, fastjsonschema.JsonSchemaException, RecursionError):
             return False
         return True
@@ -228,7 +228,7 @@ class Gateway:
         try:
             if not isinstance(response, dict):
                 raise TypeError("not an object")
-            status = int(response.get("statusCode"))
+            status = int(response["statusCode"])
             headers = [(k, str(v)) for k, v in (response.get("headers") or {}).items()]
             for name, values in (response.get("multiValueHeaders") or {}).items():
                 headers += [(name, str(v)) for v in values]
@@ -236,8 +236,8 @@ class Gateway:
             if not isinstance(raw, str):
                 raise TypeError("body must be a string")
             body = base64.b64decode(raw) if response.get("isBase64Encoded") else raw.encode("utf-8")
-        except (TypeError, ValueError) as exc:
-            print(f"[api] malformed Lambda proxy response: {exc}", file=sys.stderr, flush=True)
+        except (TypeError, ValueError, KeyError) as exc:
+            print(f"[api] malformed Lambda proxy response: {exc!r}", file=sys.stderr, flush=True)
             raise GatewayError(502, "Internal server error", "InternalServerErrorException") from None
         names = {k.lower() for k, _ in headers}
         headers.append(("x-amzn-RequestId", request_id))

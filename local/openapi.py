@@ -18,8 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from handlers.domain.fraud import FraudStatus
-from handlers.domain.records import PUBLIC_FIELDS, STATUS_FAILED, STATUS_PENDING
+from handlers.domain.records import PUBLIC_FIELDS, STATUSES
 from handlers.http import ACCEPTED_MESSAGE, ACCEPTED_STATUS, ERROR_STATUS
 from local.stack import ApiSpec, RouteSpec
 
@@ -45,7 +44,7 @@ def to_json_schema_2020(schema: Any) -> Any:
 
 
 def _statuses() -> list[str]:
-    return [STATUS_PENDING, *(s.value for s in FraudStatus), STATUS_FAILED]
+    return [status.value for status in STATUSES]
 
 
 def _error_codes() -> list[str]:

@@ -40,5 +40,5 @@ class RequestCounter(Tally):
 
     def _count(self, event_name: str, **_: Any) -> None:
         # event_name is "before-send.<service>.<Operation>"
-        _, service, operation = event_name.split(".", 2)
+        service, operation = event_name.split(".", 2)[1:]
         self.add({f"{service}:{operation}": 1})

@@ -286,6 +286,8 @@ class LocalRuntime:
 
     def banner(self) -> str:
         info = self.describe()
+        provisioned = self.provisioned
+        assert provisioned is not None, "banner() after start()"
         stack = self.stack
         endpoint = info["aws_endpoint"]
         key = self.config.api_key
@@ -309,7 +311,7 @@ class LocalRuntime:
             lines.append(f"  queue       {queue.name}{redrive}")
         for name in info["topics"]:
             lines.append(
-                f"  topic       {name} -> printed here as [alert] and queued on {self.provisioned.inbox_name}"
+                f"  topic       {name} -> printed here as [alert] and queued on {provisioned.inbox_name}"
             )
         for poller in self.pollers:
             m = poller.mapping
@@ -353,7 +355,7 @@ class LocalRuntime:
             f"  curl {api}/transaction/txn_test_001 -H 'x-api-key: {key}'",
             f"  {aws} dynamodb get-item --table-name {transaction_table} --key "
             + shlex.quote('{"transaction_id": {"S": "txn_test_001"}}'),
-            f"  {aws} sqs receive-message --queue-url {self.provisioned.inbox_url} --wait-time-seconds 5",
+            f"  {aws} sqs receive-message --queue-url {provisioned.inbox_url} --wait-time-seconds 5",
             "",
             "Ctrl-C stops.",
             "",

@@ -4,7 +4,6 @@ without writing, when the README is out of date)."""
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from pathlib import Path
 
@@ -32,10 +31,12 @@ def with_tables(text: str) -> str:
     """``text`` with the table between ``<!-- settings:NAME -->`` and ``<!-- /settings:NAME -->``
     replaced by the generated one, for each NAME of ``TABLES``."""
     for name, group in TABLES.items():
-        pattern = re.compile(rf"(<!-- settings:{name} -->\n)(?:.*?\n)?(<!-- /settings:{name} -->)", re.DOTALL)
-        if not pattern.search(text):
-            raise ValueError(f"README.md has no <!-- settings:{name} --> ... <!-- /settings:{name} --> block")
-        text = pattern.sub(lambda m, g=group: m.group(1) + table(g) + "\n" + m.group(2), text)
+        start, end = f"<!-- settings:{name} -->\n", f"<!-- /settings:{name} -->"
+        if start not in text or end not in text:
+            raise ValueError(f"README.md has no {start.strip()} ... {end} block")
+        head, rest = text.split(start, 1)
+        tail = rest.split(end, 1)[1]
+        text = f"{head}{start}{table(group)}\n{end}{tail}"
     return text
 
 

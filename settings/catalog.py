@@ -34,6 +34,9 @@ from settings.model import (
 STATE_BACKEND_STACK = "state-backend"  # bootstrap: the state bucket and lock table (local state)
 TRANSACTION_STACK = "transaction-processing"  # everything else (state in the bucket)
 STACKS = (STATE_BACKEND_STACK, TRANSACTION_STACK)
+# The transactions table's index by merchant and receive time: the stack creates it, the fraud-detection
+# function's velocity rule counts a merchant's recent transactions through it.
+MERCHANT_INDEX = "by-merchant"
 
 VALIDATION = Function("validation", service="validation", timeout_seconds=10)
 FRAUD_DETECTION = Function("fraud_detection", service="fraud-detection", timeout_seconds=30)

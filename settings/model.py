@@ -324,8 +324,10 @@ class FunctionView:
     def declared(cls) -> dict[str, Setting]:
         """The catalog's declaration of each field; raises TypeError when the view and catalog differ."""
         expected = {spec.name: spec for spec in delivered_to(cls.FUNCTION, cls.SOURCES)}
+        if not dataclasses.is_dataclass(cls):
+            raise TypeError(f"{cls.__name__} must be a frozen dataclass")
         hints = typing.get_type_hints(cls)
-        fields = {f.name: hints[f.name] for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+        fields = {f.name: hints[f.name] for f in dataclasses.fields(cls)}
         wrong = {name for name, kind in fields.items() if name not in expected or expected[name].kind != kind}
         if wrong or set(fields) != set(expected):
             raise TypeError(
@@ -338,10 +340,7 @@ class FunctionView:
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Self:
         declared = cls.declared()
-        values = {name: spec.read(environ) for name, spec in declared.items()}
-        view = cls(**values)
-        for spec in declared.values():
-            spec.validate(values[spec.name])
+        view = cls(**{name: spec.read(environ) for name, spec in declared.items()})
         for group in cls.SOURCES:
             for rule in group.RULES:
                 if rule.applies_to(view):

@@ -4,8 +4,6 @@ bucket receiving every bucket's S3 server access logs."""
 from __future__ import annotations
 
 from cdktf import LocalBackend, TerraformOutput, TerraformStack
-from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
-from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
 from cdktf_cdktf_provider_aws.dynamodb_table import (
     DynamodbTable,
     DynamodbTableAttribute,
@@ -16,6 +14,7 @@ from cdktf_cdktf_provider_aws.provider import AwsProvider
 from constructs import Construct
 
 from stacks.config import Settings
+from stacks.constructs.account import Account
 from stacks.constructs.buckets import SecureBucket, allow_access_log_delivery
 from stacks.constructs.encryption import EncryptionKey
 from stacks.transaction_stack import default_tags
@@ -44,16 +43,9 @@ class StateBackendStack(TerraformStack):
         # Relative to the stack's working directory cdktf.out/stacks/<id>/: the repository root.
         LocalBackend(self, path=f"../../../terraform.{id_}-{s.environment_suffix}.tfstate")
         AwsProvider(self, "aws", region=s.region, default_tags=default_tags(s))
-        account_id = DataAwsCallerIdentity(self, "Caller").account_id
-        partition = DataAwsPartition(self, "Partition").partition
+        account = Account.of(self, s.region)
         key = EncryptionKey(
-            self,
-            "Encryption",
-            alias=s.name(f"{s.project}-tfstate"),
-            region=s.region,
-            account_id=account_id,
-            partition=partition,
-            s3_log_delivery=True,
+            self, "Encryption", alias=s.name(f"{s.project}-tfstate"), account=account, s3_log_delivery=True
         )
         access_logs = SecureBucket(
             self,
@@ -65,10 +57,9 @@ class StateBackendStack(TerraformStack):
             expire_days=s.log_retention_days,
             extra_statements=[
                 allow_access_log_delivery(
-                    f"arn:{partition}:s3:::{s.access_log_bucket}",
+                    f"arn:{account.partition}:s3:::{s.access_log_bucket}",
                     [s.resolved_state_bucket, s.artifact_bucket],
-                    account_id=account_id,
-                    partition=partition,
+                    account,
                 )
             ],
         )

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from cdktf import S3Backend, TerraformOutput, TerraformStack
-from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
-from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
 from cdktf_cdktf_provider_aws.lambda_event_source_mapping import (
     LambdaEventSourceMapping,
     LambdaEventSourceMappingScalingConfig,
@@ -13,17 +11,24 @@ from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTag
 from constructs import Construct
 
 from handlers.domain.schema import load_transaction_schema
-from settings.catalog import FAILED_TRANSACTION, FRAUD_DETECTION, VALIDATION, FunctionResources
+from settings.catalog import (
+    FAILED_TRANSACTION,
+    FRAUD_DETECTION,
+    MERCHANT_INDEX,
+    VALIDATION,
+    FunctionResources,
+)
 from stacks.config import Settings
+from stacks.constructs.account import Account
 from stacks.constructs.alerts import AlertsTopic
 from stacks.constructs.api import STAGE_NAME, TransactionApi
 from stacks.constructs.code_signing import CodeSigning
 from stacks.constructs.encryption import EncryptionKey
 from stacks.constructs.monitoring import Monitoring
 from stacks.constructs.network import PrivateNetwork
-from stacks.constructs.python_function import PythonFunction
+from stacks.constructs.python_function import FunctionPlatform, PythonFunction
 from stacks.constructs.queues import TransactionQueues
-from stacks.constructs.tables import MERCHANT_INDEX, EncryptedTable
+from stacks.constructs.tables import EncryptedTable
 from stacks.constructs.waf import ApiFirewall
 
 
@@ -58,19 +63,16 @@ class TransactionStack(TerraformStack):
         # locking for older clients during a migration.
         self.add_override("terraform.backend.s3.use_lockfile", True)
         AwsProvider(self, "aws", region=s.region, default_tags=default_tags(s))
-        account_id = DataAwsCallerIdentity(self, "Caller").account_id
-        partition = DataAwsPartition(self, "Partition").partition
-        common = {"account_id": account_id, "partition": partition}
+        account = Account.of(self, s.region)
 
-        key = EncryptionKey(self, "Encryption", alias=s.name(s.project), region=s.region, **common)
+        key = EncryptionKey(self, "Encryption", alias=s.name(s.project), account=account)
         network = PrivateNetwork(
             self,
             "Network",
             name=s.name(s.project),
             cidr=s.vpc_cidr,
             az_count=s.availability_zone_count,
-            region=s.region,
-            account_id=account_id,
+            account=account,
             kms_key_arn=key.arn,
             retention_days=s.log_retention_days,
         )
@@ -103,7 +105,7 @@ class TransactionStack(TerraformStack):
             max_receive_count=s.max_receive_count,
         )
         alerts = AlertsTopic(
-            self, "Alerts", name=s.name("transaction-alerts"), kms_key_arn=key.arn, account_id=account_id
+            self, "Alerts", name=s.name("transaction-alerts"), kms_key_arn=key.arn, account=account
         )
 
         code_signing = CodeSigning(
@@ -120,37 +122,37 @@ class TransactionStack(TerraformStack):
             transaction_table_name=transactions.name,
             sns_topic_arn=alerts.arn,
         )
-        function_common = {
-            "architecture": s.lambda_architecture,
-            "network": network,
-            "kms_key_arn": key.arn,
-            "retention_days": s.log_retention_days,
-            "async_failure_queue_arn": queues.async_failures.arn,
-            "code_signing": code_signing,
-            **common,
-        }
+        platform = FunctionPlatform(
+            account=account,
+            architecture=s.lambda_architecture,
+            network=network,
+            kms_key_arn=key.arn,
+            retention_days=s.log_retention_days,
+            async_failure_queue_arn=queues.async_failures.arn,
+            code_signing=code_signing,
+        )
         validation = PythonFunction(
             self,
             "ValidationFunction",
+            function=VALIDATION,
             function_name=s.name("validation-lambda"),
-            entry_point="validation",
             description="Validates submitted transactions and queues them; serves their status",
-            settings=s.validation,
+            sizing=s.validation,
             environment=s.function_environment(VALIDATION, resources),
             permissions=[
                 merchants.allow("ReadMerchants", "GetItem"),
                 transactions.allow("RecordPendingTransactions", "PutItem", "GetItem", "DeleteItem"),
                 queues.queue.allow_send("QueueTransactions"),
             ],
-            **function_common,
+            platform=platform,
         )
         fraud = PythonFunction(
             self,
             "FraudDetectionFunction",
+            function=FRAUD_DETECTION,
             function_name=s.name("fraud-detection-lambda"),
-            entry_point="fraud_detection",
             description="Scores queued transactions and records the outcome",
-            settings=s.fraud_detection,
+            sizing=s.fraud_detection,
             environment=s.function_environment(FRAUD_DETECTION, resources),
             permissions=[
                 transactions.allow("RecordOutcomes", "UpdateItem", "GetItem"),
@@ -158,22 +160,22 @@ class TransactionStack(TerraformStack):
                 queues.queue.allow_consume("ConsumeTransactions"),
                 alerts.allow_publish(),
             ],
-            **function_common,
+            platform=platform,
         )
         failed = PythonFunction(
             self,
             "FailedTransactionFunction",
+            function=FAILED_TRANSACTION,
             function_name=s.name("failed-transaction-lambda"),
-            entry_point="failed_transaction",
             description="Records dead-lettered transactions as FAILED and alerts",
-            settings=s.failed_transaction,
+            sizing=s.failed_transaction,
             environment=s.function_environment(FAILED_TRANSACTION, resources),
             permissions=[
                 transactions.allow("RecordFailures", "UpdateItem", "GetItem"),
                 queues.dlq.allow_consume("ConsumeDeadLetters"),
                 alerts.allow_publish(),
             ],
-            **function_common,
+            platform=platform,
         )
         for mapping_id, queue, function, batch_size, window, concurrency in (
             (
@@ -209,7 +211,7 @@ class TransactionStack(TerraformStack):
             quota_per_day=s.api_quota_per_day,
             kms_key_arn=key.arn,
             retention_days=s.log_retention_days,
-            **common,
+            account=account,
         )
         ApiFirewall(
             self,
@@ -219,8 +221,7 @@ class TransactionStack(TerraformStack):
             stage_arn=api.stage.arn,
             kms_key_arn=key.arn,
             retention_days=s.log_retention_days,
-            region=s.region,
-            **common,
+            account=account,
         )
         monitoring = Monitoring(
             self,

@@ -138,7 +138,17 @@ def plan_stack(name: str, stack_dir: Path) -> tuple[StackResult, str]:
     except ValueError:
         counts = counts_from_text(plan.stdout) or {"add": 0, "change": 0, "destroy": 0, "replace": 0}
     status = "changes" if plan.returncode == 2 else "no-changes"
-    return StackResult(name, status, **counts), text
+    return (
+        StackResult(
+            name,
+            status,
+            add=counts["add"],
+            change=counts["change"],
+            destroy=counts["destroy"],
+            replace=counts["replace"],
+        ),
+        text,
+    )
 
 
 def plan_all(outdir: Path, results: Path) -> int:

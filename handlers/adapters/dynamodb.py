@@ -9,16 +9,17 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
 
 from handlers.adapters.aws import dependency_error, is_condition_failure
-from handlers.domain.errors import ConditionFailed
-from handlers.domain.records import STATUS_PENDING
+from handlers.domain.errors import ConditionFailed, DependencyError
+from handlers.domain.records import ProcessingStatus, TransactionRecord
+from settings.catalog import MERCHANT_INDEX
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
-
-BY_MERCHANT_INDEX = "by-merchant"
+PENDING = ProcessingStatus.PENDING_FRAUD_CHECK.value
 
 
 def to_item(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Plain values as DynamoDB attribute values (an item, or expression attribute values)."""
     return {k: _serializer.serialize(v) for k, v in values.items()}
 
 
@@ -26,8 +27,11 @@ def from_item(item: Mapping[str, Any]) -> dict[str, Any]:
     return {k: _deserializer.deserialize(v) for k, v in item.items()}
 
 
-def _values(values: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: _serializer.serialize(v) for k, v in values.items()}
+def _record(operation: str, item: Mapping[str, Any]) -> TransactionRecord:
+    try:
+        return TransactionRecord.from_attributes(from_item(item))
+    except ValueError as exc:
+        raise DependencyError(operation, "MalformedRecord", str(exc)) from exc
 
 
 class MerchantTable:
@@ -49,7 +53,7 @@ class MerchantTable:
 class TransactionTable:
     """processed-transactions-{env}: every write is conditional so no path stores a transaction twice."""
 
-    def __init__(self, client: Any, table_name: str, index_name: str = BY_MERCHANT_INDEX) -> None:
+    def __init__(self, client: Any, table_name: str, index_name: str = MERCHANT_INDEX) -> None:
         self._client = client
         self._table = table_name
         self._index = index_name
@@ -70,7 +74,7 @@ class TransactionTable:
     @staticmethod
     def _condition_failed(operation: str, exc: ClientError) -> ConditionFailed:
         item = exc.response.get("Item")
-        return ConditionFailed(operation, from_item(item) if item else None)
+        return ConditionFailed(operation, _record(f"transaction {operation}", item) if item else None)
 
     def put_pending(self, item: Mapping[str, Any]) -> None:
         failure = self._conditional_write(
@@ -83,7 +87,7 @@ class TransactionTable:
         if failure is not None:
             raise self._condition_failed("PutItem", failure)
 
-    def get(self, transaction_id: str, *, consistent: bool = True) -> dict[str, Any] | None:
+    def get(self, transaction_id: str, *, consistent: bool = True) -> TransactionRecord | None:
         try:
             response = self._client.get_item(
                 TableName=self._table,
@@ -93,7 +97,7 @@ class TransactionTable:
         except (ClientError, BotoCoreError) as exc:
             raise dependency_error("transaction GetItem", exc) from exc
         item = response.get("Item")
-        return from_item(item) if item else None
+        return _record("transaction GetItem", item) if item else None
 
     def delete_pending(self, transaction_id: str, payload_hash: str, received_epoch_ms: int) -> bool:
         failure = self._conditional_write(
@@ -104,8 +108,8 @@ class TransactionTable:
                 "#status = :pending AND payload_hash = :hash AND received_epoch_ms = :received"
             ),
             ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues=_values(
-                {":pending": STATUS_PENDING, ":hash": payload_hash, ":received": received_epoch_ms}
+            ExpressionAttributeValues=to_item(
+                {":pending": PENDING, ":hash": payload_hash, ":received": received_epoch_ms}
             ),
         )
         return failure is None
@@ -140,7 +144,7 @@ class TransactionTable:
             UpdateExpression="SET " + ", ".join(clauses),
             ConditionExpression=condition,
             ExpressionAttributeNames=names,
-            ExpressionAttributeValues=_values(values),
+            ExpressionAttributeValues=to_item(values),
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
         if failure is not None:
@@ -153,7 +157,7 @@ class TransactionTable:
             transaction_id=fields["transaction_id"],
             set_values=set_values,
             condition="attribute_not_exists(transaction_id) OR (#status = :pending AND payload_hash = :hash)",
-            condition_values={":pending": STATUS_PENDING, ":hash": payload_hash},
+            condition_values={":pending": PENDING, ":hash": payload_hash},
         )
 
     def mark_failed(
@@ -164,7 +168,7 @@ class TransactionTable:
             transaction_id=transaction_id,
             set_values=fields,
             condition="attribute_not_exists(transaction_id) OR #status = :pending",
-            condition_values={":pending": STATUS_PENDING},
+            condition_values={":pending": PENDING},
             if_absent=if_absent,
         )
 
@@ -180,7 +184,7 @@ class TransactionTable:
         return failure is None
 
     def count_recent(self, merchant_id: str, from_ms: int, to_ms: int, limit: int) -> int:
-        """Query Select=COUNT on the KEYS_ONLY `by-merchant` index; stops as soon as `limit` is reached."""
+        """Query Select=COUNT on the KEYS_ONLY merchant index; stops as soon as `limit` is reached."""
         if to_ms < from_ms:
             return 0
         count = 0
@@ -191,7 +195,7 @@ class TransactionTable:
                 "IndexName": self._index,
                 "Select": "COUNT",
                 "KeyConditionExpression": "merchant_id = :m AND received_epoch_ms BETWEEN :from AND :to",
-                "ExpressionAttributeValues": _values({":m": merchant_id, ":from": from_ms, ":to": to_ms}),
+                "ExpressionAttributeValues": to_item({":m": merchant_id, ":from": from_ms, ":to": to_ms}),
                 "Limit": limit - count,
             }
             if start_key:
@@ -199,7 +203,7 @@ class TransactionTable:
             try:
                 response = self._client.query(**kwargs)
             except (ClientError, BotoCoreError) as exc:
-                raise dependency_error("transaction Query(by-merchant)", exc) from exc
+                raise dependency_error(f"transaction Query({self._index})", exc) from exc
             count += int(response.get("Count", 0))
             start_key = response.get("LastEvaluatedKey")
             if not start_key:

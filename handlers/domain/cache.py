@@ -8,7 +8,6 @@ from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
 V = TypeVar("V")
-_MISSING = object()
 
 
 class TTLCache(Generic[V]):
@@ -24,9 +23,9 @@ class TTLCache(Generic[V]):
 
     def get_or_load(self, key: Hashable, loader: Callable[[], V]) -> V:
         now = self._clock()
-        entry = self._entries.get(key, _MISSING)
-        if entry is not _MISSING and entry[0] > now:  # type: ignore[index]
-            return entry[1]  # type: ignore[index]
+        entry = self._entries.get(key)
+        if entry is not None and entry[0] > now:
+            return entry[1]
         value = loader()
         if self.ttl_seconds > 0:
             self._entries[key] = (now + self.ttl_seconds, value)

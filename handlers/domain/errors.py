@@ -6,9 +6,11 @@ answer.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
+
+if TYPE_CHECKING:
+    from handlers.domain.records import TransactionRecord
 
 
 class ErrorCode(StrEnum):
@@ -89,12 +91,12 @@ class DependencyError(HandlerError):
 
 
 class ConditionFailed(HandlerError):
-    """A conditional write was refused. `existing` holds the stored item (plain Python values) when known."""
+    """A conditional write was refused. ``existing`` is the stored record when the write returned it."""
 
-    def __init__(self, operation: str, existing: Mapping[str, Any] | None = None) -> None:
+    def __init__(self, operation: str, existing: TransactionRecord | None = None) -> None:
         super().__init__(f"{operation}: condition failed")
         self.operation = operation
-        self.existing = dict(existing) if existing is not None else None
+        self.existing = existing
 
 
 class InvalidMessage(HandlerError):

@@ -7,20 +7,26 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from handlers.domain.errors import ConditionFailed, InvalidMessage
-from handlers.domain.fraud_alerts import FraudAlerts, alert_pending
+from handlers.domain.fraud_alerts import FraudAlerts
 from handlers.domain.ports import Notifier, TransactionStore
-from handlers.domain.records import STATUS_FAILED, TransactionMessage, iso_utc
+from handlers.domain.records import ProcessingStatus, TransactionMessage, iso_utc
 from handlers.domain.transaction import ID_PATTERN
 
 logger = logging.getLogger(__name__)
 
-REASON_RETRIES_EXHAUSTED = "PROCESSING_RETRIES_EXHAUSTED"
-REASON_INVALID_MESSAGE = "INVALID_MESSAGE"
-REASON_UNPARSEABLE_BODY = "UNPARSEABLE_BODY"
 MAX_IDS_IN_ALERT = 50
+
+
+class FailureReason(StrEnum):
+    """Why a dead-lettered message's transaction is FAILED."""
+
+    PROCESSING_RETRIES_EXHAUSTED = "PROCESSING_RETRIES_EXHAUSTED"  # a valid message kept failing
+    INVALID_MESSAGE = "INVALID_MESSAGE"  # JSON, but not a valid transaction message
+    UNPARSEABLE_BODY = "UNPARSEABLE_BODY"  # not even JSON
 
 
 @dataclass(frozen=True)
@@ -40,23 +46,27 @@ class FailedEntry:
     receive_count: int
 
 
-def describe(dead: DeadLetter) -> tuple[str, str, dict[str, Any]]:
+def describe(dead: DeadLetter) -> tuple[str, FailureReason, dict[str, Any]]:
     """(transaction_id, failure_reason, transaction attributes to set when the record does not exist)."""
     try:
         message = TransactionMessage.from_json(dead.body or "")
     except InvalidMessage:
         pass
     else:
-        return message.transaction.transaction_id, REASON_RETRIES_EXHAUSTED, message.record_fields()
+        return (
+            message.transaction.transaction_id,
+            FailureReason.PROCESSING_RETRIES_EXHAUSTED,
+            message.record_fields(),
+        )
     try:
         data = json.loads(dead.body or "")
     except (ValueError, RecursionError):
-        return f"dlq-{dead.message_id}", REASON_UNPARSEABLE_BODY, {}
+        return f"dlq-{dead.message_id}", FailureReason.UNPARSEABLE_BODY, {}
     transaction = data.get("transaction") if isinstance(data, dict) else None
     candidate = transaction.get("transaction_id") if isinstance(transaction, dict) else None
     if isinstance(candidate, str) and ID_PATTERN.fullmatch(candidate):
-        return candidate, REASON_INVALID_MESSAGE, {}
-    return f"dlq-{dead.message_id}", REASON_INVALID_MESSAGE, {}
+        return candidate, FailureReason.INVALID_MESSAGE, {}
+    return f"dlq-{dead.message_id}", FailureReason.INVALID_MESSAGE, {}
 
 
 class FailureService:
@@ -72,8 +82,8 @@ class FailureService:
         transaction_id, reason, known = describe(dead)
         now = iso_utc(self._clock())
         fields = {
-            "status": STATUS_FAILED,
-            "failure_reason": reason,
+            "status": ProcessingStatus.FAILED.value,
+            "failure_reason": reason.value,
             "receive_count": dead.receive_count,
             "message_id": dead.message_id,
             "failed_at": now,
@@ -85,16 +95,18 @@ class FailureService:
         try:
             self._store.mark_failed(transaction_id, fields, if_absent)
         except ConditionFailed as exc:
-            existing = exc.existing or self._store.get(transaction_id, consistent=True) or {}
-            if existing.get("status") == STATUS_FAILED and not existing.get("alert_sent_at"):
+            existing = exc.existing or self._store.get(transaction_id, consistent=True)
+            if existing is None:  # deleted in between: nothing to report
+                return None
+            if existing.status is ProcessingStatus.FAILED and not existing.alert_sent_at:
                 # Recorded on an earlier attempt whose alert did not go out: report it again.
                 return FailedEntry(
                     dead.message_id,
                     transaction_id,
-                    str(existing.get("failure_reason", reason)),
-                    int(existing.get("receive_count", dead.receive_count)),
+                    existing.failure_reason or reason,
+                    dead.receive_count if existing.receive_count is None else existing.receive_count,
                 )
-            if alert_pending(existing):
+            if existing.alert_pending:
                 # Scored, but every publish of its fraud alert failed until the message was dead-lettered:
                 # send that alert now (raises DependencyError, so the dead letter is retried until it goes).
                 self._fraud_alerts.send(existing)

@@ -59,20 +59,23 @@ class FraudThresholds:
         """Apply per-merchant overrides (`fraud_high_amount`, `fraud_review_threshold`,
         `fraud_suspected_threshold`); absent or None values keep the global value.
         Raises ValueError on a bad value."""
-        if not overrides:
+        if not overrides or all(overrides.get(name) is None for name in MERCHANT_OVERRIDE_FIELDS):
             return self
-        changes: dict[str, object] = {}
-        if overrides.get("fraud_high_amount") is not None:
-            changes["high_amount"] = _to_decimal("fraud_high_amount", overrides["fraud_high_amount"])
-        if overrides.get("fraud_review_threshold") is not None:
-            changes["review_threshold"] = _to_int(
-                "fraud_review_threshold", overrides["fraud_review_threshold"]
-            )
-        if overrides.get("fraud_suspected_threshold") is not None:
-            changes["suspected_threshold"] = _to_int(
-                "fraud_suspected_threshold", overrides["fraud_suspected_threshold"]
-            )
-        return replace(self, **changes) if changes else self
+        high_amount, review, suspected = (overrides.get(name) for name in MERCHANT_OVERRIDE_FIELDS)
+        return replace(
+            self,
+            high_amount=self.high_amount
+            if high_amount is None
+            else _to_decimal("fraud_high_amount", high_amount),
+            review_threshold=self.review_threshold
+            if review is None
+            else _to_int("fraud_review_threshold", review),
+            suspected_threshold=(
+                self.suspected_threshold
+                if suspected is None
+                else _to_int("fraud_suspected_threshold", suspected)
+            ),
+        )
 
 
 @dataclass(frozen=True)

@@ -7,28 +7,14 @@ dead-letter consumer re-sends it when every publish attempt failed until the mes
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import datetime
-from decimal import Decimal
-from typing import Any
 
-from handlers.domain.fraud import FraudStatus
 from handlers.domain.ports import Notifier, TransactionStore
-from handlers.domain.records import iso_utc
+from handlers.domain.records import TransactionRecord, iso_utc
 from handlers.domain.transaction import format_amount
 
 logger = logging.getLogger(__name__)
-
-ALERTABLE = (FraudStatus.FRAUD_SUSPECTED.value, FraudStatus.REVIEW_REQUIRED.value)
-
-
-def alert_pending(record: Mapping[str, Any]) -> bool:
-    """A final record that needed an alert which has not been recorded as sent."""
-    return (
-        record.get("status") in ALERTABLE
-        and record.get("alert_required") is True
-        and not record.get("alert_sent_at")
-    )
 
 
 class FraudAlerts:
@@ -37,29 +23,26 @@ class FraudAlerts:
         self._notifier = notifier
         self._clock = clock
 
-    def send(self, record: Mapping[str, Any]) -> None:
+    def send(self, record: TransactionRecord) -> None:
         """Publish the alert for ``record``, then mark it sent. Raises DependencyError if publishing fails."""
-        amount = record.get("amount")
         message = {
             "alert_type": "FRAUD",
-            "transaction_id": record["transaction_id"],
-            "merchant_id": record.get("merchant_id"),
-            "amount": format_amount(amount) if isinstance(amount, Decimal) else str(amount),
-            "currency": record.get("currency"),
-            "status": record.get("status"),
-            "fraud_score": int(record.get("fraud_score") or 0),
-            "reasons": list(record.get("reasons") or []),
-            "received_at": record.get("received_at"),
+            "transaction_id": record.transaction_id,
+            "merchant_id": record.merchant_id,
+            "amount": format_amount(record.amount) if record.amount is not None else "None",
+            "currency": record.currency,
+            "status": record.status,
+            "fraud_score": record.fraud_score or 0,
+            "reasons": list(record.reasons),
+            "received_at": record.received_at,
         }
         self._notifier.publish(
-            subject=f"{record.get('status')}: transaction {record['transaction_id']}",
+            subject=f"{record.status}: transaction {record.transaction_id}",
             message=message,
-            attributes={"alert_type": "FRAUD", "status": str(record.get("status"))},
+            attributes={"alert_type": "FRAUD", "status": str(record.status)},
         )
         # Publish succeeded; a failure to record it only risks a duplicate alert on a later redelivery.
         try:
-            self._store.mark_alert_sent(record["transaction_id"], iso_utc(self._clock()))
+            self._store.mark_alert_sent(record.transaction_id, iso_utc(self._clock()))
         except Exception:
-            logger.warning(
-                "could not record alert_sent_at", extra={"transaction_id": record["transaction_id"]}
-            )
+            logger.warning("could not record alert_sent_at", extra={"transaction_id": record.transaction_id})

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from handlers.domain.errors import ConditionFailed
@@ -19,22 +19,26 @@ from handlers.domain.fraud import (
     assess,
     rules_for,
 )
-from handlers.domain.fraud_alerts import FraudAlerts, alert_pending
+from handlers.domain.fraud_alerts import FraudAlerts
 from handlers.domain.ports import Notifier, TransactionStore
-from handlers.domain.records import STATUS_PENDING, TransactionMessage, iso_utc
+from handlers.domain.records import Status, TransactionMessage, TransactionRecord, iso_utc
 
 logger = logging.getLogger(__name__)
 
-PROCESSED = "PROCESSED"
-DUPLICATE = "DUPLICATE"
-SUPERSEDED = "SUPERSEDED"
+
+class ProcessingOutcome(StrEnum):
+    """What processing one message did."""
+
+    PROCESSED = "PROCESSED"  # the PENDING -> verdict transition
+    DUPLICATE = "DUPLICATE"  # already final: nothing written (a missed alert is re-sent)
+    SUPERSEDED = "SUPERSEDED"  # pending for a newer payload, whose own message will finalize it
 
 
 @dataclass(frozen=True)
 class FraudOutcome:
     transaction_id: str
-    outcome: str
-    status: str | None
+    outcome: ProcessingOutcome
+    status: Status | None
     score: int | None
     reasons: tuple[str, ...]
     alerted: bool
@@ -103,39 +107,36 @@ class FraudService:
         try:
             self._store.finalize(fields, message.payload_hash)
         except ConditionFailed as exc:
-            existing = exc.existing or self._store.get(transaction_id, consistent=True) or {}
+            existing = exc.existing or self._store.get(transaction_id, consistent=True)
             return self._already_done(transaction_id, existing, message)
-        alerted = False
         if alert:
-            self._alerts.send(fields)
-            alerted = True
+            self._alerts.send(TransactionRecord.from_attributes(fields))
         return FraudOutcome(
-            transaction_id, PROCESSED, result.status.value, result.score, result.reasons, alerted
+            transaction_id, ProcessingOutcome.PROCESSED, result.status, result.score, result.reasons, alert
         )
 
     def _already_done(
-        self, transaction_id: str, existing: Mapping[str, Any], message: TransactionMessage
+        self, transaction_id: str, existing: TransactionRecord | None, message: TransactionMessage
     ) -> FraudOutcome:
-        status = existing.get("status")
-        if status == STATUS_PENDING:
+        if existing is None:  # deleted in between: nothing left to finalize
+            return FraudOutcome(transaction_id, ProcessingOutcome.DUPLICATE, None, None, (), False)
+        if existing.pending:
             # Pending for a different payload: this message belongs to an attempt the client was told
             # failed (503) and then replaced. The newer attempt's own message will finalize the record.
             logger.warning(
                 "message superseded by a newer pending payload", extra={"transaction_id": transaction_id}
             )
-            return FraudOutcome(transaction_id, SUPERSEDED, None, None, (), False)
-        score = existing.get("fraud_score")
-        reasons = tuple(existing.get("reasons") or ())
+            return FraudOutcome(transaction_id, ProcessingOutcome.SUPERSEDED, None, None, (), False)
         alerted = False
-        if alert_pending(existing) and existing.get("payload_hash") == message.payload_hash:
+        if existing.alert_pending and existing.payload_hash == message.payload_hash:
             # The transition happened on an earlier attempt whose publish failed: re-attempt the alert.
             self._alerts.send(existing)
             alerted = True
         return FraudOutcome(
             transaction_id,
-            DUPLICATE,
-            str(status) if status is not None else None,
-            int(score) if isinstance(score, int | Decimal) else None,
-            reasons,
+            ProcessingOutcome.DUPLICATE,
+            existing.status,
+            existing.fraud_score,
+            existing.reasons,
             alerted,
         )

@@ -5,28 +5,31 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
+from handlers.domain.records import TransactionRecord
+
 
 class MerchantSource(Protocol):
-    def get(self, merchant_id: str) -> Mapping[str, Any] | None: ...
+    def get(self, merchant_id: str) -> Mapping[str, Any] | None:
+        """The merchant's configuration item as stored (``Merchant.from_item`` reads it), or None."""
 
 
 class TransactionStore(Protocol):
     def put_pending(self, item: Mapping[str, Any]) -> None:
-        """Create the record unless the key exists; raises ConditionFailed(existing=stored item)."""
+        """Create the record unless the key exists; raises ConditionFailed(existing=stored record)."""
 
-    def get(self, transaction_id: str, *, consistent: bool = True) -> Mapping[str, Any] | None: ...
+    def get(self, transaction_id: str, *, consistent: bool = True) -> TransactionRecord | None: ...
 
     def delete_pending(self, transaction_id: str, payload_hash: str, received_epoch_ms: int) -> bool:
         """Delete our own pending record; False when it is no longer ours or no longer pending."""
 
     def finalize(self, fields: Mapping[str, Any], payload_hash: str) -> None:
         """Write the final fraud status unless the record is final already (or pending for another payload);
-        raises ConditionFailed(existing=stored item)."""
+        raises ConditionFailed(existing=stored record)."""
 
     def mark_failed(
         self, transaction_id: str, fields: Mapping[str, Any], if_absent: Mapping[str, Any]
     ) -> None:
-        """Set status FAILED unless the record is final; raises ConditionFailed(existing=stored item)."""
+        """Set status FAILED unless the record is final; raises ConditionFailed(existing=stored record)."""
 
     def mark_alert_sent(self, transaction_id: str, sent_at: str) -> bool: ...
 

@@ -1,4 +1,4 @@
-"""Queue message format, stored transaction records, the public view of a record, failure summaries."""
+"""Queue message format, stored transaction records and the public view of a record."""
 
 from __future__ import annotations
 
@@ -7,15 +7,33 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from handlers.domain.errors import InvalidMessage, ValidationFailed
+from handlers.domain.fraud import FraudStatus
 from handlers.domain.merchant import MerchantSnapshot
 from handlers.domain.transaction import Transaction, format_amount, validate_transaction
 
 MESSAGE_VERSION = 1
-STATUS_PENDING = "PENDING_FRAUD_CHECK"
-STATUS_FAILED = "FAILED"
+
+
+class ProcessingStatus(StrEnum):
+    """The statuses of a stored transaction besides the fraud verdicts (``FraudStatus``)."""
+
+    PENDING_FRAUD_CHECK = "PENDING_FRAUD_CHECK"  # accepted, queued, not scored yet
+    FAILED = "FAILED"  # its message was dead-lettered
+
+
+Status = FraudStatus | ProcessingStatus
+STATUSES: tuple[Status, ...] = (ProcessingStatus.PENDING_FRAUD_CHECK, *FraudStatus, ProcessingStatus.FAILED)
+
+
+def parse_status(value: object) -> Status:
+    for status in STATUSES:
+        if status == value:
+            return status
+    raise ValueError(f"unknown transaction status {value!r}")
 
 
 def iso_utc(moment: datetime) -> str:
@@ -99,7 +117,79 @@ class TransactionMessage:
         return fields
 
     def pending_record(self) -> dict[str, Any]:
-        return {**self.record_fields(), "status": STATUS_PENDING, "fraud_score": None, "reasons": []}
+        return {
+            **self.record_fields(),
+            "status": ProcessingStatus.PENDING_FRAUD_CHECK.value,
+            "fraud_score": None,
+            "reasons": [],
+        }
+
+
+@dataclass(frozen=True)
+class TransactionRecord:
+    """A stored transaction (an item of the processed-transactions table), as the adapter reads it."""
+
+    transaction_id: str
+    status: Status
+    merchant_id: str | None = None
+    amount: Decimal | None = None
+    currency: str | None = None
+    metadata: Mapping[str, str] | None = None
+    payload_hash: str | None = None
+    received_at: str | None = None
+    received_epoch_ms: int | None = None
+    fraud_score: int | None = None
+    reasons: tuple[str, ...] = ()
+    processed_at: str | None = None
+    alert_required: bool = False
+    alert_sent_at: str | None = None
+    failure_reason: str | None = None
+    receive_count: int | None = None
+
+    @classmethod
+    def from_attributes(cls, item: Mapping[str, Any]) -> TransactionRecord:
+        """From a deserialised item (numbers as Decimal). Raises ValueError on a malformed one."""
+        try:
+            return cls(
+                transaction_id=str(item["transaction_id"]),
+                status=parse_status(item.get("status")),
+                merchant_id=_optional(item, "merchant_id", str),
+                amount=_optional(item, "amount", Decimal),
+                currency=_optional(item, "currency", str),
+                metadata={str(k): str(v) for k, v in item["metadata"].items()}
+                if item.get("metadata")
+                else None,
+                payload_hash=_optional(item, "payload_hash", str),
+                received_at=_optional(item, "received_at", str),
+                received_epoch_ms=_optional(item, "received_epoch_ms", int),
+                fraud_score=_optional(item, "fraud_score", int),
+                reasons=tuple(str(r) for r in item.get("reasons") or ()),
+                processed_at=_optional(item, "processed_at", str),
+                alert_required=item.get("alert_required") is True,
+                alert_sent_at=_optional(item, "alert_sent_at", str),
+                failure_reason=_optional(item, "failure_reason", str),
+                receive_count=_optional(item, "receive_count", int),
+            )
+        except (KeyError, TypeError, AttributeError, ArithmeticError) as exc:
+            raise ValueError(f"malformed transaction record: {type(exc).__name__}: {exc}") from None
+
+    @property
+    def pending(self) -> bool:
+        return self.status is ProcessingStatus.PENDING_FRAUD_CHECK
+
+    @property
+    def alert_pending(self) -> bool:
+        """A fraud verdict that needed an alert which has not been recorded as sent."""
+        return (
+            self.status in (FraudStatus.FRAUD_SUSPECTED, FraudStatus.REVIEW_REQUIRED)
+            and self.alert_required
+            and not self.alert_sent_at
+        )
+
+
+def _optional(item: Mapping[str, Any], name: str, kind: type[Any]) -> Any:
+    value = item.get(name)
+    return None if value is None else kind(value)
 
 
 PUBLIC_FIELDS = (
@@ -115,23 +205,20 @@ PUBLIC_FIELDS = (
     "processed_at",
     "failure_reason",
 )
+ALWAYS_SHOWN = ("status", "fraud_score", "processed_at")  # null until known
 
 
-def public_view(item: Mapping[str, Any]) -> dict[str, Any]:
-    """The stored record as returned by GET: amount as a 2-decimal string, score as an int, no internals."""
+def public_view(record: TransactionRecord) -> dict[str, Any]:
+    """The stored record as returned by GET: amount as a 2-decimal string, no internal fields."""
     view: dict[str, Any] = {}
     for name in PUBLIC_FIELDS:
-        value = item.get(name)
-        if name == "amount" and isinstance(value, Decimal):
+        value = getattr(record, name)
+        if name == "amount" and value is not None:
             value = format_amount(value)
-        elif name == "fraud_score" and isinstance(value, Decimal):
-            value = int(value)
         elif name == "reasons":
-            value = list(value or [])
-        if value is not None or name in ("status", "fraud_score", "processed_at"):
+            value = list(value)
+        elif name == "metadata" and value is not None:
+            value = dict(value)
+        if value is not None or name in ALWAYS_SHOWN:
             view[name] = value
     return view
-
-
-def is_final(item: Mapping[str, Any]) -> bool:
-    return item.get("status") not in (None, STATUS_PENDING)

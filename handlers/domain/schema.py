@@ -11,16 +11,18 @@ import copy
 import json
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 SCHEMA_PATH = Path(__file__).with_name("transaction.schema.json")
 
 
 @cache
-def _load() -> dict:
+def _load() -> dict[str, Any]:
     with SCHEMA_PATH.open(encoding="utf-8") as fh:
-        return json.load(fh)
+        schema: dict[str, Any] = json.load(fh)
+    return schema
 
 
-def load_transaction_schema() -> dict:
+def load_transaction_schema() -> dict[str, Any]:
     """Return (a copy of) the draft-04 JSON Schema of the transaction request body."""
     return copy.deepcopy(_load())

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -24,8 +25,8 @@ from handlers.domain.errors import (
 from handlers.domain.merchant import Merchant
 from handlers.domain.ports import MerchantSource, MessageQueue, TransactionStore
 from handlers.domain.records import (
-    STATUS_PENDING,
     TransactionMessage,
+    TransactionRecord,
     epoch_ms,
     iso_utc,
     public_view,
@@ -63,7 +64,7 @@ class TransactionService:
         merchants: MerchantSource,
         store: TransactionStore,
         queue: MessageQueue,
-        merchant_cache: TTLCache,
+        merchant_cache: TTLCache[Merchant | None],
         clock: Callable[[], datetime],
     ) -> None:
         self._merchants = merchants
@@ -131,16 +132,16 @@ class TransactionService:
             logger.error(
                 "merchant config item is malformed, treating it as inactive", extra={"reason": str(exc)}
             )
-            return Merchant(merchant_id, "", active=False, max_transaction_amount=0)  # type: ignore[arg-type]
+            return Merchant(merchant_id, "", active=False, max_transaction_amount=Decimal(0))
 
-    def _replay(self, existing: Mapping[str, Any], message: TransactionMessage) -> Submission:
+    def _replay(self, existing: TransactionRecord, message: TransactionMessage) -> Submission:
         transaction = message.transaction
-        if existing.get("payload_hash") != message.payload_hash:
+        if existing.payload_hash != message.payload_hash:
             raise IdempotencyConflict(
                 "transaction_id was already used with a different payload",
                 [{"field": "transaction_id", "message": "already used with a different payload"}],
             )
-        if existing.get("status") != STATUS_PENDING:
+        if not existing.pending:
             return Submission(transaction.transaction_id, SubmissionOutcome.REPLAYED)
         # Still pending: the first request may have died between PutItem and SendMessage (or its compensation
         # failed). Re-sending is safe because the consumer's conditional write makes a duplicate a no-op.
@@ -148,8 +149,12 @@ class TransactionService:
             transaction=transaction,
             merchant=message.merchant,
             payload_hash=message.payload_hash,
-            received_at=str(existing.get("received_at", message.received_at)),
-            received_epoch_ms=int(existing.get("received_epoch_ms", message.received_epoch_ms)),
+            received_at=existing.received_at or message.received_at,
+            received_epoch_ms=(
+                message.received_epoch_ms
+                if existing.received_epoch_ms is None
+                else existing.received_epoch_ms
+            ),
         )
         try:
             self._queue.send(resend.to_json())
@@ -178,7 +183,7 @@ class TransactionService:
             existing = self._store.get(transaction.transaction_id, consistent=True)
         except DependencyError:
             return None
-        if existing is not None and existing.get("payload_hash") == transaction.payload_hash():
+        if existing is not None and existing.payload_hash == transaction.payload_hash():
             return Submission(transaction.transaction_id, SubmissionOutcome.REPLAYED)
         return None
 
@@ -191,9 +196,9 @@ class TransactionService:
                 [{"field": "transaction_id", "message": "must be 1-64 characters of [A-Za-z0-9_-]"}],
             )
         try:
-            item = self._store.get(transaction_id, consistent=True)
+            record = self._store.get(transaction_id, consistent=True)
         except DependencyError as exc:
             raise ServiceUnavailable("Transaction store unavailable, retry") from exc
-        if item is None:
+        if record is None:
             raise TransactionNotFound("Transaction not found")
-        return public_view(item)
+        return public_view(record)

@@ -6,6 +6,7 @@ from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
 from cdktf_cdktf_provider_aws.sns_topic_policy import SnsTopicPolicy
 from constructs import Construct
 
+from stacks.constructs.account import Account
 from stacks.constructs.policy import (
     Statement,
     allow,
@@ -23,7 +24,7 @@ class AlertsTopic(Construct):
     without TLS and lets CloudWatch alarms of this account (and only them) publish.
     """
 
-    def __init__(self, scope: Construct, id_: str, *, name: str, kms_key_arn: str, account_id: str) -> None:
+    def __init__(self, scope: Construct, id_: str, *, name: str, kms_key_arn: str, account: Account) -> None:
         super().__init__(scope, id_)
         self.topic = SnsTopic(self, "Topic", name=name, kms_master_key_id=kms_key_arn)
         self.arn = self.topic.arn
@@ -37,7 +38,7 @@ class AlertsTopic(Construct):
                     ["sns:Publish"],
                     [self.arn],
                     principals=principals("Service", "cloudwatch.amazonaws.com"),
-                    condition=[condition("StringEquals", "aws:SourceAccount", account_id)],
+                    condition=[condition("StringEquals", "aws:SourceAccount", account.account_id)],
                 ),
             ],
         )

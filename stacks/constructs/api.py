@@ -35,6 +35,7 @@ from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAtt
 from cdktf_cdktf_provider_aws.lambda_permission import LambdaPermission
 from constructs import Construct
 
+from stacks.constructs.account import Account
 from stacks.constructs.logs import encrypted_log_group
 from stacks.constructs.policy import service_role
 from stacks.constructs.python_function import PythonFunction
@@ -87,8 +88,7 @@ class TransactionApi(Construct):
         quota_per_day: int,
         kms_key_arn: str,
         retention_days: int,
-        account_id: str,
-        partition: str,
+        account: Account,
     ) -> None:
         super().__init__(scope, id_)
         self.rest_api = ApiGatewayRestApi(
@@ -184,7 +184,7 @@ class TransactionApi(Construct):
                 qualifier=handler.qualifier,
                 principal="apigateway.amazonaws.com",
                 source_arn=f"{self.rest_api.execution_arn}/*/{path}",
-                source_account=account_id,
+                source_account=account.account_id,
             )
         deployment = ApiGatewayDeployment(
             self,
@@ -211,7 +211,7 @@ class TransactionApi(Construct):
             lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
             depends_on=[*integrations, post, get],
         )
-        cloudwatch_role = self._cloudwatch_role(account_id, partition, name)
+        cloudwatch_role = self._cloudwatch_role(account, name)
         access_logs = encrypted_log_group(
             self,
             "AccessLogGroup",
@@ -273,20 +273,20 @@ class TransactionApi(Construct):
         )
         self.endpoint = f"{self.stage.invoke_url}/transaction"
 
-    def _cloudwatch_role(self, account_id: str, partition: str, name: str) -> ApiGatewayAccount:
+    def _cloudwatch_role(self, account: Account, name: str) -> ApiGatewayAccount:
         """API Gateway writes execution and access logs through this region-wide account role."""
         role = service_role(
             self,
             "CloudWatchRole",
             name=f"{name}-apigw-cloudwatch",
             service="apigateway.amazonaws.com",
-            account_id=account_id,
+            account_id=account.account_id,
             description="Lets API Gateway write this account's API logs",
         )
         attachment = IamRolePolicyAttachment(
             self,
             "CloudWatchRolePolicy",
             role=role.name,
-            policy_arn=PUSH_TO_CLOUDWATCH.format(partition=partition),
+            policy_arn=PUSH_TO_CLOUDWATCH.format(partition=account.partition),
         )
         return ApiGatewayAccount(self, "Account", cloudwatch_role_arn=role.arn, depends_on=[attachment])

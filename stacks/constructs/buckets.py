@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from cdktf import ITerraformDependable
 from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
 from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
     S3BucketLifecycleConfiguration,
@@ -32,6 +33,7 @@ from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
 )
 from constructs import Construct
 
+from stacks.constructs.account import Account
 from stacks.constructs.policy import (
     Statement,
     allow,
@@ -148,22 +150,26 @@ class SecureBucket:
         )
         self.policy = S3BucketPolicy(scope, f"{id_}Policy", bucket=self.id, policy=document.json)
         S3BucketNotification(scope, f"{id_}Notifications", bucket=self.id, eventbridge=True)
-        if access_log_bucket is not None:
-            target, after = access_log_bucket, None
-            if isinstance(access_log_bucket, SecureBucket):  # same stack: create it (and its policy) first
-                target, after = access_log_bucket.name, [access_log_bucket.policy]
-            S3BucketLoggingA(
-                scope,
-                f"{id_}Logging",
-                bucket=self.id,
-                target_bucket=target,
-                target_prefix=f"{name}/",
-                depends_on=after,
-            )
+        if isinstance(access_log_bucket, SecureBucket):  # same stack: create it (and its policy) first
+            self._log_to(scope, id_, access_log_bucket.name, after=[access_log_bucket.policy])
+        elif access_log_bucket is not None:
+            self._log_to(scope, id_, access_log_bucket)
+
+    def _log_to(
+        self, scope: Construct, id_: str, target: str, after: Sequence[ITerraformDependable] | None = None
+    ) -> None:
+        S3BucketLoggingA(
+            scope,
+            f"{id_}Logging",
+            bucket=self.id,
+            target_bucket=target,
+            target_prefix=f"{self.name}/",
+            depends_on=after,
+        )
 
 
 def allow_access_log_delivery(
-    bucket_arn: str, source_bucket_names: Sequence[str], *, account_id: str, partition: str
+    bucket_arn: str, source_bucket_names: Sequence[str], account: Account
 ) -> Statement:
     """Bucket-policy statement letting S3 server access logging write the logs of
     ``source_bucket_names``, each under its own prefix, for this account only."""
@@ -173,11 +179,11 @@ def allow_access_log_delivery(
         [f"{bucket_arn}/{b}/*" for b in source_bucket_names],
         principals=principals("Service", "logging.s3.amazonaws.com"),
         condition=[
-            condition("StringEquals", "aws:SourceAccount", account_id),
+            condition("StringEquals", "aws:SourceAccount", account.account_id),
             condition(
                 "ArnLike",
                 "aws:SourceArn",
-                *(f"arn:{partition}:s3:::{b}" for b in source_bucket_names),
+                *(f"arn:{account.partition}:s3:::{b}" for b in source_bucket_names),
             ),
         ],
     )

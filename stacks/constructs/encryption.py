@@ -6,6 +6,7 @@ from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
 from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from constructs import Construct
 
+from stacks.constructs.account import Account
 from stacks.constructs.policy import allow, condition, policy_document, principals
 
 KEY_ADMIN_ACTIONS = (
@@ -47,12 +48,11 @@ class EncryptionKey(Construct):
         id_: str,
         *,
         alias: str,
-        account_id: str,
-        region: str,
-        partition: str,
+        account: Account,
         s3_log_delivery: bool = False,
     ) -> None:
         super().__init__(scope, id_)
+        account_id, partition, region = account.account_id, account.partition, account.region
         root = f"arn:{partition}:iam::{account_id}:root"
         # In a key policy the resource is the key itself; the ARN pattern names this account's keys so
         # no statement grants on "*".

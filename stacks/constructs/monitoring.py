@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from cdktf_cdktf_provider_aws.cloudwatch_dashboard import CloudwatchDashboard
@@ -18,6 +19,18 @@ ERROR_RATE_PERCENT = 1
 ERROR_RATE_PERIOD_SECONDS = 600
 OLDEST_MESSAGE_AGE_SECONDS = 300
 API_5XX_RATE = 0.01
+
+
+@dataclass(frozen=True)
+class AlarmMetric:
+    """The one metric an alarm watches, and how: ``statistic`` over ``period`` s above ``threshold``."""
+
+    namespace: str
+    metric_name: str
+    dimensions: Mapping[str, str]
+    statistic: str
+    period: int
+    threshold: float
 
 
 def _lambda_metric(query_id: str, metric: str, function_name: str) -> CloudwatchMetricAlarmMetricQuery:
@@ -58,11 +71,7 @@ class Monitoring(Construct):
         stage_name: str,
     ) -> None:
         super().__init__(scope, id_)
-        self._actions = {
-            "alarm_actions": [alarm_topic_arn],
-            "ok_actions": [alarm_topic_arn],
-            "actions_enabled": True,
-        }
+        self._topic_arn = alarm_topic_arn
         self.alarms: list[CloudwatchMetricAlarm] = []
         for function_name in function_names:
             self._error_rate_alarm(function_name)
@@ -74,23 +83,22 @@ class Monitoring(Construct):
                 queue_id,
                 f"{queue}-not-empty",
                 f"Messages are waiting in {queue}: transactions failed processing",
-                namespace="AWS/SQS",
-                metric_name="ApproximateNumberOfMessagesVisible",
-                dimensions={"QueueName": queue},
-                statistic="Maximum",
-                period=60,
-                threshold=0,
+                AlarmMetric(
+                    "AWS/SQS", "ApproximateNumberOfMessagesVisible", {"QueueName": queue}, "Maximum", 60, 0
+                ),
             )
         self._alarm(
             "OldestMessageAge",
             f"{queue_name}-oldest-message-age",
             f"The oldest message in {queue_name} waited more than {OLDEST_MESSAGE_AGE_SECONDS} s",
-            namespace="AWS/SQS",
-            metric_name="ApproximateAgeOfOldestMessage",
-            dimensions={"QueueName": queue_name},
-            statistic="Maximum",
-            period=60,
-            threshold=OLDEST_MESSAGE_AGE_SECONDS,
+            AlarmMetric(
+                "AWS/SQS",
+                "ApproximateAgeOfOldestMessage",
+                {"QueueName": queue_name},
+                "Maximum",
+                60,
+                OLDEST_MESSAGE_AGE_SECONDS,
+            ),
             evaluation_periods=5,
             treat_missing_data="notBreaching",
         )
@@ -98,12 +106,14 @@ class Monitoring(Construct):
             "Api5xxRate",
             f"{api_name}-5xx-rate",
             f"More than {API_5XX_RATE:.0%} of API requests failed with 5xx",
-            namespace="AWS/ApiGateway",
-            metric_name="5XXError",
-            dimensions={"ApiName": api_name, "Stage": stage_name},
-            statistic="Average",
-            period=300,
-            threshold=API_5XX_RATE,
+            AlarmMetric(
+                "AWS/ApiGateway",
+                "5XXError",
+                {"ApiName": api_name, "Stage": stage_name},
+                "Average",
+                300,
+                API_5XX_RATE,
+            ),
             evaluation_periods=2,
             treat_missing_data="notBreaching",
         )
@@ -131,10 +141,10 @@ class Monitoring(Construct):
         id_: str,
         alarm_name: str,
         description: str,
+        metric: AlarmMetric,
         *,
         treat_missing_data: str = "breaching",
         evaluation_periods: int = 1,
-        **metric: Any,
     ) -> None:
         self.alarms.append(
             CloudwatchMetricAlarm(
@@ -145,8 +155,15 @@ class Monitoring(Construct):
                 comparison_operator="GreaterThanThreshold",
                 evaluation_periods=evaluation_periods,
                 treat_missing_data=treat_missing_data,
-                **metric,
-                **self._actions,
+                namespace=metric.namespace,
+                metric_name=metric.metric_name,
+                dimensions=dict(metric.dimensions),
+                statistic=metric.statistic,
+                period=metric.period,
+                threshold=metric.threshold,
+                alarm_actions=[self._topic_arn],
+                ok_actions=[self._topic_arn],
+                actions_enabled=True,
             )
         )
 
@@ -174,12 +191,16 @@ class Monitoring(Construct):
                         return_data=True,
                     ),
                 ],
-                **self._actions,
+                alarm_actions=[self._topic_arn],
+                ok_actions=[self._topic_arn],
+                actions_enabled=True,
             )
         )
 
 
-def _widget(title: str, metrics: list[list[Any]], *, region: str, stat: str = "Sum", x: int, y: int) -> dict:
+def _widget(
+    title: str, metrics: list[list[Any]], *, region: str, stat: str = "Sum", x: int, y: int
+) -> dict[str, Any]:
     return {
         "type": "metric",
         "x": x,
@@ -197,7 +218,9 @@ def _widget(title: str, metrics: list[list[Any]], *, region: str, stat: str = "S
     }
 
 
-def _dashboard(*, region: str, functions: Sequence[str], queue: str, dlq: str, api: str, stage: str) -> dict:
+def _dashboard(
+    *, region: str, functions: Sequence[str], queue: str, dlq: str, api: str, stage: str
+) -> dict[str, Any]:
     def per_function(metric: str) -> list[list[Any]]:
         return [["AWS/Lambda", metric, "FunctionName", fn] for fn in functions]
 
@@ -205,7 +228,7 @@ def _dashboard(*, region: str, functions: Sequence[str], queue: str, dlq: str, a
         ["AWS/Lambda", "Duration", "FunctionName", fn, {"stat": "p99", "label": f"{fn} p99"}]
         for fn in functions
     ]
-    sqs = [
+    sqs: list[list[Any]] = [
         ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", queue],
         [
             "AWS/SQS",

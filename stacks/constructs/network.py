@@ -22,6 +22,7 @@ from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityG
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 from constructs import Construct
 
+from stacks.constructs.account import Account
 from stacks.constructs.logs import encrypted_log_group
 from stacks.constructs.policy import allow, policy_document, service_role
 
@@ -60,12 +61,12 @@ class PrivateNetwork(Construct):
         name: str,
         cidr: str,
         az_count: int,
-        region: str,
-        account_id: str,
+        account: Account,
         kms_key_arn: str,
         retention_days: int,
     ) -> None:
         super().__init__(scope, id_)
+        region = account.region
         self.vpc = Vpc(
             self,
             "Vpc",
@@ -184,7 +185,7 @@ class PrivateNetwork(Construct):
             )
             for service in INTERFACE_ENDPOINT_SERVICES
         }
-        self._flow_logs(name, account_id, kms_key_arn, retention_days)
+        self._flow_logs(name, account.account_id, kms_key_arn, retention_days)
 
     def _flow_logs(self, name: str, account_id: str, kms_key_arn: str, retention_days: int) -> None:
         log_group = encrypted_log_group(

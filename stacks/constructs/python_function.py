@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from cdktf import AssetType, TerraformAsset
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
@@ -19,8 +20,10 @@ from cdktf_cdktf_provider_aws.lambda_function import (
 from cdktf_cdktf_provider_aws.lambda_provisioned_concurrency_config import LambdaProvisionedConcurrencyConfig
 from constructs import Construct
 
+from settings.model import Function
 from stacks.bundling import PYTHON_RUNTIME, function_archive
 from stacks.config import FunctionSizing
+from stacks.constructs.account import Account
 from stacks.constructs.code_signing import CodeSigning
 from stacks.constructs.logs import encrypted_log_group
 from stacks.constructs.network import PrivateNetwork
@@ -32,6 +35,19 @@ MANAGED_POLICIES = {
     "VpcAccess": "arn:{partition}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole",
     "XRayWrite": "arn:{partition}:iam::aws:policy/AWSXRayDaemonWriteAccess",
 }
+
+
+@dataclass(frozen=True)
+class FunctionPlatform:
+    """What every function of a stack shares: where it runs, its key, logs, failure queue and signing."""
+
+    account: Account
+    architecture: str
+    network: PrivateNetwork
+    kms_key_arn: str
+    retention_days: int
+    async_failure_queue_arn: str
+    code_signing: CodeSigning
 
 
 class PythonFunction(Construct):
@@ -56,53 +72,50 @@ class PythonFunction(Construct):
         scope: Construct,
         id_: str,
         *,
+        function: Function,
         function_name: str,
-        entry_point: str,
         description: str,
-        settings: FunctionSizing,
-        architecture: str,
+        sizing: FunctionSizing,
         environment: Mapping[str, str],
         permissions: Sequence[Statement],
-        network: PrivateNetwork,
-        kms_key_arn: str,
-        retention_days: int,
-        async_failure_queue_arn: str,
-        account_id: str,
-        partition: str,
-        code_signing: CodeSigning,
+        platform: FunctionPlatform,
     ) -> None:
         super().__init__(scope, id_)
+        p = platform
         self.function_name = function_name
         self.asset = TerraformAsset(
-            self, "Code", path=str(function_archive(entry_point, architecture)), type=AssetType.FILE
+            self,
+            "Code",
+            path=str(function_archive(function.entry_point, p.architecture)),
+            type=AssetType.FILE,
         )
-        code = code_signing.sign(self, function_name=function_name, asset=self.asset)
+        code = p.code_signing.sign(self, function_name=function_name, asset=self.asset)
         self.log_group = encrypted_log_group(
             self,
             "LogGroup",
             name=f"/aws/lambda/{function_name}",
-            kms_key_arn=kms_key_arn,
-            retention_days=retention_days,
+            kms_key_arn=p.kms_key_arn,
+            retention_days=p.retention_days,
         )
         self.role = service_role(
             self,
             "Role",
             name=f"{function_name}-role",
             service="lambda.amazonaws.com",
-            account_id=account_id,
+            account_id=p.account.account_id,
             description=f"Execution role of {function_name}",
         )
         for policy_id, arn in MANAGED_POLICIES.items():
             IamRolePolicyAttachment(
-                self, policy_id, role=self.role.name, policy_arn=arn.format(partition=partition)
+                self, policy_id, role=self.role.name, policy_arn=arn.format(partition=p.account.partition)
             )
         self.policy_document = policy_document(
             self,
             "Permissions",
             [
                 *permissions,
-                allow("SendFailedAsyncInvocations", ["sqs:SendMessage"], [async_failure_queue_arn]),
-                allow("UseTransactionKey", ["kms:Decrypt", "kms:GenerateDataKey"], [kms_key_arn]),
+                allow("SendFailedAsyncInvocations", ["sqs:SendMessage"], [p.async_failure_queue_arn]),
+                allow("UseTransactionKey", ["kms:Decrypt", "kms:GenerateDataKey"], [p.kms_key_arn]),
             ],
         )
         role_policy = IamRolePolicy(
@@ -112,7 +125,7 @@ class PythonFunction(Construct):
             role=self.role.id,
             policy=self.policy_document.json,
         )
-        publish = settings.provisioned_concurrency > 0
+        publish = sizing.provisioned_concurrency > 0
         self.function = LambdaFunction(
             self,
             "Function",
@@ -120,23 +133,23 @@ class PythonFunction(Construct):
             description=description,
             role=self.role.arn,
             runtime=PYTHON_RUNTIME,
-            architectures=[architecture],
-            handler=f"handlers.{entry_point}.handler",
+            architectures=[p.architecture],
+            handler=function.handler,
             s3_bucket=code.bucket,
             s3_key=code.key,
             source_code_hash=self.asset.asset_hash,
-            code_signing_config_arn=code_signing.arn,
-            memory_size=settings.memory_mb,
-            timeout=settings.timeout_seconds,
-            reserved_concurrent_executions=settings.reserved_concurrency,
+            code_signing_config_arn=p.code_signing.arn,
+            memory_size=sizing.memory_mb,
+            timeout=sizing.timeout_seconds,
+            reserved_concurrent_executions=sizing.reserved_concurrency,
             publish=publish,
             tracing_config=LambdaFunctionTracingConfig(mode="Active"),
             vpc_config=LambdaFunctionVpcConfig(
-                subnet_ids=network.subnet_ids, security_group_ids=[network.lambda_security_group.id]
+                subnet_ids=p.network.subnet_ids, security_group_ids=[p.network.lambda_security_group.id]
             ),
             environment=LambdaFunctionEnvironment(variables=dict(environment)),
-            kms_key_arn=kms_key_arn,
-            dead_letter_config=LambdaFunctionDeadLetterConfig(target_arn=async_failure_queue_arn),
+            kms_key_arn=p.kms_key_arn,
+            dead_letter_config=LambdaFunctionDeadLetterConfig(target_arn=p.async_failure_queue_arn),
             logging_config=LambdaFunctionLoggingConfig(log_format="JSON", log_group=self.log_group.name),
             depends_on=[self.log_group, role_policy],
         )
@@ -156,7 +169,7 @@ class PythonFunction(Construct):
                 "ProvisionedConcurrency",
                 function_name=self.function.function_name,
                 qualifier=alias.name,
-                provisioned_concurrent_executions=settings.provisioned_concurrency,
+                provisioned_concurrent_executions=sizing.provisioned_concurrency,
             )
             self.invoke_arn = alias.invoke_arn
             self.qualifier = alias.name

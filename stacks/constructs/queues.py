@@ -57,7 +57,7 @@ class EncryptedQueue(Construct):
             redrive_policy=redrive,
         )
         self.name = name
-        self.arn = self.queue.arn
+        self.arn: str = self.queue.arn
         self.url = self.queue.url
         policy = policy_document(self, "TlsOnlyPolicy", [deny_insecure_transport(["sqs:*"], [self.arn])])
         SqsQueuePolicy(self, "Policy", queue_url=self.url, policy=policy.json)

@@ -11,10 +11,8 @@ from cdktf_cdktf_provider_aws.dynamodb_table import (
 )
 from constructs import Construct
 
+from settings.catalog import MERCHANT_INDEX
 from stacks.constructs.policy import Statement, allow
-
-# The fraud-detection velocity rule counts a merchant's recent transactions through this index.
-MERCHANT_INDEX = "by-merchant"
 
 
 class EncryptedTable(Construct):

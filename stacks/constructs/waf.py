@@ -22,6 +22,7 @@ from cdktf_cdktf_provider_aws.wafv2_web_acl_logging_configuration import (
 )
 from constructs import Construct
 
+from stacks.constructs.account import Account
 from stacks.constructs.logs import encrypted_log_group
 from stacks.constructs.policy import allow, condition, policy_document, principals
 
@@ -58,11 +59,10 @@ class ApiFirewall(Construct):
         stage_arn: str,
         kms_key_arn: str,
         retention_days: int,
-        account_id: str,
-        region: str,
-        partition: str,
+        account: Account,
     ) -> None:
         super().__init__(scope, id_)
+        account_id, partition, region = account.account_id, account.partition, account.region
         rules = [
             Wafv2WebAclRule(
                 name=group,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -151,7 +152,7 @@ def synthesized(tmp_path: Path, backends: dict[str, str]) -> Path:
     for name, backend in backends.items():
         stack_dir = outdir / "stacks" / name
         stack_dir.mkdir(parents=True)
-        terraform = {"backend": {backend: {}}} if backend != "none" else {}
+        terraform: dict[str, Any] = {"backend": {backend: {}}} if backend != "none" else {}
         (stack_dir / "cdk.tf.json").write_text(json.dumps({"terraform": terraform}))
         stacks[name] = {"workingDirectory": f"stacks/{name}"}
     (outdir / "manifest.json").write_text(json.dumps({"stacks": stacks}))

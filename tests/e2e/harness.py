@@ -71,7 +71,7 @@ class Runtime:
         base: str | None = None,
     ) -> Response:
         url = urlsplit((base or self.info["api_url"]) + path)
-        connection = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
+        connection = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port, timeout=30)
         data = body if isinstance(body, str | bytes) or body is None else as_json(body)
         sent = {"Content-Type": "application/json", **(headers or {})}
         if key is not None:

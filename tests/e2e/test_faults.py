@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -47,7 +48,7 @@ def test_every_accepted_transaction_ends_in_exactly_one_terminal_state(faulty: R
     # GIVEN merchants whose transactions score to each status, and 10% of DynamoDB/SNS calls failing
     approved = faulty.put_merchant("Acme Stores", limit="100000")
     suspicious = faulty.put_merchant("Fake Goods Ltd", limit="100000")
-    plans = []
+    plans: list[tuple[dict[str, Any], str]] = []
     for i in range(TRANSACTIONS):
         kind = i % 3
         merchant, amount, currency, expected = (
@@ -72,7 +73,7 @@ def test_every_accepted_transaction_ends_in_exactly_one_terminal_state(faulty: R
     statuses = Counter(status for _, status, _ in results)
     accepted = {tid for tid, status, _ in results if status == 202}
     assert statuses[202] == TRANSACTIONS, statuses  # clients retrying 503s always get through
-    expected = {plan[0]["transaction_id"]: plan[1] for plan in plans}
+    expected_status = {plan[0]["transaction_id"]: plan[1] for plan in plans}
     # a dependency failure the function could not absorb is a retryable 503
     assert unavailable
     assert {r.body["error"]["code"] for r in unavailable} == {"SERVICE_UNAVAILABLE"}
@@ -93,7 +94,9 @@ def test_every_accepted_transaction_ends_in_exactly_one_terminal_state(faulty: R
     outcome = Counter(r["status"] for r in mine)
     # a transaction either scored as its rules say, or was dead-lettered as FAILED; never anything else
     wrong = [
-        r["transaction_id"] for r in mine if r["status"] not in (expected[r["transaction_id"]], "FAILED")
+        r["transaction_id"]
+        for r in mine
+        if r["status"] not in (expected_status[r["transaction_id"]], "FAILED")
     ]
     assert wrong == []
     assert all(r.get("failure_reason") for r in mine if r["status"] == "FAILED")
@@ -137,9 +140,9 @@ def sns_faulty(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
 def test_every_fraud_suspected_transaction_is_alerted_despite_sns_failures(sns_faulty: Runtime) -> None:
     # GIVEN 70% of SNS publishes failing WHEN suspected transactions are processed
     merchant = sns_faulty.put_merchant("Acme Stores", limit="100000")
-    ids = []
+    ids: list[str] = []
     for _ in range(40):
-        body = {
+        body: dict[str, Any] = {
             "transaction_id": f"txn_a_{uuid.uuid4().hex[:10]}",
             "merchant_id": merchant,
             "amount": Decimal(6000),
@@ -148,7 +151,10 @@ def test_every_fraud_suspected_transaction_is_alerted_despite_sns_failures(sns_f
         assert sns_faulty.post(body).status == 202
         ids.append(body["transaction_id"])
     wait_for(
-        lambda: all(sns_faulty.record(i)["status"] in TERMINAL for i in ids), 30, interval=0.5, what="scoring"
+        lambda: all((sns_faulty.record(i) or {}).get("status") in TERMINAL for i in ids),
+        30,
+        interval=0.5,
+        what="scoring",
     )
     wait_for(lambda: sns_faulty.queue_depth("transaction-queue") == 0, 30, what="an empty transactions queue")
     wait_for(lambda: sns_faulty.queue_depth("transaction-dlq") == 0, 30, what="an empty DLQ")

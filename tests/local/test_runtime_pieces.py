@@ -111,6 +111,7 @@ def test_parse_stack_derives_routes_and_mappings_from_references():
         7,
         2,
     )
+    assert stack.api is not None
     post, get = stack.api.routes
     assert (get.path, get.method, get.required_path_parameters, get.body_schema) == (
         "/items/{item_id}",

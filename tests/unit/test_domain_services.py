@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
@@ -10,8 +11,9 @@ import pytest
 from handlers.domain.cache import TTLCache
 from handlers.domain.errors import AmountExceedsMerchantLimit, InvalidMessage, MerchantInactive
 from handlers.domain.failure import DeadLetter, describe
+from handlers.domain.fraud import FraudStatus
 from handlers.domain.merchant import Merchant
-from handlers.domain.records import TransactionMessage, public_view
+from handlers.domain.records import TransactionMessage, TransactionRecord, public_view
 from tests.events import queue_message
 
 
@@ -25,10 +27,14 @@ class Clock:
 
 def test_ttl_cache_expires_and_is_bounded():
     clock, loads = Clock(), []
-    cache = TTLCache(60, max_entries=2, clock=clock)
+    cache: TTLCache[str] = TTLCache(60, max_entries=2, clock=clock)
 
-    def loader(key):
-        return lambda: loads.append(key) or key.upper()
+    def loader(key: str) -> Callable[[], str]:
+        def load() -> str:
+            loads.append(key)
+            return key.upper()
+
+        return load
 
     assert cache.get_or_load("a", loader("a")) == "A"
     clock.now += 59.9
@@ -43,8 +49,8 @@ def test_ttl_cache_expires_and_is_bounded():
 
 
 def test_ttl_zero_disables_cache():
-    loads = []
-    cache = TTLCache(0)
+    loads: list[int] = []
+    cache: TTLCache[None] = TTLCache(0)
     cache.get_or_load("a", lambda: loads.append(1))
     cache.get_or_load("a", lambda: loads.append(1))
     assert len(loads) == 2
@@ -118,7 +124,7 @@ def test_describe_dead_letters(body, expected_id, reason):
 
 
 def test_public_view_formats_amount_and_hides_internals():
-    view = public_view(
+    record = TransactionRecord.from_attributes(
         {
             "transaction_id": "t",
             "amount": Decimal("1500"),
@@ -129,7 +135,19 @@ def test_public_view_formats_amount_and_hides_internals():
             "alert_required": True,
         }
     )
+    assert record.status is FraudStatus.REVIEW_REQUIRED and record.alert_pending
+    view = public_view(record)
     assert view["amount"] == "1500.00"
     assert view["fraud_score"] == 40
     assert "payload_hash" not in view
     assert "alert_required" not in view
+    assert (view["processed_at"], "merchant_id" in view) == (None, False)  # null until known, absent if never
+
+
+@pytest.mark.parametrize(
+    "item",
+    [{"status": "APPROVED"}, {"transaction_id": "t", "status": "LOST"}, {"transaction_id": "t"}],
+)
+def test_a_malformed_record_is_refused(item):
+    with pytest.raises(ValueError, match="transaction"):
+        TransactionRecord.from_attributes(item)

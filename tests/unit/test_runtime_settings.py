@@ -54,10 +54,11 @@ def test_reads_only_declared_variables(cls):
             return super().__getitem__(key)
 
     env = Recording(BASE)
-    cls.from_env(env)
+    settings = cls.from_env(env)
     assert env.seen <= set(cls.ENV_VARS)
     assert dataclasses.is_dataclass(cls)
-    assert cls.__dataclass_params__.frozen
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        settings.transaction_table_name = "other"
 
 
 def test_defaults():
