@@ -3,8 +3,8 @@
 1,000 transactions (90% approved, 5% review, 5% fraud-suspected and alerted) go through the real
 handlers twice: steady state (one merchant, in the validation function's cache) and cold cache (a
 new merchant for every transaction). The runtime counts every HTTP request its functions and its
-event-source-mapping pollers send (``before-send``, retries included). Baseline, in the same run:
-the original design's minimum of one write per transaction (validation enqueues, fraud writes once).
+event-source-mapping pollers send (``before-send``, retries included). Baseline, in the same run: the
+least a design of this shape needs, one write per transaction (validation enqueues, fraud writes once).
 Target: at most 4 billed requests per accepted transaction end to end.
 """
 
@@ -16,7 +16,7 @@ from collections import Counter
 
 from bench.load import local_runtime, mixed_transactions, processed_records, submit, wait_processed
 from bench.report import Section, print_section
-from tests.e2e.harness import Runtime
+from local.driver import Runtime
 
 TARGET = 4
 CLIENTS = 8

@@ -19,6 +19,7 @@ from functools import partial
 from typing import Any
 
 from bench.report import Section, print_section
+from local.events import proxy_event, sqs_event
 
 BATCH_SIZES = (1, 10, 100)
 MERCHANT = {
@@ -30,7 +31,11 @@ MERCHANT = {
 
 
 class StubAws:
-    """Answers every call the handlers make with the shape AWS returns on success."""
+    """Answers every call the handlers make with the shape AWS returns on success; keeps what the
+    validation function queued, to feed it to fraud detection."""
+
+    def __init__(self) -> None:
+        self.queued: list[dict[str, Any]] = []
 
     def get_item(self, **_: Any) -> dict[str, Any]:
         return {"Item": MERCHANT}
@@ -44,11 +49,33 @@ class StubAws:
     def query(self, **_: Any) -> dict[str, Any]:
         return {"Count": 0, "Items": []}
 
-    def send_message(self, **_: Any) -> dict[str, Any]:
-        return {"MessageId": str(uuid.uuid4())}
+    def send_message(self, *, MessageBody: str, **_: Any) -> dict[str, Any]:
+        message = {"MessageId": str(uuid.uuid4()), "ReceiptHandle": "r", "Body": MessageBody}
+        self.queued.append({**message, "Attributes": {"ApproximateReceiveCount": "1"}})
+        return {"MessageId": message["MessageId"]}
 
     def publish(self, **_: Any) -> dict[str, Any]:
         return {"MessageId": str(uuid.uuid4())}
+
+
+def _post(transaction_id: str) -> dict[str, Any]:
+    """The proxy event API Gateway sends for a valid submission."""
+    body = f'{{"transaction_id": "{transaction_id}", "merchant_id": "merchant_001", "amount": 1500.00, '
+    body += '"currency": "USD"}'
+    return proxy_event(
+        method="POST",
+        resource="/transaction",
+        path="/transaction",
+        stage="prod",
+        headers=[("Content-Type", "application/json"), ("x-api-key", "bench-api-key-0123456789")],
+        query={},
+        path_parameters=None,
+        body=body.encode(),
+        source_ip="127.0.0.1",
+        api_key="bench-api-key-0123456789",
+        request_id=str(uuid.uuid4()),
+        host="bench.execute-api.us-east-2.amazonaws.com",
+    )
 
 
 def _each(function: Callable[..., object], items: list[Any], *args: Any) -> None:
@@ -83,7 +110,6 @@ def run(repeats: int = 15) -> Section:
     with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):  # logs and EMF go to stdout
         from handlers import fraud_detection, validation
         from local.lambda_context import LambdaContext
-        from tests.events import api_post, queue_message, sqs_batch, transaction_body
 
         stub = StubAws()
         context = LambdaContext.for_invocation("bench", memory_mb=256, timeout_seconds=900)
@@ -91,8 +117,10 @@ def run(repeats: int = 15) -> Section:
         fraud_detection.wire(dynamodb=stub, sns=stub)
         rows = []
         for size in BATCH_SIZES:
-            requests = [api_post(transaction_body(transaction_id=f"txn_{i}")) for i in range(size)]
-            batch = sqs_batch([queue_message(transaction_id=f"txn_{i}") for i in range(size)])
+            requests = [_post(f"txn_{i}") for i in range(size)]
+            stub.queued.clear()
+            _each(validation.handler, requests, context)  # the messages fraud detection then scores
+            batch = sqs_event(stub.queued, "arn:aws:sqs:us-east-2:123456789012:q", "us-east-2")
             bodies = [e["body"] for e in requests] + [m["body"] for m in batch["Records"]]
             validate = _cpu_per_record(partial(_each, validation.handler, requests, context), size, repeats)
             score = _cpu_per_record(partial(fraud_detection.handler, batch, context), size, repeats)

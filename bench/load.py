@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from tests.e2e.harness import API_KEY, Runtime, as_json, start_runtime, stop_runtime, transaction, wait_for
+from local.driver import API_KEY, Runtime, as_json, start_runtime, stop_runtime, transaction, wait_for
 
 UNTHROTTLED = {"API_RATE_LIMIT": "10000", "API_BURST_LIMIT": "5000", "API_QUOTA_PER_DAY": "1000000000"}
 

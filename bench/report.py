@@ -1,39 +1,18 @@
-"""Shared pieces of the benchmarks: repeated measurement, statistics and markdown tables."""
+"""Shared pieces of the benchmarks: child processes measured, machine description, markdown tables."""
 
 from __future__ import annotations
 
 import os
 import platform
-import statistics
 import subprocess
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
-
-
-@dataclass(frozen=True)
-class Sample:
-    """Repeated measurements of one quantity."""
-
-    values: tuple[float, ...]
-
-    @property
-    def median(self) -> float:
-        return statistics.median(self.values)
-
-    @property
-    def spread(self) -> str:
-        """Min-max range: with few repeats it says more than a standard deviation."""
-        return f"{min(self.values):.3g}-{max(self.values):.3g}"
-
-
-def repeat(measure: Callable[[], float], times: int) -> Sample:
-    return Sample(tuple(measure() for _ in range(times)))
 
 
 @dataclass

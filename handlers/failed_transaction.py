@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
-from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from handlers.container import Container, Wiring
+from handlers.container import Container, Dependencies
 from handlers.domain.errors import DependencyError
 from handlers.domain.failure import DeadLetter, FailedEntry, FailureService
 from handlers.observability import observability
@@ -21,27 +19,18 @@ obs = observability(FAILED_TRANSACTION)
 logger, tracer, metrics = obs.logger, obs.tracer, obs.metrics
 
 
-def _build(
-    settings: FailedTransactionSettings | None = None,
-    *,
-    dynamodb: Any = None,
-    sns: Any = None,
-    clock: Any = None,
-) -> Wiring[FailedTransactionSettings, FailureService]:
-    from handlers.adapters.aws import make_client
+def _build(settings: FailedTransactionSettings, dependencies: Dependencies) -> FailureService:
     from handlers.adapters.dynamodb import TransactionTable
     from handlers.adapters.messaging import AlertTopic
 
-    settings = settings or FailedTransactionSettings.from_env(os.environ)
-    service = FailureService(
-        store=TransactionTable(dynamodb or make_client("dynamodb"), settings.transaction_table_name),
-        notifier=AlertTopic(sns or make_client("sns"), settings.sns_topic_arn),
-        clock=clock or (lambda: datetime.now(UTC)),
+    return FailureService(
+        store=TransactionTable(dependencies.client("dynamodb"), settings.transaction_table_name),
+        notifier=AlertTopic(dependencies.client("sns"), settings.sns_topic_arn),
+        clock=dependencies.now,
     )
-    return Wiring(settings, service)
 
 
-container = Container(_build)
+container = Container(FailedTransactionSettings, _build)
 wire, reset = container.wire, container.reset
 
 

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import os
 from collections import Counter
-from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from handlers.container import Container, Wiring
+from handlers.container import Container, Dependencies
 from handlers.domain.errors import InvalidMessage
 from handlers.domain.fraud_processing import FraudOutcome, FraudService, ProcessingOutcome
 from handlers.domain.records import TransactionMessage
@@ -23,30 +21,21 @@ obs = observability(FRAUD_DETECTION)
 logger, tracer, metrics = obs.logger, obs.tracer, obs.metrics
 
 
-def _build(
-    settings: FraudDetectionSettings | None = None,
-    *,
-    dynamodb: Any = None,
-    sns: Any = None,
-    clock: Any = None,
-) -> Wiring[FraudDetectionSettings, FraudService]:
-    from handlers.adapters.aws import make_client
+def _build(settings: FraudDetectionSettings, dependencies: Dependencies) -> FraudService:
     from handlers.adapters.dynamodb import TransactionTable
     from handlers.adapters.messaging import AlertTopic
 
-    settings = settings or FraudDetectionSettings.from_env(os.environ)
-    service = FraudService(
-        store=TransactionTable(dynamodb or make_client("dynamodb"), settings.transaction_table_name),
-        notifier=AlertTopic(sns or make_client("sns"), settings.sns_topic_arn),
-        clock=clock or (lambda: datetime.now(UTC)),
+    return FraudService(
+        store=TransactionTable(dependencies.client("dynamodb"), settings.transaction_table_name),
+        notifier=AlertTopic(dependencies.client("sns"), settings.sns_topic_arn),
+        clock=dependencies.now,
         thresholds=settings.thresholds,
         velocity=settings.velocity,
         alert_on_review_required=settings.alert_on_review_required,
     )
-    return Wiring(settings, service)
 
 
-container = Container(_build)
+container = Container(FraudDetectionSettings, _build)
 wire, reset = container.wire, container.reset
 
 

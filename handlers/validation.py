@@ -7,16 +7,15 @@ JSON 404 or 405 all the same.
 
 from __future__ import annotations
 
-import os
+import time
 from collections import Counter
-from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 
 from handlers import http
-from handlers.container import Container, Wiring
+from handlers.container import Container, Dependencies
 from handlers.domain.cache import TTLCache
 from handlers.domain.errors import RequestRefused
 from handlers.domain.submission import TransactionService
@@ -34,33 +33,23 @@ ROUTES = {COLLECTION: "POST", ITEM: "GET"}
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 
 
-def _build(
-    settings: ValidationSettings | None = None,
-    *,
-    dynamodb: Any = None,
-    sqs: Any = None,
-    clock: Any = None,
-    monotonic: Any = None,
-) -> Wiring[ValidationSettings, TransactionService]:
-    from handlers.adapters.aws import make_client
+def _build(settings: ValidationSettings, dependencies: Dependencies) -> TransactionService:
     from handlers.adapters.dynamodb import MerchantTable, TransactionTable
     from handlers.adapters.messaging import TransactionQueue
 
-    settings = settings or ValidationSettings.from_env(os.environ)
-    dynamodb = dynamodb or make_client("dynamodb")
-    sqs = sqs or make_client("sqs")
-    cache_args = {"clock": monotonic} if monotonic else {}
-    service = TransactionService(
+    dynamodb = dependencies.client("dynamodb")
+    return TransactionService(
         merchants=MerchantTable(dynamodb, settings.merchant_table_name),
         store=TransactionTable(dynamodb, settings.transaction_table_name),
-        queue=TransactionQueue(sqs, settings.queue_url),
-        merchant_cache=TTLCache(settings.merchant_cache_ttl_seconds, **cache_args),
-        clock=clock or (lambda: datetime.now(UTC)),
+        queue=TransactionQueue(dependencies.client("sqs"), settings.queue_url),
+        merchant_cache=TTLCache(
+            settings.merchant_cache_ttl_seconds, clock=dependencies.monotonic or time.monotonic
+        ),
+        clock=dependencies.now,
     )
-    return Wiring(settings, service)
 
 
-container = Container(_build)
+container = Container(ValidationSettings, _build)
 wire, reset = container.wire, container.reset
 app = APIGatewayRestResolver()
 

@@ -21,4 +21,5 @@ commands. Modules, one job each:
 * ``openapi``   the OpenAPI document (``python -m local.openapi`` writes docs/openapi.json)
 * ``seed``      sample merchants
 * ``runtime``   start-up, banner, shutdown
+* ``driver``    the runtime from outside (a subprocess, HTTP and boto3), for the tests and benchmarks
 """

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-# merchant_001 is the original README's "Test Merchant": its 1500 USD example scores 40 (the name contains
+# merchant_001 is the README's "Test Merchant": its 1500 USD example scores 40 (the name contains
 # "test") and ends REVIEW_REQUIRED.
 SAMPLE_MERCHANTS: tuple[dict[str, Any], ...] = (
     {

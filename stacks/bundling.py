@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -61,7 +62,7 @@ def vendored_dependencies(architecture: str) -> Path:
     target = BUILD / "deps" / key
     if (target / ".complete").exists():
         return target
-    staging = target.with_name(f"{key}.partial")
+    staging = target.with_name(f"{key}.{os.getpid()}.partial")  # synths may run side by side
     shutil.rmtree(staging, ignore_errors=True)
     machine = _MACHINE[architecture]
     result = subprocess.run(  # noqa: S603 - fixed arguments, versions from the lock file
@@ -97,6 +98,9 @@ def vendored_dependencies(architecture: str) -> Path:
     for record in staging.glob("*.dist-info/RECORD"):
         record.unlink()  # lists absolute-ish install paths and hashes of files we removed
     (staging / ".complete").write_text("\n".join(requirements) + "\n")
+    if (target / ".complete").exists():  # another synth finished the same tree first
+        shutil.rmtree(staging, ignore_errors=True)
+        return target
     shutil.rmtree(target, ignore_errors=True)
     staging.rename(target)
     return target
@@ -146,13 +150,14 @@ def function_archive(entry_point: str, architecture: str) -> Path:
         return archive
     archive.parent.mkdir(parents=True, exist_ok=True)
     for stale in archive.parent.glob(f"{entry_point}-{architecture}-*.zip"):
-        stale.unlink()
-    partial = archive.with_suffix(".partial")
+        if stale != archive:
+            stale.unlink(missing_ok=True)
+    partial = archive.with_name(f"{archive.name}.{os.getpid()}.partial")  # synths may run side by side
     with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as bundle:
         for name, path in files:
             info = zipfile.ZipInfo(name, date_time=_EPOCH)
             info.external_attr = 0o644 << 16
             info.compress_type = zipfile.ZIP_DEFLATED
             bundle.writestr(info, path.read_bytes())
-    partial.rename(archive)
+    partial.replace(archive)  # atomic; a concurrent synth writes the same bytes
     return archive

@@ -1,6 +1,6 @@
-"""Fraud scoring: the original system's rules, held as data, with configurable thresholds.
+"""Fraud scoring: the rules, held as data, with configurable thresholds.
 
-Rules (exact, from the original system):
+Rules (points are fixed; thresholds and the velocity rule are settings):
   amount > high_amount (strictly)                       +30  HIGH_AMOUNT
   merchant name contains test/fake/dummy (any case)     +40  SUSPICIOUS_MERCHANT_NAME
   currency not in USD/EUR/GBP                           +20  UNUSUAL_CURRENCY

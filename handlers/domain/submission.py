@@ -81,7 +81,7 @@ class TransactionService:
             merchant = self._merchant(transaction.merchant_id)
             merchant.authorise(transaction.amount)
         except (MerchantNotFound, MerchantInactive, AmountExceedsMerchantLimit):
-            # Rare path: the merchant changed since this exact payload was accepted -> still the original 202.
+            # Rare path: the merchant changed since this exact payload was accepted: answer that 202 again.
             replay = self._replay_after_rejection(transaction)
             if replay is None:
                 raise
@@ -178,7 +178,7 @@ class TransactionService:
         return Submission(transaction.transaction_id, SubmissionOutcome.RECOVERED)
 
     def _replay_after_rejection(self, transaction: Transaction) -> Submission | None:
-        """A merchant check failed: if this exact payload was accepted before, answer the original 202."""
+        """A merchant check failed: if this exact payload was accepted before, answer its 202 again."""
         try:
             existing = self._store.get(transaction.transaction_id, consistent=True)
         except DependencyError:

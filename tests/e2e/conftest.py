@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.e2e.harness import Runtime, start_runtime, stop_runtime
+from local.driver import Runtime, start_runtime, stop_runtime
 
 
 @pytest.fixture(scope="session")

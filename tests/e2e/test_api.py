@@ -11,9 +11,9 @@ from decimal import Decimal
 
 import pytest
 
+from local.driver import ROOT, TERMINAL, Runtime, as_json, transaction, wait_for
 from local.seed import SAMPLE_MERCHANTS
 from stacks.config import Settings
-from tests.e2e.harness import ROOT, TERMINAL, Runtime, as_json, transaction, wait_for
 
 SETTINGS = Settings()  # the runtime runs the default settings
 README_TRANSACTION = {
@@ -34,7 +34,7 @@ def merchants(runtime: Runtime) -> dict[str, str]:
     }
 
 
-# --- the original README's flow -------------------------------------------------------------------
+# --- the README's flow -------------------------------------------------------------------
 
 
 def test_readme_flow_with_boto3_and_http(runtime: Runtime) -> None:
@@ -204,7 +204,7 @@ def test_merchant_rules_are_422(runtime: Runtime, merchants: dict[str, str], mer
 # --- idempotency ----------------------------------------------------------------------------------
 
 
-def test_replay_returns_the_original_answer_and_processes_once(
+def test_replay_returns_the_first_answer_and_processes_once(
     runtime: Runtime, merchants: dict[str, str]
 ) -> None:
     body = transaction(merchants["plain"], "6000", "JPY")

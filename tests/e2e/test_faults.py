@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.harness import TERMINAL, Response, Runtime, start_runtime, stop_runtime, wait_for
+from local.driver import TERMINAL, Response, Runtime, start_runtime, stop_runtime, wait_for
 
 TRANSACTIONS = 500
 CLIENTS = 4

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.e2e.harness import Runtime, start_runtime, stop_runtime
+from local.driver import Runtime, start_runtime, stop_runtime
 
 RATE, BURST, QUOTA = 5, 5, 12
 

@@ -19,6 +19,7 @@ from handlers import failed_transaction, fraud_detection, validation
 from handlers.adapters.aws import make_client
 from handlers.adapters.dynamodb import from_item, to_item
 from local.lambda_context import LambdaContext
+from settings.catalog import MERCHANT_INDEX
 from tests.events import api_get, api_post, dlq_batch, sqs_batch
 
 REGION = "us-east-2"
@@ -171,7 +172,7 @@ def aws(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Backend]:
             ],
             GlobalSecondaryIndexes=[
                 {
-                    "IndexName": "by-merchant",
+                    "IndexName": MERCHANT_INDEX,
                     "KeySchema": [
                         {"AttributeName": "merchant_id", "KeyType": "HASH"},
                         {"AttributeName": "received_epoch_ms", "KeyType": "RANGE"},

@@ -22,9 +22,9 @@ ACCEPTED = {
 def test_accepts_a_valid_transaction(aws):
     # GIVEN an active merchant
     aws.put_merchant()
-    # WHEN the original README's sample request is posted
+    # WHEN the README's sample request is posted
     status, body, headers = aws.post()
-    # THEN 202 with the original response, a pending record and one message
+    # THEN 202 with the accepted body, a pending record and one message
     assert (status, body) == (202, ACCEPTED)
     assert headers["Content-Type"] == "application/json"
     record = aws.record("txn_123456")
@@ -166,7 +166,7 @@ def test_idempotent_replay_after_processing_enqueues_nothing(aws):
     before = aws.record("txn_123456")
     # WHEN the same payload is posted again (amount written differently but equal)
     status, body, _ = aws.post(transaction_body(amount=Decimal("1500")))
-    # THEN the original response, nothing enqueued, the record untouched
+    # THEN the first request's answer, nothing enqueued, the record untouched
     assert (status, body) == (202, ACCEPTED)
     assert aws.queued() == []
     assert aws.record("txn_123456") == before
@@ -176,10 +176,10 @@ def test_replay_while_pending_resends_and_the_consumer_deduplicates(aws):
     # GIVEN an accepted transaction whose message was never consumed (e.g. the first call died after PutItem)
     aws.put_merchant()
     assert aws.post()[0] == 202
-    aws.queued()  # the original message is lost
+    aws.queued()  # the first message is lost
     # WHEN the client retries
     status, body, _ = aws.post()
-    # THEN 202 and the message is sent again with the original receive time
+    # THEN 202 and the message is sent again with the first receive time
     assert (status, body) == (202, ACCEPTED)
     (resent,) = aws.queued()
     assert json.loads(resent)["received_epoch_ms"] == int(aws.record("txn_123456")["received_epoch_ms"])
@@ -201,7 +201,7 @@ def test_conflicting_replay_is_409_and_changes_nothing(aws):
     assert aws.queued() == []
 
 
-def test_replay_after_merchant_deactivated_returns_original_response(aws):
+def test_replay_after_merchant_deactivated_returns_the_first_answer(aws):
     aws.put_merchant()
     assert aws.post()[0] == 202
     aws.pump()

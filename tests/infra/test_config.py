@@ -1,4 +1,4 @@
-"""Settings: defaults of the original system, environment overrides, and clear errors for bad values."""
+"""Settings: defaults, environment overrides, and clear errors for bad values."""
 
 from decimal import Decimal
 
@@ -8,7 +8,7 @@ from handlers.domain.fraud import FraudThresholds
 from stacks.config import Settings
 
 
-def test_defaults_match_the_original_system():
+def test_defaults():
     s = Settings.from_env({})
     assert (s.environment_suffix, s.region) == ("dev", "us-east-2")
     assert (s.api_rate_limit, s.api_burst_limit, s.api_quota_per_day) == (500, 1000, 10_000)

@@ -506,7 +506,7 @@ def test_main_stack_uses_the_encrypted_locked_s3_backend(stack):
     assert backend["dynamodb_table"] == "transaction-processing-tflock-dev"
 
 
-def test_outputs_keep_the_original_names(stack):
+def test_outputs_keep_their_names(stack):
     assert {
         "api_endpoint",
         "dashboard_url",

@@ -48,7 +48,7 @@ def score(amount: str, currency: str = "USD", name: str = "Acme Stores", **kwarg
         ("10", "USD", "TESTING co", 40, ("SUSPICIOUS_MERCHANT_NAME",)),
         ("10", "USD", "my fake shop", 40, ("SUSPICIOUS_MERCHANT_NAME",)),
         ("10", "USD", "DuMmY", 40, ("SUSPICIOUS_MERCHANT_NAME",)),
-        ("10", "USD", "Contest Hall", 40, ("SUSPICIOUS_MERCHANT_NAME",)),  # substring, as the original
+        ("10", "USD", "Contest Hall", 40, ("SUSPICIOUS_MERCHANT_NAME",)),  # a substring counts
         ("10", "USD", "Tes Merchant", 0, ()),
         # UNUSUAL_CURRENCY: anything but USD/EUR/GBP
         ("10", "EUR", "Acme", 0, ()),
@@ -103,7 +103,7 @@ def test_status_thresholds(score_value, expected):
         ("10", "JPY", "Acme", "APPROVED"),  # 20
         ("2000", "JPY", "Acme", "REVIEW_REQUIRED"),  # 30
         ("5000.50", "USD", "Acme", "REVIEW_REQUIRED"),  # 30
-        ("10", "USD", "Test Merchant", "REVIEW_REQUIRED"),  # 40 - the original README's sample merchant
+        ("10", "USD", "Test Merchant", "REVIEW_REQUIRED"),  # 40 - the README's sample merchant
         ("1500.00", "USD", "Test Merchant", "REVIEW_REQUIRED"),
         ("1000", "USD", "Test Merchant", "FRAUD_SUSPECTED"),  # 50
         ("5001", "JPY", "Acme", "FRAUD_SUSPECTED"),  # 50
@@ -197,5 +197,5 @@ def test_velocity_rule_validates(kwargs):
         VelocityRule(**kwargs)
 
 
-def test_defaults_are_the_original_system():
+def test_default_thresholds():
     assert FraudThresholds() == FraudThresholds(D("5000"), 30, 50)

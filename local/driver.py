@@ -1,5 +1,5 @@
-"""End-to-end harness: the local runtime (`python -m local`) in a subprocess on free ports, driven over HTTP
-(http.client) and boto3 only. One runtime per settings profile, shared by the tests that need it."""
+"""Driving the local runtime from outside, as a client does: ``python -m local`` in a subprocess on free
+ports, then HTTP (http.client) and boto3 only. The end-to-end tests and the benchmarks share it."""
 
 from __future__ import annotations
 
@@ -22,9 +22,10 @@ import boto3
 from boto3.dynamodb.types import TypeDeserializer
 from botocore.config import Config
 
+from local.aws import CREDENTIALS
 from settings.catalog import Settings
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parent.parent
 API_KEY = "e2e-local-api-key-0123456789"
 STARTUP_SECONDS = 180  # includes a first synth on a fresh machine
 TERMINAL = ("APPROVED", "REVIEW_REQUIRED", "FRAUD_SUSPECTED", "FAILED")
@@ -110,9 +111,7 @@ class Runtime:
 
     # --- AWS -----------------------------------------------------------------------------------------------
     def client(self, service: str) -> Any:
-        return boto3.session.Session(
-            aws_access_key_id="anything", aws_secret_access_key="anything", region_name=self.info["region"]
-        ).client(
+        return boto3.session.Session(region_name=self.info["region"], **CREDENTIALS).client(
             service,
             endpoint_url=self.info["aws_endpoint"],
             config=Config(retries={"mode": "standard", "max_attempts": 8}),
