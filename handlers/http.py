@@ -100,7 +100,7 @@ def proxy_response(response: Response[str]) -> dict[str, Any]:
 
 def single_value_headers(resolved: Mapping[str, Any]) -> dict[str, Any]:
     """The resolver's REST response with ``headers`` instead of ``multiValueHeaders``: every header of
-    this API has one value, and one response shape serves API Gateway, the tests and the local runtime."""
+    this API has one value, and every answer of the function has one shape."""
     response = {k: v for k, v in resolved.items() if k != "multiValueHeaders"}
     response["headers"] = {name: _last(values) for name, values in resolved["multiValueHeaders"].items()}
     return response

@@ -70,5 +70,5 @@ class FailedTransactionSettings(FunctionSettings):
 SETTINGS_OF: dict[Function, type[FunctionSettings]] = {
     view.FUNCTION: view for view in (ValidationSettings, FraudDetectionSettings, FailedTransactionSettings)
 }
-"""The view each function reads its environment with (the local runtime checks a function's environment
-with it at start-up)."""
+"""The view each function reads its environment with, for whoever checks a function's environment
+before running it."""

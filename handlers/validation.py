@@ -103,11 +103,12 @@ def refused(exc: RequestRefused) -> Response[str]:
 
 def _rejected(code: str, exc: RequestRefused | None = None) -> None:
     """Log a refused request; count it when it was a submission."""
-    status = http.ERROR_STATUS[code]
-    if status >= 500:
-        logger.warning("dependency failure", extra={"code": code, "cause": repr(exc and exc.__cause__)})
+    http_status = http.ERROR_STATUS[code]
+    if http_status >= 500:
+        cause = repr(exc.__cause__) if exc is not None else None
+        logger.warning("dependency failure", extra={"code": code, "cause": cause})
     else:
-        logger.info("request rejected", extra={"code": code, "status": int(status)})
+        logger.info("request rejected", extra={"code": code, "status": int(http_status)})
     if app.current_event.http_method.upper() == "POST":
         obs.count_by("TransactionsRejected", "code", Counter({code: 1}))
 

@@ -108,7 +108,7 @@ class Setting:
     # --- reading ------------------------------------------------------------------------------------
 
     def read(self, environ: Mapping[str, str]) -> Any:
-        """The value ``environ`` gives this setting (parsed, not yet checked), or its default."""
+        """The value ``environ`` gives this setting (parsed and checked), or its default."""
         raw = environ.get(self.env)
         text = (raw or "").strip()
         if not text:
@@ -245,24 +245,17 @@ class SettingsGroup:
     def variables(cls) -> tuple[str, ...]:
         return tuple(spec.env for spec in settings_of(cls))
 
-    @classmethod
-    def env_var(cls, name: str) -> str:
-        """The environment variable of the setting ``name``."""
-        return spec_of(cls, name).env
+
+_SETTINGS: dict[type[SettingsGroup], tuple[Setting, ...]] = {}
 
 
-def settings_of(group: type) -> tuple[Setting, ...]:
-    """The settings of a group (or of a function view), in declaration order."""
-    return _settings(group)
-
-
-_CACHE: dict[type, tuple[Setting, ...]] = {}
-
-
-def _settings(group: type) -> tuple[Setting, ...]:
-    if group not in _CACHE:
+def settings_of(group: type[SettingsGroup]) -> tuple[Setting, ...]:
+    """The settings of a group, in declaration order, with their names, types and defaults."""
+    if group not in _SETTINGS:
+        if not dataclasses.is_dataclass(group):
+            raise TypeError(f"{group.__name__} must be a frozen dataclass")
         hints = typing.get_type_hints(group)
-        _CACHE[group] = tuple(
+        _SETTINGS[group] = tuple(
             dataclasses.replace(
                 field.metadata["setting"],
                 name=field.name,
@@ -272,17 +265,17 @@ def _settings(group: type) -> tuple[Setting, ...]:
             for field in dataclasses.fields(group)
             if "setting" in field.metadata
         )
-    return _CACHE[group]
+    return _SETTINGS[group]
 
 
-def spec_of(group: type, name: str) -> Setting:
+def spec_of(group: type[SettingsGroup], name: str) -> Setting:
     for spec in settings_of(group):
         if spec.name == name:
             return spec
     raise KeyError(f"{group.__name__} declares no setting {name!r}")
 
 
-def delivered_to(function: Function, groups: Sequence[type]) -> Iterator[Setting]:
+def delivered_to(function: Function, groups: Sequence[type[SettingsGroup]]) -> Iterator[Setting]:
     """The settings of ``groups`` that ``function``'s environment carries."""
     for group in groups:
         for spec in settings_of(group):

@@ -1,7 +1,7 @@
 """boto3 client factory: one client per service per container, short timeouts, standard retries.
 
-boto3 honours AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_<SERVICE> natively, which is how the local runtime
-points the handlers at a moto server.
+boto3 honours AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_<SERVICE> natively: the endpoint is the environment's
+business, not the code's.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The one JSON Schema (draft-04) of the POST /transaction body.
 
-The infrastructure feeds `load_transaction_schema()` to the API Gateway request model, the local runtime
-builds its OpenAPI document from it and the validation handler compiles it with fastjsonschema.
+The infrastructure feeds `load_transaction_schema()` to the API Gateway request model, the OpenAPI
+document is built from it and the validation handler compiles it with fastjsonschema.
 Pure file read, cached.
 """
 
