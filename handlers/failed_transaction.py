@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch import process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
@@ -13,6 +13,7 @@ from handlers.domain.errors import DependencyError
 from handlers.domain.failure import DeadLetter, FailedEntry, FailureService
 from handlers.observability import observability
 from handlers.runtime_settings import FailedTransactionSettings
+from handlers.sqs_batch import SqsBatch
 from settings.catalog import FAILED_TRANSACTION
 
 obs = observability(FAILED_TRANSACTION)
@@ -41,15 +42,11 @@ def _receive_count(record: SQSRecord) -> int:
         return 0
 
 
-class DeadLetterBatch(BatchProcessor):
-    """One invocation's batch of dead letters: records each as FAILED, then sends one alert for them.
-
-    Failed records are reported in ``batchItemFailures``, all-failed batches too (instead of raising),
-    so SQS retries exactly those and callers see one response shape.
-    """
+class DeadLetterBatch(SqsBatch):
+    """One invocation's batch of dead letters: records each as FAILED, then sends one alert for them."""
 
     def __init__(self, service: FailureService) -> None:
-        super().__init__(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+        super().__init__()
         self.service = service
         self.entries: list[FailedEntry] = []
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch import process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
@@ -15,6 +15,7 @@ from handlers.domain.fraud_processing import FraudOutcome, FraudService, Process
 from handlers.domain.records import TransactionMessage
 from handlers.observability import observability
 from handlers.runtime_settings import FraudDetectionSettings
+from handlers.sqs_batch import SqsBatch
 from settings.catalog import FRAUD_DETECTION
 
 obs = observability(FRAUD_DETECTION)
@@ -39,15 +40,11 @@ container = Container(FraudDetectionSettings, _build)
 wire, reset = container.wire, container.reset
 
 
-class FraudBatch(BatchProcessor):
-    """One invocation's batch: scores each record and counts the outcomes its metrics report.
-
-    Failed records are reported in ``batchItemFailures``, all-failed batches too (instead of raising),
-    so SQS retries exactly those and callers see one response shape.
-    """
+class FraudBatch(SqsBatch):
+    """One invocation's batch: scores each record and counts the outcomes its metrics report."""
 
     def __init__(self, service: FraudService) -> None:
-        super().__init__(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+        super().__init__()
         self.service = service
         self.outcomes: Counter[str] = Counter()
         self.statuses: Counter[str] = Counter()
