@@ -8,6 +8,10 @@
 
 The README's configuration tables are generated from these declarations (``python -m settings``), and a
 test keeps them in step. ``settings.model`` explains how a declaration is read.
+
+Adding a setting: declare it here; when it goes to a function (``functions=``), also give that
+function's typed view in ``handlers/runtime_settings.py`` a field of the same name and type (reading the
+view fails until it has one), then run ``python -m settings``.
 """
 
 from dataclasses import dataclass
