@@ -2,7 +2,7 @@
 
 The domain raises errors with a code (``handlers.domain.errors.ErrorCode``); ``ERROR_STATUS`` is the one
 table from code to HTTP status. A new code gets its row here, or importing this module fails. Every
-answer is JSON with ``Cache-Control: no-store``; an error body is
+answer is a REST API (v1) proxy response in JSON with ``Cache-Control: no-store``; an error body is
 ``{"error": {"code", "message", "details"}}``; a 503 says when to retry; a 405 says what is allowed.
 """
 
@@ -13,8 +13,6 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from http import HTTPStatus
 from typing import Any
-
-from aws_lambda_powertools.event_handler import Response
 
 from handlers.domain.errors import ErrorCode, RequestRefused
 
@@ -44,8 +42,21 @@ if _unmapped:
 RETRY_AFTER_SECONDS = 1
 ACCEPTED_MESSAGE = "Transaction validated and queued"
 ACCEPTED_STATUS = "pending_fraud_check"
-CONTENT_TYPE = "application/json"
-HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+HEADERS = {
+    "Content-Type": "application/json",
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+}
+
+
+class Refused(Exception):
+    """A request the edge itself refuses: no such route, or a method the route does not take."""
+
+    def __init__(self, code: str, message: str, allow: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.allow = tuple(allow)
 
 
 def to_json(body: Any) -> str:
@@ -61,50 +72,40 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
-def ok(body: Any) -> Response[str]:
-    return Response(HTTPStatus.OK, CONTENT_TYPE, to_json(body), dict(HEADERS))
-
-
-def accepted(transaction_id: str) -> Response[str]:
-    """202: the transaction is recorded and queued for the fraud check."""
-    body = {"message": ACCEPTED_MESSAGE, "transaction_id": transaction_id, "status": ACCEPTED_STATUS}
-    return Response(HTTPStatus.ACCEPTED, CONTENT_TYPE, to_json(body), dict(HEADERS))
-
-
-def error(
-    code: str, message: str, details: Sequence[Mapping[str, str]] = (), allow: Sequence[str] = ()
-) -> Response[str]:
-    status = ERROR_STATUS[code]
-    headers = dict(HEADERS)
-    if status == HTTPStatus.SERVICE_UNAVAILABLE:
-        headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
-    if allow:
-        headers["Allow"] = ", ".join(allow)
-    body = {"error": {"code": code, "message": message, "details": list(details)}}
-    return Response(status, CONTENT_TYPE, to_json(body), headers)
-
-
-def refused(exc: RequestRefused) -> Response[str]:
-    return error(exc.code, exc.message, exc.details)
-
-
-def proxy_response(response: Response[str]) -> dict[str, Any]:
-    """The REST API (v1) proxy response of ``response`` (for answers made without the resolver)."""
+def respond(status: HTTPStatus, body: Any, headers: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """A REST API (v1) proxy response."""
     return {
-        "statusCode": int(response.status_code),
-        "headers": {name: _last(value) for name, value in response.headers.items()},
-        "body": response.body,
+        "statusCode": int(status),
+        "headers": {**HEADERS, **(headers or {})},
+        "body": to_json(body),
         "isBase64Encoded": False,
     }
 
 
-def single_value_headers(resolved: Mapping[str, Any]) -> dict[str, Any]:
-    """The resolver's REST response with ``headers`` instead of ``multiValueHeaders``: every header of
-    this API has one value, and every answer of the function has one shape."""
-    response = {k: v for k, v in resolved.items() if k != "multiValueHeaders"}
-    response["headers"] = {name: _last(values) for name, values in resolved["multiValueHeaders"].items()}
-    return response
+def ok(body: Any) -> dict[str, Any]:
+    return respond(HTTPStatus.OK, body)
 
 
-def _last(value: str | list[str]) -> str:
-    return value[-1] if isinstance(value, list) else value
+def accepted(transaction_id: str) -> dict[str, Any]:
+    """202: the transaction is recorded and queued for the fraud check."""
+    body = {"message": ACCEPTED_MESSAGE, "transaction_id": transaction_id, "status": ACCEPTED_STATUS}
+    return respond(HTTPStatus.ACCEPTED, body)
+
+
+def error(
+    code: str, message: str, details: Sequence[Mapping[str, str]] = (), allow: Sequence[str] = ()
+) -> dict[str, Any]:
+    status = ERROR_STATUS[code]
+    headers: dict[str, str] = {}
+    if allow:
+        headers["Allow"] = ", ".join(allow)
+    if status == HTTPStatus.SERVICE_UNAVAILABLE:
+        headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return respond(status, {"error": {"code": code, "message": message, "details": list(details)}}, headers)
+
+
+def refusal(exc: RequestRefused | Refused) -> dict[str, Any]:
+    """The answer to a refusal of the domain or of the edge."""
+    if isinstance(exc, Refused):
+        return error(exc.code, exc.message, allow=exc.allow)
+    return error(exc.code, exc.message, exc.details)

@@ -16,9 +16,7 @@ def test_every_domain_error_code_has_one_http_status():
 
 
 def test_an_error_answer_names_code_message_and_details():
-    response = http.proxy_response(
-        http.refused(ValidationFailed("bad", [{"field": "amount", "message": "must be > 0"}]))
-    )
+    response = http.refusal(ValidationFailed("bad", [{"field": "amount", "message": "must be > 0"}]))
     assert response["statusCode"] == HTTPStatus.BAD_REQUEST
     assert json.loads(response["body"]) == {
         "error": {
@@ -35,15 +33,15 @@ def test_an_error_answer_names_code_message_and_details():
 
 
 def test_retry_after_on_503_and_allow_on_405():
-    unavailable = http.proxy_response(http.refused(ServiceUnavailable("retry")))
+    unavailable = http.refusal(ServiceUnavailable("retry"))
     assert (unavailable["statusCode"], unavailable["headers"]["Retry-After"]) == (503, "1")
-    refused = http.proxy_response(http.error(http.METHOD_NOT_ALLOWED, "no", allow=("GET",)))
+    refused = http.refusal(http.Refused(http.METHOD_NOT_ALLOWED, "no", allow=("GET",)))
     assert (refused["statusCode"], refused["headers"]["Allow"]) == (405, "GET")
     assert "Retry-After" not in refused["headers"]
 
 
 def test_accepted_answer_is_202_with_the_queued_body():
-    response = http.proxy_response(http.accepted("txn_1"))
+    response = http.accepted("txn_1")
     assert response["statusCode"] == 202
     assert json.loads(response["body"]) == {
         "message": "Transaction validated and queued",
