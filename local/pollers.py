@@ -6,6 +6,8 @@ the failed ones visible again after ``retry_visibility_seconds`` (the deployed q
 visibility timeout; locally a short one keeps retries quick). With ``ReportBatchItemFailures`` only the
 listed records fail; a function error, or a response naming an unknown record, fails the whole batch.
 SQS itself moves a message to the dead-letter queue once it was received ``maxReceiveCount`` times.
+Like Lambda's mapping, it works on more batches at once while the queue keeps them full (up to the
+mapping's maximum concurrency and ``LOCAL_CONCURRENCY``), and on one when the queue runs dry.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ class Poller:
         region: str,
         retry_visibility_seconds: int,
         stop: threading.Event,
+        concurrency: int = 1,
     ) -> None:
         self.mapping = mapping
         self.function = function
@@ -46,21 +49,41 @@ class Poller:
         self._region = region
         self._retry = retry_visibility_seconds
         self._stop = stop
-        self._thread = threading.Thread(target=self._run, name=f"poller-{function.name}", daemon=True)
+        self._threads = [
+            threading.Thread(target=self._run, args=(i,), name=f"poller-{function.name}-{i}", daemon=True)
+            for i in range(max(1, concurrency))
+        ]
+        self._active = 1  # pollers at work: more while batches come back full, down to one when idle
+        self._lock = threading.Lock()
         self.batches = 0
         self.succeeded = 0
         self.failed = 0
 
     def start(self) -> None:
-        self._thread.start()
+        for thread in self._threads:
+            thread.start()
 
     def join(self, timeout: float) -> None:
-        self._thread.join(timeout)
+        for thread in self._threads:
+            thread.join(timeout)
 
-    def _run(self) -> None:
+    def _scale(self, received: int) -> None:
+        """Like Lambda's event source mapping: one more concurrent batch while the queue keeps batches
+        full, one fewer when a poll comes back empty."""
+        with self._lock:
+            if received >= self.mapping.batch_size:
+                self._active = min(len(self._threads), self._active + 1)
+            elif received == 0:
+                self._active = max(1, self._active - 1)
+
+    def _run(self, index: int) -> None:
         while not self._stop.is_set():
+            if index >= self._active:
+                self._stop.wait(0.1)
+                continue
             try:
                 messages = self._receive_batch()
+                self._scale(len(messages))
                 if messages:
                     self._deliver(messages)
             except Exception as exc:  # keep polling, like the managed poller
@@ -109,9 +132,10 @@ class Poller:
                 flush=True,
             )
             failed = ids
-        self.batches += 1
-        self.failed += len(failed)
-        self.succeeded += len(ids) - len(failed)
+        with self._lock:
+            self.batches += 1
+            self.failed += len(failed)
+            self.succeeded += len(ids) - len(failed)
         done = [m for m in messages if m["MessageId"] not in failed]
         retry = [m for m in messages if m["MessageId"] in failed]
         for chunk in _chunks(done):

@@ -149,6 +149,7 @@ class LocalRuntime:
                 region=self.stack.region,
                 retry_visibility_seconds=self.config.retry_visibility_seconds,
                 stop=self.stop_event,
+                concurrency=min(mapping.maximum_concurrency or 1, self.config.concurrency),
             )
             poller.start()
             self.pollers.append(poller)

@@ -380,7 +380,7 @@ class LocalSettings(SettingsGroup):
     seed_merchants: bool = setting("LOCAL_SEED", True, doc="seed the sample merchants")
     concurrency: int = setting(
         "LOCAL_CONCURRENCY",
-        4,
+        2,
         between(1, 64),
         doc="execution environments (processes) per function at most; like Lambda's, each runs one "
         "invocation at a time",

@@ -4,7 +4,9 @@ reading of partial batch responses, event shapes, fault injection and configurat
 from __future__ import annotations
 
 import json
+import threading
 from datetime import UTC, datetime
+from types import SimpleNamespace
 
 import boto3
 import pytest
@@ -254,3 +256,24 @@ def test_config_validates_eagerly():
         LocalConfig.from_env({"LOCAL_FAULT_RATE": "2"})
     with pytest.raises(ValueError, match="LOCAL_FAULT_SERVICES"):
         LocalConfig.from_env({"LOCAL_FAULT_SERVICES": "sqs"})
+
+
+def test_the_mapping_works_on_more_batches_while_they_come_back_full():
+    mapping = MappingSpec("M", "Q", "F", 10, 0, 20, True, True)
+    poller = Poller(
+        mapping,
+        SimpleNamespace(name="f"),  # type: ignore[arg-type]  # only the scaling is exercised
+        None,
+        queue_url="q",
+        queue_arn="arn",
+        queue_name="q",
+        region="us-east-2",
+        retry_visibility_seconds=1,
+        stop=threading.Event(),
+        concurrency=3,
+    )
+    active = []
+    for received in (10, 10, 10, 3, 0, 10, 0, 0, 0):
+        poller._scale(received)
+        active.append(poller._active)
+    assert active == [2, 3, 3, 3, 2, 3, 2, 1, 1]
