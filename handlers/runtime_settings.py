@@ -8,7 +8,6 @@ ValueError naming the variable and the bad value.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 
 from handlers.domain.fraud import FraudThresholds, VelocityRule
@@ -16,7 +15,6 @@ from settings.catalog import FAILED_TRANSACTION, FRAUD_DETECTION, VALIDATION, Fu
 from settings.model import Function
 
 
-@dataclass(frozen=True)
 class ValidationSettings(FunctionSettings):
     FUNCTION = VALIDATION
 
@@ -27,7 +25,6 @@ class ValidationSettings(FunctionSettings):
     max_body_bytes: int
 
 
-@dataclass(frozen=True)
 class FraudDetectionSettings(FunctionSettings):
     FUNCTION = FRAUD_DETECTION
 
@@ -59,7 +56,6 @@ class FraudDetectionSettings(FunctionSettings):
         )
 
 
-@dataclass(frozen=True)
 class FailedTransactionSettings(FunctionSettings):
     FUNCTION = FAILED_TRANSACTION
 

@@ -36,7 +36,6 @@ class FaultConfig:
         return cls(float(data["rate"]), tuple(data["services"]), data["seed"])
 
 
-@dataclass(frozen=True)
 class LocalConfig(LocalSettings):
     """``LocalSettings`` with the API key the runtime uses: ``LOCAL_API_KEY``, or a generated one."""
 
@@ -47,7 +46,7 @@ class LocalConfig(LocalSettings):
         config = super().from_env(environ)
         if config.api_key:
             return config
-        return dataclasses.replace(config, api_key=secrets.token_urlsafe(30), api_key_generated=True)
+        return config.replace(api_key=secrets.token_urlsafe(30), api_key_generated=True)
 
     @property
     def faults(self) -> FaultConfig:

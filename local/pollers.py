@@ -6,8 +6,8 @@ the failed ones visible again after ``retry_visibility_seconds`` (the deployed q
 visibility timeout; locally a short one keeps retries quick). With ``ReportBatchItemFailures`` only the
 listed records fail; a function error, or a response naming an unknown record, fails the whole batch.
 SQS itself moves a message to the dead-letter queue once it was received ``maxReceiveCount`` times.
-Like Lambda's mapping, it works on more batches at once while the queue keeps them full (up to the
-mapping's maximum concurrency and ``LOCAL_CONCURRENCY``), and on one when the queue runs dry.
+Like Lambda's mapping, it works on more batches at once while messages are waiting (up to the
+mapping's maximum concurrency and ``LOCAL_CONCURRENCY``), and on one when they are not.
 """
 
 from __future__ import annotations
@@ -67,13 +67,13 @@ class Poller:
         for thread in self._threads:
             thread.join(timeout)
 
-    def _scale(self, received: int) -> None:
-        """Like Lambda's event source mapping: one more concurrent batch while the queue keeps batches
-        full, one fewer when a poll comes back empty."""
+    def _scale(self, backlog: bool) -> None:
+        """Like Lambda's event source mapping: one more concurrent batch while messages are waiting (a
+        poll came back full at once), one fewer when they are not."""
         with self._lock:
-            if received >= self.mapping.batch_size:
+            if backlog:
                 self._active = min(len(self._threads), self._active + 1)
-            elif received == 0:
+            else:
                 self._active = max(1, self._active - 1)
 
     def _run(self, index: int) -> None:
@@ -83,7 +83,6 @@ class Poller:
                 continue
             try:
                 messages = self._receive_batch()
-                self._scale(len(messages))
                 if messages:
                     self._deliver(messages)
             except Exception as exc:  # keep polling, like the managed poller
@@ -106,6 +105,7 @@ class Poller:
     def _receive_batch(self) -> list[dict[str, Any]]:
         batch_size = self.mapping.batch_size
         messages = self._receive(batch_size, POLL_WAIT_SECONDS)
+        self._scale(backlog=len(messages) >= min(10, batch_size))
         if not messages:
             return []
         deadline = time.monotonic() + self.mapping.batching_window_seconds

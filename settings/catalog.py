@@ -14,12 +14,10 @@ function's typed view in ``handlers/runtime_settings.py`` a field of the same na
 view fails until it has one), then run ``python -m settings``.
 """
 
-from dataclasses import dataclass
 from decimal import Decimal
 
 from handlers.domain.fraud import FraudThresholds, VelocityRule
 from settings.model import (
-    REQUIRED,
     Function,
     FunctionView,
     Rule,
@@ -70,221 +68,226 @@ _OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 # --- synth ---------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
 class Settings(SettingsGroup):
     """Everything that varies between deployments (read at synth)."""
 
     # Names and state
     environment_suffix: str = setting(
         "ENVIRONMENT_SUFFIX",
-        "dev",
         matches(_NAME % 15, "1-16 chars of a-z, 0-9, '-', starting with a letter"),
+        default="dev",
         doc="suffix of every resource name (`merchant-config-dev`, ...)",
     )
     region: str = setting(
         "AWS_REGION",
-        "us-east-2",
         matches(r"[a-z]{2}(-gov)?-[a-z]+-[0-9]", "an AWS region such as us-east-2"),
+        default="us-east-2",
         doc="region of the provider and the state backend",
     )
     project: str = setting(
         "PROJECT_NAME",
-        "transaction-processing",
         matches(_NAME % 31, "1-32 chars of a-z, 0-9, '-', starting with a letter"),
+        default="transaction-processing",
         doc="prefix of the non-seed names (key alias, VPC, state bucket)",
     )
     state_bucket: str = setting(
         "TF_STATE_BUCKET",
-        "",
         matches(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", "a valid S3 bucket name"),
         empty_allowed=True,
         shown_default="`{project}-tfstate-{env}`",
+        default="",
         doc="S3 bucket of the main stack's state (must be globally unique: set it)",
     )
     state_key: str = setting(
         "TF_STATE_KEY",
-        "",
         empty_allowed=True,
         shown_default="`{project}/{env}/terraform.tfstate`",
+        default="",
         doc="state object key",
     )
     state_lock_table: str = setting(
         "TF_STATE_LOCK_TABLE",
-        "",
         matches(r"[A-Za-z0-9_.-]{3,255}", "a valid DynamoDB table name"),
         empty_allowed=True,
         shown_default="`{project}-tflock-{env}`",
+        default="",
         doc="DynamoDB lock table (kept for pre-1.10 clients; `use_lockfile` is on)",
     )
     # Network
     vpc_cidr: str = setting(
         "VPC_CIDR",
-        "10.40.0.0/16",
         matches(
             rf"{_OCTET}\.{_OCTET}\.{_OCTET}\.{_OCTET}/(1[6-9]|2[0-4])", "an IPv4 CIDR block from /16 to /24"
         ),
+        default="10.40.0.0/16",
         doc="VPC block",
     )
     availability_zone_count: int = setting(
-        "AVAILABILITY_ZONE_COUNT", 2, between(2, 6), doc="private subnets, one per availability zone"
+        "AVAILABILITY_ZONE_COUNT", between(2, 6), default=2, doc="private subnets, one per availability zone"
     )
     # API Gateway usage plan and WAF
     api_rate_limit: int = setting(
-        "API_RATE_LIMIT", 500, between(1, 10_000), doc="usage plan and stage throttling: requests per second"
+        "API_RATE_LIMIT",
+        between(1, 10_000),
+        default=500,
+        doc="usage plan and stage throttling: requests per second",
     )
     api_burst_limit: int = setting(
-        "API_BURST_LIMIT", 1000, between(1, 5_000), doc="usage plan and stage throttling: burst"
+        "API_BURST_LIMIT", between(1, 5_000), default=1000, doc="usage plan and stage throttling: burst"
     )
     api_quota_per_day: int = setting(
-        "API_QUOTA_PER_DAY", 10_000, at_least(1), doc="usage plan: requests a day"
+        "API_QUOTA_PER_DAY", at_least(1), default=10_000, doc="usage plan: requests a day"
     )
     waf_rate_limit_per_5min: int = setting(
         "WAF_RATE_LIMIT_PER_5MIN",
-        2000,
         between(10, 2_000_000_000),
+        default=2000,
         doc="WAF rate-based block per client IP (requests per 5 minutes)",
     )
     max_body_bytes: int = setting(
         "MAX_BODY_BYTES",
-        8192,
         between(256, 262_144),
         functions=[VALIDATION],
+        default=8192,
         doc="largest accepted POST body (413 above)",
     )
     merchant_cache_ttl_seconds: int = setting(
         "MERCHANT_CACHE_TTL_SECONDS",
-        60,
         between(0, 3600),
         functions=[VALIDATION],
+        default=60,
         doc="in-memory merchant cache of the validation function (`0`: no cache)",
     )
     # Fraud rules (global; a merchant's config item may override the thresholds)
     fraud_high_amount: Decimal = setting(
         "FRAUD_HIGH_AMOUNT",
-        FraudThresholds.high_amount,
         positive(),
         functions=[FRAUD_DETECTION],
+        default=FraudThresholds.high_amount,
         doc="amount strictly above which the high-amount rule fires",
     )
     fraud_review_threshold: int = setting(
         "FRAUD_REVIEW_THRESHOLD",
-        FraudThresholds.review_threshold,
         between(1, 1000),
         functions=[FRAUD_DETECTION],
+        default=FraudThresholds.review_threshold,
         doc="score from which a transaction is REVIEW_REQUIRED",
     )
     fraud_suspected_threshold: int = setting(
         "FRAUD_SUSPECTED_THRESHOLD",
-        FraudThresholds.suspected_threshold,
         between(1, 1000),
         functions=[FRAUD_DETECTION],
+        default=FraudThresholds.suspected_threshold,
         doc="score from which a transaction is FRAUD_SUSPECTED",
     )
     alert_on_review_required: bool = setting(
         "ALERT_ON_REVIEW_REQUIRED",
-        False,
         functions=[FRAUD_DETECTION],
+        default=False,
         doc="also alert on REVIEW_REQUIRED",
     )
     velocity_max_transactions: int | None = setting(
         "VELOCITY_MAX_TRANSACTIONS",
-        None,
         at_least(1),
         functions=[FRAUD_DETECTION],
         shown_default="unset (off)",
+        default=None,
         doc="velocity rule: more than N transactions per merchant in the window add points",
     )
     velocity_window_seconds: int = setting(
         "VELOCITY_WINDOW_SECONDS",
-        VelocityRule.window_seconds,
         between(1, 86_400),
         functions=[FRAUD_DETECTION],
+        default=VelocityRule.window_seconds,
         doc="velocity rule: the window",
     )
     velocity_points: int = setting(
         "VELOCITY_POINTS",
-        VelocityRule.points,
         between(0, 1000),
         functions=[FRAUD_DETECTION],
+        default=VelocityRule.points,
         doc="velocity rule: points it adds",
     )
     # Logs
     log_retention_days: int = setting(
         "LOG_RETENTION_DAYS",
-        365,
         one_of(*LOG_RETENTION_DAYS_ALLOWED),
+        default=365,
         doc="every log group (CloudWatch values only, >= 365 for PCI DSS 10.5.1)",
     )
     # Functions
     lambda_architecture: str = setting(
-        "LAMBDA_ARCHITECTURE", "arm64", one_of("arm64", "x86_64"), doc="instruction set of every function"
+        "LAMBDA_ARCHITECTURE",
+        one_of("arm64", "x86_64"),
+        default="arm64",
+        doc="instruction set of every function",
     )
     validation_memory_mb: int = setting(
-        "VALIDATION_MEMORY_MB", 256, between(128, 10_240), doc="memory of the validation function"
+        "VALIDATION_MEMORY_MB", between(128, 10_240), default=256, doc="memory of the validation function"
     )
     validation_reserved_concurrency: int = setting(
         "VALIDATION_RESERVED_CONCURRENCY",
-        100,
         at_least(1),
+        default=100,
         doc="reserved concurrency of the validation function",
     )
     validation_provisioned_concurrency: int = setting(
         "VALIDATION_PROVISIONED_CONCURRENCY",
-        0,
         at_least(0),
+        default=0,
         doc="provisioned concurrency on a `live` alias used by the API (`0`: off)",
     )
     fraud_memory_mb: int = setting(
-        "FRAUD_MEMORY_MB", 256, between(128, 10_240), doc="memory of the fraud-detection function"
+        "FRAUD_MEMORY_MB", between(128, 10_240), default=256, doc="memory of the fraud-detection function"
     )
     fraud_reserved_concurrency: int = setting(
         "FRAUD_RESERVED_CONCURRENCY",
-        50,
         at_least(2),
+        default=50,
         doc="reserved concurrency of the fraud-detection function",
     )
     failed_memory_mb: int = setting(
-        "FAILED_MEMORY_MB", 256, between(128, 10_240), doc="memory of the failed-transaction function"
+        "FAILED_MEMORY_MB", between(128, 10_240), default=256, doc="memory of the failed-transaction function"
     )
     failed_reserved_concurrency: int = setting(
         "FAILED_RESERVED_CONCURRENCY",
-        5,
         at_least(2),
+        default=5,
         doc="reserved concurrency of the failed-transaction function",
     )
     # Event source mappings
     queue_batch_size: int = setting(
         "QUEUE_BATCH_SIZE",
-        10,
         between(1, 10_000),
+        default=10,
         doc="transactions queue -> fraud detection: records per batch",
     )
     queue_batching_window_seconds: int = setting(
         "QUEUE_BATCHING_WINDOW_SECONDS",
-        1,
         between(0, 300),
+        default=1,
         doc="transactions queue -> fraud detection: seconds to fill a batch (fewer invocations and SQS "
         "requests, at most that much later scoring)",
     )
     queue_max_concurrency: int = setting(
         "QUEUE_MAX_CONCURRENCY",
-        20,
         between(2, 1000),
+        default=20,
         doc="transactions queue -> fraud detection: concurrency",
     )
     dlq_batch_size: int = setting(
-        "DLQ_BATCH_SIZE", 10, between(1, 10), doc="DLQ -> failed transaction: records per batch"
+        "DLQ_BATCH_SIZE", between(1, 10), default=10, doc="DLQ -> failed transaction: records per batch"
     )
     dlq_max_concurrency: int = setting(
-        "DLQ_MAX_CONCURRENCY", 2, between(2, 1000), doc="DLQ -> failed transaction: concurrency"
+        "DLQ_MAX_CONCURRENCY", between(2, 1000), default=2, doc="DLQ -> failed transaction: concurrency"
     )
     max_receive_count: int = setting(
-        "MAX_RECEIVE_COUNT", 3, between(1, 1000), doc="receives before a message moves to the DLQ"
+        "MAX_RECEIVE_COUNT", between(1, 1000), default=3, doc="receives before a message moves to the DLQ"
     )
     # Data protection
     deletion_protection: bool = setting(
         "DELETION_PROTECTION",
-        True,
+        default=True,
         doc="DynamoDB deletion protection (set `false` for throw-away environments)",
     )
 
@@ -325,20 +328,18 @@ class Settings(SettingsGroup):
 # --- set by the stack ----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
 class FunctionResources(SettingsGroup):
     """The resources a function works with, set by the stack (never by an operator)."""
 
     merchant_table_name: str = setting(
-        "MERCHANT_TABLE_NAME", REQUIRED, functions=[VALIDATION], doc="the merchant configuration table"
+        "MERCHANT_TABLE_NAME", functions=[VALIDATION], doc="the merchant configuration table"
     )
-    queue_url: str = setting("QUEUE_URL", REQUIRED, functions=[VALIDATION], doc="the transactions queue")
+    queue_url: str = setting("QUEUE_URL", functions=[VALIDATION], doc="the transactions queue")
     transaction_table_name: str = setting(
-        "TRANSACTION_TABLE_NAME", REQUIRED, functions=FUNCTIONS, doc="the processed-transactions table"
+        "TRANSACTION_TABLE_NAME", functions=FUNCTIONS, doc="the processed-transactions table"
     )
     sns_topic_arn: str = setting(
         "SNS_TOPIC_ARN",
-        REQUIRED,
         functions=[FRAUD_DETECTION, FAILED_TRANSACTION],
         doc="the alerts topic",
     )
@@ -355,82 +356,81 @@ class FunctionSettings(FunctionView):
 FAULT_SERVICES = ("dynamodb", "sns")
 
 
-@dataclass(frozen=True)
 class LocalSettings(SettingsGroup):
     """The local runtime's own settings; the system's settings above apply to it as to synth."""
 
     api_port: int = setting(
         "LOCAL_API_PORT",
-        8080,
         between(0, 65_535),
+        default=8080,
         doc="port of the API on 127.0.0.1 (nothing else is bound; `0` picks a free one)",
     )
     aws_port: int = setting(
-        "LOCAL_AWS_PORT", 5000, between(0, 65_535), doc="port of the AWS endpoint (moto) on 127.0.0.1"
+        "LOCAL_AWS_PORT", between(0, 65_535), default=5000, doc="port of the AWS endpoint (moto) on 127.0.0.1"
     )
     api_key: str = setting(
         "LOCAL_API_KEY",
-        "",
         min_length(20),
         empty_allowed=True,
         secret=True,
         shown_default="generated",
+        default="",
         doc="the API key (API Gateway's minimum length)",
     )
-    seed_merchants: bool = setting("LOCAL_SEED", True, doc="seed the sample merchants")
+    seed_merchants: bool = setting("LOCAL_SEED", default=True, doc="seed the sample merchants")
     concurrency: int = setting(
         "LOCAL_CONCURRENCY",
-        2,
         between(1, 64),
+        default=2,
         doc="execution environments (processes) per function at most; like Lambda's, each runs one "
         "invocation at a time",
     )
     retry_visibility_seconds: int = setting(
         "LOCAL_RETRY_VISIBILITY_SECONDS",
-        2,
         between(0, 43_200),
+        default=2,
         doc="a failed record is redelivered after this (the deployed queue waits its visibility timeout)",
     )
     log_level: str = setting(
         "LOCAL_LOG_LEVEL",
-        "WARNING",
         one_of("DEBUG", "INFO", "WARNING", "ERROR"),
         normalize=str.upper,
+        default="WARNING",
         doc="the functions' log level (`INFO` shows every record)",
     )
-    access_log: bool = setting("LOCAL_ACCESS_LOG", True, doc="one line per API request")
+    access_log: bool = setting("LOCAL_ACCESS_LOG", default=True, doc="one line per API request")
     fault_rate: float = setting(
         "LOCAL_FAULT_RATE",
-        0.0,
         between(0.0, 1.0),
+        default=0.0,
         doc="share of the functions' DynamoDB/SNS calls that fail (throttling, 5xx, or applied-but-500), "
         "for resilience tests",
     )
     fault_services: tuple[str, ...] = setting(
         "LOCAL_FAULT_SERVICES",
-        FAULT_SERVICES,
         one_of(*FAULT_SERVICES),
         normalize=str.lower,
+        default=FAULT_SERVICES,
         doc="the services whose calls fail",
     )
     fault_seed: int | None = setting(
         "LOCAL_FAULT_SEED",
-        None,
         between(0, 2**63),
         shown_default="random",
+        default=None,
         doc="seed of the fault sequence",
     )
     stack_json: str = setting(
         "LOCAL_STACK_JSON",
-        "",
         empty_allowed=True,
         shown_default="synthesized",
+        default="",
         doc="run this `cdk.tf.json` instead of synthesizing",
     )
     ready_file: str = setting(
         "LOCAL_READY_FILE",
-        "",
         empty_allowed=True,
         shown_default="none",
+        default="",
         doc="write endpoints and resource names there as JSON once ready",
     )

@@ -1,27 +1,31 @@
 """How a setting is declared, read, checked, passed on to functions and documented.
 
-The declarations themselves live in ``settings.catalog``. A setting is a field of a frozen dataclass
-deriving from ``SettingsGroup``, declared with ``setting()``: its environment variable, default, checks,
-documentation and the Lambda functions whose environment carries it. The field's annotation is its type.
-Every reader (synth, a function at run time, the local runtime) goes through ``Setting.parse`` and
+The declarations themselves live in ``settings.catalog``. A setting is an annotated attribute of a
+``SettingsGroup`` subclass, declared with ``setting()``: its environment variable, default, checks,
+documentation and the Lambda functions whose environment carries it. The annotation is its type.
+Every reader (synth, a function at run time, the local runtime) goes through ``Setting.read`` and
 ``Setting.validate``, so one setting has one set of bounds and one spelling of its values, and every
 error names the variable and the bad value.
 
 Reading rules, the same everywhere: surrounding blanks are ignored; an unset or empty variable keeps the
 default (or fails, for a setting without one); booleans are ``true/false``, ``1/0`` or ``yes/no`` in any
 case; integers are plain decimal digits.
+
+Groups and views are frozen records with one generic constructor (``Record``), not dataclasses: the
+functions import the catalog on every cold start, and generating a dataclass's methods for every group
+costs more than the rest of the catalog.
 """
 
 from __future__ import annotations
 
-import dataclasses
+import inspect
 import re
 import typing
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import FrozenInstanceError
 from decimal import Decimal, InvalidOperation
 from types import NoneType, UnionType
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Self, dataclass_transform
 
 TRUE = ("true", "1", "yes")
 FALSE = ("false", "0", "no")
@@ -37,25 +41,32 @@ REQUIRED: Any = _Required()
 """The default of a setting that must be set (a function's table name, say)."""
 
 
-@dataclass(frozen=True)
 class Function:
     """A Lambda function of the system."""
 
-    entry_point: str  # handlers/<entry_point>.py
-    service: str  # its name in logs, metrics and traces (POWERTOOLS_SERVICE_NAME)
-    timeout_seconds: int
+    __slots__ = ("entry_point", "service", "timeout_seconds")
+
+    def __init__(self, entry_point: str, *, service: str, timeout_seconds: int) -> None:
+        self.entry_point = entry_point  # handlers/<entry_point>.py
+        self.service = service  # its name in logs, metrics and traces (POWERTOOLS_SERVICE_NAME)
+        self.timeout_seconds = timeout_seconds
 
     @property
     def handler(self) -> str:
         return f"handlers.{self.entry_point}.handler"
 
+    def __repr__(self) -> str:
+        return f"Function({self.entry_point!r})"
 
-@dataclass(frozen=True)
+
 class Check:
     """A bound on a setting's value: ``holds(value)``, described as ``requirement`` in errors and docs."""
 
-    requirement: str
-    holds: Callable[[Any], bool]
+    __slots__ = ("holds", "requirement")
+
+    def __init__(self, requirement: str, holds: Callable[[Any], bool]) -> None:
+        self.requirement = requirement
+        self.holds = holds
 
 
 def between(low: float, high: float) -> Check:
@@ -76,8 +87,8 @@ def one_of(*choices: object) -> Check:
 
 
 def matches(pattern: str, requirement: str) -> Check:
-    regex = re.compile(pattern)
-    return Check(requirement, lambda v: bool(regex.fullmatch(v)))
+    """``pattern`` must match the whole value (compiled on first use)."""
+    return Check(requirement, lambda v: bool(re.fullmatch(pattern, v)))
 
 
 def min_length(length: int) -> Check:
@@ -88,22 +99,47 @@ def _items(value: Any) -> tuple[Any, ...]:
     return tuple(value) if isinstance(value, tuple) else (value,)
 
 
-@dataclass(frozen=True)
 class Setting:
-    """What ``setting()`` attaches to a field: everything about it but its name and type."""
+    """One declared setting. ``setting()`` makes it; its group names it and gives it its type."""
 
-    env: str
-    doc: str
-    checks: tuple[Check, ...] = ()
-    functions: tuple[Function, ...] = ()
-    empty_allowed: bool = False  # the empty string is a valid value (it means "derive it")
-    secret: bool = False  # errors show the length, never the value
-    normalize: Callable[[str], str] | None = None  # applied to the raw text first (e.g. str.upper)
-    shown_default: str | None = None  # the default as the docs describe it, when the value says little
-    # Filled in from the dataclass field:
-    name: str = ""
-    kind: Any = None
-    default: Any = REQUIRED
+    __slots__ = (
+        "checks",
+        "default",
+        "doc",
+        "empty_allowed",
+        "env",
+        "functions",
+        "kind",
+        "name",
+        "normalize",
+        "secret",
+        "shown_default",
+    )
+
+    def __init__(
+        self,
+        env: str,
+        default: Any,
+        checks: tuple[Check, ...],
+        *,
+        doc: str,
+        functions: tuple[Function, ...],
+        empty_allowed: bool,
+        secret: bool,
+        normalize: Callable[[str], str] | None,
+        shown_default: str | None,
+    ) -> None:
+        self.env = env
+        self.default = default
+        self.checks = checks
+        self.doc = doc
+        self.functions = functions
+        self.empty_allowed = empty_allowed  # the empty string is a valid value (it means "derive it")
+        self.secret = secret  # errors show the length, never the value
+        self.normalize = normalize  # applied to the raw text first (e.g. str.upper)
+        self.shown_default = shown_default  # the default as the docs describe it
+        self.name = ""  # set by the group
+        self.kind: Any = None  # the annotation, set by the group
 
     # --- reading ------------------------------------------------------------------------------------
 
@@ -178,8 +214,8 @@ class Setting:
 
 def setting(
     env: str,
-    default: Any,
     *checks: Check,
+    default: Any = REQUIRED,
     doc: str,
     functions: Sequence[Function] = (),
     empty_allowed: bool = False,
@@ -187,46 +223,117 @@ def setting(
     normalize: Callable[[str], str] | None = None,
     shown_default: str | None = None,
 ) -> Any:
-    """Declare a field of a ``SettingsGroup``: the variable ``env``, its default (``REQUIRED`` for
-    none), its checks, its documentation and the ``functions`` whose environment carries it."""
-    meta = Setting(
-        env=env,
+    """Declare a setting of a ``SettingsGroup``: the variable ``env``, its checks, its default (none:
+    it must be set), its documentation and the ``functions`` whose environment carries it."""
+    return Setting(
+        env,
+        default,
+        checks,
         doc=doc,
-        checks=checks,
         functions=tuple(functions),
         empty_allowed=empty_allowed,
         secret=secret,
         normalize=normalize,
         shown_default=shown_default,
     )
-    if default is REQUIRED:
-        return dataclasses.field(metadata={"setting": meta}, repr=not secret)
-    return dataclasses.field(default=default, metadata={"setting": meta}, repr=not secret)
 
 
-@dataclass(frozen=True)
 class Rule:
     """A check across settings: ``holds(values)`` for any holder of every field in ``involves``."""
 
-    setting: str  # the field the error names
-    involves: tuple[str, ...]
-    requirement: Callable[[Any], str]
-    holds: Callable[[Any], bool]
+    __slots__ = ("holds", "involves", "requirement", "setting")
 
-    def applies_to(self, holder: object) -> bool:
-        return all(hasattr(holder, name) for name in self.involves)
+    def __init__(
+        self,
+        setting: str,
+        involves: tuple[str, ...],
+        requirement: Callable[[Any], str],
+        holds: Callable[[Any], bool],
+    ) -> None:
+        self.setting = setting  # the field the error names
+        self.involves = involves
+        self.requirement = requirement
+        self.holds = holds
 
-    def check(self, holder: object, spec: Setting) -> None:
+    def applies_to(self, holder: Record) -> bool:
+        return all(name in holder.FIELDS for name in self.involves)
+
+    def check(self, holder: Record, spec: Setting) -> None:
         if not self.holds(holder):
             value = spec.render(getattr(holder, self.setting))
             raise ValueError(f"{spec.env} must be {self.requirement(holder)}, got {value!r}")
 
 
-# --- groups -------------------------------------------------------------------------------------------
+# --- records ------------------------------------------------------------------------------------------
 
 
-class SettingsGroup:
-    """Base of a frozen dataclass of settings: checked on construction, read with ``from_env``."""
+def _is_class_variable(annotation: Any) -> bool:
+    """``ClassVar[...]``, written as a type or as a string (``from __future__ import annotations``)."""
+    if isinstance(annotation, str):
+        return annotation.startswith(("ClassVar", "typing.ClassVar"))
+    return typing.get_origin(annotation) is ClassVar
+
+
+@dataclass_transform(kw_only_default=True, frozen_default=True, field_specifiers=(setting,))
+class Record:
+    """A frozen record of keyword fields, declared by annotations (plain, or ``= setting(...)``)."""
+
+    FIELDS: ClassVar[dict[str, Any]] = {}  # name -> default (REQUIRED for none), in declaration order
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        fields = dict(cls.FIELDS)
+        for name, annotation in inspect.get_annotations(cls).items():
+            if _is_class_variable(annotation):
+                continue
+            value = cls.__dict__.get(name, REQUIRED)
+            if isinstance(value, Setting):
+                value.name = name
+                value = value.default
+            fields[name] = value
+        cls.FIELDS = fields
+
+    def __init__(self, **values: Any) -> None:
+        unknown = set(values) - set(self.FIELDS)
+        if unknown:
+            raise TypeError(f"{type(self).__name__} has no field {sorted(unknown)}")
+        for name, default in self.FIELDS.items():
+            if name not in values and default is REQUIRED:
+                raise TypeError(f"{type(self).__name__} needs {name}")
+            object.__setattr__(self, name, values.get(name, default))
+        self.__post_init__()
+
+    def __post_init__(self) -> None:
+        """Checks of a subclass, run once the fields are set."""
+
+    def replace(self, **changes: Any) -> Self:
+        return type(self)(**{**self._values(), **changes})
+
+    def _values(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.FIELDS}
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise FrozenInstanceError(f"cannot delete field {name!r}")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Record) and type(other) is type(self) and other._values() == self._values()
+
+    def __hash__(self) -> int:
+        return hash((type(self), tuple(self._values().items())))
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{name}={value!r}" for name, value in self._shown().items())
+        return f"{type(self).__name__}({shown})"
+
+    def _shown(self) -> dict[str, Any]:
+        return self._values()
+
+
+class SettingsGroup(Record):
+    """A group of declared settings: checked on construction, read with ``from_env``."""
 
     RULES: ClassVar[tuple[Rule, ...]] = ()
 
@@ -235,6 +342,9 @@ class SettingsGroup:
             spec.validate(getattr(self, spec.name))
         for rule in self.RULES:
             rule.check(self, spec_of(type(self), rule.setting))
+
+    def _shown(self) -> dict[str, Any]:
+        return {spec.name: getattr(self, spec.name) for spec in settings_of(type(self)) if not spec.secret}
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Self:
@@ -250,21 +360,18 @@ _SETTINGS: dict[type[SettingsGroup], tuple[Setting, ...]] = {}
 
 
 def settings_of(group: type[SettingsGroup]) -> tuple[Setting, ...]:
-    """The settings of a group, in declaration order, with their names, types and defaults."""
+    """The settings of a group, in declaration order, with their names and types."""
     if group not in _SETTINGS:
-        if not dataclasses.is_dataclass(group):
-            raise TypeError(f"{group.__name__} must be a frozen dataclass")
         hints = typing.get_type_hints(group)
-        _SETTINGS[group] = tuple(
-            dataclasses.replace(
-                field.metadata["setting"],
-                name=field.name,
-                kind=hints[field.name],
-                default=REQUIRED if field.default is dataclasses.MISSING else field.default,
-            )
-            for field in dataclasses.fields(group)
-            if "setting" in field.metadata
-        )
+        specs = [
+            value
+            for klass in reversed(group.__mro__)
+            for value in vars(klass).values()
+            if isinstance(value, Setting)
+        ]
+        for spec in specs:
+            spec.kind = hints[spec.name]
+        _SETTINGS[group] = tuple(specs)
     return _SETTINGS[group]
 
 
@@ -296,12 +403,12 @@ def environment_for(function: Function, *values: SettingsGroup) -> dict[str, str
 # --- what one function reads ---------------------------------------------------------------------------
 
 
-class FunctionView:
-    """Base of a function's typed view of its settings (a frozen dataclass of plain fields).
+class FunctionView(Record):
+    """Base of a function's typed view of its settings (a frozen record of plain fields).
 
     A subclass names its ``FUNCTION``; its fields must be exactly the settings of ``SOURCES`` that the
     catalog passes to that function, with the same types. ``from_env`` reads them with the catalog's
-    declarations and applies the catalog's rules that concern them. ``ENV_VARS`` lists the variables.
+    declarations and applies the catalog's rules that concern them; ``ENV_VARS`` lists the variables.
     """
 
     FUNCTION: ClassVar[Function]
@@ -317,10 +424,8 @@ class FunctionView:
     def declared(cls) -> dict[str, Setting]:
         """The catalog's declaration of each field; raises TypeError when the view and catalog differ."""
         expected = {spec.name: spec for spec in delivered_to(cls.FUNCTION, cls.SOURCES)}
-        if not dataclasses.is_dataclass(cls):
-            raise TypeError(f"{cls.__name__} must be a frozen dataclass")
         hints = typing.get_type_hints(cls)
-        fields = {f.name: hints[f.name] for f in dataclasses.fields(cls)}
+        fields = {name: hints[name] for name in cls.FIELDS}
         wrong = {name for name, kind in fields.items() if name not in expected or expected[name].kind != kind}
         if wrong or set(fields) != set(expected):
             raise TypeError(

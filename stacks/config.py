@@ -23,7 +23,6 @@ class FunctionSizing:
     provisioned_concurrency: int = 0
 
 
-@dataclass(frozen=True)
 class Settings(catalog.Settings):
     """The synth settings and what the stacks derive from them."""
 

@@ -258,7 +258,7 @@ def test_config_validates_eagerly():
         LocalConfig.from_env({"LOCAL_FAULT_SERVICES": "sqs"})
 
 
-def test_the_mapping_works_on_more_batches_while_they_come_back_full():
+def test_the_mapping_works_on_more_batches_while_messages_are_waiting():
     mapping = MappingSpec("M", "Q", "F", 10, 0, 20, True, True)
     poller = Poller(
         mapping,
@@ -273,7 +273,7 @@ def test_the_mapping_works_on_more_batches_while_they_come_back_full():
         concurrency=3,
     )
     active = []
-    for received in (10, 10, 10, 3, 0, 10, 0, 0, 0):
-        poller._scale(received)
+    for backlog in (True, True, True, False, True, False, False, False):
+        poller._scale(backlog)
         active.append(poller._active)
-    assert active == [2, 3, 3, 3, 2, 3, 2, 1, 1]
+    assert active == [2, 3, 3, 2, 3, 2, 1, 1]

@@ -3,7 +3,6 @@ local runtime."""
 
 from __future__ import annotations
 
-import dataclasses
 from decimal import Decimal
 
 import pytest
@@ -78,7 +77,6 @@ def test_every_function_has_a_view_matching_the_catalog():
 
 
 def test_a_view_that_drifts_from_the_catalog_is_refused():
-    @dataclasses.dataclass(frozen=True)
     class Drifted(FunctionSettings):
         FUNCTION = FUNCTIONS[0]
 
