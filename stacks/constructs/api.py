@@ -62,6 +62,17 @@ ACCESS_LOG_FORMAT: Mapping[str, str] = {
 PUSH_TO_CLOUDWATCH = "arn:{partition}:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
 
 
+def provider_normalized_json(value: Any) -> str:
+    """``value`` as JSON exactly as the AWS provider normalizes it into the state (Go's encoding/json:
+    sorted keys, no spaces, ``<``, ``>`` and ``&`` escaped). The provider sends the configured text and
+    API Gateway returns it verbatim on refresh: any other spelling reads back as a change made outside
+    Terraform, and the deployment trigger that hashes the schema then replaces the deployment."""
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    for char in ("<", ">", "&", "\u2028", "\u2029"):
+        text = text.replace(char, f"\\u{ord(char):04x}")
+    return text
+
+
 class TransactionApi(Construct):
     """Regional REST API with Lambda proxy integrations, an API key and a usage plan.
 
@@ -123,7 +134,7 @@ class TransactionApi(Construct):
             name="Transaction",
             content_type="application/json",
             description="Transaction submission",
-            schema=json.dumps(request_schema, sort_keys=True),
+            schema=provider_normalized_json(request_schema),
         )
         collection = ApiGatewayResource(
             self,

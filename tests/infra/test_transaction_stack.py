@@ -9,6 +9,7 @@ import pytest
 from handlers.domain.schema import load_transaction_schema
 from stacks.app import TRANSACTION_STACK, build_app
 from stacks.config import Settings
+from stacks.constructs.api import provider_normalized_json
 from tests.infra.synth import Stack
 
 FUNCTIONS = {
@@ -405,6 +406,19 @@ def test_post_body_model_is_the_handlers_json_schema(stack):
     assert post["request_models"] == {
         "application/json": stack.ref("aws_api_gateway_model", "Api/TransactionModel", "name")
     }
+
+
+def test_model_schema_is_written_as_the_provider_normalizes_it(stack):
+    # API Gateway returns the schema verbatim: in any other spelling each refresh would report it changed
+    # and replace the deployment, whose trigger hashes it (tests/terraform re-plans after an apply).
+    (model,) = stack.resources("aws_api_gateway_model").values()
+    assert model["schema"] == provider_normalized_json(load_transaction_schema())
+    assert "\\u003e" in model["schema"] and ">" not in model["schema"]
+
+
+def test_provider_normalized_json_matches_gos_encoding():
+    value = {"b": "x > 0 & <y>", "a": [1, 2.5, "é\u2028"]}
+    assert provider_normalized_json(value) == '{"a":[1,2.5,"é\\u2028"],"b":"x \\u003e 0 \\u0026 \\u003cy\\u003e"}'
 
 
 def test_integrations_are_lambda_proxies_to_the_validation_function(stack):
