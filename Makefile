@@ -88,6 +88,12 @@ destroy: install ## Destroy STACK (default transaction-processing; state-backend
 	$(PY) -m tools.preflight destroy $(STACK)
 	cdktf destroy $(STACK) $(CDKTF_APPROVE)
 
+# --- Real terraform offline: validate, fmt, plan, apply + re-plan against moto, provider from the machine's
+# mirror (tools/terraform_check; README "Checked by real Terraform"). Skips with a reason without them.
+.PHONY: tf-check
+tf-check: synth ## Real terraform on every stack, offline: validate, plan, apply and re-plan against moto
+	$(PY) -m tools.terraform_check --outdir cdktf.out --workdir build/terraform-check
+
 # --- Local runtime: moto + the real handlers, no AWS account, no Docker. See README "Try it locally".
 .PHONY: local
 local: install ## Run the whole system on this machine (API :8080, AWS :5000; Ctrl-C stops)
@@ -99,4 +105,4 @@ bench: synth ## Run every benchmark (about 6 minutes on 2 cores) and write bench
 	$(PY) -m bench
 
 clean: ## Remove synthesized output and build artefacts (keeps the environments)
-	rm -rf cdktf.out build/lambda reports
+	rm -rf cdktf.out build/lambda build/terraform-check reports
