@@ -418,7 +418,10 @@ def test_model_schema_is_written_as_the_provider_normalizes_it(stack):
 
 def test_provider_normalized_json_matches_gos_encoding():
     value = {"b": "x > 0 & <y>", "a": [1, 2.5, "é\u2028"]}
-    assert provider_normalized_json(value) == '{"a":[1,2.5,"é\\u2028"],"b":"x \\u003e 0 \\u0026 \\u003cy\\u003e"}'
+    assert (
+        provider_normalized_json(value)
+        == '{"a":[1,2.5,"é\\u2028"],"b":"x \\u003e 0 \\u0026 \\u003cy\\u003e"}'
+    )
 
 
 def test_integrations_are_lambda_proxies_to_the_validation_function(stack):
