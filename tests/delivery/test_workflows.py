@@ -126,6 +126,24 @@ def test_pull_request_workflow_installs_synthesizes_gates_tests_and_plans():
     assert workflow["jobs"]["comment"]["needs"] == "plan"
 
 
+def test_every_pull_request_validates_every_stack_with_the_pinned_provider():
+    # In the gate job, which runs for fork pull requests too (no `if`, no credentials), after synth.
+    gate = load_workflow(PULL_REQUEST)["jobs"]["gate"]
+    assert "if" not in gate
+    assert "id-token" not in gate["permissions"]
+    steps = gate["steps"]
+    runs = [step.get("run", "") for step in steps]
+    validate = next(i for i, run in enumerate(runs) if "validate" in run and "terraform" in run)
+    assert validate > runs.index("make synth")
+    script = runs[validate]
+    assert "for stack in cdktf.out/stacks/*/; do" in script
+    assert 'terraform -chdir="$stack" init -backend=false -input=false' in script
+    assert 'terraform -chdir="$stack" validate' in script
+    assert "-upgrade" not in script and "plugin-dir" not in script  # the pinned version, from the registry
+    setup = next(s for s in steps if "hashicorp/setup-terraform@" in s.get("uses", ""))
+    assert steps.index(setup) < validate
+
+
 def test_the_comment_is_found_by_the_marker_the_script_writes():
     assert load_workflow(PULL_REQUEST)["env"]["PLAN_COMMENT_MARKER"] == MARKER
 
