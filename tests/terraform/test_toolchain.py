@@ -25,6 +25,10 @@ from tools.terraform_check.toolchain import (
 from tools.terraform_check.workdir import endpoint_services
 
 
+def fake_terraform(directory: Path, version: str = "1.11.4") -> Path:
+    return fake_executable(directory, "terraform", f'print(\'{{"terraform_version": "{version}"}}\')\n')
+
+
 def mirror_with(root: Path, *versions: str, platform_name: str | None = None) -> Path:
     """A filesystem mirror (unpacked layout) holding fake ``hashicorp/aws`` builds of ``versions``."""
     for version in versions:
@@ -37,7 +41,7 @@ def mirror_with(root: Path, *versions: str, platform_name: str | None = None) ->
 def test_the_setting_wins_and_the_newest_version_is_used(tmp_path: Path):
     mirror = mirror_with(tmp_path / "mirror", "5.9.0", "5.100.0")
     mirror_with(tmp_path / "home" / ".terraform.d" / "plugins", "4.0.0")
-    terraform = fake_executable(tmp_path / "bin", "terraform", "")
+    terraform = fake_terraform(tmp_path / "bin")
     environ = {"PATH": str(terraform.parent), MIRROR_SETTING: str(mirror)}
     found = find_toolchain(environ, home=tmp_path / "home", search_roots=())
     assert found == Toolchain(str(terraform), mirror, "5.100.0")
@@ -72,10 +76,13 @@ def test_builds_for_another_platform_do_not_count(tmp_path: Path):
     assert find_mirror({}, home=tmp_path / "home", search_roots=()) is None
 
 
-def test_without_terraform_or_a_mirror_the_check_is_skipped_with_a_reason(tmp_path: Path):
+def test_without_terraform_a_supported_terraform_or_a_mirror_the_check_is_skipped(tmp_path: Path):
     (tmp_path / "bin").mkdir()
     assert "terraform is not on PATH" in str(find_toolchain({"PATH": str(tmp_path / "bin")}, home=tmp_path))
-    fake_executable(tmp_path / "bin", "terraform", "")
+    fake_terraform(tmp_path / "bin", "1.9.8")
+    too_old = find_toolchain({"PATH": str(tmp_path / "bin")}, home=tmp_path, search_roots=())
+    assert "terraform 1.9.8" in str(too_old) and "too old" in str(too_old)
+    fake_terraform(tmp_path / "bin")
     reason = find_toolchain({"PATH": str(tmp_path / "bin")}, home=tmp_path, search_roots=())
     assert isinstance(reason, str)
     assert f"set {MIRROR_SETTING}" in reason

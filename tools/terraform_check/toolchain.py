@@ -2,8 +2,8 @@
 
 The mirror is the directory holding ``registry.terraform.io/hashicorp/aws/<version>/<os>_<arch>/``. It comes
 from ``TF_PROVIDER_MIRROR`` when set (and must then hold the provider); otherwise from Terraform's implied
-local mirror directories, then a bounded search of the usual install roots. Without terraform or a mirror
-the check is skipped, with a one-line reason.
+local mirror directories, then a bounded search of the usual install roots. Without terraform (in the
+range the stacks' ``versions.tf`` requires) or a mirror the check is skipped, with a one-line reason.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from tools.preflight import terraform_problem
 
 MIRROR_SETTING = "TF_PROVIDER_MIRROR"
 PROVIDER_ADDRESS = "registry.terraform.io/hashicorp/aws"
@@ -147,6 +149,9 @@ def find_toolchain(
     terraform = shutil.which("terraform", path=environ.get("PATH"))
     if terraform is None:
         return "terraform is not on PATH (https://developer.hashicorp.com/terraform/install)"
+    unusable, _ = terraform_problem(environ)  # the version the stacks' versions.tf requires
+    if unusable:
+        return unusable
     mirror = find_mirror(environ, home or Path.home(), search_roots)
     if mirror is None:
         return (
