@@ -77,3 +77,11 @@ def test_a_combination_only_the_plan_checks_fails_plan(checks: dict[str, StackCh
         CheckFailed, match=r'read_capacity must be at least 1 when billing_mode is "PROVISIONED"'
     ):
         check.plan(moto.endpoint)
+
+
+def test_a_badly_formatted_versions_tf_fails_fmt(checks: dict[str, StackCheck]):
+    check = checks[STATE_BACKEND_STACK]
+    check.prepare()
+    (check.workdir / "versions.tf").write_text('terraform {\nrequired_version = ">= 1.10.0, < 2.0.0"\n}\n')
+    with pytest.raises(CheckFailed, match=r"versions\.tf"):
+        check.fmt()
