@@ -3,7 +3,7 @@
 Everything is created except the resources moto cannot emulate (tools/terraform_check/moto_gaps.py, the
 one documented list); a perpetual diff after the apply fails here. Most of the time is the provider's own
 propagation waits (S3 lifecycle 55 s, each SQS queue and queue policy 25 s, KMS 13 s), so the two stacks
-are applied side by side: about 2.5 minutes instead of 3.75 one after the other. That is sound against
+are applied side by side: about 2.7 minutes instead of 3.75 one after the other. That is sound against
 moto: the one thing the transaction stack takes from the state-backend stack, the access-log bucket its
 artifact bucket logs to, belongs to bucket logging, which is left out. ``make tf-check`` applies them in
 deploy order.

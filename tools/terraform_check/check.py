@@ -14,8 +14,8 @@ from tools.terraform_check.toolchain import Result, Toolchain, run_terraform
 from tools.terraform_check.workdir import moto_override, scratch_copy, write_override, write_stack
 
 CLI_CONFIG_FILE = "terraform.rc"
-# Upper bounds in seconds; the slowest step seen, the transaction stack's apply, takes about 100 s
-# (most of it the provider's own propagation waits on SQS, S3 lifecycle and KMS).
+# Upper bounds in seconds. The slowest step, the transaction stack's apply, takes about 2 minutes, most of
+# it the provider's own propagation waits (SQS queues and policies, S3 lifecycle, KMS).
 TIMEOUTS = {"init": 120, "validate": 120, "fmt": 60, "plan": 300, "apply": 600, "replan": 300, "show": 120}
 PLAN_ARGS = ("-input=false", "-lock=false", "-json")
 
