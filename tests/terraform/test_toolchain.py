@@ -111,12 +111,15 @@ def test_providers_come_only_from_the_mirror_and_nothing_leaves_the_machine(tmp_
             "AWS_PROFILE": "prod",
             "TF_CLI_CONFIG_FILE": "/nope",
             "https_proxy": "http://corp:3128",
+            "TF_CLI_ARGS_plan": "-refresh=false",
+            "TF_LOG": "DEBUG",
         },
     )
     assert env["TF_CLI_CONFIG_FILE"] == str(tmp_path / "rc")
     assert env["CHECKPOINT_DISABLE"] == "1"
     assert env["HTTPS_PROXY"] == env["HTTP_PROXY"] == CLOSED_PROXY
-    assert "AWS_PROFILE" not in env and "https_proxy" not in env
+    assert "AWS_PROFILE" not in env and "https_proxy" not in env and "TF_CLI_ARGS_plan" not in env
+    assert env["TF_LOG"] == "DEBUG"
     assert env["PATH"] == "/bin"
 
 

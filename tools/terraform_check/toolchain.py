@@ -58,8 +58,9 @@ class Toolchain:
     def environment(self, cli_config: Path, base: Mapping[str, str] | None = None) -> dict[str, str]:
         """The environment of every terraform call: our CLI config, no checkpoint, no way out."""
         env = dict(os.environ if base is None else base)
-        # Credentials come only from the moto override; nothing from the caller's AWS configuration.
-        for name in [n for n in env if n.startswith("AWS_") or n.startswith("TF_")]:
+        # Credentials come only from the moto override, and nothing of the caller's AWS or Terraform
+        # configuration applies (CLI arguments, variables, plugin cache...), except its logging.
+        for name in [n for n in env if n.startswith(("AWS_", "TF_")) and not n.startswith("TF_LOG")]:
             del env[name]
         env.update(
             {
