@@ -87,8 +87,9 @@ LEFT_OUT: tuple[LeftOut, ...] = (
     ),
     LeftOut(
         "aws_sqs_queue_redrive_allow_policy",
-        "moto ignores the RedriveAllowPolicy queue attribute, and the provider waits for it to read back"
-        " until its 3-minute timeout",
+        "moto never returns the RedriveAllowPolicy queue attribute, and the provider waits for it to read"
+        " back until its 20-minute create timeout (moto's SetQueueAttributes would also drop the DLQ's"
+        " TLS-only Policy, which the call does not repeat)",
     ),
     LeftOut(
         "aws_s3_bucket_logging",
