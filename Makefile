@@ -10,6 +10,14 @@ PIPENV := $(TOOLS)/bin/pipenv
 VENV := .venv
 PY := $(VENV)/bin/python
 CHECKOV_ENV := tools/checkov/.venv
+# The CDK toolkit that synthesizes the app (README "Status of CDK for Terraform", stacks/bindings.py):
+# cdktf (default; archived upstream) from .venv, or cdktn (CDK Terrain) from its own locked tools/cdktn/.venv.
+CDK_TOOLKIT ?= cdktf
+ifeq ($(filter $(CDK_TOOLKIT),cdktf cdktn),)
+$(error CDK_TOOLKIT must be cdktf or cdktn, got '$(CDK_TOOLKIT)')
+endif
+CDKTN_ENV := tools/cdktn/.venv
+SYNTH_ENV := $(if $(filter cdktn,$(CDK_TOOLKIT)),$(CDKTN_ENV),$(VENV))
 export PIPENV_VENV_IN_PROJECT := 1
 export PIPENV_VERBOSITY := -1
 export PIPENV_NOSPIN := 1
@@ -35,9 +43,13 @@ node_modules/.synced: package-lock.json
 
 install: $(VENV)/.synced node_modules/.synced ## Install the locked Python and Node dependencies
 
-synth: install ## Synthesize every stack into cdktf.out/
-	$(PY) main.py
-	@echo "Synthesized: $$(ls cdktf.out/stacks | tr '\n' ' ')"
+$(CDKTN_ENV)/.synced: tools/cdktn/Pipfile.lock | $(PIPENV)
+	cd tools/cdktn && PIPENV_VENV_IN_PROJECT=1 ../../$(PIPENV) sync
+	@touch $@
+
+synth: install $(SYNTH_ENV)/.synced ## Synthesize every stack into cdktf.out/ (CDK_TOOLKIT=cdktn: with CDK Terrain)
+	CDK_TOOLKIT=$(CDK_TOOLKIT) $(SYNTH_ENV)/bin/python main.py
+	@echo "Synthesized with $(CDK_TOOLKIT): $$(ls cdktf.out/stacks | tr '\n' ' ')"
 
 lint: install ## ruff lint and format check, mypy type check (strict on handlers/domain and settings)
 	$(VENV)/bin/ruff check .
@@ -48,7 +60,7 @@ format: install ## Apply ruff formatting and safe fixes
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-test: install lint $(CHECKOV_ENV)/.synced ## Lint, then the whole test suite (includes the compliance gate)
+test: install lint $(CHECKOV_ENV)/.synced $(CDKTN_ENV)/.synced ## Lint, then the whole test suite (includes the compliance gate)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # --- Compliance: checkov 3.3.30 in its own pinned environment (it pins an old boto3), see docs/compliance.md.
@@ -101,7 +113,7 @@ local: install ## Run the whole system on this machine (API :8080, AWS :5000; Ct
 
 # --- Benchmarks: tables with ratios against same-run baselines; never asserted in tests.
 .PHONY: bench
-bench: synth ## Run every benchmark (about 6 minutes on 2 cores) and write bench/results.md
+bench: synth $(CDKTN_ENV)/.synced ## Run every benchmark (about 6 minutes on 2 cores) and write bench/results.md
 	$(PY) -m bench
 
 clean: ## Remove synthesized output and build artefacts (keeps the environments)

@@ -1,6 +1,9 @@
 """Shared test configuration: no test may reach AWS."""
 
+import fcntl
 import os
+import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -16,6 +19,8 @@ for name, value in {
 }.items():
     os.environ[name] = value
 os.environ.pop("AWS_PROFILE", None)
+# The suite runs cdktf in this process; CDK Terrain runs in its own interpreter (``cdktn_synth_dir``).
+os.environ.pop("CDK_TOOLKIT", None)
 
 
 @pytest.fixture(scope="session")
@@ -27,3 +32,46 @@ def synth_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     outdir = tmp_path_factory.mktemp("cdktf.out")
     build_app(Settings(), outdir=str(outdir)).synth()
     return outdir
+
+
+@pytest.fixture(scope="session")
+def build_once(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str, Callable[[Path], None]], Path]:
+    """``build_once(name, build)``: ``build(directory)`` once per run, shared by the xdist workers."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the workers' temp directories are siblings
+
+    def once(name: str, build: Callable[[Path], None]) -> Path:
+        directory = root / name
+        with (root / f"{name}.lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not (root / f"{name}.done").exists():
+                build(directory)
+                (root / f"{name}.done").touch()
+        return directory
+
+    return once
+
+
+@pytest.fixture(scope="session")
+def cdktn_synth_dir(synth_dir: Path, build_once) -> Path:
+    """The app synthesized once per run with CDK Terrain, from its own environment (``tools/cdktn``).
+
+    It depends on ``synth_dir`` so the Lambda packages are built (and cached) before this synth reuses them.
+    """
+    from stacks.bindings import CDKTN, ROOT, TOOLKIT_ENV
+
+    def synth(outdir: Path) -> None:
+        if not CDKTN.python.exists():
+            pytest.fail(f"CDK Terrain's environment is missing: `make test` installs {CDKTN.environment}")
+        done = subprocess.run(
+            [str(CDKTN.python), "main.py"],
+            cwd=ROOT,
+            env={**os.environ, TOOLKIT_ENV: CDKTN.name, "CDKTF_OUTDIR": str(outdir)},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+
+    return build_once("cdktn.out", synth)
