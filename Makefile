@@ -24,7 +24,7 @@ export PIPENV_NOSPIN := 1
 export PATH := $(CURDIR)/$(TOOLS)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 PYTEST_ARGS ?=
 
-.PHONY: help install synth test lint format clean compliance
+.PHONY: help install synth hcl test lint format clean compliance
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -50,6 +50,9 @@ $(CDKTN_ENV)/.synced: tools/cdktn/Pipfile.lock | $(PIPENV)
 synth: install $(SYNTH_ENV)/.synced ## Synthesize every stack into cdktf.out/ (CDK_TOOLKIT=cdktn: with CDK Terrain)
 	CDK_TOOLKIT=$(CDK_TOOLKIT) $(SYNTH_ENV)/bin/python main.py
 	@echo "Synthesized with $(CDK_TOOLKIT): $$(ls cdktf.out/stacks | tr '\n' ' ')"
+
+hcl: install $(SYNTH_ENV)/.synced ## Export every stack as valid, terraform-fmt-clean HCL into hcl.out/
+	CDK_TOOLKIT=$(CDK_TOOLKIT) $(PY) -m tools.hcl_export --python $(SYNTH_ENV)/bin/python
 
 lint: install ## ruff lint and format check, mypy type check (strict on handlers/domain and settings)
 	$(VENV)/bin/ruff check .
@@ -117,4 +120,4 @@ bench: synth $(CDKTN_ENV)/.synced ## Run every benchmark (about 6 minutes on 2 c
 	$(PY) -m bench
 
 clean: ## Remove synthesized output and build artefacts (keeps the environments)
-	rm -rf cdktf.out build/lambda build/terraform-check reports
+	rm -rf cdktf.out hcl.out build/lambda build/terraform-check reports
