@@ -71,6 +71,17 @@ def test_both_toolkits_write_the_same_assets_and_versions_files(synth_dir, cdktn
     assert [name for name in cdktf_files if cdktf_files[name] != cdktn_files[name]] == []
 
 
+def test_the_readme_names_the_locked_versions_of_both_toolkits():
+    readme = (ROOT / "README.md").read_text()
+    for lockfile, packages in (
+        (ROOT / "Pipfile.lock", ("cdktf", "cdktf-cdktf-provider-aws")),
+        (ROOT / "tools" / "cdktn" / "Pipfile.lock", ("cdktn", "cdktn-provider-aws")),
+    ):
+        locked = json.loads(lockfile.read_text())["default"]
+        for package in packages:
+            assert f"`{package}` {locked[package]['version'].removeprefix('==')}" in readme
+
+
 def test_the_toolkit_is_cdktf_unless_cdktn_is_chosen():
     assert selected_toolkit({}) is CDKTF
     assert selected_toolkit({TOOLKIT_ENV: "cdktn"}) is CDKTN
