@@ -11,6 +11,7 @@ reproducibly and cached under ``build/lambda/archives/``.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -18,6 +19,8 @@ import shutil
 import subprocess
 import sys
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from settings.catalog import FUNCTIONS
@@ -28,6 +31,7 @@ HANDLERS = ROOT / "handlers"
 # catalog's declarations).
 PACKAGES = (HANDLERS, ROOT / "settings")
 BUILD = ROOT / "build" / "lambda"
+BUILD_LOCK = BUILD / ".lock"
 LOCKFILE = ROOT / "Pipfile.lock"
 PYTHON_RUNTIME = "python3.12"
 # What the handlers import beyond the Lambda runtime (Powertools with its tracer extra, JSON Schema).
@@ -136,10 +140,25 @@ def function_archive(entry_point: str, architecture: str) -> Path:
 
     The other functions' entry modules are left out, so changing one function redeploys only it. The
     zip is byte-for-byte reproducible (sorted entries, fixed timestamps and modes) and cached by content,
-    so a synth with nothing changed only hashes the handler sources.
+    so a synth with nothing changed only hashes the handler sources. Processes that synthesize at the
+    same time (parallel test workers, a synth beside ``make local``) take turns on ``build_lock``.
     """
     if entry_point not in ENTRY_POINTS:
         raise ValueError(f"entry_point must be one of {ENTRY_POINTS}, got {entry_point!r}")
+    with build_lock():
+        return _cached_archive(entry_point, architecture)
+
+
+@contextmanager
+def build_lock() -> Iterator[None]:
+    """Exclusive use of ``build/lambda`` across processes, so none reads what another is replacing."""
+    BUILD.mkdir(parents=True, exist_ok=True)
+    with BUILD_LOCK.open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def _cached_archive(entry_point: str, architecture: str) -> Path:
     deps = vendored_dependencies(architecture)
     files = _dependency_files(deps) + _handler_files(entry_point)
     digest = hashlib.sha256(deps.name.encode())

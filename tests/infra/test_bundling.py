@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import fcntl
 import zipfile
 
 import pytest
 
-from stacks.bundling import RUNTIME_DEPENDENCIES, function_archive, locked_requirements
+from stacks import bundling
+from stacks.bundling import BUILD_LOCK, RUNTIME_DEPENDENCIES, function_archive, locked_requirements
 
 
 def test_every_runtime_dependency_is_pinned_by_the_lock_file():
@@ -49,3 +51,24 @@ def test_functions_get_different_archives():
 def test_unknown_entry_point_is_rejected():
     with pytest.raises(ValueError, match="entry_point"):
         function_archive("nope", "arm64")
+
+
+def test_another_process_cannot_touch_the_build_while_an_archive_is_built(monkeypatch):
+    # GIVEN a probe in place of the vendoring, which tries the lock the way another process would
+    held = []
+
+    def probe(architecture):
+        with BUILD_LOCK.open("w") as other:
+            try:
+                fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                held.append(True)
+            else:
+                held.append(False)
+        raise RuntimeError("probed")
+
+    monkeypatch.setattr(bundling, "vendored_dependencies", probe)
+    # WHEN an archive is requested THEN the build lock is held while it is built
+    with pytest.raises(RuntimeError, match="probed"):
+        function_archive("validation", "arm64")
+    assert held == [True]
