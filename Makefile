@@ -22,6 +22,9 @@ export PIPENV_VENV_IN_PROJECT := 1
 export PIPENV_VERBOSITY := -1
 export PIPENV_NOSPIN := 1
 export PATH := $(CURDIR)/$(TOOLS)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
+# Two pytest workers: the suite's tests are xdist-safe (own ports, own scratch directories) and the CI
+# machine has 2 cores. PYTEST_WORKERS=0 runs in one process.
+PYTEST_WORKERS ?= 2
 PYTEST_ARGS ?=
 
 .PHONY: help install synth hcl test lint format clean compliance
@@ -64,7 +67,7 @@ format: install ## Apply ruff formatting and safe fixes
 	$(VENV)/bin/ruff format .
 
 test: install lint $(CHECKOV_ENV)/.synced $(CDKTN_ENV)/.synced ## Lint, then the whole test suite (includes the compliance gate)
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 # --- Compliance: checkov 3.3.30 in its own pinned environment (it pins an old boto3), see docs/compliance.md.
 $(CHECKOV_ENV)/.synced: tools/checkov/Pipfile.lock | $(PIPENV)
