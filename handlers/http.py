@@ -3,7 +3,9 @@
 The domain raises errors with a code (``handlers.domain.errors.ErrorCode``); ``ERROR_STATUS`` is the one
 table from code to HTTP status. A new code gets its row here, or importing this module fails. Every
 answer is a REST API (v1) proxy response in JSON with ``Cache-Control: no-store``; an error body is
-``{"error": {"code", "message", "details"}}``; a 503 says when to retry; a 405 says what is allowed.
+``{"error": {"code", "message", "details", "request_id"}}`` (``request_id``: API Gateway's request id,
+the ``x-amzn-RequestId`` header, so a client quotes one id to support); a 503 says when to retry; a 405
+says what is allowed. API Gateway's own errors have the same shape (``handlers/gateway_responses.py``).
 """
 
 from __future__ import annotations
@@ -92,8 +94,20 @@ def accepted(transaction_id: str) -> dict[str, Any]:
     return respond(HTTPStatus.ACCEPTED, body)
 
 
+def error_body(
+    code: str, message: str, details: Sequence[Mapping[str, str]] = (), *, request_id: str | None
+) -> dict[str, Any]:
+    """The body of every error of the API, the function's and API Gateway's."""
+    return {"error": {"code": code, "message": message, "details": list(details), "request_id": request_id}}
+
+
 def error(
-    code: str, message: str, details: Sequence[Mapping[str, str]] = (), allow: Sequence[str] = ()
+    code: str,
+    message: str,
+    details: Sequence[Mapping[str, str]] = (),
+    allow: Sequence[str] = (),
+    *,
+    request_id: str | None = None,
 ) -> dict[str, Any]:
     status = ERROR_STATUS[code]
     headers: dict[str, str] = {}
@@ -101,11 +115,18 @@ def error(
         headers["Allow"] = ", ".join(allow)
     if status == HTTPStatus.SERVICE_UNAVAILABLE:
         headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
-    return respond(status, {"error": {"code": code, "message": message, "details": list(details)}}, headers)
+    return respond(status, error_body(code, message, details, request_id=request_id), headers)
 
 
-def refusal(exc: RequestRefused | Refused) -> dict[str, Any]:
+def refusal(exc: RequestRefused | Refused, request_id: str | None = None) -> dict[str, Any]:
     """The answer to a refusal of the domain or of the edge."""
     if isinstance(exc, Refused):
-        return error(exc.code, exc.message, allow=exc.allow)
-    return error(exc.code, exc.message, exc.details)
+        return error(exc.code, exc.message, allow=exc.allow, request_id=request_id)
+    return error(exc.code, exc.message, exc.details, request_id=request_id)
+
+
+def request_id_of(event: Any) -> str | None:
+    """API Gateway's request id (``requestContext.requestId``, the ``x-amzn-RequestId`` header)."""
+    context = event.get("requestContext") if isinstance(event, dict) else None
+    request_id = context.get("requestId") if isinstance(context, dict) else None
+    return request_id if isinstance(request_id, str) else None

@@ -115,9 +115,9 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         return _dispatch(event)
     except (RequestRefused, http.Refused) as exc:
         _rejected(event, exc)
-        return http.refusal(exc)
+        return http.refusal(exc, http.request_id_of(event))
     except Exception:
         logger.exception("unhandled error")
-        return http.error(http.INTERNAL_ERROR, "Internal error")
+        return http.error(http.INTERNAL_ERROR, "Internal error", request_id=http.request_id_of(event))
     finally:
         obs.count("Requests")

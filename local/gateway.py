@@ -1,10 +1,13 @@
 """The HTTP API, behaving like the deployed API Gateway REST stage in front of the Lambda proxy.
 
-Per request, in API Gateway's order: route match (unknown route or method: 403 ``Missing Authentication
-Token``), API key (403 ``Forbidden``), usage plan (429 ``Too Many Requests`` / ``Limit Exceeded``), payload
-hard limit (413), request validation against the method's model (400 ``Invalid request body``), then a
-REST proxy event to the function and its proxy response back (502 when the function fails
-or answers a malformed response). Routes, stage, key requirement, model and limits come from the stack.
+Per request, in API Gateway's order: route match (unknown route or method: 403
+``MISSING_AUTHENTICATION_TOKEN``), API key (403 ``INVALID_API_KEY``), usage plan (429 ``THROTTLED`` /
+``QUOTA_EXCEEDED``), payload hard limit (413 ``REQUEST_TOO_LARGE``), request validation against the
+method's model (400 ``BAD_REQUEST_BODY``), then a REST proxy event to the function and its proxy response
+back (502 ``DEFAULT_5XX`` when the function fails or answers a malformed response). Every refusal of its
+own is answered from the stack's gateway responses (``handlers.gateway_responses``, the same rows the
+stack deploys), with ``request_id`` equal to the ``x-amzn-RequestId`` header. Routes, stage, key
+requirement, model and limits come from the stack.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import fastjsonschema
 
+from handlers.gateway_responses import GATEWAY_RESPONSE
 from local.config import HOST
 from local.events import proxy_event
 from local.functions import LocalFunction
@@ -47,9 +51,23 @@ class _Server(ThreadingHTTPServer):
 
 
 class GatewayError(Exception):
-    def __init__(self, status: int, message: str, error_type: str) -> None:
-        super().__init__(message)
-        self.status, self.message, self.error_type = status, message, error_type
+    """A refusal of the gateway: its response type, and (for the defaults) API Gateway's status and
+    message, and the ``x-amzn-ErrorType`` API Gateway sends with it."""
+
+    def __init__(self, response_type: str, error_type: str, status: int = 0, message: str = "") -> None:
+        response = GATEWAY_RESPONSE[response_type]
+        super().__init__(message or response.message)
+        self.response = response
+        self.status = int(response.status) if response.status is not None else status
+        self.message = message
+        self.error_type = error_type
+        if not self.status:
+            raise ValueError(f"{response_type} needs the status of the error")
+
+    def answer(self, request_id: str) -> tuple[int, list[tuple[str, str]], bytes]:
+        body = json.dumps(self.response.body(request_id, self.message)).encode()
+        headers = [*self.response.all_headers.items(), ("x-amzn-ErrorType", self.error_type)]
+        return self.status, [("x-amzn-RequestId", request_id), *headers], body
 
 
 class Gateway:
@@ -137,12 +155,10 @@ class Gateway:
 
     def handle(self, request: BaseHTTPRequestHandler) -> tuple[int, list[tuple[str, str]], bytes]:
         request_id = str(uuid.uuid4())
-        base = [("x-amzn-RequestId", request_id), ("Content-Type", "application/json")]
         try:
             return self._handle(request, request_id)
         except GatewayError as exc:
-            body = json.dumps({"message": exc.message}).encode()
-            return exc.status, [*base, ("x-amzn-ErrorType", exc.error_type)], body
+            return exc.answer(request_id)
 
     def _handle(
         self, request: BaseHTTPRequestHandler, request_id: str
@@ -159,13 +175,13 @@ class Gateway:
         api_key = request.headers.get("x-api-key")
         if route.spec.api_key_required:
             if api_key != self._api_key:
-                raise GatewayError(403, "Forbidden", "ForbiddenException")
+                raise GatewayError("INVALID_API_KEY", "ForbiddenException")
             if self._plan is not None:
                 refusal = self._plan.admit(api_key)
                 if refusal is not None:
-                    raise GatewayError(429, refusal, "TooManyRequestsException")
+                    raise GatewayError(refusal, "TooManyRequestsException")
         if route.validate is not None and not self._valid(route.validate, body):
-            raise GatewayError(400, "Invalid request body", "BadRequestException")
+            raise GatewayError("BAD_REQUEST_BODY", "BadRequestException")
         function = self._functions[route.spec.function]
         event = proxy_event(
             method=method,
@@ -185,13 +201,13 @@ class Gateway:
             response = function.invoke(event)
         except Exception as exc:  # a function error: API Gateway answers 502
             print(f"[api] {function.name} raised {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
-            raise GatewayError(502, "Internal server error", "InternalServerErrorException") from None
+            raise GatewayError("DEFAULT_5XX", "InternalServerErrorException", 502) from None
         return self._proxy_response(response, request_id)
 
     def _match(self, method: str, path: str) -> tuple[_Route, dict[str, str], str]:
         prefix = f"/{self.stage}"
         if not (path == prefix or path.startswith(prefix + "/")):
-            raise GatewayError(403, "Missing Authentication Token", "MissingAuthenticationTokenException")
+            raise GatewayError("MISSING_AUTHENTICATION_TOKEN", "MissingAuthenticationTokenException")
         resource_path = path[len(prefix) :] or "/"
         if len(resource_path) > 1 and resource_path.endswith("/"):
             resource_path = resource_path[:-1]
@@ -199,20 +215,20 @@ class Gateway:
             match = route.regex.match(resource_path)
             if match and route.spec.method == method:
                 return route, {k: unquote(v) for k, v in match.groupdict().items()}, unquote(resource_path)
-        raise GatewayError(403, "Missing Authentication Token", "MissingAuthenticationTokenException")
+        raise GatewayError("MISSING_AUTHENTICATION_TOKEN", "MissingAuthenticationTokenException")
 
     @staticmethod
     def _read_body(request: BaseHTTPRequestHandler) -> bytes | None:
         length_header = request.headers.get("Content-Length")
         if request.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            raise GatewayError(411, "Length Required", "BadRequestException")
+            raise GatewayError("DEFAULT_4XX", "BadRequestException", 411, "Length Required")
         try:
             length = int(length_header or 0)
         except ValueError:
-            raise GatewayError(400, "Bad Request", "BadRequestException") from None
+            raise GatewayError("DEFAULT_4XX", "BadRequestException", 400, "Bad Request") from None
         if length > API_GATEWAY_MAX_PAYLOAD:
             request.close_connection = True
-            raise GatewayError(413, "Request Too Long", "RequestTooLongException")
+            raise GatewayError("REQUEST_TOO_LARGE", "RequestTooLongException")
         return request.rfile.read(length) if length > 0 else None
 
     @staticmethod
@@ -238,7 +254,7 @@ class Gateway:
             body = base64.b64decode(raw) if response.get("isBase64Encoded") else raw.encode("utf-8")
         except (TypeError, ValueError, KeyError) as exc:
             print(f"[api] malformed Lambda proxy response: {exc!r}", file=sys.stderr, flush=True)
-            raise GatewayError(502, "Internal server error", "InternalServerErrorException") from None
+            raise GatewayError("DEFAULT_5XX", "InternalServerErrorException", 502) from None
         names = {k.lower() for k, _ in headers}
         headers.append(("x-amzn-RequestId", request_id))
         if "content-type" not in names:

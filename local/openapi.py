@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from handlers.domain.records import PUBLIC_FIELDS, STATUSES
+from handlers.gateway_responses import GATEWAY_ERROR_CODES
 from handlers.http import ACCEPTED_MESSAGE, ACCEPTED_STATUS, ERROR_STATUS
 from local.stack import ApiSpec, RouteSpec
 
@@ -48,7 +49,7 @@ def _statuses() -> list[str]:
 
 
 def _error_codes() -> list[str]:
-    return sorted(ERROR_STATUS)
+    return sorted(set(ERROR_STATUS) | GATEWAY_ERROR_CODES)
 
 
 def _components(routes: tuple[RouteSpec, ...]) -> dict[str, Any]:
@@ -82,15 +83,19 @@ def _components(routes: tuple[RouteSpec, ...]) -> dict[str, Any]:
         },
         "Error": {
             "type": "object",
-            "description": "An error answered by the API's function.",
+            "description": "Every error of the API, answered by its function or by API Gateway itself.",
             "required": ["error"],
             "properties": {
                 "error": {
                     "type": "object",
-                    "required": ["code", "message", "details"],
+                    "required": ["code", "message", "details", "request_id"],
                     "properties": {
                         "code": {"type": "string", "enum": _error_codes()},
                         "message": {"type": "string"},
+                        "request_id": {
+                            "type": ["string", "null"],
+                            "description": "API Gateway's request id, also in the x-amzn-RequestId header",
+                        },
                         "details": {
                             "type": "array",
                             "items": {
@@ -101,12 +106,6 @@ def _components(routes: tuple[RouteSpec, ...]) -> dict[str, Any]:
                     },
                 }
             },
-        },
-        "GatewayError": {
-            "type": "object",
-            "description": "An error answered by API Gateway itself (key, usage plan, request validation).",
-            "required": ["message"],
-            "properties": {"message": {"type": "string"}},
         },
     }
     missing = sorted(set(PUBLIC_FIELDS) - set(schemas["Transaction"]["properties"]))
@@ -128,10 +127,6 @@ def _json(ref: str, description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": {"$ref": ref}}}}
 
 
-def _gateway(description: str) -> dict[str, Any]:
-    return _json("#/components/schemas/GatewayError", description)
-
-
 def _error(description: str) -> dict[str, Any]:
     return _json("#/components/schemas/Error", description)
 
@@ -146,20 +141,10 @@ def _operation(route: RouteSpec) -> dict[str, Any]:
             "#/components/schemas/Accepted",
             "Accepted and queued for the fraud check (also the answer to a replay of the same payload).",
         )
-        responses["400"] = {
-            "description": "Invalid request body (API Gateway's validator: GatewayError) or a rule only "
-            "the function checks, such as at most 2 decimal places (Error).",
-            "content": {
-                "application/json": {
-                    "schema": {
-                        "oneOf": [
-                            {"$ref": "#/components/schemas/GatewayError"},
-                            {"$ref": "#/components/schemas/Error"},
-                        ]
-                    }
-                }
-            },
-        }
+        responses["400"] = _error(
+            "VALIDATION_FAILED: the body does not match the schema (API Gateway's validator) or breaks a "
+            "rule only the function checks, such as at most 2 decimal places"
+        )
         responses["409"] = _error("transaction_id already used with a different payload")
         responses["413"] = _error("Body larger than the configured maximum")
         responses["422"] = _error("Unknown or inactive merchant, or amount above the merchant's limit")
@@ -170,10 +155,8 @@ def _operation(route: RouteSpec) -> dict[str, Any]:
         responses["400"] = _error("Malformed transaction id")
         responses["404"] = _error("No such transaction")
     if route.api_key_required:
-        responses["403"] = _gateway("Missing or invalid x-api-key (Forbidden)")
-        responses["429"] = _gateway(
-            "Usage plan: 'Too Many Requests' (rate/burst) or 'Limit Exceeded' (quota)"
-        )
+        responses["403"] = _error("INVALID_API_KEY: missing or invalid x-api-key; REQUEST_BLOCKED: the WAF")
+        responses["429"] = _error("Usage plan: THROTTLED (rate/burst) or QUOTA_EXCEEDED (quota)")
         operation["security"] = [{"apiKey": []}]
     responses["503"] = _error("A dependency is unavailable; retry with the same payload")
     if route.body_schema is not None:

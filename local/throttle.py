@@ -7,8 +7,9 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-THROTTLED = "Too Many Requests"
-QUOTA_EXCEEDED = "Limit Exceeded"
+# API Gateway's response types of the two refusals (handlers/gateway_responses.py)
+THROTTLED = "THROTTLED"
+QUOTA_EXCEEDED = "QUOTA_EXCEEDED"
 
 
 class TokenBucket:
@@ -69,7 +70,7 @@ class Quota:
 
 
 class UsagePlan:
-    """Throttling first (429 Too Many Requests), then the quota (429 Limit Exceeded), per key."""
+    """Throttling first (429 THROTTLED), then the quota (429 QUOTA_EXCEEDED), per key."""
 
     def __init__(self, rate: float, burst: int, quota_limit: int | None, quota_period: str | None) -> None:
         self._rate, self._burst = rate, burst
@@ -78,7 +79,7 @@ class UsagePlan:
         self._lock = threading.Lock()
 
     def admit(self, key: str) -> str | None:
-        """None when the request may proceed, else the API Gateway message of the 429."""
+        """None when the request may proceed, else the gateway response type of the 429."""
         with self._lock:
             if key not in self._buckets:
                 limit, period = self._quota

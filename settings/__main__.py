@@ -1,5 +1,6 @@
-"""``python -m settings``: write the README's configuration tables from the catalog (``--check`` fails,
-without writing, when the README is out of date)."""
+"""``python -m settings``: write the README's configuration tables from the catalog, and its table of
+API Gateway's own errors from ``handlers.gateway_responses`` (``--check`` fails, without writing, when
+the README is out of date)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from handlers.gateway_responses import GATEWAY_RESPONSES
 from settings.catalog import LocalSettings, Settings
 from settings.model import Setting, SettingsGroup, settings_of
 
@@ -27,16 +29,31 @@ def table(group: type[SettingsGroup]) -> str:
     return "\n".join(rows)
 
 
+def gateway_errors_table() -> str:
+    rows = ["| status | code | when | API Gateway response type |", "|---|---|---|---|"]
+    rows += [
+        f"| {int(r.status) if r.status else 'its own'} | `{r.code}` | {r.description} | `{r.response_type}` |"
+        for r in GATEWAY_RESPONSES
+    ]
+    return "\n".join(rows)
+
+
+def _blocks() -> dict[str, str]:
+    """Marker -> generated table."""
+    blocks = {f"settings:{name}": table(group) for name, group in TABLES.items()}
+    return {**blocks, "errors:gateway": gateway_errors_table()}
+
+
 def with_tables(text: str) -> str:
-    """``text`` with the table between ``<!-- settings:NAME -->`` and ``<!-- /settings:NAME -->``
-    replaced by the generated one, for each NAME of ``TABLES``."""
-    for name, group in TABLES.items():
-        start, end = f"<!-- settings:{name} -->\n", f"<!-- /settings:{name} -->"
+    """``text`` with the table between ``<!-- NAME -->`` and ``<!-- /NAME -->`` replaced by the generated
+    one, for each block NAME (``settings:synth``, ``settings:local``, ``errors:gateway``)."""
+    for name, generated in _blocks().items():
+        start, end = f"<!-- {name} -->\n", f"<!-- /{name} -->"
         if start not in text or end not in text:
             raise ValueError(f"README.md has no {start.strip()} ... {end} block")
         head, rest = text.split(start, 1)
         tail = rest.split(end, 1)[1]
-        text = f"{head}{start}{table(group)}\n{end}{tail}"
+        text = f"{head}{start}{generated}\n{end}{tail}"
     return text
 
 
@@ -48,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     wanted = with_tables(current)
     if args.check:
         if current != wanted:
-            print("README.md configuration tables are out of date: run `python -m settings`", file=sys.stderr)
+            print("README.md tables are out of date: run `python -m settings`", file=sys.stderr)
             return 1
         return 0
     README.write_text(wanted, encoding="utf-8")

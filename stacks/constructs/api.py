@@ -10,6 +10,7 @@ from cdktf import Fn, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.api_gateway_account import ApiGatewayAccount
 from cdktf_cdktf_provider_aws.api_gateway_api_key import ApiGatewayApiKey
 from cdktf_cdktf_provider_aws.api_gateway_deployment import ApiGatewayDeployment
+from cdktf_cdktf_provider_aws.api_gateway_gateway_response import ApiGatewayGatewayResponse
 from cdktf_cdktf_provider_aws.api_gateway_integration import ApiGatewayIntegration
 from cdktf_cdktf_provider_aws.api_gateway_method import ApiGatewayMethod
 from cdktf_cdktf_provider_aws.api_gateway_method_settings import (
@@ -35,6 +36,7 @@ from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAtt
 from cdktf_cdktf_provider_aws.lambda_permission import LambdaPermission
 from constructs import Construct
 
+from handlers.gateway_responses import GATEWAY_RESPONSES
 from stacks.constructs.account import Account
 from stacks.constructs.logs import encrypted_log_group
 from stacks.constructs.policy import service_role
@@ -82,6 +84,8 @@ class TransactionApi(Construct):
       * stage ``prod`` with X-Ray tracing and JSON access logs to a KMS-encrypted group;
       * method settings: metrics on, INFO logging (execution log group pre-created, encrypted,
         retained), data trace off, stage throttling equal to the usage plan;
+      * every error API Gateway answers by itself (``handlers.gateway_responses``) in the API's error
+        shape ``{"error": {"code", "message", "details", "request_id"}}``, no-store, nosniff;
       * Lambda permissions scoped to this API's execution ARN and the two routes;
       * rest API and deployment replaced create-before-destroy, redeployed when routes change.
     """
@@ -197,6 +201,18 @@ class TransactionApi(Construct):
                 source_arn=f"{self.rest_api.execution_arn}/*/{path}",
                 source_account=account.account_id,
             )
+        gateway_responses = [
+            ApiGatewayGatewayResponse(
+                self,
+                "GatewayResponse" + response.response_type.title().replace("_", ""),
+                rest_api_id=api_id,
+                response_type=response.response_type,
+                status_code=str(int(response.status)) if response.status is not None else None,
+                response_templates={"application/json": response.template()},
+                response_parameters=response.header_parameters(),
+            )
+            for response in GATEWAY_RESPONSES
+        ]
         deployment = ApiGatewayDeployment(
             self,
             "Deployment",
@@ -215,12 +231,14 @@ class TransactionApi(Construct):
                             *[i.uri for i in integrations],
                             body_validator.id,
                             params_validator.id,
+                            *[r.id for r in gateway_responses],
+                            *[r.response_templates for r in gateway_responses],
                         ]
                     )
                 )
             },
             lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
-            depends_on=[*integrations, post, get],
+            depends_on=[*integrations, post, get, *gateway_responses],
         )
         cloudwatch_role = self._cloudwatch_role(account, name)
         access_logs = encrypted_log_group(

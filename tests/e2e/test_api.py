@@ -8,10 +8,11 @@ import shutil
 import subprocess
 import uuid
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
-from local.driver import ROOT, TERMINAL, Runtime, as_json, transaction, wait_for
+from local.driver import ROOT, TERMINAL, Response, Runtime, as_json, transaction, wait_for
 from local.seed import SAMPLE_MERCHANTS
 from stacks.config import Settings
 
@@ -127,18 +128,40 @@ def test_fraud_status(
 # --- every error ----------------------------------------------------------------------------------
 
 
+def assert_error(response: Response, status: int, code: str) -> dict[str, Any]:
+    """The one error shape, with the request id of the x-amzn-RequestId header; returns the error."""
+    assert response.status == status, response.body
+    assert set(response.body) == {"error"}
+    error = response.body["error"]
+    assert set(error) == {"code", "message", "details", "request_id"}
+    assert error["code"] == code and isinstance(error["message"], str) and error["message"]
+    assert isinstance(error["details"], list)
+    assert error["request_id"] == response.headers["x-amzn-requestid"]
+    assert response.headers["content-type"] == "application/json"
+    assert response.headers["cache-control"] == "no-store"
+    return error
+
+
 def test_missing_or_wrong_api_key_is_forbidden(runtime: Runtime, merchants: dict[str, str]) -> None:
     for key in (None, "not-the-key-0123456789"):
         response = runtime.post(transaction(merchants["plain"]), key=key)
-        assert (response.status, response.body) == (403, {"message": "Forbidden"})
+        assert_error(response, 403, "INVALID_API_KEY")
         assert response.headers["x-amzn-errortype"] == "ForbiddenException"
-    assert runtime.get("txn_anything", key=None).status == 403
+    assert_error(runtime.get("txn_anything", key=None), 403, "INVALID_API_KEY")
 
 
 def test_unknown_routes_answer_like_api_gateway(runtime: Runtime) -> None:
     for method, path in (("GET", "/transaction"), ("DELETE", "/transaction/x"), ("GET", "/nothing")):
-        response = runtime.request(method, path)
-        assert (response.status, response.body) == (403, {"message": "Missing Authentication Token"})
+        assert_error(runtime.request(method, path), 403, "ROUTE_NOT_FOUND")
+
+
+def test_gateway_errors_of_the_transport_have_the_one_shape(runtime: Runtime) -> None:
+    # a body larger than API Gateway's 10 MB hard limit: 413 before anything reads it
+    response = runtime.request("POST", "/transaction", headers={"Content-Length": str(11 * 1024 * 1024)})
+    assert_error(response, 413, "PAYLOAD_TOO_LARGE")
+    # a malformed Content-Length: API Gateway's own 400, its message kept
+    response = runtime.request("POST", "/transaction", headers={"Content-Length": "ten"})
+    assert assert_error(response, 400, "CLIENT_ERROR")["message"] == "Bad Request"
 
 
 @pytest.mark.parametrize(
@@ -155,21 +178,19 @@ def test_unknown_routes_answer_like_api_gateway(runtime: Runtime) -> None:
 )
 def test_request_validator_rejects_bodies_outside_the_schema(runtime: Runtime, body: str) -> None:
     response = runtime.post(body)
-    assert (response.status, response.body) == (400, {"message": "Invalid request body"})
+    assert_error(response, 400, "VALIDATION_FAILED")
     assert response.headers["x-amzn-errortype"] == "BadRequestException"
 
 
 def test_handler_validation_errors(runtime: Runtime, merchants: dict[str, str]) -> None:
     # three decimal places pass the schema but not the function
     response = runtime.post(transaction(merchants["plain"], "10.125"))
-    assert response.status == 400 and response.body["error"]["code"] == "VALIDATION_FAILED"
-    response = runtime.get("bad!id")
-    assert response.status == 400 and response.body["error"]["code"] == "VALIDATION_FAILED"
+    assert assert_error(response, 400, "VALIDATION_FAILED")["details"][0]["field"] == "amount"
+    assert_error(runtime.get("bad!id"), 400, "VALIDATION_FAILED")
 
 
 def test_unknown_transaction_is_404(runtime: Runtime) -> None:
-    response = runtime.get(f"txn_{uuid.uuid4().hex}")
-    assert response.status == 404 and response.body["error"]["code"] == "TRANSACTION_NOT_FOUND"
+    assert_error(runtime.get(f"txn_{uuid.uuid4().hex}"), 404, "TRANSACTION_NOT_FOUND")
 
 
 def test_same_id_with_another_payload_is_409(runtime: Runtime, merchants: dict[str, str]) -> None:

@@ -36,7 +36,8 @@ def test_burst_then_rate_then_daily_quota(limited: Runtime) -> None:
     # THEN the burst passes (to the function: 404) and the rest is throttled like API Gateway
     assert {r.status for r in admitted} == {404}
     assert BURST <= len(admitted) <= BURST + int(elapsed * RATE) + 1
-    assert throttled and all(r.body == {"message": "Too Many Requests"} for r in throttled)
+    assert throttled and all(r.body["error"]["code"] == "THROTTLED" for r in throttled)
+    assert all(r.headers["retry-after"] == "1" for r in throttled)
     assert limited.status()["functions"]["validation-lambda-dev"]["invocations"] == len(admitted)
 
     # WHEN requests keep coming at the rate, THEN the daily quota ends them with "Limit Exceeded"
@@ -44,7 +45,7 @@ def test_burst_then_rate_then_daily_quota(limited: Runtime) -> None:
     deadline = time.monotonic() + 15
     while True:
         response = limited.get("txn_unknown")
-        if response.status == 429 and response.body == {"message": "Limit Exceeded"}:
+        if response.status == 429 and response.body["error"]["code"] == "QUOTA_EXCEEDED":
             break
         total += response.status != 429
         assert time.monotonic() < deadline, "the quota never ran out"
@@ -52,5 +53,5 @@ def test_burst_then_rate_then_daily_quota(limited: Runtime) -> None:
     assert total == QUOTA
     # the key stays refused for the rest of the day; no key is still 403, not 429
     time.sleep(1 / RATE * 2)
-    assert limited.get("txn_unknown").body == {"message": "Limit Exceeded"}
+    assert limited.get("txn_unknown").body["error"]["code"] == "QUOTA_EXCEEDED"
     assert limited.get("txn_unknown", key=None).status == 403

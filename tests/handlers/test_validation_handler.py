@@ -91,13 +91,16 @@ def test_amount_is_never_rounded_through_float(aws):
 )
 def test_request_errors(aws, event_overrides, status, code):
     aws.put_merchant()
-    response = validation.handler(api_post(**event_overrides), aws.context)
+    event = api_post(**event_overrides)
+    response = validation.handler(event, aws.context)
     assert response["statusCode"] == status
     assert response["headers"]["Content-Type"] == "application/json"
     error = json.loads(response["body"])["error"]
     assert error["code"] == code
     assert isinstance(error["message"], str)
     assert isinstance(error["details"], list)
+    # the id a client quotes to support: API Gateway's request id of this request
+    assert error["request_id"] == event["requestContext"]["requestId"]
     assert aws.queued() == []
     assert aws.records() == []
 

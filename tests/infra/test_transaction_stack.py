@@ -7,6 +7,7 @@ import json
 import pytest
 
 from handlers.domain.schema import load_transaction_schema
+from handlers.gateway_responses import GATEWAY_RESPONSES
 from stacks.app import TRANSACTION_STACK, build_app
 from stacks.config import Settings
 from stacks.constructs.api import provider_normalized_json
@@ -450,6 +451,23 @@ def test_stage_is_traced_with_json_access_logs_without_bodies(stack):
     assert settings["settings"]["metrics_enabled"] is True
     assert settings["settings"]["logging_level"] == "INFO"
     assert settings["settings"]["data_trace_enabled"] is False
+
+
+def test_every_gateway_error_has_the_apis_error_shape_and_redeploys(stack):
+    responses = {r["response_type"]: r for r in stack.resources("aws_api_gateway_gateway_response").values()}
+    assert set(responses) == {r.response_type for r in GATEWAY_RESPONSES}
+    rest_api = stack.ref("aws_api_gateway_rest_api", "Api/RestApi", "id")
+    for declared in GATEWAY_RESPONSES:
+        response = responses[declared.response_type]
+        assert response["rest_api_id"] == rest_api
+        assert response.get("status_code") == (str(int(declared.status)) if declared.status else None)
+        assert response["response_templates"] == {"application/json": declared.template()}
+        assert response["response_parameters"] == declared.header_parameters()
+    # a changed gateway response takes effect only with a new deployment
+    (deployment,) = stack.resources("aws_api_gateway_deployment").values()
+    for logical_id in stack.resources("aws_api_gateway_gateway_response"):
+        assert f"aws_api_gateway_gateway_response.{logical_id}" in deployment["depends_on"]
+        assert f"aws_api_gateway_gateway_response.{logical_id}.id" in deployment["triggers"]["redeployment"]
 
 
 def test_usage_plan_limits_and_key(stack):

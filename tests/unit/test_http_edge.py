@@ -15,14 +15,16 @@ def test_every_domain_error_code_has_one_http_status():
     assert all(isinstance(cls.code, ErrorCode) for cls in RequestRefused.__subclasses__())
 
 
-def test_an_error_answer_names_code_message_and_details():
-    response = http.refusal(ValidationFailed("bad", [{"field": "amount", "message": "must be > 0"}]))
+def test_an_error_answer_names_code_message_details_and_request_id():
+    refused = ValidationFailed("bad", [{"field": "amount", "message": "must be > 0"}])
+    response = http.refusal(refused, "req-1")
     assert response["statusCode"] == HTTPStatus.BAD_REQUEST
     assert json.loads(response["body"]) == {
         "error": {
             "code": "VALIDATION_FAILED",
             "message": "bad",
             "details": [{"field": "amount", "message": "must be > 0"}],
+            "request_id": "req-1",
         }
     }
     assert response["headers"] == {
@@ -48,3 +50,9 @@ def test_accepted_answer_is_202_with_the_queued_body():
         "transaction_id": "txn_1",
         "status": "pending_fraud_check",
     }
+
+
+def test_the_request_id_is_api_gateways_from_the_proxy_event():
+    assert http.request_id_of({"requestContext": {"requestId": "c6af9ac6-7b61"}}) == "c6af9ac6-7b61"
+    assert http.request_id_of({"requestContext": {}}) is None
+    assert http.request_id_of("not an event") is None
