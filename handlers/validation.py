@@ -49,6 +49,7 @@ def _build(settings: ValidationSettings, dependencies: Dependencies) -> Transact
             settings.merchant_cache_ttl_seconds, clock=dependencies.monotonic or time.monotonic
         ),
         clock=dependencies.now,
+        binding_required=settings.require_merchant_clients,
     )
 
 
@@ -71,6 +72,13 @@ def _route(event: dict[str, Any]) -> tuple[str, str | None]:
     raise http.Refused(http.NOT_FOUND, "No route for this path")
 
 
+def _client(event: dict[str, Any], settings: ValidationSettings) -> str | None:
+    """The API client of the calling key (``requestContext.identity.apiKeyId``), None when unknown."""
+    identity = (event.get("requestContext") or {}).get("identity") or {}
+    key_id = identity.get("apiKeyId") if isinstance(identity, dict) else None
+    return settings.client_of_key.get(key_id) if isinstance(key_id, str) else None
+
+
 def _dispatch(event: dict[str, Any]) -> dict[str, Any]:
     resource, transaction_id = _route(event)
     method = str(event.get("httpMethod") or "").upper()
@@ -78,14 +86,15 @@ def _dispatch(event: dict[str, Any]) -> dict[str, Any]:
         message = f"{method or 'This method'} is not allowed on {resource}"
         raise http.Refused(http.METHOD_NOT_ALLOWED, message, allow=(ROUTES[resource],))
     wiring = container.current
+    client = _client(event, wiring.settings)
     if resource == ITEM:
-        return http.ok(wiring.service.status(transaction_id))
+        return http.ok(wiring.service.status(transaction_id, client))
     payload = decode_body(
         event.get("body"),
         is_base64=event.get("isBase64Encoded") is True,
         max_bytes=wiring.settings.max_body_bytes,
     )
-    result = wiring.service.submit(payload)
+    result = wiring.service.submit(payload, client)
     obs.count("TransactionsAccepted" if result.outcome.is_new else "TransactionsReplayed")
     logger.info(
         "transaction accepted", extra={"transaction_id": result.transaction_id, "outcome": result.outcome}

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Self
 
@@ -47,6 +47,24 @@ class LocalConfig(LocalSettings):
         if config.api_key:
             return config
         return config.replace(api_key=secrets.token_urlsafe(30), api_key_generated=True)
+
+    def client_keys(self, clients: Sequence[str]) -> dict[str, str]:
+        """The API key of each of the stack's ``clients``: ``LOCAL_API_CLIENTS``, else ``LOCAL_API_KEY``
+        for the first client, else a generated one. Raises ValueError for a client the stack lacks."""
+        named = dict(item.split("=", 1) for item in self.api_clients)
+        unknown = sorted(set(named) - set(clients))
+        if unknown:
+            raise ValueError(
+                f"LOCAL_API_CLIENTS names {', '.join(unknown)}, which the stack's API_CLIENTS "
+                f"({', '.join(clients) or 'none'}) does not declare"
+            )
+        keys = {
+            name: named.get(name) or (self.api_key if index == 0 else secrets.token_urlsafe(30))
+            for index, name in enumerate(clients)
+        }
+        if len(set(keys.values())) != len(keys):
+            raise ValueError("LOCAL_API_CLIENTS and LOCAL_API_KEY must give every client its own key")
+        return keys
 
     @property
     def faults(self) -> FaultConfig:

@@ -22,6 +22,7 @@ import boto3
 from boto3.dynamodb.types import TypeDeserializer
 from botocore.config import Config
 
+from handlers.domain.merchant import CLIENTS_ATTRIBUTE
 from local.aws import CREDENTIALS
 from settings.catalog import Settings
 
@@ -141,18 +142,25 @@ class Runtime:
         return next(url for name, url in self.info["queues"].items() if name.startswith(base))
 
     def put_merchant(
-        self, name: str, *, active: bool = True, limit: str = "10000", merchant_id: str = ""
+        self,
+        name: str,
+        *,
+        active: bool = True,
+        limit: str = "10000",
+        merchant_id: str = "",
+        clients: tuple[str, ...] = (),
     ) -> str:
+        """Write a merchant item; ``clients``: the API clients bound to it (a string set, as on AWS)."""
         merchant_id = merchant_id or f"m_{uuid.uuid4().hex[:12]}"
-        self.client("dynamodb").put_item(
-            TableName=self.table("merchant-config"),
-            Item={
-                "merchant_id": {"S": merchant_id},
-                "name": {"S": name},
-                "active": {"BOOL": active},
-                "max_transaction_amount": {"N": limit},
-            },
-        )
+        item = {
+            "merchant_id": {"S": merchant_id},
+            "name": {"S": name},
+            "active": {"BOOL": active},
+            "max_transaction_amount": {"N": limit},
+        }
+        if clients:
+            item[CLIENTS_ATTRIBUTE] = {"SS": list(clients)}
+        self.client("dynamodb").put_item(TableName=self.table("merchant-config"), Item=item)
         return merchant_id
 
     def record(self, transaction_id: str) -> dict[str, Any] | None:

@@ -76,7 +76,7 @@ class Gateway:
         api: ApiSpec,
         functions: Mapping[str, LocalFunction],
         *,
-        api_key: str,
+        client_keys: Mapping[str, str],
         port: int,
         openapi: Callable[[str], dict[str, Any]],
         status: Callable[[], dict[str, Any]],
@@ -86,13 +86,14 @@ class Gateway:
         self.stage = api.stage
         self._routes = [_Route(r) for r in api.routes]
         self._functions = functions
-        self._api_key = api_key
-        plan = api.usage_plan
-        self._plan = (
-            UsagePlan(plan.rate_limit, plan.burst_limit, plan.quota_limit, plan.quota_period)
-            if plan
-            else None
-        )
+        # API key -> its client's usage plan: API Gateway admits only keys of a usage plan of the stage
+        self._plans = {
+            client_keys[client.name]: UsagePlan(
+                plan.rate_limit, plan.burst_limit, plan.quota_limit, plan.quota_period
+            )
+            for client in api.clients
+            if (plan := client.usage_plan) is not None
+        }
         self._openapi = openapi
         self._status = status
         self._access_log = access_log
@@ -174,12 +175,11 @@ class Gateway:
         route, parameters, resource_path = self._match(method, split.path)
         api_key = request.headers.get("x-api-key")
         if route.spec.api_key_required:
-            if api_key != self._api_key:
+            if api_key is None or api_key not in self._plans:
                 raise GatewayError("INVALID_API_KEY", "ForbiddenException")
-            if self._plan is not None:
-                refusal = self._plan.admit(api_key)
-                if refusal is not None:
-                    raise GatewayError(refusal, "TooManyRequestsException")
+            refusal = self._plans[api_key].admit(api_key)
+            if refusal is not None:
+                raise GatewayError(refusal, "TooManyRequestsException")
         if route.validate is not None and not self._valid(route.validate, body):
             raise GatewayError("BAD_REQUEST_BODY", "BadRequestException")
         function = self._functions[route.spec.function]

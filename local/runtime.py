@@ -20,6 +20,8 @@ from typing import Any
 
 from local.aws import CREDENTIALS, MotoServer, Provisioned, client, provision, session
 from local.config import LocalConfig
+from local.events import api_key_id
+from local.expressions import Ref
 from local.functions import LocalFunction
 from local.gateway import Gateway
 from local.metrics import MetricsSink, parse_emf
@@ -107,6 +109,8 @@ class LocalRuntime:
         self._threads: list[threading.Thread] = []
         self.sqs: Any = None
         self._openapi = build_openapi(stack.api, stack.region) if stack.api else None
+        # API client -> its key (LOCAL_API_CLIENTS, LOCAL_API_KEY or generated)
+        self.client_keys = config.client_keys([c.name for c in stack.api.clients] if stack.api else [])
 
     # --- lifecycle ----------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -118,6 +122,9 @@ class LocalRuntime:
         self.sqs = client(own, "sqs", endpoint)
         self.provisioned = provision(self.stack, endpoint, own)
         resolver = self.provisioned.resolver
+        for api_client in self.stack.api.clients if self.stack.api else ():
+            key_id = api_key_id(self.client_keys[api_client.name])
+            resolver.add(Ref("aws_api_gateway_api_key", api_client.key_logical_id, "id"), key_id)
         for spec in self.stack.functions:
             self.functions[spec.logical_id] = LocalFunction(
                 spec,
@@ -161,7 +168,7 @@ class LocalRuntime:
             self.gateway = Gateway(
                 self.stack.api,
                 self.functions,
-                api_key=self.config.api_key,
+                client_keys=self.client_keys,
                 port=self.config.api_port,
                 openapi=lambda url: with_local_server(self._openapi or {}, url),
                 status=self.status,
@@ -245,7 +252,11 @@ class LocalRuntime:
         return {
             "api_url": self.gateway.url if self.gateway else None,
             "aws_endpoint": self.moto.endpoint,
-            "api_key": self.config.api_key,
+            "api_key": next(iter(self.client_keys.values()), None),  # the first client's
+            "api_clients": {
+                name: {"api_key_id": api_key_id(key), "api_key": key}
+                for name, key in self.client_keys.items()
+            },
             "region": self.stack.region,
             "stage": self.stack.api.stage if self.stack.api else None,
             "tables": [t.name for t in self.stack.tables],
@@ -291,15 +302,16 @@ class LocalRuntime:
         assert provisioned is not None, "banner() after start()"
         stack = self.stack
         endpoint = info["aws_endpoint"]
-        key = self.config.api_key
+        key = info["api_key"]
+        generated = self.config.api_key_generated and not self.config.api_clients
         lines = [
             "",
             "Local transaction-processing runtime: real handlers, moto for AWS; no AWS account, no Docker.",
             "",
             f"  HTTP API    {info['api_url']}   (POST /transaction, GET /transaction/{{transaction_id}})",
             f"  OpenAPI     {info['api_url']}/openapi.json",
-            f"  API key     {key}"
-            + ("   (generated; set LOCAL_API_KEY to choose one)" if self.config.api_key_generated else ""),
+            *(f"  API key     {key} (client {name})" for name, key in self.client_keys.items()),
+            *(["  (keys generated: LOCAL_API_KEY or LOCAL_API_CLIENTS choose them)"] if generated else []),
             f"  AWS         {endpoint}   (moto; region {stack.region}; any credentials)",
             f"  tables      {', '.join(info['tables'])}",
         ]
@@ -320,12 +332,12 @@ class LocalRuntime:
                 f"  mapping     {poller.queue_name} -> {poller.function.name} (batch {m.batch_size}, "
                 f"window {m.batching_window_seconds} s, retry after {self.config.retry_visibility_seconds} s)"
             )
-        if self.stack.api and self.stack.api.usage_plan:
-            plan = self.stack.api.usage_plan
-            lines.append(
-                f"  usage plan  {plan.rate_limit:g} req/s, burst {plan.burst_limit}, "
-                f"quota {plan.quota_limit}/{(plan.quota_period or 'DAY').lower()}"
-            )
+        for api_client in self.stack.api.clients if self.stack.api else ():
+            if (plan := api_client.usage_plan) is not None:
+                lines.append(
+                    f"  usage plan  {api_client.name}: {plan.rate_limit:g} req/s, burst {plan.burst_limit}, "
+                    f"quota {plan.quota_limit}/{(plan.quota_period or 'DAY').lower()}"
+                )
         if self.seeded:
             merchants = ", ".join(
                 f"{m['merchant_id']} ({m['name']}{'' if m['active'] else ', inactive'})" for m in self.seeded

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from local.expressions import Ref, as_ref
+from settings.catalog import API_CLIENT_TAG
 
 
 @dataclass(frozen=True)
@@ -95,12 +96,20 @@ class UsagePlanSpec:
 
 
 @dataclass(frozen=True)
+class ClientSpec:
+    """An API client of the stack: its API key (logical id) and the usage plan that key is in."""
+
+    name: str
+    key_logical_id: str
+    usage_plan: UsagePlanSpec | None
+
+
+@dataclass(frozen=True)
 class ApiSpec:
     name: str
     stage: str
     routes: tuple[RouteSpec, ...]
-    usage_plan: UsagePlanSpec | None
-    api_key_name: str | None
+    clients: tuple[ClientSpec, ...]
 
 
 @dataclass(frozen=True)
@@ -306,25 +315,43 @@ def _api(doc: Mapping[str, Any]) -> ApiSpec | None:
                 required_path_parameters=required,
             )
         )
-    plans = _resources(doc, "aws_api_gateway_usage_plan")
-    plan = None
-    if plans:
-        body = next(iter(plans.values()))
-        throttle = _single(body.get("throttle_settings"))
-        quota = _single(body.get("quota_settings"))
-        plan = UsagePlanSpec(
-            rate_limit=float(throttle.get("rate_limit", 10_000)),
-            burst_limit=int(throttle.get("burst_limit", 5_000)),
-            quota_limit=int(quota["limit"]) if quota.get("limit") else None,
-            quota_period=quota.get("period"),
-        )
-    keys = _resources(doc, "aws_api_gateway_api_key")
     return ApiSpec(
         name=next(iter(apis.values()))["name"],
         stage=stage,
         routes=tuple(sorted(routes, key=lambda r: (r.path, r.method))),
-        usage_plan=plan,
-        api_key_name=next(iter(keys.values()))["name"] if keys else None,
+        clients=_clients(doc),
+    )
+
+
+def _usage_plan(body: Mapping[str, Any]) -> UsagePlanSpec:
+    throttle = _single(body.get("throttle_settings"))
+    quota = _single(body.get("quota_settings"))
+    return UsagePlanSpec(
+        rate_limit=float(throttle.get("rate_limit", 10_000)),
+        burst_limit=int(throttle.get("burst_limit", 5_000)),
+        quota_limit=int(quota["limit"]) if quota.get("limit") else None,
+        quota_period=quota.get("period"),
+    )
+
+
+def _clients(doc: Mapping[str, Any]) -> tuple[ClientSpec, ...]:
+    """Every API key of the stack as a client (named by its ``ApiClient`` tag, else the key's name),
+    with the usage plan a usage plan key puts it in."""
+    plans = _resources(doc, "aws_api_gateway_usage_plan")
+    plan_of_key: dict[str, UsagePlanSpec] = {}
+    for logical_id, body in _resources(doc, "aws_api_gateway_usage_plan_key").items():
+        key = _required_ref(body["key_id"], "aws_api_gateway_api_key", f"{logical_id}.key_id")
+        plan = _required_ref(
+            body["usage_plan_id"], "aws_api_gateway_usage_plan", f"{logical_id}.usage_plan_id"
+        )
+        plan_of_key[key.logical_id] = _usage_plan(plans[plan.logical_id])
+    return tuple(
+        ClientSpec(
+            name=(body.get("tags") or {}).get(API_CLIENT_TAG) or body["name"],
+            key_logical_id=logical_id,
+            usage_plan=plan_of_key.get(logical_id),
+        )
+        for logical_id, body in _resources(doc, "aws_api_gateway_api_key").items()
     )
 
 

@@ -62,6 +62,24 @@ def observability_environment(function: Function, environment_suffix: str) -> di
 # CloudWatch Logs accepts only these retention periods; PCI DSS 10.5.1 needs at least 365 days.
 LOG_RETENTION_DAYS_ALLOWED = (365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
 _NAME = r"[a-z][a-z0-9-]{0,%d}"
+
+# API clients (issue 13): API_CLIENTS items, ``name`` or ``name:rate:burst:quota``.
+DEFAULT_API_CLIENT = "default"
+API_CLIENT_PATTERN = r"[a-z][a-z0-9-]{0,31}(:[1-9][0-9]*:[1-9][0-9]*:[1-9][0-9]*)?"
+# The tag naming an API key's client: the stack sets it, the local runtime hands each client its key.
+API_CLIENT_TAG = "ApiClient"
+
+# WAF (issue 13): AWS managed rule groups for an API called by servers (README "WAF").
+WAF_DEFAULT_RULE_GROUPS = (
+    "AWSManagedRulesAmazonIpReputationList",
+    "AWSManagedRulesAnonymousIpList",
+    "AWSManagedRulesKnownBadInputsRuleSet",
+    "AWSManagedRulesCommonRuleSet",
+)
+# Merchant backends run on cloud hosting ranges: count that rule, keep Tor and VPN blocks.
+WAF_DEFAULT_OVERRIDES = ("AWSManagedRulesAnonymousIpList:HostingProviderIPList=count",)
+WAF_RATE_WINDOWS = (60, 120, 300, 600)  # evaluation windows WAF accepts (seconds)
+WAF_MAX_RATE_LIMIT = 2_000_000_000
 _OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 
 
@@ -138,12 +156,101 @@ class Settings(SettingsGroup):
     api_quota_per_day: int = setting(
         "API_QUOTA_PER_DAY", at_least(1), default=10_000, doc="usage plan: requests a day"
     )
-    waf_rate_limit_per_5min: int = setting(
-        "WAF_RATE_LIMIT_PER_5MIN",
-        between(10, 2_000_000_000),
-        default=2000,
-        doc="WAF rate-based block per client IP (requests per 5 minutes)",
+    # --- API clients (issue 13): one API key and usage plan each, bound to merchants ---
+    api_clients: tuple[str, ...] = setting(
+        "API_CLIENTS",
+        matches(API_CLIENT_PATTERN, "NAME or NAME:RATE:BURST:QUOTA (NAME: 1-32 chars of a-z, 0-9, '-')"),
+        default=(DEFAULT_API_CLIENT,),
+        doc="API clients: each gets its own API key and usage plan (rate, burst, daily quota: the "
+        "`API_*` values unless given); merchants name the clients that may submit for them",
     )
+    require_merchant_clients: bool = setting(
+        "REQUIRE_MERCHANT_CLIENTS",
+        functions=[VALIDATION],
+        default=False,
+        doc="refuse a merchant whose config item names no client (`false`: any valid key may use it)",
+    )
+    # --- end API clients (issue 13) ---
+    # --- custom domain with TLS 1.2+, account-level API Gateway settings (issue 13) ---
+    api_domain_name: str = setting(
+        "API_DOMAIN_NAME",
+        matches(r"([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}", "a lower-case DNS name"),
+        empty_allowed=True,
+        shown_default="none (execute-api endpoint)",
+        default="",
+        doc="custom domain of the API: TLS 1.2+ only, and the default execute-api endpoint (TLS 1.0+) "
+        'is disabled (README "TLS")',
+    )
+    api_certificate_arn: str = setting(
+        "API_CERTIFICATE_ARN",
+        matches(r"arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/[0-9a-f-]+", "an ACM certificate ARN"),
+        empty_allowed=True,
+        shown_default="none",
+        default="",
+        doc="ACM certificate of API_DOMAIN_NAME, in the stack's region",
+    )
+    api_hosted_zone_id: str = setting(
+        "API_HOSTED_ZONE_ID",
+        matches(r"Z[A-Z0-9]{1,31}", "a Route 53 hosted zone id"),
+        empty_allowed=True,
+        shown_default="none (no DNS record)",
+        default="",
+        doc="Route 53 zone in which to create API_DOMAIN_NAME's alias record",
+    )
+    api_tls_security_policy: str = setting(
+        "API_TLS_SECURITY_POLICY",
+        one_of("TLS_1_2"),
+        default="TLS_1_2",
+        doc="TLS security policy of the custom domain",
+    )
+    manage_api_gateway_account: bool = setting(
+        "MANAGE_API_GATEWAY_ACCOUNT",
+        default=True,
+        doc="set the region's API Gateway CloudWatch Logs role (`aws_api_gateway_account`, one per account "
+        'and region); `false` leaves an existing one alone (README "Deploy")',
+    )
+    # --- end custom domain and account settings (issue 13) ---
+    # --- WAF (issue 13): rule groups for an API called by servers, rate limits per API key and per IP ---
+    waf_managed_rule_groups: tuple[str, ...] = setting(
+        "WAF_MANAGED_RULE_GROUPS",
+        matches(r"AWSManagedRules[A-Za-z0-9]+", "the name of an AWS managed rule group"),
+        default=WAF_DEFAULT_RULE_GROUPS,
+        doc='AWS managed rule groups of the web ACL, in evaluation order (README "WAF")',
+    )
+    waf_rule_action_overrides: tuple[str, ...] = setting(
+        "WAF_RULE_ACTION_OVERRIDES",
+        matches(
+            r"AWSManagedRules[A-Za-z0-9]+:[A-Za-z0-9_]+=(count|block|allow)",
+            "GROUP:RULE=ACTION with ACTION one of count, block, allow",
+        ),
+        empty_allowed=True,
+        default=WAF_DEFAULT_OVERRIDES,
+        doc="rules of those groups whose action is overridden (default: cloud hosting ranges only "
+        "counted, so merchant servers on AWS, GCP or Azure get through)",
+    )
+    waf_rate_window_seconds: int = setting(
+        "WAF_RATE_WINDOW_SECONDS",
+        one_of(*WAF_RATE_WINDOWS),
+        default=300,
+        doc="evaluation window of both WAF rate-based rules",
+    )
+    waf_key_rate_limit: int | None = setting(
+        "WAF_KEY_RATE_LIMIT",
+        between(10, WAF_MAX_RATE_LIMIT),
+        shown_default="derived from the usage plans",
+        default=None,
+        doc="WAF block per API key (`x-api-key`) above this many requests per window; unset: "
+        '(largest client rate x window + its burst) x 1.25 (README "WAF")',
+    )
+    waf_ip_rate_limit: int | None = setting(
+        "WAF_IP_RATE_LIMIT",
+        between(10, WAF_MAX_RATE_LIMIT),
+        shown_default="derived from the usage plans",
+        default=None,
+        doc="coarse WAF block per client IP above this many requests per window; unset: the sum of "
+        "every client's key limit, so all clients behind one egress IP still get through",
+    )
+    # --- end WAF (issue 13) ---
     max_body_bytes: int = setting(
         "MAX_BODY_BYTES",
         between(256, 262_144),
@@ -228,7 +335,7 @@ class Settings(SettingsGroup):
     validation_reserved_concurrency: int = setting(
         "VALIDATION_RESERVED_CONCURRENCY",
         at_least(1),
-        default=100,
+        default=50,
         doc="reserved concurrency of the validation function",
     )
     validation_provisioned_concurrency: int = setting(
@@ -243,7 +350,7 @@ class Settings(SettingsGroup):
     fraud_reserved_concurrency: int = setting(
         "FRAUD_RESERVED_CONCURRENCY",
         at_least(2),
-        default=50,
+        default=20,
         doc="reserved concurrency of the fraud-detection function",
     )
     failed_memory_mb: int = setting(
@@ -252,7 +359,7 @@ class Settings(SettingsGroup):
     failed_reserved_concurrency: int = setting(
         "FAILED_RESERVED_CONCURRENCY",
         at_least(2),
-        default=5,
+        default=2,
         doc="reserved concurrency of the failed-transaction function",
     )
     # Event source mappings
@@ -292,6 +399,47 @@ class Settings(SettingsGroup):
     )
 
     RULES = (
+        Rule(
+            "api_certificate_arn",
+            ("api_domain_name", "api_certificate_arn"),
+            lambda s: (
+                "set exactly when API_DOMAIN_NAME is set"
+                + (f" ({s.api_domain_name})" if s.api_domain_name else " (it is not)")
+            ),
+            lambda s: bool(s.api_domain_name) == bool(s.api_certificate_arn),
+        ),
+        Rule(
+            "api_hosted_zone_id",
+            ("api_domain_name", "api_hosted_zone_id"),
+            lambda _: "empty unless API_DOMAIN_NAME is set",
+            lambda s: bool(s.api_domain_name) or not s.api_hosted_zone_id,
+        ),
+        Rule(
+            "api_clients",
+            ("api_clients",),
+            lambda _: "a list of distinct client names",
+            lambda s: len({c.split(":")[0] for c in s.api_clients}) == len(s.api_clients),
+        ),
+        Rule(
+            "api_clients",
+            ("api_clients", "api_rate_limit", "api_burst_limit"),
+            lambda s: (
+                f"clients whose rate <= API_RATE_LIMIT ({s.api_rate_limit}) and burst <= "
+                f"API_BURST_LIMIT ({s.api_burst_limit}): the stage throttles every client at those"
+            ),
+            lambda s: all(
+                int(rate) <= s.api_rate_limit and int(burst) <= s.api_burst_limit
+                for _, rate, burst, _ in (c.split(":") for c in s.api_clients if ":" in c)
+            ),
+        ),
+        Rule(
+            "waf_rule_action_overrides",
+            ("waf_rule_action_overrides", "waf_managed_rule_groups"),
+            lambda s: (
+                f"overrides of rules in WAF_MANAGED_RULE_GROUPS ({','.join(s.waf_managed_rule_groups)})"
+            ),
+            lambda s: all(o.split(":")[0] in s.waf_managed_rule_groups for o in s.waf_rule_action_overrides),
+        ),
         Rule(
             "fraud_suspected_threshold",
             ("fraud_review_threshold", "fraud_suspected_threshold"),
@@ -343,6 +491,13 @@ class FunctionResources(SettingsGroup):
         functions=[FRAUD_DETECTION, FAILED_TRANSACTION],
         doc="the alerts topic",
     )
+    api_client_key_ids: str = setting(
+        "API_CLIENT_KEY_IDS",
+        functions=[VALIDATION],
+        empty_allowed=True,
+        default="",
+        doc="`name=<API key id>` of each API client, comma-separated: who is calling (ids, never keys)",
+    )
 
 
 class FunctionSettings(FunctionView):
@@ -375,7 +530,17 @@ class LocalSettings(SettingsGroup):
         secret=True,
         shown_default="generated",
         default="",
-        doc="the API key (API Gateway's minimum length)",
+        doc="the API key of the first API client (API Gateway's minimum length)",
+    )
+    api_clients: tuple[str, ...] = setting(
+        "LOCAL_API_CLIENTS",
+        matches(r"[a-z][a-z0-9-]{0,31}=[^\s=,]{20,}", "NAME=KEY, KEY at least 20 characters"),
+        empty_allowed=True,
+        secret=True,
+        shown_default="generated",
+        default=(),
+        doc="the API key of each API client of the stack (`API_CLIENTS`); a client not named gets a "
+        "generated key",
     )
     seed_merchants: bool = setting("LOCAL_SEED", default=True, doc="seed the sample merchants")
     concurrency: int = setting(

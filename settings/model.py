@@ -87,8 +87,8 @@ def one_of(*choices: object) -> Check:
 
 
 def matches(pattern: str, requirement: str) -> Check:
-    """``pattern`` must match the whole value (compiled on first use)."""
-    return Check(requirement, lambda v: bool(re.fullmatch(pattern, v)))
+    """``pattern`` must match the whole value, or each item of a list (compiled on first use)."""
+    return Check(requirement, lambda v: all(re.fullmatch(pattern, item) for item in _items(v)))
 
 
 def min_length(length: int) -> Check:

@@ -7,6 +7,7 @@ functions it is passed on to); ``Settings.from_env`` reads and checks them there
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from settings import catalog
@@ -21,6 +22,30 @@ class FunctionSizing:
     timeout_seconds: int
     reserved_concurrency: int
     provisioned_concurrency: int = 0
+
+
+@dataclass(frozen=True)
+class ApiClient:
+    """A client of the API: its own API key and usage plan (``API_CLIENTS``)."""
+
+    name: str
+    rate_limit: int
+    burst_limit: int
+    quota_per_day: int
+
+
+@dataclass(frozen=True)
+class CustomDomain:
+    """The API's own domain name: its ACM certificate, TLS policy and, optionally, its Route 53 zone."""
+
+    name: str
+    certificate_arn: str
+    security_policy: str
+    hosted_zone_id: str = ""
+
+
+# WAF rate limits stay this much above what the usage plans let a key send in one window.
+WAF_HEADROOM = 1.25
 
 
 class Settings(catalog.Settings):
@@ -61,6 +86,22 @@ class Settings(catalog.Settings):
         return f"{self.project}-artifacts-{self.environment_suffix}"
 
     @property
+    def function_names(self) -> dict[str, str]:
+        """Entry point -> function name of each Lambda function."""
+        return {
+            catalog.VALIDATION.entry_point: self.name("validation-lambda"),
+            catalog.FRAUD_DETECTION.entry_point: self.name("fraud-detection-lambda"),
+            catalog.FAILED_TRANSACTION.entry_point: self.name("failed-transaction-lambda"),
+        }
+
+    @property
+    def reserved_concurrency(self) -> int:
+        """What the three functions reserve of the account's concurrency, together."""
+        return sum(
+            f.reserved_concurrency for f in (self.validation, self.fraud_detection, self.failed_transaction)
+        )
+
+    @property
     def validation(self) -> FunctionSizing:
         return FunctionSizing(
             self.validation_memory_mb,
@@ -82,6 +123,49 @@ class Settings(catalog.Settings):
             catalog.FAILED_TRANSACTION.timeout_seconds,
             self.failed_reserved_concurrency,
         )
+
+    @property
+    def custom_domain(self) -> CustomDomain | None:
+        """The API's custom domain (TLS 1.2+), or None for the default execute-api endpoint."""
+        if not self.api_domain_name:
+            return None
+        return CustomDomain(
+            self.api_domain_name,
+            self.api_certificate_arn,
+            self.api_tls_security_policy,
+            self.api_hosted_zone_id,
+        )
+
+    # --- API clients and WAF limits (issue 13) ---------------------------------------------------------
+
+    @property
+    def clients(self) -> tuple[ApiClient, ...]:
+        """``API_CLIENTS``, each with its limits (the ``API_*`` values where it names none)."""
+        clients = []
+        for item in self.api_clients:
+            name, *limits = item.split(":")
+            rate, burst, quota = (
+                (int(v) for v in limits)
+                if limits
+                else (self.api_rate_limit, self.api_burst_limit, self.api_quota_per_day)
+            )
+            clients.append(ApiClient(name, rate, burst, quota))
+        return tuple(clients)
+
+    def waf_limit_of(self, client: ApiClient) -> int:
+        """Requests one key may send in a WAF window: what its usage plan admits there (rate x window +
+        a full burst), with headroom, so a client at its plan's rate is never blocked by the WAF."""
+        admitted = client.rate_limit * self.waf_rate_window_seconds + client.burst_limit
+        return min(catalog.WAF_MAX_RATE_LIMIT, math.ceil(admitted * WAF_HEADROOM))
+
+    @property
+    def resolved_waf_key_rate_limit(self) -> int:
+        return self.waf_key_rate_limit or max(self.waf_limit_of(c) for c in self.clients)
+
+    @property
+    def resolved_waf_ip_rate_limit(self) -> int:
+        derived = min(catalog.WAF_MAX_RATE_LIMIT, sum(self.waf_limit_of(c) for c in self.clients))
+        return self.waf_ip_rate_limit or derived
 
     def function_environment(
         self, function: Function, resources: catalog.FunctionResources

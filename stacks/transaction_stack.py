@@ -22,6 +22,7 @@ from stacks.config import Settings
 from stacks.constructs.account import Account
 from stacks.constructs.alerts import AlertsTopic
 from stacks.constructs.api import STAGE_NAME, TransactionApi
+from stacks.constructs.api_clients import ApiClients
 from stacks.constructs.code_signing import CodeSigning
 from stacks.constructs.encryption import EncryptionKey
 from stacks.constructs.monitoring import Monitoring
@@ -29,7 +30,7 @@ from stacks.constructs.network import PrivateNetwork
 from stacks.constructs.python_function import FunctionPlatform, PythonFunction
 from stacks.constructs.queues import TransactionQueues
 from stacks.constructs.tables import EncryptedTable
-from stacks.constructs.waf import ApiFirewall
+from stacks.constructs.waf import ApiFirewall, RateLimits, RuleActionOverride
 
 
 def default_tags(settings: Settings) -> list[AwsProviderDefaultTags]:
@@ -116,11 +117,15 @@ class TransactionStack(TerraformStack):
             kms_key_arn=key.arn,
             access_log_bucket=s.access_log_bucket,
         )
+        api_name = s.name("transaction-api")
+        # API clients (issue 13): their keys first, the validation function maps the calling key's id
+        clients = ApiClients(self, "Clients", api_name=api_name, clients=s.clients)
         resources = FunctionResources(
             merchant_table_name=merchants.name,
             queue_url=queues.queue.url,
             transaction_table_name=transactions.name,
             sns_topic_arn=alerts.arn,
+            api_client_key_ids=clients.key_id_pairs,
         )
         platform = FunctionPlatform(
             account=account,
@@ -135,7 +140,7 @@ class TransactionStack(TerraformStack):
             self,
             "ValidationFunction",
             function=VALIDATION,
-            function_name=s.name("validation-lambda"),
+            function_name=s.function_names[VALIDATION.entry_point],
             description="Validates submitted transactions and queues them; serves their status",
             sizing=s.validation,
             environment=s.function_environment(VALIDATION, resources),
@@ -150,7 +155,7 @@ class TransactionStack(TerraformStack):
             self,
             "FraudDetectionFunction",
             function=FRAUD_DETECTION,
-            function_name=s.name("fraud-detection-lambda"),
+            function_name=s.function_names[FRAUD_DETECTION.entry_point],
             description="Scores queued transactions and records the outcome",
             sizing=s.fraud_detection,
             environment=s.function_environment(FRAUD_DETECTION, resources),
@@ -166,7 +171,7 @@ class TransactionStack(TerraformStack):
             self,
             "FailedTransactionFunction",
             function=FAILED_TRANSACTION,
-            function_name=s.name("failed-transaction-lambda"),
+            function_name=s.function_names[FAILED_TRANSACTION.entry_point],
             description="Records dead-lettered transactions as FAILED and alerts",
             sizing=s.failed_transaction,
             environment=s.function_environment(FAILED_TRANSACTION, resources),
@@ -199,25 +204,32 @@ class TransactionStack(TerraformStack):
                 scaling_config=LambdaEventSourceMappingScalingConfig(maximum_concurrency=concurrency),
             )
 
-        api_name = s.name("transaction-api")
         api = TransactionApi(
             self,
             "Api",
             name=api_name,
             handler=validation,
             request_schema=load_transaction_schema(),
+            clients=clients,
             rate_limit=s.api_rate_limit,
             burst_limit=s.api_burst_limit,
-            quota_per_day=s.api_quota_per_day,
             kms_key_arn=key.arn,
             retention_days=s.log_retention_days,
             account=account,
+            domain=s.custom_domain,
+            manage_account=s.manage_api_gateway_account,
         )
         ApiFirewall(
             self,
             "Firewall",
             name=s.name("transaction-api-waf"),
-            rate_limit_per_5min=s.waf_rate_limit_per_5min,
+            managed_rule_groups=s.waf_managed_rule_groups,
+            overrides=[RuleActionOverride.parse(o) for o in s.waf_rule_action_overrides],
+            rate_limits=RateLimits(
+                per_api_key=s.resolved_waf_key_rate_limit,
+                per_ip=s.resolved_waf_ip_rate_limit,
+                window_seconds=s.waf_rate_window_seconds,
+            ),
             stage_arn=api.stage.arn,
             kms_key_arn=key.arn,
             retention_days=s.log_retention_days,
@@ -238,8 +250,11 @@ class TransactionStack(TerraformStack):
         )
 
         outputs = {
-            "api_endpoint": (api.endpoint, "POST here with an x-api-key header"),
-            "api_key_id": (api.api_key.id, "aws apigateway get-api-key --api-key <id> --include-value"),
+            "api_endpoint": (api.endpoint, "POST here with an x-api-key header (the custom domain if set)"),
+            "api_key_ids": (
+                clients.key_ids,
+                "API key id of each client: aws apigateway get-api-key --api-key <id> --include-value",
+            ),
             "dashboard_url": (monitoring.dashboard_url, "CloudWatch dashboard"),
             "merchant_table_name": (merchants.table.name, "DynamoDB merchant configuration table"),
             "transaction_table_name": (transactions.table.name, "DynamoDB processed transactions table"),

@@ -7,7 +7,11 @@ Fails with every problem found at once, each with its fix:
   stack's ``versions.tf``);
 - no AWS credentials, found with botocore's own resolution chain (environment, shared files, SSO,
   ``credential_process``, web identity) without a network call: the providers that would call the EC2 or
-  container metadata endpoints are skipped unless ``PREFLIGHT_INSTANCE_CREDENTIALS=1``.
+  container metadata endpoints are skipped unless ``PREFLIGHT_INSTANCE_CREDENTIALS=1``;
+- before ``deploy`` of the transaction stack: reserved concurrency that the account cannot give. Lambda
+  keeps at least 100 units unreserved, so the three functions' reservations must fit in the account's
+  concurrency quota minus 100 minus what other functions reserve. Read-only calls
+  (``lambda:GetAccountSettings``, ``lambda:GetFunctionConcurrency``) find both.
 
 Usage: ``python -m tools.preflight ACTION STACK`` (ACTION: bootstrap, diff, deploy, migrate, destroy).
 """
@@ -23,8 +27,10 @@ import subprocess
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from settings.catalog import STACKS, STATE_BACKEND_STACK, TRANSACTION_STACK
+from stacks.config import Settings
 
 # Kept equal to stacks.app.REQUIRED_TERRAFORM_VERSION (">= 1.10.0, < 2.0.0") by tests/delivery.
 MINIMUM_TERRAFORM = (1, 10, 0)
@@ -147,6 +153,63 @@ def credentials_problem(environ: Mapping[str, str], find: CredentialFinder) -> t
     return None, f"AWS credentials from {method}"
 
 
+UNRESERVED_MINIMUM = 100  # concurrency Lambda keeps unreserved in every account
+ConcurrencyCheck = Callable[[Mapping[str, str]], tuple[str | None, str]]
+
+
+def concurrency_problem(settings: Settings, lambda_client: Any) -> tuple[str | None, str]:
+    """(problem or None, what was found): do the functions' reservations fit the account's quota?
+
+    The functions' own current reservations are already subtracted from the account's unreserved
+    concurrency; they are added back, since the deploy replaces them."""
+    limits = lambda_client.get_account_settings()["AccountLimit"]
+    quota, unreserved = limits["ConcurrentExecutions"], limits["UnreservedConcurrentExecutions"]
+    ours_now = 0
+    for name in settings.function_names.values():
+        try:
+            ours_now += lambda_client.get_function_concurrency(FunctionName=name).get(
+                "ReservedConcurrentExecutions", 0
+            )
+        except lambda_client.exceptions.ResourceNotFoundException:
+            continue
+    reserved_by_others = quota - unreserved - ours_now
+    available = quota - reserved_by_others - UNRESERVED_MINIMUM
+    wanted = settings.reserved_concurrency
+    found = f"Lambda concurrency quota {quota}, {reserved_by_others} reserved by other functions"
+    if wanted <= available:
+        return None, found
+    return (
+        f"the functions would reserve {wanted} concurrent executions (VALIDATION_RESERVED_CONCURRENCY "
+        f"{settings.validation_reserved_concurrency} + FRAUD_RESERVED_CONCURRENCY "
+        f"{settings.fraud_reserved_concurrency} + FAILED_RESERVED_CONCURRENCY "
+        f"{settings.failed_reserved_concurrency}), but this account's quota is {quota}, other functions "
+        f"reserve {reserved_by_others} and Lambda keeps {UNRESERVED_MINIMUM} unreserved: at most "
+        f"{max(available, 0)} can be reserved, so PutFunctionConcurrency would fail during apply. Lower "
+        "those settings (each at least its minimum), or ask AWS for a higher 'Concurrent executions' "
+        "quota (Service Quotas, Lambda).",
+        found,
+    )
+
+
+def account_concurrency_check(environ: Mapping[str, str]) -> tuple[str | None, str]:
+    """``concurrency_problem`` with the settings of ``environ`` and a Lambda client of its region."""
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        settings = Settings.from_env(environ)
+    except ValueError as error:
+        return f"the settings are invalid: {error}", ""
+    try:
+        return concurrency_problem(settings, boto3.client("lambda", region_name=settings.region))
+    except (BotoCoreError, ClientError) as error:
+        return (
+            f"could not read the account's Lambda concurrency ({error}); the deployer needs the read-only "
+            "lambda:GetAccountSettings and lambda:GetFunctionConcurrency.",
+            "",
+        )
+
+
 def stack_problem(action: str, stack: str) -> str | None:
     if action not in ACTIONS:
         return f"unknown action {action!r}: choose one of {', '.join(ACTIONS)}."
@@ -165,13 +228,26 @@ class Report:
     text: str
 
 
-def run(action: str, stack: str, environ: Mapping[str, str], find: CredentialFinder) -> Report:
+def run(
+    action: str,
+    stack: str,
+    environ: Mapping[str, str],
+    find: CredentialFinder,
+    concurrency: ConcurrencyCheck | None = None,
+) -> Report:
+    """Every problem at once; ``concurrency`` checks the account before a deploy of the transaction
+    stack (when credentials were found)."""
     problems = []
     if problem := stack_problem(action, stack):
         problems.append(problem)
     tf_problem, tf_found = terraform_problem(environ)
     cred_problem, cred_found = credentials_problem(environ, find)
     problems += [p for p in (tf_problem, cred_problem) if p]
+    if concurrency is not None and action == "deploy" and stack == TRANSACTION_STACK and not cred_problem:
+        limit_problem, limit_found = concurrency(environ)
+        if limit_problem:
+            problems.append(limit_problem)
+        cred_found += f", {limit_found}" if limit_found else ""
     if problems:
         lines = [f"preflight for `make {action}` ({stack}) failed:"]
         lines += [f"  - {problem}" for problem in problems]
@@ -192,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("action", help=", ".join(ACTIONS))
     parser.add_argument("stack", help=", ".join(STACKS))
     args = parser.parse_args(argv)
-    report = run(args.action, args.stack, os.environ, botocore_credential_method)
+    report = run(args.action, args.stack, os.environ, botocore_credential_method, account_concurrency_check)
     print(report.text, file=sys.stdout if report.ok else sys.stderr)
     return 0 if report.ok else 1
 

@@ -25,6 +25,7 @@ class ErrorCode(StrEnum):
     IDEMPOTENCY_CONFLICT = "IDEMPOTENCY_CONFLICT"
     TRANSACTION_NOT_FOUND = "TRANSACTION_NOT_FOUND"
     SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"  # a dependency failed: the client should retry
+    MERCHANT_ACCESS_DENIED = "MERCHANT_ACCESS_DENIED"  # the calling client is not bound to the merchant
 
 
 class HandlerError(Exception):
@@ -76,6 +77,10 @@ class TransactionNotFound(RequestRefused):
 
 class ServiceUnavailable(RequestRefused):
     code = ErrorCode.SERVICE_UNAVAILABLE
+
+
+class MerchantAccessDenied(RequestRefused):
+    code = ErrorCode.MERCHANT_ACCESS_DENIED
 
 
 # --- infrastructure-facing errors (raised by adapters) ----------------------------------------------

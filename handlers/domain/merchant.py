@@ -1,7 +1,9 @@
 """Merchant configuration (an item of the merchant-config table) and the snapshot carried in queue messages.
 
 Item fields: merchant_id (S, key), name (S), active (BOOL), max_transaction_amount (N), and optional
-per-merchant fraud overrides fraud_high_amount (N), fraud_review_threshold (N), fraud_suspected_threshold (N).
+per-merchant fraud overrides fraud_high_amount (N), fraud_review_threshold (N), fraud_suspected_threshold (N),
+and ``clients`` (SS or L of S): the API clients (``API_CLIENTS``) that may submit for the merchant and
+read its transactions; without it, any client may unless binding is required.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from typing import Any
 
 from handlers.domain.errors import AmountExceedsMerchantLimit, MerchantInactive
 from handlers.domain.fraud import MERCHANT_OVERRIDE_FIELDS, FraudThresholds
+
+CLIENTS_ATTRIBUTE = "clients"
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,7 @@ class Merchant:
     active: bool
     max_transaction_amount: Decimal
     overrides: Mapping[str, Any] = field(default_factory=dict)
+    clients: frozenset[str] = frozenset()
 
     @classmethod
     def from_item(cls, item: Mapping[str, Any]) -> Merchant:
@@ -62,13 +67,26 @@ class Merchant:
             raise ValueError("merchant item needs a string name")
         overrides = {k: item[k] for k in MERCHANT_OVERRIDE_FIELDS if item.get(k) is not None}
         FraudThresholds().with_overrides(overrides)  # a bad override is a malformed item
+        clients = item.get(CLIENTS_ATTRIBUTE) or ()
+        if not isinstance(clients, set | list | tuple | frozenset) or not all(
+            isinstance(c, str) for c in clients
+        ):
+            raise ValueError(f"merchant {CLIENTS_ATTRIBUTE} must be a set or list of client names")
         return cls(
             merchant_id=str(item.get("merchant_id", "")),
             name=name,
             active=item.get("active") is True,
             max_transaction_amount=limit,
             overrides=overrides,
+            clients=frozenset(clients),
         )
+
+    def permits(self, client: str | None, *, binding_required: bool) -> bool:
+        """May ``client`` (None: a key no client owns) submit for this merchant and read its
+        transactions? A merchant naming no client admits any valid key, unless binding is required."""
+        if not self.clients:
+            return not binding_required
+        return client in self.clients
 
     def authorise(self, amount: Decimal) -> None:
         """Raise MerchantInactive / AmountExceedsMerchantLimit when this merchant may not take the amount."""

@@ -16,6 +16,7 @@ from handlers.domain.errors import (
     ConditionFailed,
     DependencyError,
     IdempotencyConflict,
+    MerchantAccessDenied,
     MerchantInactive,
     MerchantNotFound,
     ServiceUnavailable,
@@ -66,7 +67,10 @@ class TransactionService:
         queue: MessageQueue,
         merchant_cache: TTLCache[Merchant | None],
         clock: Callable[[], datetime],
+        *,
+        binding_required: bool = False,
     ) -> None:
+        self._binding_required = binding_required
         self._merchants = merchants
         self._store = store
         self._queue = queue
@@ -75,10 +79,16 @@ class TransactionService:
 
     # --- POST --------------------------------------------------------------------------------------
 
-    def submit(self, payload: Any) -> Submission:
+    def submit(self, payload: Any, client: str | None = None) -> Submission:
+        """Accept ``payload`` from ``client`` (the calling API key's client; None: no known client)."""
         transaction = validate_transaction(payload)
         try:
             merchant = self._merchant(transaction.merchant_id)
+            if not merchant.permits(client, binding_required=self._binding_required):
+                raise MerchantAccessDenied(
+                    "This API client may not submit for this merchant",
+                    [{"field": "merchant_id", "message": "not a merchant of the calling API client"}],
+                )
             merchant.authorise(transaction.amount)
         except (MerchantNotFound, MerchantInactive, AmountExceedsMerchantLimit):
             # Rare path: the merchant changed since this exact payload was accepted: answer that 202 again.
@@ -189,7 +199,8 @@ class TransactionService:
 
     # --- GET ---------------------------------------------------------------------------------------
 
-    def status(self, transaction_id: Any) -> dict[str, Any]:
+    def status(self, transaction_id: Any, client: str | None = None) -> dict[str, Any]:
+        """The public view of a transaction; 404 as well when its merchant does not admit ``client``."""
         if not isinstance(transaction_id, str) or not ID_PATTERN.fullmatch(transaction_id):
             raise ValidationFailed(
                 "Invalid transaction id",
@@ -199,6 +210,16 @@ class TransactionService:
             record = self._store.get(transaction_id, consistent=True)
         except DependencyError as exc:
             raise ServiceUnavailable("Transaction store unavailable, retry") from exc
-        if record is None:
+        if record is None or not self._may_read(record, client):
             raise TransactionNotFound("Transaction not found")
         return public_view(record)
+
+    def _may_read(self, record: TransactionRecord, client: str | None) -> bool:
+        """Through the merchant cache: no extra read in steady state."""
+        merchant_id = record.merchant_id
+        if merchant_id is None:
+            return not self._binding_required
+        merchant = self._cache.get_or_load(merchant_id, lambda: self._load_merchant(merchant_id))
+        if merchant is None:  # the merchant was removed since: only unbound deployments still show it
+            return not self._binding_required
+        return merchant.permits(client, binding_required=self._binding_required)

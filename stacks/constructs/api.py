@@ -8,8 +8,12 @@ from typing import Any
 
 from cdktf import Fn, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.api_gateway_account import ApiGatewayAccount
-from cdktf_cdktf_provider_aws.api_gateway_api_key import ApiGatewayApiKey
+from cdktf_cdktf_provider_aws.api_gateway_base_path_mapping import ApiGatewayBasePathMapping
 from cdktf_cdktf_provider_aws.api_gateway_deployment import ApiGatewayDeployment
+from cdktf_cdktf_provider_aws.api_gateway_domain_name import (
+    ApiGatewayDomainName,
+    ApiGatewayDomainNameEndpointConfiguration,
+)
 from cdktf_cdktf_provider_aws.api_gateway_gateway_response import ApiGatewayGatewayResponse
 from cdktf_cdktf_provider_aws.api_gateway_integration import ApiGatewayIntegration
 from cdktf_cdktf_provider_aws.api_gateway_method import ApiGatewayMethod
@@ -25,19 +29,15 @@ from cdktf_cdktf_provider_aws.api_gateway_rest_api import (
     ApiGatewayRestApiEndpointConfiguration,
 )
 from cdktf_cdktf_provider_aws.api_gateway_stage import ApiGatewayStage, ApiGatewayStageAccessLogSettings
-from cdktf_cdktf_provider_aws.api_gateway_usage_plan import (
-    ApiGatewayUsagePlan,
-    ApiGatewayUsagePlanApiStages,
-    ApiGatewayUsagePlanQuotaSettings,
-    ApiGatewayUsagePlanThrottleSettings,
-)
-from cdktf_cdktf_provider_aws.api_gateway_usage_plan_key import ApiGatewayUsagePlanKey
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 from cdktf_cdktf_provider_aws.lambda_permission import LambdaPermission
+from cdktf_cdktf_provider_aws.route53_record import Route53Record, Route53RecordAlias
 from constructs import Construct
 
 from handlers.gateway_responses import GATEWAY_RESPONSES
+from stacks.config import CustomDomain
 from stacks.constructs.account import Account
+from stacks.constructs.api_clients import ApiClients
 from stacks.constructs.logs import encrypted_log_group
 from stacks.constructs.policy import service_role
 from stacks.constructs.python_function import PythonFunction
@@ -76,10 +76,11 @@ def provider_normalized_json(value: Any) -> str:
 
 
 class TransactionApi(Construct):
-    """Regional REST API with Lambda proxy integrations, an API key and a usage plan.
+    """Regional REST API with Lambda proxy integrations, the clients' API keys and usage plans.
 
     Default settings:
-      * API key required on every method; a usage plan (rate, burst, daily quota) bound to the stage;
+      * API key required on every method; each client's usage plan (rate, burst, daily quota) bound
+        to the stage (``ApiClients``);
       * POST bodies validated against the transaction JSON Schema, GET path parameters required;
       * stage ``prod`` with X-Ray tracing and JSON access logs to a KMS-encrypted group;
       * method settings: metrics on, INFO logging (execution log group pre-created, encrypted,
@@ -87,7 +88,12 @@ class TransactionApi(Construct):
       * every error API Gateway answers by itself (``handlers.gateway_responses``) in the API's error
         shape ``{"error": {"code", "message", "details", "request_id"}}``, no-store, nosniff;
       * Lambda permissions scoped to this API's execution ARN and the two routes;
-      * rest API and deployment replaced create-before-destroy, redeployed when routes change.
+      * rest API and deployment replaced create-before-destroy, redeployed when routes change;
+      * with a custom domain: a regional domain name with a TLS 1.2+ security policy mapped to the
+        stage, the default execute-api endpoint (which negotiates TLS 1.0) disabled, and an alias
+        record in the given Route 53 zone;
+      * the region's CloudWatch Logs role for API Gateway (``aws_api_gateway_account``), unless the
+        account already manages it (``manage_account=False``).
     """
 
     def __init__(
@@ -98,12 +104,14 @@ class TransactionApi(Construct):
         name: str,
         handler: PythonFunction,
         request_schema: Mapping[str, Any],
+        clients: ApiClients,
         rate_limit: int,
         burst_limit: int,
-        quota_per_day: int,
         kms_key_arn: str,
         retention_days: int,
         account: Account,
+        domain: CustomDomain | None = None,
+        manage_account: bool = True,
     ) -> None:
         super().__init__(scope, id_)
         self.rest_api = ApiGatewayRestApi(
@@ -112,6 +120,7 @@ class TransactionApi(Construct):
             name=name,
             description="Card-transaction submission and status",
             endpoint_configuration=ApiGatewayRestApiEndpointConfiguration(types=["REGIONAL"]),
+            disable_execute_api_endpoint=True if domain else None,
             lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
         )
         api_id = self.rest_api.id
@@ -240,7 +249,7 @@ class TransactionApi(Construct):
             lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
             depends_on=[*integrations, post, get, *gateway_responses],
         )
-        cloudwatch_role = self._cloudwatch_role(account, name)
+        logs_role = [self._cloudwatch_role(account, name)] if manage_account else []
         access_logs = encrypted_log_group(
             self,
             "AccessLogGroup",
@@ -266,7 +275,7 @@ class TransactionApi(Construct):
             access_log_settings=ApiGatewayStageAccessLogSettings(
                 destination_arn=access_logs.arn, format=json.dumps(ACCESS_LOG_FORMAT, separators=(",", ":"))
             ),
-            depends_on=[cloudwatch_role, execution_logs],
+            depends_on=[*logs_role, execution_logs],
         )
         ApiGatewayMethodSettings(
             self,
@@ -284,23 +293,42 @@ class TransactionApi(Construct):
                 cache_data_encrypted=True,
             ),
         )
-        self.api_key = ApiGatewayApiKey(
-            self, "ApiKey", name=f"{name}-key", enabled=True, description="Default client key"
-        )
-        usage_plan = ApiGatewayUsagePlan(
-            self,
-            "UsagePlan",
-            name=f"{name}-usage-plan",
-            api_stages=[ApiGatewayUsagePlanApiStages(api_id=api_id, stage=self.stage.stage_name)],
-            throttle_settings=ApiGatewayUsagePlanThrottleSettings(
-                rate_limit=rate_limit, burst_limit=burst_limit
-            ),
-            quota_settings=ApiGatewayUsagePlanQuotaSettings(limit=quota_per_day, period="DAY"),
-        )
-        ApiGatewayUsagePlanKey(
-            self, "UsagePlanKey", key_id=self.api_key.id, key_type="API_KEY", usage_plan_id=usage_plan.id
-        )
+        clients.subscribe(api_id, self.stage.stage_name)
         self.endpoint = f"{self.stage.invoke_url}/transaction"
+        if domain is not None:
+            self._custom_domain(domain, api_id)
+            self.endpoint = f"https://{domain.name}/transaction"
+
+    def _custom_domain(self, domain: CustomDomain, api_id: str) -> None:
+        """The stage at the root of ``domain``, TLS 1.2+ only, with its DNS alias when a zone is given."""
+        domain_name = ApiGatewayDomainName(
+            self,
+            "DomainName",
+            domain_name=domain.name,
+            regional_certificate_arn=domain.certificate_arn,
+            security_policy=domain.security_policy,
+            endpoint_configuration=ApiGatewayDomainNameEndpointConfiguration(types=["REGIONAL"]),
+        )
+        ApiGatewayBasePathMapping(
+            self,
+            "BasePathMapping",
+            api_id=api_id,
+            stage_name=self.stage.stage_name,
+            domain_name=domain_name.domain_name,
+        )
+        if domain.hosted_zone_id:
+            Route53Record(
+                self,
+                "DomainRecord",
+                zone_id=domain.hosted_zone_id,
+                name=domain_name.domain_name,
+                type="A",
+                alias=Route53RecordAlias(
+                    name=domain_name.regional_domain_name,
+                    zone_id=domain_name.regional_zone_id,
+                    evaluate_target_health=False,
+                ),
+            )
 
     def _cloudwatch_role(self, account: Account, name: str) -> ApiGatewayAccount:
         """API Gateway writes execution and access logs through this region-wide account role."""

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 from cdktf_cdktf_provider_aws.cloudwatch_log_resource_policy import CloudwatchLogResourcePolicy
 from cdktf_cdktf_provider_aws.wafv2_web_acl import (
     Wafv2WebAcl,
@@ -26,13 +29,31 @@ from stacks.constructs.account import Account
 from stacks.constructs.logs import encrypted_log_group
 from stacks.constructs.policy import allow, condition, policy_document, principals
 
-# AWS managed rule groups, in evaluation order (cheapest, most decisive first).
-MANAGED_RULE_GROUPS = (
-    "AWSManagedRulesAmazonIpReputationList",
-    "AWSManagedRulesAnonymousIpList",
-    "AWSManagedRulesKnownBadInputsRuleSet",
-    "AWSManagedRulesCommonRuleSet",
-)
+API_KEY_HEADER = "x-api-key"
+
+
+@dataclass(frozen=True)
+class RuleActionOverride:
+    """A managed group's rule with another action (``GROUP:RULE=ACTION``, WAF_RULE_ACTION_OVERRIDES)."""
+
+    group: str
+    rule: str
+    action: str
+
+    @classmethod
+    def parse(cls, text: str) -> RuleActionOverride:
+        group_rule, action = text.split("=")
+        group, rule = group_rule.split(":")
+        return cls(group, rule, action)
+
+
+@dataclass(frozen=True)
+class RateLimits:
+    """The two rate-based rules: per API key (``x-api-key``) and per client IP, over one window."""
+
+    per_api_key: int
+    per_ip: int
+    window_seconds: int
 
 
 def _visibility(metric: str) -> Wafv2WebAclRuleVisibilityConfig:
@@ -41,12 +62,35 @@ def _visibility(metric: str) -> Wafv2WebAclRuleVisibilityConfig:
     )
 
 
+def _rate_rule(name: str, priority: int, limit: int, window: int, per_api_key: bool) -> Wafv2WebAclRule:
+    """A rate-based block rule, aggregated on the ``x-api-key`` header or on the client IP."""
+    aggregation: dict[str, object] = {"aggregate_key_type": "IP"}
+    if per_api_key:
+        header = {"name": API_KEY_HEADER, "text_transformation": [{"priority": 0, "type": "NONE"}]}
+        aggregation = {"aggregate_key_type": "CUSTOM_KEYS", "custom_key": [{"header": [header]}]}
+    return Wafv2WebAclRule(
+        name=name,
+        priority=priority,
+        action=Wafv2WebAclRuleAction(block=Wafv2WebAclRuleActionBlock()),
+        statement={
+            "rate_based_statement": [{"limit": limit, "evaluation_window_sec": window, **aggregation}]
+        },
+        visibility_config=_visibility(name),
+    )
+
+
 class ApiFirewall(Construct):
     """Web ACL for the public REST API stage (PCI DSS 6.4.2).
 
-    Default settings: the four AWS managed rule groups above with no rule excluded (Log4JRCE included),
-    a per-IP rate-based block rule, CloudWatch metrics and sampled requests on every rule, full
-    logging to a KMS-encrypted ``aws-waf-logs-*`` group with the ``x-api-key`` header redacted.
+    Default settings (``settings/catalog.py``, README "WAF"): the API is called by servers, so
+      * two rate-based block rules come first: per API key (a custom key on the ``x-api-key`` header,
+        limit derived from the usage plans) and a coarse per-IP backstop (requests without a key, or
+        rotating keys); requests without the header are not counted by the per-key rule;
+      * then the AWS managed rule groups given (IP reputation, anonymous IPs with
+        ``HostingProviderIPList`` only counted so merchant servers on cloud hosting get through, known
+        bad inputs with Log4JRCE, the common rule set), with the given rule action overrides;
+      * CloudWatch metrics and sampled requests on every rule, full logging to a KMS-encrypted
+        ``aws-waf-logs-*`` group with the ``x-api-key`` header redacted.
     """
 
     def __init__(
@@ -55,7 +99,9 @@ class ApiFirewall(Construct):
         id_: str,
         *,
         name: str,
-        rate_limit_per_5min: int,
+        managed_rule_groups: Sequence[str],
+        overrides: Sequence[RuleActionOverride],
+        rate_limits: RateLimits,
         stage_arn: str,
         kms_key_arn: str,
         retention_days: int,
@@ -64,26 +110,25 @@ class ApiFirewall(Construct):
         super().__init__(scope, id_)
         account_id, partition, region = account.account_id, account.partition, account.region
         rules = [
-            Wafv2WebAclRule(
-                name=group,
-                priority=priority,
-                override_action=Wafv2WebAclRuleOverrideAction(none=Wafv2WebAclRuleOverrideActionNone()),
-                statement={"managed_rule_group_statement": [{"name": group, "vendor_name": "AWS"}]},
-                visibility_config=_visibility(group),
-            )
-            for priority, group in enumerate(MANAGED_RULE_GROUPS)
+            _rate_rule("RateLimitPerApiKey", 0, rate_limits.per_api_key, rate_limits.window_seconds, True),
+            _rate_rule("RateLimitPerIp", 1, rate_limits.per_ip, rate_limits.window_seconds, False),
         ]
-        rules.append(
-            Wafv2WebAclRule(
-                name="RateLimitPerIp",
-                priority=len(MANAGED_RULE_GROUPS),
-                action=Wafv2WebAclRuleAction(block=Wafv2WebAclRuleActionBlock()),
-                statement={
-                    "rate_based_statement": [{"limit": rate_limit_per_5min, "aggregate_key_type": "IP"}]
-                },
-                visibility_config=_visibility("RateLimitPerIp"),
+        for group in managed_rule_groups:
+            statement: dict[str, object] = {"name": group, "vendor_name": "AWS"}
+            own = [o for o in overrides if o.group == group]
+            if own:
+                statement["rule_action_override"] = [
+                    {"name": o.rule, "action_to_use": [{o.action: [{}]}]} for o in own
+                ]
+            rules.append(
+                Wafv2WebAclRule(
+                    name=group,
+                    priority=len(rules),
+                    override_action=Wafv2WebAclRuleOverrideAction(none=Wafv2WebAclRuleOverrideActionNone()),
+                    statement={"managed_rule_group_statement": [statement]},
+                    visibility_config=_visibility(group),
+                )
             )
-        )
         self.web_acl = Wafv2WebAcl(
             self,
             "WebAcl",

@@ -57,7 +57,8 @@ def test_the_untyped_waf_statements_are_blocks(hcl_dir):
     assert "unexpected type" not in hcl
     assert "statement = {" not in hcl
     assert hcl.count("    statement {\n      managed_rule_group_statement {\n") == 4
-    assert hcl.count("    statement {\n      rate_based_statement {\n") == 1
+    assert hcl.count("    statement {\n      rate_based_statement {\n") == 2  # per API key, per IP
+    assert "custom_key {\n" in hcl and "rule_action_override {\n" in hcl
 
 
 @pytest.mark.skipif(shutil.which("terraform") is None, reason="terraform is not on PATH")

@@ -225,3 +225,106 @@ def test_each_delivery_target_runs_the_preflight_first(target: str, command: str
     lines = [line.strip() for line in recipe.group(1).splitlines()]
     assert lines[0].startswith(f"$(PY) -m tools.preflight {target} ")
     assert any(line.startswith(command) for line in lines[1:])
+
+
+# --- Lambda concurrency (read-only calls, stubbed: no network) -------------------------------------
+
+
+def stubbed_lambda(quota: int, unreserved: int, ours: dict[str, int]):
+    """A Lambda client answering GetAccountSettings and GetFunctionConcurrency from a Stubber."""
+    import boto3
+    from botocore.stub import Stubber
+
+    client = boto3.client("lambda", region_name="us-east-2", aws_access_key_id="x", aws_secret_access_key="x")
+    stubber = Stubber(client)
+    stubber.add_response(
+        "get_account_settings",
+        {"AccountLimit": {"ConcurrentExecutions": quota, "UnreservedConcurrentExecutions": unreserved}},
+    )
+    for name in ("validation-lambda-dev", "fraud-detection-lambda-dev", "failed-transaction-lambda-dev"):
+        if name in ours:
+            stubber.add_response(
+                "get_function_concurrency",
+                {"ReservedConcurrentExecutions": ours[name]},
+                {"FunctionName": name},
+            )
+        else:
+            stubber.add_client_error(
+                "get_function_concurrency",
+                "ResourceNotFoundException",
+                expected_params={"FunctionName": name},
+            )
+    stubber.activate()
+    return client, stubber
+
+
+def test_default_reservations_fit_a_default_account():
+    from stacks.config import Settings
+
+    client, stubber = stubbed_lambda(1000, 1000, {})
+    problem, found = preflight.concurrency_problem(Settings(), client)
+    stubber.assert_no_pending_responses()
+    assert problem is None
+    assert found == "Lambda concurrency quota 1000, 0 reserved by other functions"
+
+
+def test_a_small_quota_stops_the_deploy_with_the_numbers_and_the_fix():
+    from stacks.config import Settings
+
+    client, _ = stubbed_lambda(10, 10, {})
+    problem, _ = preflight.concurrency_problem(Settings(), client)
+    assert problem is not None
+    assert "would reserve 72 concurrent executions" in problem
+    assert "quota is 10" in problem and "at most 0 can be reserved" in problem
+    assert "VALIDATION_RESERVED_CONCURRENCY 50" in problem and "Service Quotas" in problem
+
+
+def test_the_stacks_own_reservations_are_counted_once():
+    from stacks.config import Settings
+
+    # GIVEN a quota of 200 where this stack already reserves 72 and another function 28
+    client, _ = stubbed_lambda(
+        200,
+        100,
+        {"validation-lambda-dev": 50, "fraud-detection-lambda-dev": 20, "failed-transaction-lambda-dev": 2},
+    )
+    # THEN redeploying the same reservations fits (200 - 28 - 100 = 72) ...
+    assert preflight.concurrency_problem(Settings(), client)[0] is None
+    # ... and one more unit does not
+    client, _ = stubbed_lambda(
+        200,
+        100,
+        {"validation-lambda-dev": 50, "fraud-detection-lambda-dev": 20, "failed-transaction-lambda-dev": 2},
+    )
+    assert preflight.concurrency_problem(Settings(validation_reserved_concurrency=51), client)[0] is not None
+
+
+def test_run_checks_concurrency_only_before_deploying_the_transaction_stack(tmp_path: Path):
+    calls: list[str] = []
+
+    def too_small(environ):
+        calls.append("checked")
+        return "the functions would reserve 72", "Lambda concurrency quota 10"
+
+    environ = fake_terraform(tmp_path, "1.11.4")
+    report = run("deploy", "transaction-processing", environ, has_credentials, too_small)
+    assert not report.ok and "the functions would reserve 72" in report.text
+    assert run("diff", "transaction-processing", environ, has_credentials, too_small).ok
+    assert run("bootstrap", "state-backend", environ, has_credentials, too_small).ok
+    assert not run("deploy", "transaction-processing", environ, no_credentials, too_small).ok
+    assert calls == ["checked"]  # not without credentials, not for other actions or stacks
+
+
+def test_unreadable_account_settings_name_the_permission(monkeypatch: pytest.MonkeyPatch):
+    import boto3
+    from botocore.stub import Stubber
+
+    client = boto3.client("lambda", region_name="us-east-2", aws_access_key_id="x", aws_secret_access_key="x")
+    stubber = Stubber(client)
+    stubber.add_client_error("get_account_settings", "AccessDeniedException")
+    stubber.activate()
+    monkeypatch.setattr(boto3, "client", lambda *a, **k: client)
+    problem, _ = preflight.account_concurrency_check({})
+    assert problem is not None and "lambda:GetAccountSettings" in problem
+    problem, _ = preflight.account_concurrency_check({"VALIDATION_RESERVED_CONCURRENCY": "0"})
+    assert problem is not None and "VALIDATION_RESERVED_CONCURRENCY" in problem

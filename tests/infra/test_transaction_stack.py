@@ -475,29 +475,136 @@ def test_usage_plan_limits_and_key(stack):
     assert plan["throttle_settings"] == {"rate_limit": 500, "burst_limit": 1000}
     assert plan["quota_settings"] == {"limit": 10_000, "period": "DAY"}
     (plan_key,) = stack.resources("aws_api_gateway_usage_plan_key").values()
-    assert plan_key["key_id"] == stack.ref("aws_api_gateway_api_key", "Api/ApiKey", "id")
+    assert plan_key["key_id"] == stack.ref("aws_api_gateway_api_key", "Clients/Key-default", "id")
+    assert stack.doc["output"]["api_key_ids"]["value"] == {
+        "default": stack.ref("aws_api_gateway_api_key", "Clients/Key-default", "id")
+    }
+
+
+def test_each_client_has_its_own_key_usage_plan_and_limits(tmp_path):
+    settings = Settings(api_clients=("acme:100:200:5000", "globex"), require_merchant_clients=True)
+    build_app(settings, outdir=str(tmp_path)).synth()
+    stack = Stack.load(tmp_path, TRANSACTION_STACK)
+    keys = {k["tags"]["ApiClient"]: k for k in stack.resources("aws_api_gateway_api_key").values()}
+    assert {name: k["name"] for name, k in keys.items()} == {
+        "acme": "transaction-api-dev-acme",
+        "globex": "transaction-api-dev-globex",
+    }
+    assert all(k["enabled"] is True and "value" not in k for k in keys.values())  # AWS generates them
+    key_ref = {name: stack.ref("aws_api_gateway_api_key", f"Clients/Key-{name}", "id") for name in keys}
+    plans = {p["name"]: p for p in stack.resources("aws_api_gateway_usage_plan").values()}
+    assert plans["transaction-api-dev-acme"]["throttle_settings"] == {"rate_limit": 100, "burst_limit": 200}
+    assert plans["transaction-api-dev-acme"]["quota_settings"] == {"limit": 5000, "period": "DAY"}
+    assert plans["transaction-api-dev-globex"]["throttle_settings"] == {
+        "rate_limit": 500,
+        "burst_limit": 1000,
+    }
+    plan_ref = {
+        name: stack.ref("aws_api_gateway_usage_plan", f"Clients/UsagePlan-{name}", "id") for name in keys
+    }
+    assert sorted(
+        (k["key_id"], k["usage_plan_id"]) for k in stack.resources("aws_api_gateway_usage_plan_key").values()
+    ) == sorted((key_ref[name], plan_ref[name]) for name in keys)
+    assert stack.doc["output"]["api_key_ids"]["value"] == key_ref
+    # the validation function maps the calling key id to its client; binding is required here
+    (function,) = [
+        f
+        for f in stack.resources("aws_lambda_function").values()
+        if f["function_name"] == "validation-lambda-dev"
+    ]
+    variables = function["environment"]["variables"]
+    assert variables["API_CLIENT_KEY_IDS"] == f"acme={key_ref['acme']},globex={key_ref['globex']}"
+    assert variables["REQUIRE_MERCHANT_CLIENTS"] == "true"
 
 
 def test_waf_has_managed_rules_and_rate_limit_and_is_attached_and_logged(stack):
     (acl,) = stack.resources("aws_wafv2_web_acl").values()
     assert acl["scope"] == "REGIONAL"
-    groups = {
-        r["statement"]["managed_rule_group_statement"][0]["name"]
-        for r in acl["rule"]
+    groups = [
+        r["statement"]["managed_rule_group_statement"][0]
+        for r in sorted(acl["rule"], key=lambda r: r["priority"])
         if "managed_rule_group_statement" in r["statement"]
-    }
-    assert groups == {
-        "AWSManagedRulesCommonRuleSet",
-        "AWSManagedRulesKnownBadInputsRuleSet",
-        "AWSManagedRulesAnonymousIpList",
+    ]
+    assert [g["name"] for g in groups] == [
         "AWSManagedRulesAmazonIpReputationList",
-    }
-    (rate,) = [r for r in acl["rule"] if "rate_based_statement" in r["statement"]]
-    assert rate["action"] == {"block": {}}
+        "AWSManagedRulesAnonymousIpList",
+        "AWSManagedRulesKnownBadInputsRuleSet",
+        "AWSManagedRulesCommonRuleSet",
+    ]
+    # a merchant's server on a cloud host is only counted, never blocked; Tor/VPN blocks stay
+    overrides = {g["name"]: g.get("rule_action_override") for g in groups}
+    assert overrides["AWSManagedRulesAnonymousIpList"] == [
+        {"name": "HostingProviderIPList", "action_to_use": [{"count": [{}]}]}
+    ]
+    assert [g for g, o in overrides.items() if o and g != "AWSManagedRulesAnonymousIpList"] == []
     (association,) = stack.resources("aws_wafv2_web_acl_association").values()
     assert association["resource_arn"] == stack.ref("aws_api_gateway_stage", "Api/Stage", "arn")
     (logging,) = stack.resources("aws_wafv2_web_acl_logging_configuration").values()
     assert logging["resource_arn"] == stack.ref("aws_wafv2_web_acl", "Firewall/WebAcl", "arn")
+
+
+def _rate_rules(stack: Stack) -> dict[str, dict]:
+    (acl,) = stack.resources("aws_wafv2_web_acl").values()
+    return {
+        r["name"]: {
+            **r["statement"]["rate_based_statement"][0],
+            "action": r["action"],
+            "priority": r["priority"],
+        }
+        for r in acl["rule"]
+        if "rate_based_statement" in r["statement"]
+    }
+
+
+def test_waf_rate_limits_per_api_key_and_per_ip_let_the_usage_plan_rate_through(stack):
+    rules = _rate_rules(stack)
+    per_key, per_ip = rules["RateLimitPerApiKey"], rules["RateLimitPerIp"]
+    assert per_key["aggregate_key_type"] == "CUSTOM_KEYS"
+    assert per_key["custom_key"] == [
+        {"header": [{"name": "x-api-key", "text_transformation": [{"priority": 0, "type": "NONE"}]}]}
+    ]
+    assert per_ip["aggregate_key_type"] == "IP"
+    assert {per_key["priority"], per_ip["priority"]} == {0, 1}  # before the managed groups
+    assert per_key["action"] == per_ip["action"] == {"block": {}}
+    # a single client sending at the usage plan's rate for a whole window, after a full burst, passes
+    window = per_key["evaluation_window_sec"]
+    assert window == per_ip["evaluation_window_sec"] == 300
+    (plan,) = stack.resources("aws_api_gateway_usage_plan").values()
+    admitted = plan["throttle_settings"]["rate_limit"] * window + plan["throttle_settings"]["burst_limit"]
+    assert per_key["limit"] > admitted
+    assert per_ip["limit"] >= per_key["limit"]
+
+
+def test_waf_settings_choose_groups_overrides_window_and_limits(tmp_path):
+    settings = Settings(
+        api_clients=("acme:100:200:5000", "globex:50:100:1000"),
+        waf_managed_rule_groups=("AWSManagedRulesKnownBadInputsRuleSet", "AWSManagedRulesAnonymousIpList"),
+        waf_rule_action_overrides=(
+            "AWSManagedRulesAnonymousIpList:HostingProviderIPList=count",
+            "AWSManagedRulesAnonymousIpList:AnonymousIPList=count",
+        ),
+        waf_rate_window_seconds=60,
+    )
+    build_app(settings, outdir=str(tmp_path)).synth()
+    stack = Stack.load(tmp_path, TRANSACTION_STACK)
+    (acl,) = stack.resources("aws_wafv2_web_acl").values()
+    statements = [r["statement"] for r in sorted(acl["rule"], key=lambda r: r["priority"])]
+    groups = [s["managed_rule_group_statement"][0] for s in statements if "managed_rule_group_statement" in s]
+    assert [g["name"] for g in groups] == list(settings.waf_managed_rule_groups)
+    assert [o["name"] for o in groups[1]["rule_action_override"]] == [
+        "HostingProviderIPList",
+        "AnonymousIPList",
+    ]
+    rules = _rate_rules(stack)
+    # derived: the largest client's (rate x window + burst) x 1.25; per IP: every client's, summed
+    assert rules["RateLimitPerApiKey"]["limit"] == (100 * 60 + 200) * 5 // 4 == 7750
+    assert rules["RateLimitPerIp"]["limit"] == 7750 + (50 * 60 + 100) * 5 // 4
+    assert {r["evaluation_window_sec"] for r in rules.values()} == {60}
+
+
+def test_waf_limits_can_be_set(tmp_path):
+    settings = Settings(waf_key_rate_limit=50_000, waf_ip_rate_limit=1_000_000)
+    assert (settings.resolved_waf_key_rate_limit, settings.resolved_waf_ip_rate_limit) == (50_000, 1_000_000)
 
 
 # ---------- monitoring ----------
@@ -553,3 +660,69 @@ def test_outputs_keep_their_names(stack):
         "fraud_detection_lambda_arn",
         "failed_transaction_lambda_arn",
     } <= set(stack.doc["output"])
+
+
+# ---------- custom domain (TLS 1.2+) and the account-level CloudWatch role ----------
+
+
+def test_without_a_custom_domain_the_default_endpoint_stays(stack):
+    (api,) = stack.resources("aws_api_gateway_rest_api").values()
+    assert "disable_execute_api_endpoint" not in api
+    assert not stack.resources("aws_api_gateway_domain_name")
+    assert stack.doc["output"]["api_endpoint"]["value"].endswith("invoke_url}/transaction")
+    (account,) = stack.resources("aws_api_gateway_account").values()
+    assert account["cloudwatch_role_arn"].startswith("${aws_iam_role.")
+
+
+def test_a_custom_domain_is_tls_1_2_only_and_closes_the_default_endpoint(tmp_path):
+    settings = Settings(
+        api_domain_name="api.payments.example.com",
+        api_certificate_arn="arn:aws:acm:us-east-2:123456789012:certificate/0f1e2d3c-aaaa-bbbb-cccc-1234567890ab",
+        api_hosted_zone_id="Z0123456789ABCDEFGHIJ",
+        manage_api_gateway_account=False,
+    )
+    build_app(settings, outdir=str(tmp_path)).synth()
+    stack = Stack.load(tmp_path, TRANSACTION_STACK)
+    (api,) = stack.resources("aws_api_gateway_rest_api").values()
+    assert api["disable_execute_api_endpoint"] is True
+    (domain,) = stack.resources("aws_api_gateway_domain_name").values()
+    assert domain["domain_name"] == "api.payments.example.com"
+    assert domain["security_policy"] == "TLS_1_2"
+    assert domain["regional_certificate_arn"] == settings.api_certificate_arn
+    assert domain["endpoint_configuration"] == {"types": ["REGIONAL"]}
+    (mapping,) = stack.resources("aws_api_gateway_base_path_mapping").values()
+    assert mapping["api_id"] == stack.ref("aws_api_gateway_rest_api", "Api/RestApi", "id")
+    assert mapping["stage_name"] == stack.ref("aws_api_gateway_stage", "Api/Stage", "stage_name")
+    (record,) = stack.resources("aws_route53_record").values()
+    domain_ref = "aws_api_gateway_domain_name." + stack.logical_id(
+        "aws_api_gateway_domain_name", "Api/DomainName"
+    )
+    assert (record["zone_id"], record["type"]) == ("Z0123456789ABCDEFGHIJ", "A")
+    assert record["alias"] == {
+        "name": f"${{{domain_ref}.regional_domain_name}}",
+        "zone_id": f"${{{domain_ref}.regional_zone_id}}",
+        "evaluate_target_health": False,
+    }
+    assert stack.doc["output"]["api_endpoint"]["value"] == "https://api.payments.example.com/transaction"
+    # the account's CloudWatch role is left alone: no aws_api_gateway_account, no role for it
+    assert not stack.resources("aws_api_gateway_account")
+    assert not [
+        r for r in stack.resources("aws_iam_role").values() if r["name"].endswith("-apigw-cloudwatch")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        (
+            {"api_certificate_arn": "arn:aws:acm:us-east-2:123456789012:certificate/abc"},
+            "API_CERTIFICATE_ARN",
+        ),
+        ({"api_domain_name": "api.example.com"}, "API_CERTIFICATE_ARN"),
+        ({"api_hosted_zone_id": "Z123"}, "API_HOSTED_ZONE_ID"),
+        ({"api_tls_security_policy": "TLS_1_0"}, "API_TLS_SECURITY_POLICY"),
+    ],
+)
+def test_custom_domain_settings_are_checked_together(settings, message):
+    with pytest.raises(ValueError, match=message):
+        Settings(**settings)

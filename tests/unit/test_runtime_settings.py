@@ -25,6 +25,8 @@ def test_env_var_contract():
         "TRANSACTION_TABLE_NAME",
         "MERCHANT_CACHE_TTL_SECONDS",
         "MAX_BODY_BYTES",
+        "REQUIRE_MERCHANT_CLIENTS",
+        "API_CLIENT_KEY_IDS",
     }
     assert set(FraudDetectionSettings.ENV_VARS) == {
         "TRANSACTION_TABLE_NAME",
@@ -114,3 +116,10 @@ def test_errors_name_variable_and_value(cls, env, name, value):
     with pytest.raises(ValueError, match=name) as caught:
         cls.from_env({**BASE, **env})
     assert value in str(caught.value)
+
+
+def test_the_validation_function_maps_api_key_ids_to_clients():
+    settings = ValidationSettings.from_env({**BASE, "API_CLIENT_KEY_IDS": "acme=a1b2c3,globex=d4e5f6"})
+    assert settings.client_of_key == {"a1b2c3": "acme", "d4e5f6": "globex"}
+    assert settings.require_merchant_clients is False
+    assert ValidationSettings.from_env(BASE).client_of_key == {}

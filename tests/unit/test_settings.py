@@ -134,8 +134,8 @@ def test_secrets_are_never_echoed():
 
 
 def test_a_rule_across_settings_names_both_variables():
-    with pytest.raises(ValueError, match=r"DLQ_MAX_CONCURRENCY must be <= FAILED_RESERVED_CONCURRENCY \(5\)"):
-        Settings.from_env({"DLQ_MAX_CONCURRENCY": "6"})
+    with pytest.raises(ValueError, match=r"DLQ_MAX_CONCURRENCY must be <= FAILED_RESERVED_CONCURRENCY \(2\)"):
+        Settings.from_env({"DLQ_MAX_CONCURRENCY": "3"})
     assert Settings.from_env({"FRAUD_REVIEW_THRESHOLD": "10", "FRAUD_SUSPECTED_THRESHOLD": "10"})
 
 
@@ -143,3 +143,44 @@ def test_required_function_settings_name_the_variable():
     with pytest.raises(ValueError, match="TRANSACTION_TABLE_NAME must be set, got None"):
         SETTINGS_OF[FUNCTIONS[2]].from_env({"SNS_TOPIC_ARN": "arn"})
     assert Decimal(Settings().fraud_high_amount) == Decimal(5000)
+
+
+def test_waf_overrides_must_name_a_configured_group_and_an_action():
+    with pytest.raises(ValueError, match="WAF_RULE_ACTION_OVERRIDES must be GROUP:RULE=ACTION"):
+        Settings.from_env(
+            {"WAF_RULE_ACTION_OVERRIDES": "AWSManagedRulesAnonymousIpList:HostingProviderIPList"}
+        )
+    with pytest.raises(ValueError, match="overrides of rules in WAF_MANAGED_RULE_GROUPS"):
+        Settings.from_env({"WAF_MANAGED_RULE_GROUPS": "AWSManagedRulesCommonRuleSet"})
+    with pytest.raises(ValueError, match="WAF_RATE_WINDOW_SECONDS must be one of 60, 120, 300, 600"):
+        Settings.from_env({"WAF_RATE_WINDOW_SECONDS": "30"})
+
+
+def test_api_clients_are_distinct_and_within_the_stages_throttling():
+    assert Settings.from_env({"API_CLIENTS": "acme, globex:10:20:30"}).api_clients == (
+        "acme",
+        "globex:10:20:30",
+    )
+    with pytest.raises(ValueError, match="distinct client names"):
+        Settings.from_env({"API_CLIENTS": "acme,acme:1:1:1"})
+    with pytest.raises(ValueError, match="API_CLIENTS must be NAME or NAME:RATE:BURST:QUOTA"):
+        Settings.from_env({"API_CLIENTS": "Acme"})
+    with pytest.raises(ValueError, match=r"rate <= API_RATE_LIMIT \(500\)"):
+        Settings.from_env({"API_CLIENTS": "acme:501:1:1"})
+
+
+def test_local_client_keys_are_secret_long_and_of_known_clients():
+    from local.config import LocalConfig
+
+    with pytest.raises(ValueError) as caught:
+        LocalSettings.from_env({"LOCAL_API_CLIENTS": "acme=short-secret"})
+    assert "short-secret" not in str(caught.value)
+    config = LocalConfig.from_env(
+        {"LOCAL_API_KEY": "first-client-key-0123456789", "LOCAL_API_CLIENTS": "globex=globex-key-0123456789"}
+    )
+    keys = config.client_keys(["acme", "globex", "initech"])
+    assert keys["acme"] == "first-client-key-0123456789"  # LOCAL_API_KEY: the first client's
+    assert keys["globex"] == "globex-key-0123456789"
+    assert len(keys["initech"]) >= 20 and len(set(keys.values())) == 3
+    with pytest.raises(ValueError, match="LOCAL_API_CLIENTS names globex, which the stack's API_CLIENTS"):
+        config.client_keys(["acme"])
