@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from stacks.app import STATE_BACKEND_STACK, TRANSACTION_STACK
-from tools.terraform_check.check import CheckFailed, StackCheck, managed_addresses
+from stacks.app import STATE_BACKEND_STACK, TRANSACTION_STACK, build_app
+from stacks.config import Settings
+from tools.terraform_check.check import CheckFailed, StackCheck, managed_addresses, open_checks
 from tools.terraform_check.moto_server import MotoServer
 from tools.terraform_check.toolchain import Toolchain
 from tools.terraform_check.workdir import OVERRIDE_FILE, read_stack, write_stack
@@ -85,3 +86,25 @@ def test_a_badly_formatted_versions_tf_fails_fmt(checks: dict[str, StackCheck]):
     (check.workdir / "versions.tf").write_text('terraform {\nrequired_version = ">= 1.10.0, < 2.0.0"\n}\n')
     with pytest.raises(CheckFailed, match=r"versions\.tf"):
         check.fmt()
+
+
+def test_the_custom_domain_and_per_client_resources_validate(toolchain: Toolchain, tmp_path: Path):
+    # GIVEN the stack with a TLS 1.2 custom domain, its DNS record, two clients and no account setting
+    settings = Settings(
+        api_domain_name="api.payments.example.com",
+        api_certificate_arn="arn:aws:acm:us-east-2:123456789012:certificate/0f1e2d3c-aaaa-bbbb-cccc-1234567890ab",
+        api_hosted_zone_id="Z0123456789ABCDEFGHIJ",
+        api_clients=("acme:100:200:5000", "globex"),
+        manage_api_gateway_account=False,
+    )
+    build_app(settings, outdir=str(tmp_path / "synth")).synth()
+    (check,) = [
+        c
+        for c in open_checks(toolchain, tmp_path / "synth", tmp_path / "check", log=lambda _: None)
+        if c.report.name == TRANSACTION_STACK
+    ]
+    check.prepare()
+    # THEN the real provider accepts every resource and attribute
+    assert {"aws_api_gateway_domain_name", "aws_route53_record"} <= set(check.doc["resource"])
+    check.init()
+    check.validate()
