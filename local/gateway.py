@@ -152,6 +152,13 @@ class Gateway:
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
 
+            def __getattr__(self, name: str) -> Any:
+                """Any other method (TRACE, PROPFIND, ...) is served too: like API Gateway, the route
+                match refuses it in the API's error shape (not http.server's 501 HTML page)."""
+                if name.startswith("do_"):
+                    return self._serve
+                raise AttributeError(name)
+
         return Handler
 
     def handle(self, request: BaseHTTPRequestHandler) -> tuple[int, list[tuple[str, str]], bytes]:

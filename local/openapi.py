@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from handlers.domain.records import PUBLIC_FIELDS, STATUSES
-from handlers.gateway_responses import GATEWAY_ERROR_CODES
+from handlers.gateway_responses import GATEWAY_ERROR_CODES, GATEWAY_RESPONSES
 from handlers.http import ACCEPTED_MESSAGE, ACCEPTED_STATUS, ERROR_STATUS
 from local.stack import ApiSpec, RouteSpec
 
@@ -127,8 +127,93 @@ def _json(ref: str, description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": {"$ref": ref}}}}
 
 
-def _error(description: str) -> dict[str, Any]:
-    return _json("#/components/schemas/Error", description)
+# The function's refusals per operation: status -> (code, when). API Gateway's own come from
+# handlers.gateway_responses (``_gateway_errors``).
+_FUNCTION_ERRORS: dict[str, dict[int, list[tuple[str, str]]]] = {
+    "POST": {
+        400: [
+            ("INVALID_JSON", "the body is not JSON"),
+            (
+                "VALIDATION_FAILED",
+                "a rule JSON Schema cannot state exactly: amount with more than 2 decimal places",
+            ),
+        ],
+        403: [("MERCHANT_ACCESS_DENIED", "the calling API client is not bound to the merchant")],
+        409: [("IDEMPOTENCY_CONFLICT", "transaction_id already used with a different payload")],
+        413: [("PAYLOAD_TOO_LARGE", "body larger than the configured maximum (MAX_BODY_BYTES)")],
+        422: [
+            ("MERCHANT_NOT_FOUND", "no such merchant"),
+            ("MERCHANT_INACTIVE", "the merchant is not active"),
+            ("AMOUNT_EXCEEDS_MERCHANT_LIMIT", "amount above the merchant's maximum transaction amount"),
+        ],
+    },
+    "GET": {
+        400: [("VALIDATION_FAILED", "malformed transaction id")],
+        404: [
+            ("TRANSACTION_NOT_FOUND", "no such transaction, or one of a merchant the caller is not bound to")
+        ],
+    },
+}
+_COMMON_FUNCTION_ERRORS: dict[int, list[tuple[str, str]]] = {
+    500: [("INTERNAL_ERROR", "an unexpected error of the function")],
+    503: [("SERVICE_UNAVAILABLE", "a dependency is unavailable: retry with the same payload")],
+}
+# Gateway responses that never concern an operation of this API (route-level, or no authorizer).
+_NOT_PER_OPERATION = {"MISSING_AUTHENTICATION_TOKEN", "RESOURCE_NOT_FOUND", "ACCESS_DENIED", "DEFAULT_4XX"}
+
+
+def _gateway_errors(route: RouteSpec) -> dict[int, list[tuple[str, str]]]:
+    """API Gateway's own errors of ``route``, by status (DEFAULT_5XX: the 502 of a failed function)."""
+    out: dict[int, list[tuple[str, str]]] = {}
+    for response in GATEWAY_RESPONSES:
+        if response.response_type in _NOT_PER_OPERATION:
+            continue
+        body_only = ("BAD_REQUEST_BODY", "REQUEST_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE")
+        if response.response_type in body_only and route.body_schema is None:
+            continue
+        if response.response_type == "BAD_REQUEST_PARAMETERS" and not route.required_path_parameters:
+            continue
+        if response.response_type in ("INVALID_API_KEY", "THROTTLED", "QUOTA_EXCEEDED") and not (
+            route.api_key_required
+        ):
+            continue
+        status = int(response.status) if response.status is not None else 502
+        out.setdefault(status, []).append((response.code, f"{response.description} (API Gateway)"))
+    return out
+
+
+def _error_response(status: int, errors: list[tuple[str, str]]) -> dict[str, Any]:
+    """One status of an operation: its codes (an enum a client can branch on) and an example."""
+    codes = sorted({code for code, _ in errors})
+    first_code, first_when = errors[0]
+    example = {
+        "error": {
+            "code": first_code,
+            "message": first_when[0].upper() + first_when[1:],
+            "details": [],
+            "request_id": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
+        }
+    }
+    return {
+        "description": "; ".join(f"`{code}`: {when}" for code, when in errors),
+        "headers": {
+            "x-amzn-RequestId": {
+                "description": "API Gateway's request id (also error.request_id)",
+                "schema": {"type": "string"},
+            }
+        },
+        "content": {
+            "application/json": {
+                "schema": {
+                    "allOf": [
+                        {"$ref": "#/components/schemas/Error"},
+                        {"properties": {"error": {"properties": {"code": {"enum": codes}}}}},
+                    ]
+                },
+                "example": example,
+            }
+        },
+    }
 
 
 def _operation(route: RouteSpec) -> dict[str, Any]:
@@ -141,24 +226,25 @@ def _operation(route: RouteSpec) -> dict[str, Any]:
             "#/components/schemas/Accepted",
             "Accepted and queued for the fraud check (also the answer to a replay of the same payload).",
         )
-        responses["400"] = _error(
-            "VALIDATION_FAILED: the body does not match the schema (API Gateway's validator) or breaks a "
-            "rule only the function checks, such as at most 2 decimal places"
-        )
-        responses["409"] = _error("transaction_id already used with a different payload")
-        responses["413"] = _error("Body larger than the configured maximum")
-        responses["422"] = _error("Unknown or inactive merchant, or amount above the merchant's limit")
+        responses["202"]["links"] = {
+            "GetTransaction": {
+                "operationId": "getTransaction",
+                "parameters": {"transaction_id": "$response.body#/transaction_id"},
+                "description": "The transaction's status, by the id the answer returns",
+            }
+        }
     else:
         operation["summary"] = "Read a transaction's current status"
         operation["operationId"] = "getTransaction"
         responses["200"] = _json("#/components/schemas/Transaction", "The transaction")
-        responses["400"] = _error("Malformed transaction id")
-        responses["404"] = _error("No such transaction")
+    errors: dict[int, list[tuple[str, str]]] = {}
+    for table in (_gateway_errors(route), _FUNCTION_ERRORS.get(route.method, {}), _COMMON_FUNCTION_ERRORS):
+        for status, rows in table.items():
+            errors.setdefault(status, []).extend(rows)
+    for status, rows in errors.items():
+        responses[str(status)] = _error_response(status, rows)
     if route.api_key_required:
-        responses["403"] = _error("INVALID_API_KEY: missing or invalid x-api-key; REQUEST_BLOCKED: the WAF")
-        responses["429"] = _error("Usage plan: THROTTLED (rate/burst) or QUOTA_EXCEEDED (quota)")
         operation["security"] = [{"apiKey": []}]
-    responses["503"] = _error("A dependency is unavailable; retry with the same payload")
     if route.body_schema is not None:
         name = route.body_schema.get("title") or "Request"
         operation["requestBody"] = {

@@ -150,9 +150,18 @@ def test_missing_or_wrong_api_key_is_forbidden(runtime: Runtime, merchants: dict
     assert_error(runtime.get("txn_anything", key=None), 403, "INVALID_API_KEY")
 
 
-def test_unknown_routes_answer_like_api_gateway(runtime: Runtime) -> None:
-    for method, path in (("GET", "/transaction"), ("DELETE", "/transaction/x"), ("GET", "/nothing")):
-        assert_error(runtime.request(method, path), 403, "ROUTE_NOT_FOUND")
+def test_unknown_routes_and_undeclared_methods_answer_like_api_gateway(runtime: Runtime) -> None:
+    for method, path in (
+        ("GET", "/transaction"),
+        ("DELETE", "/transaction/x"),
+        ("GET", "/nothing"),
+        ("TRACE", "/transaction"),
+        ("PROPFIND", "/transaction/x"),
+        ("PUT", "/transaction"),
+    ):
+        response = runtime.request(method, path)
+        assert_error(response, 403, "ROUTE_NOT_FOUND")
+        assert response.headers["x-amzn-errortype"] == "MissingAuthenticationTokenException"
 
 
 def test_gateway_errors_of_the_transport_have_the_one_shape(runtime: Runtime) -> None:
