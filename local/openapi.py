@@ -23,6 +23,13 @@ from handlers.gateway_responses import GATEWAY_ERROR_CODES, GATEWAY_RESPONSES
 from handlers.http import ACCEPTED_MESSAGE, ACCEPTED_STATUS, ERROR_STATUS
 from local.stack import ApiSpec, RouteSpec
 
+# A transaction of the sample merchant merchant_001 ("Test Merchant"): REVIEW_REQUIRED, score 40.
+REQUEST_EXAMPLE = {
+    "transaction_id": "txn_example_001",
+    "merchant_id": "merchant_001",
+    "amount": 1500.00,
+    "currency": "USD",
+}
 DOCUMENT = Path(__file__).resolve().parent.parent / "docs" / "openapi.json"
 VERSION = "1.0.0"
 
@@ -249,7 +256,12 @@ def _operation(route: RouteSpec) -> dict[str, Any]:
         name = route.body_schema.get("title") or "Request"
         operation["requestBody"] = {
             "required": True,
-            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}},
+            "content": {
+                "application/json": {
+                    "schema": {"$ref": f"#/components/schemas/{name}"},
+                    "example": REQUEST_EXAMPLE,
+                }
+            },
         }
     parameters = [
         {

@@ -159,3 +159,30 @@ def test_decode_body_keeps_decimals_exact():
     assert decode_body('{"amount": 1500.10}', is_base64=False, max_bytes=8192) == {"amount": D("1500.10")}
     encoded = base64.b64encode(b'{"amount": 0.1}').decode()
     assert decode_body(encoded, is_base64=True, max_bytes=8192) == {"amount": D("0.1")}
+
+
+@pytest.mark.parametrize("amount", ["0.01", "0.07", "19.99", "1000000000.00", "1000000000"])
+def test_the_schemas_bounds_are_exact_for_decimal_amounts(amount):
+    # the schema's minimum 0.01 is a float; the parsed amount a Decimal: the bounds must still hold exactly
+    body = {"transaction_id": "t1", "merchant_id": "m1", "amount": Decimal(amount), "currency": "USD"}
+    assert validate_transaction(body).amount == Decimal(amount)
+
+
+@pytest.mark.parametrize("amount", ["0.009", "0", "1000000000.01", "0.001"])
+def test_amounts_outside_the_bounds_or_cents_are_refused(amount):
+    body = {"transaction_id": "t1", "merchant_id": "m1", "amount": Decimal(amount), "currency": "USD"}
+    with pytest.raises(ValidationFailed):
+        validate_transaction(body)
+
+
+def test_multiple_of_a_cent_is_inexact_in_floating_point_validators_so_the_schema_leaves_it_out():
+    # The 2-decimal rule cannot be stated exactly in JSON Schema for clients' validators: multipleOf 0.01
+    # rejects representative valid amounts there. So the schema says it in words, the handler checks it.
+    import jsonschema
+
+    schema = {"$schema": "http://json-schema.org/draft-04/schema#", "type": "number", "multipleOf": 0.01}
+    rejected = [a for a in (0.07, 19.99, 1000000000.00) if not jsonschema.Draft4Validator(schema).is_valid(a)]
+    assert rejected  # e.g. 0.07 / 0.01 == 7.000000000000001
+    amount = load_transaction_schema()["properties"]["amount"]
+    assert "multipleOf" not in amount and "at most 2 decimal places" in amount["description"]
+    assert (amount["minimum"], amount["maximum"]) == (0.01, 1_000_000_000)
