@@ -74,7 +74,8 @@ def _route(event: dict[str, Any]) -> tuple[str, str | None]:
 
 def _client(event: dict[str, Any], settings: ValidationSettings) -> str | None:
     """The API client of the calling key (``requestContext.identity.apiKeyId``), None when unknown."""
-    identity = (event.get("requestContext") or {}).get("identity") or {}
+    context = event.get("requestContext")
+    identity = context.get("identity") if isinstance(context, dict) else None
     key_id = identity.get("apiKeyId") if isinstance(identity, dict) else None
     return settings.client_of_key.get(key_id) if isinstance(key_id, str) else None
 
