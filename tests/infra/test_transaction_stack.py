@@ -20,6 +20,31 @@ FUNCTIONS = {
 }
 
 
+# One synth with every issue-13 option away from its default: clients with their own limits and binding
+# required, WAF groups, overrides and window, a custom domain with its zone, the account role left alone.
+VARIANT = Settings(
+    api_clients=("acme:100:200:5000", "globex:50:100:1000"),
+    require_merchant_clients=True,
+    waf_managed_rule_groups=("AWSManagedRulesKnownBadInputsRuleSet", "AWSManagedRulesAnonymousIpList"),
+    waf_rule_action_overrides=(
+        "AWSManagedRulesAnonymousIpList:HostingProviderIPList=count",
+        "AWSManagedRulesAnonymousIpList:AnonymousIPList=count",
+    ),
+    waf_rate_window_seconds=60,
+    api_domain_name="api.payments.example.com",
+    api_certificate_arn="arn:aws:acm:us-east-2:123456789012:certificate/0f1e2d3c-aaaa-bbbb-cccc-1234567890ab",
+    api_hosted_zone_id="Z0123456789ABCDEFGHIJ",
+    manage_api_gateway_account=False,
+)
+
+
+@pytest.fixture(scope="module")
+def variant(tmp_path_factory: pytest.TempPathFactory) -> Stack:
+    outdir = tmp_path_factory.mktemp("variant")
+    build_app(VARIANT, outdir=str(outdir)).synth()
+    return Stack.load(outdir, TRANSACTION_STACK)
+
+
 def _statements(stack: Stack, reference: str) -> list[dict]:
     return stack.policy_document(reference)["statement"]
 
@@ -481,10 +506,8 @@ def test_usage_plan_limits_and_key(stack):
     }
 
 
-def test_each_client_has_its_own_key_usage_plan_and_limits(tmp_path):
-    settings = Settings(api_clients=("acme:100:200:5000", "globex"), require_merchant_clients=True)
-    build_app(settings, outdir=str(tmp_path)).synth()
-    stack = Stack.load(tmp_path, TRANSACTION_STACK)
+def test_each_client_has_its_own_key_usage_plan_and_limits(variant):
+    stack = variant
     keys = {k["tags"]["ApiClient"]: k for k in stack.resources("aws_api_gateway_api_key").values()}
     assert {name: k["name"] for name, k in keys.items()} == {
         "acme": "transaction-api-dev-acme",
@@ -496,8 +519,8 @@ def test_each_client_has_its_own_key_usage_plan_and_limits(tmp_path):
     assert plans["transaction-api-dev-acme"]["throttle_settings"] == {"rate_limit": 100, "burst_limit": 200}
     assert plans["transaction-api-dev-acme"]["quota_settings"] == {"limit": 5000, "period": "DAY"}
     assert plans["transaction-api-dev-globex"]["throttle_settings"] == {
-        "rate_limit": 500,
-        "burst_limit": 1000,
+        "rate_limit": 50,
+        "burst_limit": 100,
     }
     plan_ref = {
         name: stack.ref("aws_api_gateway_usage_plan", f"Clients/UsagePlan-{name}", "id") for name in keys
@@ -575,18 +598,8 @@ def test_waf_rate_limits_per_api_key_and_per_ip_let_the_usage_plan_rate_through(
     assert per_ip["limit"] >= per_key["limit"]
 
 
-def test_waf_settings_choose_groups_overrides_window_and_limits(tmp_path):
-    settings = Settings(
-        api_clients=("acme:100:200:5000", "globex:50:100:1000"),
-        waf_managed_rule_groups=("AWSManagedRulesKnownBadInputsRuleSet", "AWSManagedRulesAnonymousIpList"),
-        waf_rule_action_overrides=(
-            "AWSManagedRulesAnonymousIpList:HostingProviderIPList=count",
-            "AWSManagedRulesAnonymousIpList:AnonymousIPList=count",
-        ),
-        waf_rate_window_seconds=60,
-    )
-    build_app(settings, outdir=str(tmp_path)).synth()
-    stack = Stack.load(tmp_path, TRANSACTION_STACK)
+def test_waf_settings_choose_groups_overrides_window_and_limits(variant):
+    stack, settings = variant, VARIANT
     (acl,) = stack.resources("aws_wafv2_web_acl").values()
     statements = [r["statement"] for r in sorted(acl["rule"], key=lambda r: r["priority"])]
     groups = [s["managed_rule_group_statement"][0] for s in statements if "managed_rule_group_statement" in s]
@@ -674,15 +687,8 @@ def test_without_a_custom_domain_the_default_endpoint_stays(stack):
     assert account["cloudwatch_role_arn"].startswith("${aws_iam_role.")
 
 
-def test_a_custom_domain_is_tls_1_2_only_and_closes_the_default_endpoint(tmp_path):
-    settings = Settings(
-        api_domain_name="api.payments.example.com",
-        api_certificate_arn="arn:aws:acm:us-east-2:123456789012:certificate/0f1e2d3c-aaaa-bbbb-cccc-1234567890ab",
-        api_hosted_zone_id="Z0123456789ABCDEFGHIJ",
-        manage_api_gateway_account=False,
-    )
-    build_app(settings, outdir=str(tmp_path)).synth()
-    stack = Stack.load(tmp_path, TRANSACTION_STACK)
+def test_a_custom_domain_is_tls_1_2_only_and_closes_the_default_endpoint(variant):
+    stack, settings = variant, VARIANT
     (api,) = stack.resources("aws_api_gateway_rest_api").values()
     assert api["disable_execute_api_endpoint"] is True
     (domain,) = stack.resources("aws_api_gateway_domain_name").values()
