@@ -14,6 +14,11 @@ from typing import Any
 from handlers.domain.errors import AmountExceedsMerchantLimit, MerchantInactive
 from handlers.domain.fraud import MERCHANT_OVERRIDE_FIELDS, FraudThresholds
 
+# One message for every merchant refusal: the error code says which check failed, nothing else does
+# (no limit, no hint whether an id exists beyond MERCHANT_NOT_FOUND itself).
+REFUSED_MESSAGE = "The merchant cannot take this transaction"
+REFUSED_MERCHANT = {"field": "merchant_id", "message": "cannot take transactions"}
+
 
 @dataclass(frozen=True)
 class MerchantSnapshot:
@@ -73,11 +78,10 @@ class Merchant:
     def authorise(self, amount: Decimal) -> None:
         """Raise MerchantInactive / AmountExceedsMerchantLimit when this merchant may not take the amount."""
         if not self.active:
-            raise MerchantInactive("Merchant is not active")
+            raise MerchantInactive(REFUSED_MESSAGE, [REFUSED_MERCHANT])
         if amount > self.max_transaction_amount:
             raise AmountExceedsMerchantLimit(
-                "Amount exceeds the merchant's maximum transaction amount",
-                [{"field": "amount", "message": f"must be <= {self.max_transaction_amount}"}],
+                REFUSED_MESSAGE, [{"field": "amount", "message": "is above the merchant's limit"}]
             )
 
     def snapshot(self) -> MerchantSnapshot:

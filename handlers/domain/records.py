@@ -10,7 +10,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from handlers.domain.errors import InvalidMessage, ValidationFailed
+from handlers.domain.errors import InvalidMessage, RequestRefused
 from handlers.domain.fraud import FraudStatus
 from handlers.domain.merchant import MerchantSnapshot
 from handlers.domain.transaction import Transaction, format_amount, validate_transaction
@@ -97,7 +97,7 @@ class TransactionMessage:
                 raise InvalidMessage("received_at/received_epoch_ms are malformed")
         except InvalidMessage:
             raise
-        except (ValueError, KeyError, TypeError, ArithmeticError, ValidationFailed, RecursionError) as exc:
+        except (ValueError, KeyError, TypeError, ArithmeticError, RequestRefused, RecursionError) as exc:
             raise InvalidMessage(f"unparseable transaction message: {type(exc).__name__}") from None
         return cls(transaction, merchant, payload_hash, received_at, received_ms)
 

@@ -11,6 +11,7 @@ from enum import StrEnum
 from typing import Any
 
 from handlers.domain.cache import TTLCache
+from handlers.domain.card_numbers import refuse_card_numbers
 from handlers.domain.errors import (
     AmountExceedsMerchantLimit,
     ConditionFailed,
@@ -22,7 +23,7 @@ from handlers.domain.errors import (
     TransactionNotFound,
     ValidationFailed,
 )
-from handlers.domain.merchant import Merchant
+from handlers.domain.merchant import REFUSED_MERCHANT, REFUSED_MESSAGE, Merchant
 from handlers.domain.ports import MerchantSource, MessageQueue, TransactionStore
 from handlers.domain.records import (
     TransactionMessage,
@@ -114,9 +115,7 @@ class TransactionService:
     def _merchant(self, merchant_id: str) -> Merchant:
         merchant = self._cache.get_or_load(merchant_id, lambda: self._load_merchant(merchant_id))
         if merchant is None:
-            raise MerchantNotFound(
-                "Merchant not found", [{"field": "merchant_id", "message": "unknown merchant"}]
-            )
+            raise MerchantNotFound(REFUSED_MESSAGE, [REFUSED_MERCHANT])
         return merchant
 
     def _load_merchant(self, merchant_id: str) -> Merchant | None:
@@ -190,6 +189,7 @@ class TransactionService:
     # --- GET ---------------------------------------------------------------------------------------
 
     def status(self, transaction_id: Any) -> dict[str, Any]:
+        refuse_card_numbers(transaction_id, "transaction_id")
         if not isinstance(transaction_id, str) or not ID_PATTERN.fullmatch(transaction_id):
             raise ValidationFailed(
                 "Invalid transaction id",

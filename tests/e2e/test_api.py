@@ -167,6 +167,26 @@ def test_handler_validation_errors(runtime: Runtime, merchants: dict[str, str]) 
     assert response.status == 400 and response.body["error"]["code"] == "VALIDATION_FAILED"
 
 
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"transaction_id": "4111-1111-1111-1111"},
+        {"metadata": {"note": "paid by 4111 1111 1111 1111"}},
+        {"metadata": {"card.4222222222222": "x"}},
+    ],
+)
+def test_card_numbers_are_refused_and_never_stored(
+    runtime: Runtime, merchants: dict[str, str], overrides: dict
+) -> None:
+    body = {**transaction(merchants["plain"]), **overrides}
+    response = runtime.post(body)
+    assert response.status == 400 and response.body["error"]["code"] == "CARD_NUMBER_NOT_ALLOWED"
+    assert "1111" not in json.dumps(response.body) and "2222" not in json.dumps(response.body)
+    assert runtime.record(body["transaction_id"]) is None
+    response = runtime.get("4111-1111-1111-1111")
+    assert response.status == 400 and response.body["error"]["code"] == "CARD_NUMBER_NOT_ALLOWED"
+
+
 def test_unknown_transaction_is_404(runtime: Runtime) -> None:
     response = runtime.get(f"txn_{uuid.uuid4().hex}")
     assert response.status == 404 and response.body["error"]["code"] == "TRANSACTION_NOT_FOUND"
