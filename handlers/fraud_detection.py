@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from typing import Any
 
@@ -10,8 +11,10 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from handlers.container import Container, Dependencies
+from handlers.domain.cache import TTLCache
 from handlers.domain.errors import InvalidMessage
 from handlers.domain.fraud_processing import FraudOutcome, FraudService, ProcessingOutcome
+from handlers.domain.merchant_directory import MerchantDirectory
 from handlers.domain.records import TransactionMessage
 from handlers.observability import observability
 from handlers.runtime_settings import FraudDetectionSettings
@@ -23,11 +26,16 @@ logger, tracer, metrics = obs.logger, obs.tracer, obs.metrics
 
 
 def _build(settings: FraudDetectionSettings, dependencies: Dependencies) -> FraudService:
-    from handlers.adapters.dynamodb import TransactionTable
+    from handlers.adapters.dynamodb import MerchantTable, TransactionTable
     from handlers.adapters.messaging import AlertTopic
 
+    dynamodb = dependencies.client("dynamodb")
     return FraudService(
-        store=TransactionTable(dependencies.client("dynamodb"), settings.transaction_table_name),
+        store=TransactionTable(dynamodb, settings.transaction_table_name),
+        merchants=MerchantDirectory(
+            MerchantTable(dynamodb, settings.merchant_table_name),
+            TTLCache(settings.merchant_cache_ttl_seconds, clock=dependencies.monotonic or time.monotonic),
+        ),
         notifier=AlertTopic(dependencies.client("sns"), settings.sns_topic_arn),
         clock=dependencies.now,
         thresholds=settings.thresholds,
@@ -99,6 +107,7 @@ class FraudBatch(SqsBatch):
 def handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
     """Lambda entry point: ``handlers.fraud_detection.handler``. Returns ``{"batchItemFailures": [...]}``."""
     batch = FraudBatch(container.current.service)
+    batch.service.prefetch_merchants(r.get("body", "") for r in event.get("Records", []))
     try:
         return process_partial_response(
             event=event, record_handler=batch.record, processor=batch, context=context

@@ -28,6 +28,8 @@ class ValidationSettings(FunctionSettings):
 class FraudDetectionSettings(FunctionSettings):
     FUNCTION = FRAUD_DETECTION
 
+    merchant_table_name: str
+    merchant_cache_ttl_seconds: int
     transaction_table_name: str
     sns_topic_arn: str
     fraud_high_amount: Decimal

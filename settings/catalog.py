@@ -154,9 +154,9 @@ class Settings(SettingsGroup):
     merchant_cache_ttl_seconds: int = setting(
         "MERCHANT_CACHE_TTL_SECONDS",
         between(0, 3600),
-        functions=[VALIDATION],
+        functions=[VALIDATION, FRAUD_DETECTION],
         default=60,
-        doc="in-memory merchant cache of the validation function (`0`: no cache)",
+        doc="in-memory merchant cache of the validation and fraud-detection functions (`0`: no cache)",
     )
     # Fraud rules (global; a merchant's config item may override the thresholds)
     fraud_high_amount: Decimal = setting(
@@ -332,7 +332,9 @@ class FunctionResources(SettingsGroup):
     """The resources a function works with, set by the stack (never by an operator)."""
 
     merchant_table_name: str = setting(
-        "MERCHANT_TABLE_NAME", functions=[VALIDATION], doc="the merchant configuration table"
+        "MERCHANT_TABLE_NAME",
+        functions=[VALIDATION, FRAUD_DETECTION],
+        doc="the merchant configuration table",
     )
     queue_url: str = setting("QUEUE_URL", functions=[VALIDATION], doc="the transactions queue")
     transaction_table_name: str = setting(

@@ -155,6 +155,7 @@ class TransactionStack(TerraformStack):
             sizing=s.fraud_detection,
             environment=s.function_environment(FRAUD_DETECTION, resources),
             permissions=[
+                merchants.allow("ReadMerchantsToScore", "GetItem", "BatchGetItem"),
                 transactions.allow("RecordOutcomes", "UpdateItem", "GetItem"),
                 transactions.allow("CountMerchantVelocity", "Query", index=MERCHANT_INDEX),
                 queues.queue.allow_consume("ConsumeTransactions"),

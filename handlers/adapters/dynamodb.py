@@ -16,6 +16,8 @@ from settings.catalog import MERCHANT_INDEX
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 PENDING = ProcessingStatus.PENDING_FRAUD_CHECK.value
+BATCH_GET_KEYS = 100  # BatchGetItem's limit
+BATCH_GET_ATTEMPTS = 3
 
 
 def to_item(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -35,7 +37,7 @@ def _record(operation: str, item: Mapping[str, Any]) -> TransactionRecord:
 
 
 class MerchantTable:
-    """merchant-config-{env}: GetItem only."""
+    """merchant-config-{env}: read only (GetItem, BatchGetItem)."""
 
     def __init__(self, client: Any, table_name: str) -> None:
         self._client = client
@@ -48,6 +50,26 @@ class MerchantTable:
             raise dependency_error("merchant GetItem", exc) from exc
         item = response.get("Item")
         return from_item(item) if item else None
+
+    def get_many(self, merchant_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """BatchGetItem, 100 keys a request, unprocessed keys retried; DependencyError if any remain."""
+        found: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(merchant_ids), BATCH_GET_KEYS):
+            keys = [{"merchant_id": {"S": m}} for m in merchant_ids[start : start + BATCH_GET_KEYS]]
+            for _ in range(BATCH_GET_ATTEMPTS):
+                try:
+                    response = self._client.batch_get_item(RequestItems={self._table: {"Keys": keys}})
+                except (ClientError, BotoCoreError) as exc:
+                    raise dependency_error("merchant BatchGetItem", exc) from exc
+                for item in response.get("Responses", {}).get(self._table, []):
+                    merchant = from_item(item)
+                    found[str(merchant["merchant_id"])] = merchant
+                keys = response.get("UnprocessedKeys", {}).get(self._table, {}).get("Keys", [])
+                if not keys:
+                    break
+            else:
+                raise DependencyError("merchant BatchGetItem", "UnprocessedKeys", f"{len(keys)} keys left")
+        return found
 
 
 class TransactionTable:

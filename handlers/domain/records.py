@@ -12,7 +12,6 @@ from typing import Any
 
 from handlers.domain.errors import InvalidMessage, RequestRefused
 from handlers.domain.fraud import FraudStatus
-from handlers.domain.merchant import MerchantSnapshot
 from handlers.domain.transaction import Transaction, format_amount, validate_transaction
 
 MESSAGE_VERSION = 1
@@ -46,10 +45,13 @@ def epoch_ms(moment: datetime) -> int:
 
 @dataclass(frozen=True)
 class TransactionMessage:
-    """Body of a message on the transactions queue (JSON, amounts as strings, version 1)."""
+    """Body of a message on the transactions queue (JSON, amounts as strings, version 1).
+
+    It carries no merchant data: the consumer reads the merchant's configuration itself, so a message
+    cannot choose the name or thresholds it is scored with. (A ``merchant`` member written by earlier
+    releases is ignored.)"""
 
     transaction: Transaction
-    merchant: MerchantSnapshot
     payload_hash: str
     received_at: str
     received_epoch_ms: int
@@ -59,7 +61,6 @@ class TransactionMessage:
             {
                 "version": MESSAGE_VERSION,
                 "transaction": self.transaction.canonical(),
-                "merchant": self.merchant.to_dict(),
                 "payload_hash": self.payload_hash,
                 "received_at": self.received_at,
                 "received_epoch_ms": self.received_epoch_ms,
@@ -79,9 +80,6 @@ class TransactionMessage:
             if not isinstance(raw, dict) or not isinstance(raw.get("amount"), str):
                 raise InvalidMessage("transaction must be an object with a string amount")
             transaction = validate_transaction({**raw, "amount": Decimal(raw["amount"])})
-            merchant = MerchantSnapshot.from_dict(data["merchant"])
-            if merchant.merchant_id != transaction.merchant_id:
-                raise InvalidMessage("merchant snapshot does not match the transaction")
             payload_hash, received_at, received_ms = (
                 data["payload_hash"],
                 data["received_at"],
@@ -99,7 +97,16 @@ class TransactionMessage:
             raise
         except (ValueError, KeyError, TypeError, ArithmeticError, RequestRefused, RecursionError) as exc:
             raise InvalidMessage(f"unparseable transaction message: {type(exc).__name__}") from None
-        return cls(transaction, merchant, payload_hash, received_at, received_ms)
+        return cls(transaction, payload_hash, received_at, received_ms)
+
+    @staticmethod
+    def merchant_id_of(body: str) -> str | None:
+        """The merchant a message body names, without validating it (None when it cannot tell)."""
+        try:
+            merchant_id = json.loads(body)["transaction"]["merchant_id"]
+        except (ValueError, KeyError, TypeError, RecursionError):
+            return None
+        return merchant_id if isinstance(merchant_id, str) else None
 
     def record_fields(self) -> dict[str, Any]:
         """The transaction attributes of the stored record (amount as Decimal -> DynamoDB N)."""

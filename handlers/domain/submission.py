@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -24,6 +22,7 @@ from handlers.domain.errors import (
     ValidationFailed,
 )
 from handlers.domain.merchant import REFUSED_MERCHANT, REFUSED_MESSAGE, Merchant
+from handlers.domain.merchant_directory import MerchantDirectory
 from handlers.domain.ports import MerchantSource, MessageQueue, TransactionStore
 from handlers.domain.records import (
     TransactionMessage,
@@ -33,8 +32,6 @@ from handlers.domain.records import (
     public_view,
 )
 from handlers.domain.transaction import ID_PATTERN, Transaction, validate_transaction
-
-logger = logging.getLogger(__name__)
 
 
 class SubmissionOutcome(StrEnum):
@@ -68,10 +65,9 @@ class TransactionService:
         merchant_cache: TTLCache[Merchant | None],
         clock: Callable[[], datetime],
     ) -> None:
-        self._merchants = merchants
+        self._merchants = MerchantDirectory(merchants, merchant_cache)
         self._store = store
         self._queue = queue
-        self._cache = merchant_cache
         self._clock = clock
 
     # --- POST --------------------------------------------------------------------------------------
@@ -90,7 +86,6 @@ class TransactionService:
         now = self._clock()
         message = TransactionMessage(
             transaction=transaction,
-            merchant=merchant.snapshot(),
             payload_hash=transaction.payload_hash(),
             received_at=iso_utc(now),
             received_epoch_ms=epoch_ms(now),
@@ -113,25 +108,13 @@ class TransactionService:
         return Submission(transaction.transaction_id, SubmissionOutcome.ACCEPTED)
 
     def _merchant(self, merchant_id: str) -> Merchant:
-        merchant = self._cache.get_or_load(merchant_id, lambda: self._load_merchant(merchant_id))
+        try:
+            merchant = self._merchants.get(merchant_id)
+        except DependencyError as exc:
+            raise ServiceUnavailable("Merchant configuration unavailable, retry") from exc
         if merchant is None:
             raise MerchantNotFound(REFUSED_MESSAGE, [REFUSED_MERCHANT])
         return merchant
-
-    def _load_merchant(self, merchant_id: str) -> Merchant | None:
-        try:
-            item = self._merchants.get(merchant_id)
-        except DependencyError as exc:
-            raise ServiceUnavailable("Merchant configuration unavailable, retry") from exc
-        if item is None:
-            return None
-        try:
-            return Merchant.from_item(item)
-        except ValueError as exc:  # fail closed: a malformed config cannot take transactions
-            logger.error(
-                "merchant config item is malformed, treating it as inactive", extra={"reason": str(exc)}
-            )
-            return Merchant(merchant_id, "", active=False, max_transaction_amount=Decimal(0))
 
     def _replay(self, existing: TransactionRecord, message: TransactionMessage) -> Submission:
         transaction = message.transaction
@@ -146,7 +129,6 @@ class TransactionService:
         # failed). Re-sending is safe because the consumer's conditional write makes a duplicate a no-op.
         resend = TransactionMessage(
             transaction=transaction,
-            merchant=message.merchant,
             payload_hash=message.payload_hash,
             received_at=existing.received_at or message.received_at,
             received_epoch_ms=(

@@ -40,6 +40,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publis
 
 def test_concurrent_fraud_batches_report_only_their_own_failures(aws, monkeypatch):
     # GIVEN two batches in flight together, the second holding a poison message between two good ones
+    aws.put_merchant()
     clean = sqs_batch([queue_message(transaction_id="a1"), queue_message(transaction_id="a2")])
     poisoned = sqs_batch(
         [queue_message(transaction_id="b1"), "not a message", queue_message(transaction_id="b2")]

@@ -4,8 +4,16 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
+
 from handlers import failed_transaction, fraud_detection
 from tests.events import queue_message, transaction_body
+
+
+@pytest.fixture(autouse=True)
+def merchant(aws):
+    """GIVEN the messages' merchant configured (the fraud consumer reads it)."""
+    aws.put_merchant()
 
 
 def test_dead_message_marks_pending_transaction_failed(aws):

@@ -42,20 +42,8 @@ def test_accepts_a_valid_transaction(aws):
         "amount": "1500.00",
         "currency": "USD",
     }
-    assert message["merchant"] == {"merchant_id": "merchant_001", "name": "Acme Stores"}
+    assert "merchant" not in message  # the consumer reads the merchant itself
     assert message["payload_hash"] == record["payload_hash"]
-
-
-def test_message_carries_merchant_overrides(aws):
-    aws.put_merchant(fraud_high_amount=Decimal("1000"), fraud_review_threshold=Decimal("20"))
-    assert aws.post()[0] == 202
-    (message,) = map(json.loads, aws.queued())
-    assert message["merchant"] == {
-        "merchant_id": "merchant_001",
-        "name": "Acme Stores",
-        "fraud_high_amount": "1000",
-        "fraud_review_threshold": "20",
-    }
 
 
 def test_base64_body_is_accepted(aws):
@@ -342,7 +330,12 @@ def test_aws_requests_per_accepted_transaction(aws):
     assert calls == ["PutItem", "SendMessage"]
     calls.clear()
     aws.pump()
-    assert calls == ["UpdateItem", "UpdateItem"]  # one per transaction (2 queued)
+    # the merchant once per batch when not cached, then one write per transaction (2 queued)
+    assert calls == ["BatchGetItem", "UpdateItem", "UpdateItem"]
+    calls.clear()
+    aws.post(transaction_body(transaction_id="t3"))
+    aws.pump()
+    assert calls == ["PutItem", "SendMessage", "UpdateItem"]  # steady state: the merchant is cached
 
 
 @pytest.mark.parametrize(

@@ -27,6 +27,8 @@ def test_env_var_contract():
         "MAX_BODY_BYTES",
     }
     assert set(FraudDetectionSettings.ENV_VARS) == {
+        "MERCHANT_TABLE_NAME",
+        "MERCHANT_CACHE_TTL_SECONDS",
         "TRANSACTION_TABLE_NAME",
         "SNS_TOPIC_ARN",
         "FRAUD_HIGH_AMOUNT",
