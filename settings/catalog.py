@@ -291,6 +291,28 @@ class Settings(SettingsGroup):
         doc="DynamoDB deletion protection (set `false` for throw-away environments)",
     )
 
+    # Security principals and keys (see docs/compliance.md, "Who may do what")
+    state_kms_key_arn: str = setting(
+        "TF_STATE_KMS_KEY_ARN",
+        matches(
+            r"arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+",
+            "a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>; the S3 backend refuses aliases)",
+        ),
+        empty_allowed=True,
+        shown_default="unset (`make diff/deploy/migrate` refuse)",
+        default="",
+        doc="key the main stack's state is written with: output `state_kms_key_arn` of the state-backend stack",
+    )
+    deploy_role_arn: str = setting(
+        "DEPLOY_ROLE_ARN",
+        matches(r"arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}", "an IAM role ARN"),
+        empty_allowed=True,
+        shown_default="unset (IAM decides)",
+        default="",
+        doc="role that deploys both stacks: when set, the only principal that may administer the KMS keys "
+        "and change the queue and topic policies",
+    )
+
     RULES = (
         Rule(
             "fraud_suspected_threshold",

@@ -57,6 +57,9 @@ class TransactionStack(TerraformStack):
             key=s.resolved_state_key,
             region=s.region,
             encrypt=True,
+            # The state holds secrets (the API key value): written with the state bucket's CMK, which the
+            # bucket policy demands. Unset only for offline synth; `make diff/deploy/migrate` refuse then.
+            kms_key_id=s.state_kms_key_arn or None,
             dynamodb_table=s.resolved_state_lock_table,
         )
         # Terraform >= 1.10 locks with a lock object next to the state; the DynamoDB table keeps
@@ -65,7 +68,13 @@ class TransactionStack(TerraformStack):
         AwsProvider(self, "aws", region=s.region, default_tags=default_tags(s))
         account = Account.of(self, s.region)
 
-        key = EncryptionKey(self, "Encryption", alias=s.name(s.project), account=account)
+        key = EncryptionKey(
+            self,
+            "Encryption",
+            alias=s.name(s.project),
+            account=account,
+            administrator=s.deploy_role_arn or None,
+        )
         network = PrivateNetwork(
             self,
             "Network",
@@ -178,6 +187,19 @@ class TransactionStack(TerraformStack):
             ],
             platform=platform,
         )
+        functions = (validation, fraud, failed)
+        # Who may do what, named once from the stack's roles: resource policies and endpoint policies.
+        managers = [s.deploy_role_arn] if s.deploy_role_arn else []
+        queues.restrict(
+            producers=[validation.role.arn],
+            consumers=[fraud.role.arn],
+            dead_letter_consumers=[failed.role.arn],
+            functions=[f.role.arn for f in functions],
+            managers=managers,
+        )
+        alerts.restrict(publishers=[fraud.role.arn, failed.role.arn], managers=managers)
+        network.restrict_endpoints([(f.role.arn, f.permissions) for f in functions])
+
         for mapping_id, queue, function, batch_size, window, concurrency in (
             (
                 "TransactionQueueMapping",
@@ -230,7 +252,7 @@ class TransactionStack(TerraformStack):
             name=s.name("transaction-processing"),
             region=s.region,
             alarm_topic_arn=alerts.arn,
-            function_names=[f.function_name for f in (validation, fraud, failed)],
+            function_names=[f.function_name for f in functions],
             queue_name=queues.queue.name,
             dlq_name=queues.dlq.name,
             async_failure_queue_name=queues.async_failures.name,

@@ -7,7 +7,9 @@ Fails with every problem found at once, each with its fix:
   stack's ``versions.tf``);
 - no AWS credentials, found with botocore's own resolution chain (environment, shared files, SSO,
   ``credential_process``, web identity) without a network call: the providers that would call the EC2 or
-  container metadata endpoints are skipped unless ``PREFLIGHT_INSTANCE_CREDENTIALS=1``.
+  container metadata endpoints are skipped unless ``PREFLIGHT_INSTANCE_CREDENTIALS=1``;
+- for the main stack, no ``TF_STATE_KMS_KEY_ARN``: its state would not be written with the state bucket's
+  key, which the bucket policy refuses (after resources were created).
 
 Usage: ``python -m tools.preflight ACTION STACK`` (ACTION: bootstrap, diff, deploy, migrate, destroy).
 """
@@ -33,6 +35,7 @@ ACTIONS = ("bootstrap", "diff", "deploy", "migrate", "destroy")
 INSTANCE_CREDENTIALS_FLAG = "PREFLIGHT_INSTANCE_CREDENTIALS"
 METADATA_PROVIDERS = ("container-role", "iam-role")
 INSTALL_URL = "https://developer.hashicorp.com/terraform/install"
+STATE_KEY_VAR = "TF_STATE_KMS_KEY_ARN"
 
 ORDER = f"""\
 Order, once per account and environment:
@@ -147,6 +150,20 @@ def credentials_problem(environ: Mapping[str, str], find: CredentialFinder) -> t
     return None, f"AWS credentials from {method}"
 
 
+def state_key_problem(action: str, stack: str, environ: Mapping[str, str]) -> str | None:
+    """The main stack's backend writes its state with the state bucket's key, named at synth."""
+    if stack != TRANSACTION_STACK or action not in ("diff", "deploy", "migrate"):
+        return None
+    if environ.get(STATE_KEY_VAR):
+        return None
+    state_file = f"terraform.{STATE_BACKEND_STACK}-{environ.get('ENVIRONMENT_SUFFIX') or 'dev'}.tfstate"
+    return (
+        f"{STATE_KEY_VAR} is not set: the state of {TRANSACTION_STACK} must be written with the state "
+        f"bucket's KMS key (its policy refuses anything else). After `make bootstrap`: export "
+        f"{STATE_KEY_VAR}=$(terraform output -state={state_file} -raw state_kms_key_arn)"
+    )
+
+
 def stack_problem(action: str, stack: str) -> str | None:
     if action not in ACTIONS:
         return f"unknown action {action!r}: choose one of {', '.join(ACTIONS)}."
@@ -171,7 +188,7 @@ def run(action: str, stack: str, environ: Mapping[str, str], find: CredentialFin
         problems.append(problem)
     tf_problem, tf_found = terraform_problem(environ)
     cred_problem, cred_found = credentials_problem(environ, find)
-    problems += [p for p in (tf_problem, cred_problem) if p]
+    problems += [p for p in (tf_problem, cred_problem, state_key_problem(action, stack, environ)) if p]
     if problems:
         lines = [f"preflight for `make {action}` ({stack}) failed:"]
         lines += [f"  - {problem}" for problem in problems]

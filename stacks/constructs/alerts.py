@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
 from cdktf_cdktf_provider_aws.sns_topic_policy import SnsTopicPolicy
 from constructs import Construct
@@ -12,36 +14,61 @@ from stacks.constructs.policy import (
     allow,
     condition,
     deny_insecure_transport,
+    deny_other_principals,
     policy_document,
     principals,
+)
+
+# What only the deploy role may do to the topic when one is named.
+MANAGE_ACTIONS = (
+    "sns:SetTopicAttributes",
+    "sns:AddPermission",
+    "sns:RemovePermission",
+    "sns:DeleteTopic",
+    "sns:PutDataProtectionPolicy",
+    "sns:TagResource",
+    "sns:UntagResource",
 )
 
 
 class AlertsTopic(Construct):
     """Fraud, failure and alarm notifications.
 
-    Default settings: encrypted with the customer-managed key; the topic policy denies any request
-    without TLS and lets CloudWatch alarms of this account (and only them) publish.
+    Default settings: encrypted with the customer-managed key; ``restrict`` adds the topic policy:
+    any request without TLS denied, CloudWatch alarms of this account allowed to publish (by
+    ``aws:SourceArn``), every other IAM principal but the named publisher roles denied publishing.
     """
 
     def __init__(self, scope: Construct, id_: str, *, name: str, kms_key_arn: str, account: Account) -> None:
         super().__init__(scope, id_)
         self.topic = SnsTopic(self, "Topic", name=name, kms_master_key_id=kms_key_arn)
         self.arn = self.topic.arn
-        policy = policy_document(
-            self,
-            "TopicPolicy",
-            [
-                deny_insecure_transport(["sns:Publish", "sns:Subscribe", "sns:Receive"], [self.arn]),
-                allow(
-                    "CloudWatchAlarmsPublish",
-                    ["sns:Publish"],
-                    [self.arn],
-                    principals=principals("Service", "cloudwatch.amazonaws.com"),
-                    condition=[condition("StringEquals", "aws:SourceAccount", account.account_id)],
-                ),
-            ],
-        )
+        self._account = account
+
+    def restrict(self, *, publishers: Sequence[str], managers: Sequence[str] = ()) -> None:
+        """The topic policy (call once): TLS only; CloudWatch alarms of this account and the roles
+        ``publishers`` (ARNs) publish, no other IAM principal; only ``managers`` change the topic."""
+        account = self._account
+        alarms = f"arn:{account.partition}:cloudwatch:{account.region}:{account.account_id}:alarm:*"
+        statements = [
+            deny_insecure_transport(["sns:Publish", "sns:Subscribe", "sns:Receive"], [self.arn]),
+            allow(
+                "CloudWatchAlarmsPublish",
+                ["sns:Publish"],
+                [self.arn],
+                principals=principals("Service", "cloudwatch.amazonaws.com"),
+                condition=[
+                    condition("StringEquals", "aws:SourceAccount", account.account_id),
+                    condition("ArnLike", "aws:SourceArn", alarms),
+                ],
+            ),
+            deny_other_principals("OnlyNamedPublishers", ["sns:Publish"], [self.arn], publishers),
+        ]
+        if managers:
+            statements.append(
+                deny_other_principals("OnlyTheDeployRoleManages", MANAGE_ACTIONS, [self.arn], managers)
+            )
+        policy = policy_document(self, "TopicPolicy", statements)
         SnsTopicPolicy(self, "Policy", arn=self.arn, policy=policy.json)
 
     def allow_publish(self, sid: str = "PublishAlerts") -> Statement:
