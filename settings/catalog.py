@@ -301,7 +301,7 @@ class Settings(SettingsGroup):
         empty_allowed=True,
         shown_default="unset (`make diff/deploy/migrate` refuse)",
         default="",
-        doc="key the main stack's state is written with: output `state_kms_key_arn` of the state-backend stack",
+        doc="key the main stack's state is written with (output `state_kms_key_arn` of state-backend)",
     )
     deploy_role_arn: str = setting(
         "DEPLOY_ROLE_ARN",

@@ -3,7 +3,8 @@
 A PAN-like value is a run of 13-19 digits that passes the Luhn check, written plainly
 (``4111111111111111``) or in groups joined by one kind of separator (``4111 1111 1111 1111``,
 ``4111-1111-1111-1111``, ``4111.1111.1111.1111``, ``4111_1111_1111_1111``), alone or inside longer
-text. Within a run of groups every contiguous stretch of whole groups holding 13-19 digits is tried,
+text, as long as no letter or digit is glued to it: the random part of an id (``txn_8537556874694e6b``)
+is not taken for a card number. Within a run of groups every contiguous stretch of whole groups holding 13-19 digits is tried,
 so a number prefixed by other digits (``ref 12 4111 1111 1111 1111``) is still found; a plain run of
 more than 19 digits is not a card number. Groups joined by different separators do not form one
 candidate, which keeps date-times such as ``2024-01-15 12.30.45`` from tripping the check.
@@ -20,9 +21,10 @@ from handlers.domain.errors import CardNumberNotAllowed
 
 MIN_DIGITS, MAX_DIGITS = 13, 19
 SEPARATORS = " .-_"
-_PLAIN_RUN = re.compile(rf"(?<![0-9])[0-9]{{{MIN_DIGITS},{MAX_DIGITS}}}(?![0-9])")
+# A run stands alone: no letter or digit right before or after it (punctuation, spaces, "_" are fine).
+_PLAIN_RUN = re.compile(rf"(?<![0-9A-Za-z])[0-9]{{{MIN_DIGITS},{MAX_DIGITS}}}(?![0-9A-Za-z])")
 _GROUPED_RUNS = tuple(
-    re.compile(rf"(?<![0-9])[0-9]+(?:{re.escape(sep)}[0-9]+)+(?![0-9])") for sep in SEPARATORS
+    re.compile(rf"(?<![0-9A-Za-z])[0-9]+(?:{re.escape(sep)}[0-9]+)+(?![0-9A-Za-z])") for sep in SEPARATORS
 )
 MESSAGE = "Card numbers are not accepted in any field"
 MAX_FIELDS, MAX_FIELD_CHARS = 20, 128

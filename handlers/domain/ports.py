@@ -12,7 +12,7 @@ class MerchantSource(Protocol):
     def get(self, merchant_id: str) -> Mapping[str, Any] | None:
         """The merchant's configuration item as stored (``Merchant.from_item`` reads it), or None."""
 
-    def get_many(self, merchant_ids: list[str]) -> dict[str, Mapping[str, Any]]:
+    def get_many(self, merchant_ids: list[str]) -> Mapping[str, Mapping[str, Any]]:
         """The items of the merchants that exist, by id; DependencyError unless every key was read."""
 
 

@@ -202,12 +202,12 @@ class PrivateNetwork(Construct):
                 allow(
                     f"Caller{index}{statement.sid}",
                     actions,
-                    statement.resources,
+                    statement.resources or [],
                     principals=principals("AWS", role_arn),
                 )
                 for index, (role_arn, permissions) in enumerate(callers)
                 for statement in permissions
-                if (actions := [a for a in statement.actions if a.startswith(f"{service}:")])
+                if (actions := [a for a in statement.actions or [] if a.startswith(f"{service}:")])
             ]
             document = policy_document(self, f"{endpoint.node.id}PolicyDocument", statements)
             VpcEndpointPolicy(

@@ -313,8 +313,10 @@ def test_an_accepted_approved_transaction_costs_three_aws_requests(
         what="approval",
     )
     after = _function_requests(runtime)
-    # THEN the functions made exactly PutItem + SendMessage + UpdateItem
+    # THEN the functions made exactly PutItem + SendMessage + UpdateItem, plus the merchant's
+    # BatchGetItem when the fraud environment that scored it had not cached the merchant yet
     delta = {op: after[op] - before.get(op, 0) for op in after if after[op] != before.get(op, 0)}
+    assert delta.pop("dynamodb:BatchGetItem", 0) <= 1
     assert delta == {"dynamodb:PutItem": 1, "sqs:SendMessage": 1, "dynamodb:UpdateItem": 1}
 
 

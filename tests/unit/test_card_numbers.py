@@ -36,7 +36,8 @@ def test_test_card_numbers_are_luhn_valid(digits):
         "paid with card 4111111111111111 yesterday",
         "card:4111-1111-1111-1111;exp=12/27",
         "ref 12 4111 1111 1111 1111",  # other digits before the card, same separator
-        "x4111111111111111y",
+        "id_4111111111111111",
+        "(4111111111111111)",
         "4111111111111111 4111111111111112",
     ],
 )
@@ -58,6 +59,8 @@ def test_card_numbers_are_found(text):
         "1500.00",
         "+1 (555) 123-4567",
         "order-000123",
+        "txn_8537556874694e6b",  # a random hex id whose digits happen to pass Luhn
+        "x4111111111111111y",  # glued to letters: part of a token, not a written card number
         "",
     ],
 )
