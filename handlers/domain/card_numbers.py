@@ -4,10 +4,11 @@ A PAN-like value is a run of 13-19 digits that passes the Luhn check, written pl
 (``4111111111111111``) or in groups joined by one kind of separator (``4111 1111 1111 1111``,
 ``4111-1111-1111-1111``, ``4111.1111.1111.1111``, ``4111_1111_1111_1111``), alone or inside longer
 text, as long as no letter or digit is glued to it: the random part of an id (``txn_8537556874694e6b``)
-is not taken for a card number. Within a run of groups every contiguous stretch of whole groups holding 13-19 digits is tried,
-so a number prefixed by other digits (``ref 12 4111 1111 1111 1111``) is still found; a plain run of
-more than 19 digits is not a card number. Groups joined by different separators do not form one
-candidate, which keeps date-times such as ``2024-01-15 12.30.45`` from tripping the check.
+is not taken for a card number. Within a run of groups every contiguous stretch of whole groups
+holding 13-19 digits is tried, so a number prefixed by other digits (``ref 12 4111 1111 1111 1111``)
+is still found; a plain run of more than 19 digits is not a card number. Groups joined by different
+separators do not form one candidate, which keeps date-times such as ``2024-01-15 12.30.45`` from
+tripping the check.
 """
 
 from __future__ import annotations
