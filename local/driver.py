@@ -44,6 +44,23 @@ def wait_for(check: Callable[[], Any], timeout: float, interval: float = 0.1, wh
         time.sleep(interval)
 
 
+def wait_while_progressing(
+    poll: Callable[[], tuple[int, Any]], stall: float, interval: float = 0.5, what: str = "condition"
+) -> Any:
+    """Poll ``poll`` (progress count, result) until the result is truthy; fail only when the count has
+    not grown for ``stall`` seconds: a slow machine gets the time it needs, a stuck pipeline still fails."""
+    best, deadline = -1, 0.0
+    while True:
+        count, result = poll()
+        if result:
+            return result
+        if count > best:
+            best, deadline = count, time.monotonic() + stall
+        elif time.monotonic() > deadline:
+            raise AssertionError(f"no progress for {stall} s (at {best}) waiting for {what}")
+        time.sleep(interval)
+
+
 @dataclass
 class Response:
     status: int

@@ -55,6 +55,10 @@ class Poller:
         ]
         self._active = 1  # pollers at work: more while batches come back full, down to one when idle
         self._lock = threading.Lock()
+        # One ReceiveMessage at a time: moto's SQS is not thread-safe there (two receives racing over the
+        # same message raise in moto and leave messages in flight for the queue's full visibility
+        # timeout). Batches are still processed concurrently; only the short receive call is serial.
+        self._receiving = threading.Lock()
         self.batches = 0
         self.succeeded = 0
         self.failed = 0
@@ -94,13 +98,14 @@ class Poller:
                 self._stop.wait(1)
 
     def _receive(self, count: int, wait: int) -> list[dict[str, Any]]:
-        return self._sqs.receive_message(
-            QueueUrl=self._url,
-            MaxNumberOfMessages=max(1, min(10, count)),
-            WaitTimeSeconds=wait,
-            AttributeNames=["All"],
-            MessageAttributeNames=["All"],
-        ).get("Messages", [])
+        with self._receiving:
+            return self._sqs.receive_message(
+                QueueUrl=self._url,
+                MaxNumberOfMessages=max(1, min(10, count)),
+                WaitTimeSeconds=wait,
+                AttributeNames=["All"],
+                MessageAttributeNames=["All"],
+            ).get("Messages", [])
 
     def _receive_batch(self) -> list[dict[str, Any]]:
         batch_size = self.mapping.batch_size

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tools.terraform_check.toolchain import Toolchain, find_toolchain
+
 # Credentials and region that can never reach a real account; moto and the local runtime accept them.
 for name, value in {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -75,3 +77,13 @@ def cdktn_synth_dir(synth_dir: Path, build_once) -> Path:
         assert done.returncode == 0, done.stderr
 
     return build_once("cdktn.out", synth)
+
+
+@pytest.fixture(scope="session")
+def toolchain() -> Toolchain:
+    """Real terraform and a local mirror of the AWS provider (tools/terraform_check/toolchain.py), or a
+    skip saying which is missing. A ``TF_PROVIDER_MIRROR`` without the provider is an error, not a skip."""
+    found = find_toolchain()
+    if isinstance(found, str):
+        pytest.skip(found)
+    return found

@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 
 from stacks.app import STATE_BACKEND_STACK, TRANSACTION_STACK
-from tools import hcl_export, terraform_offline
+from tools import hcl_export
+from tools.terraform_check.check import open_directory_checks
+from tools.terraform_check.toolchain import Toolchain
 
 STACKS = [TRANSACTION_STACK, STATE_BACKEND_STACK]
 TOP_LEVEL_BLOCK = re.compile(r'^(resource|data|output) ((?:"[^"]+" )+)\{$', re.MULTILINE)
@@ -70,13 +72,13 @@ def test_hcl_is_terraform_fmt_clean(hcl_dir):
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_terraform_validates_the_hcl_with_the_real_provider(hcl_dir, tmp_path, stack):
-    reason = terraform_offline.unavailable_reason()
-    if reason:
-        pytest.skip(reason)
-    mirror = terraform_offline.find_mirror()
-    assert mirror is not None
-    done = terraform_offline.validate(hcl_dir / "stacks" / stack, tmp_path / stack, mirror)
-    assert done.returncode == 0, done.stdout + done.stderr
-    result = json.loads(done.stdout)
-    assert (result["valid"], result["error_count"], result["warning_count"]) == (True, 0, 0), result
+def test_terraform_validates_the_hcl_with_the_real_provider(
+    hcl_dir: Path, tmp_path: Path, toolchain: Toolchain, stack: str
+):
+    [check] = open_directory_checks(
+        toolchain, [(stack, hcl_dir / "stacks" / stack)], tmp_path, lambda _: None
+    )
+    check.prepare_for_validation()
+    check.init()
+    verdict = check.validate()
+    assert (verdict["error_count"], verdict["warning_count"]) == (0, 0), verdict

@@ -12,7 +12,15 @@ from typing import Any
 
 import pytest
 
-from local.driver import TERMINAL, Response, Runtime, start_runtime, stop_runtime, wait_for
+from local.driver import (
+    TERMINAL,
+    Response,
+    Runtime,
+    start_runtime,
+    stop_runtime,
+    wait_for,
+    wait_while_progressing,
+)
 
 TRANSACTIONS = 500
 CLIENTS = 4
@@ -80,12 +88,12 @@ def test_every_accepted_transaction_ends_in_exactly_one_terminal_state(faulty: R
     assert all(r.headers.get("retry-after") == "1" for r in unavailable)
 
     # THEN every accepted transaction reaches exactly one terminal state
-    def settled() -> list[dict] | None:
+    def settled() -> tuple[int, list[dict] | None]:
         records = faulty.scan()
         final = [r for r in records if r["transaction_id"] in accepted and r["status"] in TERMINAL]
-        return records if len(final) == len(accepted) else None
+        return len(final), records if len(final) == len(accepted) else None
 
-    records = wait_for(settled, 90, interval=0.5, what="every accepted transaction to settle")
+    records = wait_while_progressing(settled, 60, what="every accepted transaction to settle")
     settled_after = time.monotonic() - started
     by_id = Counter(r["transaction_id"] for r in records)
     assert [tid for tid, n in by_id.items() if n > 1] == []  # no duplicates

@@ -3,8 +3,10 @@ reading of partial batch responses, event shapes, fault injection and configurat
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
+import time
 from datetime import UTC, datetime
 from types import SimpleNamespace
 
@@ -277,3 +279,66 @@ def test_the_mapping_works_on_more_batches_while_messages_are_waiting():
         poller._scale(backlog)
         active.append(poller._active)
     assert active == [2, 3, 3, 2, 3, 2, 1, 1]
+
+
+class _OverlapMeter:
+    """Counts how many calls are inside ``call`` at once."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.inside = 0
+        self.most = 0
+
+    def call(self, seconds: float) -> None:
+        with self._lock:
+            self.inside += 1
+            self.most = max(self.most, self.inside)
+        time.sleep(seconds)
+        with self._lock:
+            self.inside -= 1
+
+
+def test_batches_run_concurrently_but_receives_one_at_a_time():
+    # GIVEN a backlog, and a mapping allowed 3 concurrent batches
+    receives, invokes = _OverlapMeter(), _OverlapMeter()
+    numbers = itertools.count()
+
+    def receive_message(**_: object) -> dict[str, list[dict[str, str]]]:
+        receives.call(0.01)
+        return {
+            "Messages": [
+                {"MessageId": str(next(numbers)), "ReceiptHandle": "r", "Body": "{}"} for _ in range(10)
+            ]
+        }
+
+    def invoke(_event: object) -> dict[str, list[object]]:
+        invokes.call(0.05)
+        return {"batchItemFailures": []}
+
+    sqs = SimpleNamespace(
+        receive_message=receive_message,
+        delete_message_batch=lambda **_: None,
+        change_message_visibility_batch=None,
+    )
+    stop = threading.Event()
+    poller = Poller(
+        MappingSpec("M", "Q", "F", 10, 0, 20, True, True),
+        SimpleNamespace(name="f", invoke=invoke),  # type: ignore[arg-type]
+        sqs,
+        queue_url="q",
+        queue_arn="arn",
+        queue_name="q",
+        region="us-east-2",
+        retry_visibility_seconds=1,
+        stop=stop,
+        concurrency=3,
+    )
+    # WHEN it polls for a while
+    poller.start()
+    time.sleep(0.6)
+    stop.set()
+    poller.join(2)
+    # THEN batches overlapped (the mapping scaled out), ReceiveMessage calls never did (moto's SQS races)
+    assert poller.batches > 5
+    assert invokes.most >= 2
+    assert receives.most == 1

@@ -1,7 +1,7 @@
 """Real terraform on the session's single synth (``synth_dir``, tests/conftest.py).
 
 Skipped, with the reason, on a machine without terraform or a local mirror of the hashicorp/aws provider
-(tools/terraform_check/toolchain.py says where it looks). Every test gets its own scratch directories and
+(the ``toolchain`` fixture, tests/conftest.py). Every test gets its own scratch directories and
 every moto server its own kernel-chosen port, so the tests run in parallel under pytest-xdist.
 """
 
@@ -14,15 +14,7 @@ import pytest
 
 from tools.terraform_check.check import StackCheck, open_checks
 from tools.terraform_check.moto_server import MotoServer
-from tools.terraform_check.toolchain import Toolchain, find_toolchain
-
-
-@pytest.fixture(scope="session")
-def toolchain() -> Toolchain:
-    found = find_toolchain()  # a TF_PROVIDER_MIRROR without the provider is an error, not a skip
-    if isinstance(found, str):
-        pytest.skip(found)
-    return found
+from tools.terraform_check.toolchain import Toolchain
 
 
 @pytest.fixture(scope="module")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from pathlib import Path
@@ -22,7 +23,7 @@ from tools.terraform_check.toolchain import (
     os_arch,
     run_terraform,
 )
-from tools.terraform_check.workdir import endpoint_services
+from tools.terraform_check.workdir import PROVIDER_PIN_FILE, endpoint_services, pinned_copy
 
 
 def fake_terraform(directory: Path, version: str = "1.11.4") -> Path:
@@ -151,3 +152,16 @@ def test_a_terraform_call_that_hangs_is_stopped_with_its_children(tmp_path: Path
         time.sleep(0.1)
     else:
         pytest.fail(f"process {child} survived the timeout")
+
+
+def test_a_copy_for_validation_pins_the_mirrored_provider_whatever_the_stack_is_written_in(tmp_path: Path):
+    stack = tmp_path / "hcl-stack"
+    (stack / ".terraform").mkdir(parents=True)
+    (stack / "cdk.tf").write_text("# the stack\n")
+    stale = tmp_path / "copy"
+    (stale / "left-over").mkdir(parents=True)
+    pinned_copy(stack, stale, "5.100.0")
+    assert sorted(p.name for p in stale.iterdir()) == ["cdk.tf", PROVIDER_PIN_FILE]
+    assert json.loads((stale / PROVIDER_PIN_FILE).read_text()) == {
+        "terraform": {"required_providers": {"aws": {"source": "hashicorp/aws", "version": "5.100.0"}}}
+    }

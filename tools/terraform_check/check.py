@@ -11,7 +11,13 @@ from typing import Any
 from tools.terraform_check.moto_gaps import Removed, ignore_changes, leave_out
 from tools.terraform_check.moto_server import MotoServer
 from tools.terraform_check.toolchain import Result, Toolchain, run_terraform
-from tools.terraform_check.workdir import moto_override, scratch_copy, write_override, write_stack
+from tools.terraform_check.workdir import (
+    moto_override,
+    pinned_copy,
+    scratch_copy,
+    write_override,
+    write_stack,
+)
 
 CLI_CONFIG_FILE = "terraform.rc"
 # Upper bounds in seconds. The slowest step, the transaction stack's apply, takes about 2 minutes, most of
@@ -99,15 +105,21 @@ class StackCheck:
     def prepare(self) -> None:
         self.doc = scratch_copy(self.source, self.workdir, self.toolchain.provider_version)
 
+    def prepare_for_validation(self) -> None:
+        """A copy for ``init`` + ``validate`` only, of a stack in any form (the HCL export too)."""
+        pinned_copy(self.source, self.workdir, self.toolchain.provider_version)
+
     def init(self) -> None:
         self._run("init", "init", "-backend=false", "-input=false", "-no-color")
 
-    def validate(self) -> None:
+    def validate(self) -> dict[str, Any]:
+        """``terraform validate -json``: fails on any error; returns the verdict (with its warnings)."""
         result = self._run("validate", "validate", "-json", "-no-color", ok=(0, 1))
-        verdict = json.loads(result.stdout)
+        verdict: dict[str, Any] = json.loads(result.stdout)
         if not verdict.get("valid"):
             errors = [f"{d.get('summary')}: {d.get('detail')}" for d in verdict.get("diagnostics", [])]
             raise CheckFailed(f"{self.report.name}: terraform validate:\n" + "\n".join(errors))
+        return verdict
 
     def fmt(self) -> None:
         """``versions.tf`` (the only HCL the app writes) is canonically formatted."""
@@ -180,13 +192,23 @@ def open_checks(
     toolchain: Toolchain, outdir: Path, root: Path, log: Callable[[str], None] = print
 ) -> list[StackCheck]:
     """A ``StackCheck`` per synthesized stack, each in ``root/<stack>``, sharing one CLI config."""
+    return open_directory_checks(toolchain, stack_dirs(outdir), root, log)
+
+
+def open_directory_checks(
+    toolchain: Toolchain,
+    stacks: list[tuple[str, Path]],
+    root: Path,
+    log: Callable[[str], None] = print,
+) -> list[StackCheck]:
+    """A ``StackCheck`` per ``(name, directory)``, each in ``root/<name>``, sharing one CLI config."""
     root.mkdir(parents=True, exist_ok=True)
     cli_config = root / CLI_CONFIG_FILE
     cli_config.write_text(toolchain.cli_config())
     env = toolchain.environment(cli_config)
     return [
         StackCheck(toolchain, name=name, source=source, workdir=root / name, env=env, log=log)
-        for name, source in stack_dirs(outdir)
+        for name, source in stacks
     ]
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 STACK_FILE = "cdk.tf.json"
 OVERRIDE_FILE = "moto_override.tf.json"
+PROVIDER_PIN_FILE = "provider_pin_override.tf.json"
 MOTO_CREDENTIALS = {"access_key": "testing", "secret_key": "testing"}  # moto accepts any; never real ones
 # The AWS endpoint (provider `endpoints` key) each resource or data source type calls, by type prefix.
 # A type matching none stops the check: its calls would otherwise go to AWS instead of moto.
@@ -59,6 +60,18 @@ def scratch_copy(stack_dir: Path, workdir: Path, provider_version: str) -> dict[
     terraform.pop("backend", None)
     write_stack(workdir, doc)
     return doc
+
+
+def pinned_copy(source: Path, workdir: Path, provider_version: str) -> None:
+    """Copy a stack directory in any form (``cdk.tf.json`` or exported HCL) to a fresh ``workdir``, with
+    an override file requiring the mirror's provider version: enough for ``init -backend=false`` and
+    ``validate``."""
+    if workdir.exists():
+        shutil.rmtree(workdir)
+    shutil.copytree(source, workdir, ignore=_COPY_IGNORE)
+    pin = {"source": "hashicorp/aws", "version": provider_version}
+    override = {"terraform": {"required_providers": {"aws": pin}}}
+    (workdir / PROVIDER_PIN_FILE).write_text(json.dumps(override, indent=2) + "\n")
 
 
 def endpoint_services(types: Iterable[str]) -> list[str]:
