@@ -62,7 +62,7 @@ class DeadLetterBatch(SqsBatch):
         if result is not None:
             self.entries.append(result)
             logger.info(
-                "transaction marked FAILED",
+                "transaction marked FAILED" if result.final else "retries exhausted, left for the reconciler",
                 extra={"transaction_id": result.transaction_id, "failure_reason": result.failure_reason},
             )
         return super().success_handler(record, result)
@@ -74,9 +74,10 @@ class DeadLetterBatch(SqsBatch):
         return super().failure_handler(record, exception)
 
     def alert(self, response: PartialItemFailureResponse) -> PartialItemFailureResponse:
-        """Send the one alert of the batch. When it cannot go out, the recorded messages are reported as
-        failed too: their retry re-attempts the alert (FailureService), the FAILED records stay."""
-        obs.count("TransactionsFailed", len(self.entries))
+        """Send the batch's alerts. When one cannot go out, the recorded messages are reported as failed
+        too: their retry re-attempts the alert (FailureService), the records stay as written."""
+        obs.count("TransactionsFailed", sum(e.final for e in self.entries))
+        obs.count("TransactionsRetriesExhausted", sum(not e.final for e in self.entries))
         if not self.entries:
             return response
         try:

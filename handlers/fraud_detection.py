@@ -10,9 +10,11 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from handlers.container import Container, Dependencies
-from handlers.domain.errors import InvalidMessage
+from handlers.domain.errors import DependencyError, InvalidMessage
 from handlers.domain.fraud_processing import FraudOutcome, FraudService, ProcessingOutcome
+from handlers.domain.ports import VisibilityControl
 from handlers.domain.records import TransactionMessage
+from handlers.domain.retry import Backoff
 from handlers.observability import observability
 from handlers.runtime_settings import FraudDetectionSettings
 from handlers.sqs_batch import SqsBatch
@@ -22,17 +24,29 @@ obs = observability(FRAUD_DETECTION)
 logger, tracer, metrics = obs.logger, obs.tracer, obs.metrics
 
 
-def _build(settings: FraudDetectionSettings, dependencies: Dependencies) -> FraudService:
-    from handlers.adapters.dynamodb import TransactionTable
-    from handlers.adapters.messaging import AlertTopic
+class Consumer:
+    """What one container scores with, and how it backs off failed records."""
 
-    return FraudService(
+    def __init__(self, service: FraudService, queue: VisibilityControl, backoff: Backoff) -> None:
+        self.service = service
+        self.queue = queue
+        self.backoff = backoff
+
+
+def _build(settings: FraudDetectionSettings, dependencies: Dependencies) -> Consumer:
+    from handlers.adapters.dynamodb import TransactionTable
+    from handlers.adapters.messaging import AlertTopic, TransactionQueue
+
+    service = FraudService(
         store=TransactionTable(dependencies.client("dynamodb"), settings.transaction_table_name),
         notifier=AlertTopic(dependencies.client("sns"), settings.sns_topic_arn),
         clock=dependencies.now,
         thresholds=settings.thresholds,
         velocity=settings.velocity,
         alert_on_review_required=settings.alert_on_review_required,
+    )
+    return Consumer(
+        service, TransactionQueue(dependencies.client("sqs"), settings.queue_url), settings.backoff
     )
 
 
@@ -43,9 +57,10 @@ wire, reset = container.wire, container.reset
 class FraudBatch(SqsBatch):
     """One invocation's batch: scores each record and counts the outcomes its metrics report."""
 
-    def __init__(self, service: FraudService) -> None:
+    def __init__(self, consumer: Consumer) -> None:
         super().__init__()
-        self.service = service
+        self.service = consumer.service
+        self._consumer = consumer
         self.outcomes: Counter[str] = Counter()
         self.statuses: Counter[str] = Counter()
         self.alerts = 0
@@ -77,13 +92,30 @@ class FraudBatch(SqsBatch):
         self.failures += 1
         error = exception[1]
         if isinstance(error, InvalidMessage):
+            # Retrying cannot help: visible again at once, so it reaches the DLQ in seconds.
             logger.warning("poison message, left for the DLQ", extra={"reason": str(error)})
+            self._retry_after(record, 0)
         else:
+            receives = _receive_count(record)
+            delay = self._consumer.backoff.delay(receives)
             logger.warning(
                 "record failed, will be retried",
-                extra={"error": type(error).__name__, "reason": str(error)},
+                extra={
+                    "error": type(error).__name__,
+                    "reason": str(error),
+                    "receives": receives,
+                    "retry_in": delay,
+                },
             )
+            self._retry_after(record, delay)
         return super().failure_handler(record, exception)
+
+    def _retry_after(self, record: SQSRecord, seconds: int) -> None:
+        """Back off on this record alone; if that fails it comes back after the queue's visibility timeout."""
+        try:
+            self._consumer.queue.change_visibility(record.receipt_handle, seconds)
+        except DependencyError as exc:
+            logger.warning("back-off not applied", extra={"reason": str(exc)})
 
     def emit_metrics(self) -> None:
         obs.count("TransactionsProcessed", self.outcomes[ProcessingOutcome.PROCESSED])
@@ -91,6 +123,13 @@ class FraudBatch(SqsBatch):
         obs.count("FraudAlertsSent", self.alerts)
         obs.count("RecordsFailed", self.failures)
         obs.count_by("FraudStatus", "status", self.statuses)
+
+
+def _receive_count(record: SQSRecord) -> int:
+    try:
+        return int(record.attributes.approximate_receive_count or 1)
+    except (TypeError, ValueError):
+        return 1
 
 
 @logger.inject_lambda_context(clear_state=True)
