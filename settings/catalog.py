@@ -323,7 +323,7 @@ class Settings(SettingsGroup):
     )
     reconcile_every_minutes: int = setting(
         "RECONCILE_EVERY_MINUTES",
-        between(1, 1440),
+        between(1, 60),
         default=5,
         doc="how often the reconciler runs (EventBridge Scheduler)",
     )
