@@ -2,8 +2,8 @@
 
 Start-up order: synthesized stack -> moto server -> tables, queues, topic -> functions, each with a first
 execution environment holding its own resolved environment -> sample merchants -> event source pollers
--> alert printer -> HTTP API -> banner (and ``LOCAL_READY_FILE``). Ctrl-C or SIGTERM stops everything in
-reverse order.
+-> alert printer -> HTTP API -> schedules -> banner (and ``LOCAL_READY_FILE``). Ctrl-C or SIGTERM stops
+everything in reverse order. Scripted outages (``LOCAL_OUTAGE``) count from the moment it is ready.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import shlex
 import signal
 import sys
 import threading
+import time
 from collections.abc import Mapping, MutableMapping
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from local.metrics import MetricsSink, parse_emf
 from local.openapi import build_openapi, with_local_server
 from local.pollers import Poller
 from local.request_counter import RequestCounter, Tally
+from local.schedules import LocalSchedule
 from local.seed import seed_merchants
 from local.stack import FunctionSpec, StackSpec, load_stack
 from local.synth import stack_json
@@ -62,11 +64,28 @@ def prepare_process_environment(environ: MutableMapping[str, str], region: str) 
     environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
 
 
+def local_timings(variables: Mapping[str, str], config: LocalConfig) -> dict[str, str]:
+    """The stack's waits measured in minutes, shortened for a local run: the back-off of a function that
+    backs off and the reconciler's age threshold (only variables the function has are replaced)."""
+    shorter = {
+        "RETRY_BACKOFF_BASE_SECONDS": config.retry_visibility_seconds,
+        "RETRY_BACKOFF_MAX_SECONDS": max(config.retry_visibility_seconds, config.retry_backoff_max_seconds),
+        "RECONCILE_AFTER_SECONDS": config.reconcile_after_seconds,
+    }
+    return {name: str(value) for name, value in shorter.items() if name in variables}
+
+
+def backs_off(variables: Mapping[str, str]) -> bool:
+    """The function sets the visibility of the records it fails (the fraud-detection function)."""
+    return "RETRY_BACKOFF_BASE_SECONDS" in variables
+
+
 def function_environment(
     spec: FunctionSpec, variables: Mapping[str, str], config: LocalConfig, region: str, endpoint: str
 ) -> dict[str, str]:
     """The process environment of one of ``spec``'s execution environments: Lambda's runtime variables,
-    fake credentials and the moto endpoint, then the function's own variables from the stack."""
+    fake credentials and the moto endpoint, then the function's own variables from the stack (with the
+    local timings)."""
     return {
         "PATH": os.environ.get("PATH", os.defpath),
         "PYTHONUNBUFFERED": "1",
@@ -84,6 +103,7 @@ def function_environment(
         "AWS_CONFIG_FILE": os.devnull,
         "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
         **variables,
+        **local_timings(variables, config),
         "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon locally
         "POWERTOOLS_LOG_LEVEL": config.log_level,
     }
@@ -101,6 +121,8 @@ class LocalRuntime:
         self.metrics = MetricsSink()
         self.functions: dict[str, LocalFunction] = {}
         self.pollers: list[Poller] = []
+        self.schedules: list[LocalSchedule] = []
+        self.ready_at: float | None = None  # wall clock; scripted outages count from it
         self.gateway: Gateway | None = None
         self.provisioned: Provisioned | None = None
         self.seeded: list[dict[str, Any]] = []
@@ -150,6 +172,7 @@ class LocalRuntime:
                 retry_visibility_seconds=self.config.retry_visibility_seconds,
                 stop=self.stop_event,
                 concurrency=min(mapping.maximum_concurrency or 1, self.config.concurrency),
+                backs_off=backs_off(self.functions[mapping.function].environment),
             )
             poller.start()
             self.pollers.append(poller)
@@ -168,6 +191,16 @@ class LocalRuntime:
                 access_log=self.config.access_log,
             )
             self.gateway.start()
+        for schedule in self.stack.schedules:
+            if schedule.enabled:
+                local = LocalSchedule(
+                    schedule, self.functions[schedule.function], self.config.schedule_seconds, self.stop_event
+                )
+                local.start()
+                self.schedules.append(local)
+        self.ready_at = time.time()
+        for function in self.functions.values():
+            function.outage_origin = self.ready_at
 
     def stop(self) -> None:
         if self.gateway is not None:
@@ -177,6 +210,8 @@ class LocalRuntime:
             poller.join(5)
         for thread in self._threads:
             thread.join(5)
+        for schedule in self.schedules:
+            schedule.join(5)
         for function in self.functions.values():
             function.stop()
         self.moto.stop()
@@ -272,6 +307,14 @@ class LocalRuntime:
                 }
                 for p in self.pollers
             },
+            "schedules": {
+                s.spec.name: {"function": s.function.name, "runs": s.runs, "failed": s.failed}
+                for s in self.schedules
+            },
+            "outages": [
+                {"services": list(w.services), "start": w.start, "duration": w.duration}
+                for w in self.config.faults.outages
+            ],
             "faults": self.faults.summary(),
             "metrics": self.metrics.summary(),
             "aws_requests": {name: counter.summary() for name, counter in self.requests.items()},
@@ -331,9 +374,19 @@ class LocalRuntime:
                 f"{m['merchant_id']} ({m['name']}{'' if m['active'] else ', inactive'})" for m in self.seeded
             )
             lines.append(f"  merchants   {merchants}")
-        if self.config.faults.enabled:
-            f = self.config.faults
+        for schedule in self.schedules:
+            lines.append(
+                f"  schedule    {schedule.spec.name} -> {schedule.function.name} every "
+                f"{self.config.schedule_seconds:g} s (deployed: {schedule.spec.expression})"
+            )
+        f = self.config.faults
+        if f.rate > 0:
             lines.append(f"  FAULTS      {f.rate:.0%} of {', '.join(f.services)} calls fail (seed {f.seed})")
+        for window in f.outages:
+            lines.append(
+                f"  OUTAGE      {', '.join(window.services)} calls fail from {window.start:g} s to "
+                f"{window.start + window.duration:g} s after ready"
+            )
         merchant_table = self.merchant_table() or "merchant-config-dev"
         transaction_table = next(
             (

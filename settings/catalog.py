@@ -437,6 +437,12 @@ class FunctionSettings(FunctionView):
 # --- the local runtime ---------------------------------------------------------------------------------
 
 FAULT_SERVICES = ("dynamodb", "sns")
+OUTAGE_SERVICES = ("dynamodb", "sns", "sqs")
+_OUTAGE_SERVICE = "(" + "|".join(OUTAGE_SERVICES) + ")"
+_SECONDS = r"[0-9]+(\.[0-9]+)?"
+# SERVICES@START+DURATION: a window ends with a number and a service list starts with a letter, so the
+# windows may be separated by ';' or ',' without ambiguity.
+OUTAGE_WINDOW = rf"{_OUTAGE_SERVICE}(,{_OUTAGE_SERVICE})*@{_SECONDS}\+{_SECONDS}"
 
 
 class LocalSettings(SettingsGroup):
@@ -502,6 +508,41 @@ class LocalSettings(SettingsGroup):
         shown_default="random",
         default=None,
         doc="seed of the fault sequence",
+    )
+    # --- Outage recovery (issue 12): scripted outages, back-off and the scheduled reconciler ------------
+    outage: str = setting(
+        "LOCAL_OUTAGE",
+        matches(
+            rf"{OUTAGE_WINDOW}([;,]{OUTAGE_WINDOW})*",
+            "windows SERVICES@START+DURATION (seconds after ready; services among "
+            + ", ".join(OUTAGE_SERVICES)
+            + "), separated by ';' or ','",
+        ),
+        normalize=lambda text: "".join(text.split()).lower(),
+        empty_allowed=True,
+        shown_default="none",
+        default="",
+        doc="scripted outages: every call of the functions to those services fails in each window, e.g. "
+        "`dynamodb,sns@30+60;sqs@200+10`",
+    )
+    retry_backoff_max_seconds: int = setting(
+        "LOCAL_RETRY_BACKOFF_MAX_SECONDS",
+        between(0, 43_200),
+        default=8,
+        doc="the fraud-detection function's back-off runs from `LOCAL_RETRY_VISIBILITY_SECONDS` up to this "
+        "(the stack's RETRY_BACKOFF_* are minutes long)",
+    )
+    schedule_seconds: float = setting(
+        "LOCAL_SCHEDULE_SECONDS",
+        between(0.5, 3600),
+        default=5.0,
+        doc="scheduled functions (the reconciler) run this often (the stack's schedule is in minutes)",
+    )
+    reconcile_after_seconds: int = setting(
+        "LOCAL_RECONCILE_AFTER_SECONDS",
+        between(1, 345_600),
+        default=10,
+        doc="the reconciler re-enqueues transactions pending this long (the stack's RECONCILE_AFTER_SECONDS)",
     )
     stack_json: str = setting(
         "LOCAL_STACK_JSON",
