@@ -17,6 +17,8 @@ from settings.catalog import MERCHANT_INDEX, PENDING_INDEX
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 PENDING = ProcessingStatus.PENDING_FRAUD_CHECK.value
+# The record may still be scored by this payload: absent, or pending for the same payload hash.
+SCORABLE = "attribute_not_exists(transaction_id) OR (#status = :pending AND payload_hash = :hash)"
 
 
 def to_item(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -164,7 +166,7 @@ class TransactionTable:
             operation="UpdateItem(finalize)",
             transaction_id=fields["transaction_id"],
             set_values=set_values,
-            condition="attribute_not_exists(transaction_id) OR (#status = :pending AND payload_hash = :hash)",
+            condition=SCORABLE,
             condition_values={":pending": PENDING, ":hash": payload_hash},
             remove=RECONCILE_FIELDS,
         )
@@ -177,7 +179,7 @@ class TransactionTable:
             operation="UpdateItem(retries exhausted)",
             transaction_id=transaction_id,
             set_values=fields,
-            condition="attribute_not_exists(transaction_id) OR (#status = :pending AND payload_hash = :hash)",
+            condition=SCORABLE,
             condition_values={":pending": PENDING, ":hash": payload_hash},
             if_absent=if_absent,
         )
