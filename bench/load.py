@@ -18,15 +18,12 @@ from urllib.parse import urlsplit
 from local.driver import API_KEY, Runtime, as_json, start_runtime, stop_runtime, transaction, wait_for
 
 UNTHROTTLED = {"API_RATE_LIMIT": "10000", "API_BURST_LIMIT": "5000", "API_QUOTA_PER_DAY": "1000000000"}
-# The reconciler runs every 5 minutes when deployed (16 Queries a run, whatever the traffic), every 5 s by
-# default locally: once an hour keeps its per-run requests out of the per-transaction counts.
-SCHEDULES_OFF = {"LOCAL_SCHEDULE_SECONDS": "3600"}
 
 
 @contextlib.contextmanager
 def local_runtime() -> Iterator[Runtime]:
     with tempfile.TemporaryDirectory() as scratch:
-        runtime = start_runtime(Path(scratch), LOCAL_SEED="false", **UNTHROTTLED, **SCHEDULES_OFF)
+        runtime = start_runtime(Path(scratch), LOCAL_SEED="false", **UNTHROTTLED)
         try:
             yield runtime
         finally:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import process_partial_response
@@ -25,12 +26,22 @@ logger, tracer, metrics = obs.logger, obs.tracer, obs.metrics
 
 
 class Consumer:
-    """What one container scores with, and how it backs off failed records."""
+    """What one container scores with, and how it backs off failed records. The SQS client is made on
+    the first failure, not on the cold start (a healthy container never needs it)."""
 
-    def __init__(self, service: FraudService, queue: VisibilityControl, backoff: Backoff) -> None:
+    def __init__(
+        self, service: FraudService, queue: Callable[[], VisibilityControl], backoff: Backoff
+    ) -> None:
         self.service = service
-        self.queue = queue
         self.backoff = backoff
+        self._make_queue = queue
+        self._queue: VisibilityControl | None = None
+
+    @property
+    def queue(self) -> VisibilityControl:
+        if self._queue is None:
+            self._queue = self._make_queue()
+        return self._queue
 
 
 def _build(settings: FraudDetectionSettings, dependencies: Dependencies) -> Consumer:
@@ -46,7 +57,9 @@ def _build(settings: FraudDetectionSettings, dependencies: Dependencies) -> Cons
         alert_on_review_required=settings.alert_on_review_required,
     )
     return Consumer(
-        service, TransactionQueue(dependencies.client("sqs"), settings.queue_url), settings.backoff
+        service,
+        lambda: TransactionQueue(dependencies.client("sqs"), settings.queue_url),
+        settings.backoff,
     )
 
 

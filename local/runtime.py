@@ -8,6 +8,7 @@ everything in reverse order. Scripted outages (``LOCAL_OUTAGE``) count from the 
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shlex
@@ -115,8 +116,13 @@ class LocalRuntime:
         self.stack = stack
         self.stop_event = threading.Event()
         self.moto = MotoServer(config.aws_port)
-        # AWS requests of the functions, and of the pollers standing in for Lambda's event source mappings
-        self.requests = {"functions": RequestCounter(), "event_source_mappings": RequestCounter()}
+        # AWS requests of the functions, of the pollers standing in for Lambda's event source mappings, and
+        # of the scheduled functions (the reconciler: per run, not per transaction)
+        self.requests = {
+            "functions": RequestCounter(),
+            "event_source_mappings": RequestCounter(),
+            "schedules": RequestCounter(),
+        }
         self.faults = Tally()  # faults injected into the functions' calls
         self.metrics = MetricsSink()
         self.functions: dict[str, LocalFunction] = {}
@@ -140,7 +146,9 @@ class LocalRuntime:
         self.sqs = client(own, "sqs", endpoint)
         self.provisioned = provision(self.stack, endpoint, own)
         resolver = self.provisioned.resolver
+        scheduled = {schedule.function for schedule in self.stack.schedules}
         for spec in self.stack.functions:
+            counter = self.requests["schedules" if spec.logical_id in scheduled else "functions"]
             self.functions[spec.logical_id] = LocalFunction(
                 spec,
                 function_environment(
@@ -150,7 +158,7 @@ class LocalRuntime:
                 concurrency=self.config.concurrency,
                 faults=self.config.faults,
                 output=self._function_output,
-                usage=self._function_usage,
+                usage=functools.partial(self._function_usage, counter),
             )
         self._start_functions()
         if self.config.seed_merchants:
@@ -243,8 +251,10 @@ class LocalRuntime:
         else:
             self.metrics.record(function, values)
 
-    def _function_usage(self, requests: Mapping[str, int], faults: Mapping[str, int]) -> None:
-        self.requests["functions"].add(requests)
+    def _function_usage(
+        self, counter: RequestCounter, requests: Mapping[str, int], faults: Mapping[str, int]
+    ) -> None:
+        counter.add(requests)
         self.faults.add(faults)
 
     # --- helpers ------------------------------------------------------------------------------------------

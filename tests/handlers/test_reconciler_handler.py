@@ -88,3 +88,21 @@ def test_queue_failure_fails_the_run_after_counting(aws, immediate, failing_clie
         aws.reconcile()
     reconciler.wire(clock=lambda: datetime.now(UTC) + timedelta(hours=1))
     assert aws.reconcile()["requeued"] == 1  # not marked when the send failed: the next run sends it
+
+
+def test_pending_record_without_a_stored_message_is_counted_not_sent(aws, immediate):
+    from handlers.adapters.dynamodb import to_item
+
+    aws.dynamodb.put_item(
+        TableName="processed-transactions-test",
+        Item=to_item(
+            {
+                "transaction_id": "legacy",
+                "status": "PENDING_FRAUD_CHECK",
+                "pending_shard": 3,
+                "pending_since_ms": 1,
+            }
+        ),
+    )
+    assert aws.reconcile() == {"found": 1, "requeued": 0, "without_payload": 1, "failed": 0}
+    assert aws.queued() == []
