@@ -13,7 +13,7 @@ from handlers.domain.errors import DependencyError
 from handlers.domain.failure import DeadLetter, FailedEntry, FailureService
 from handlers.observability import observability
 from handlers.runtime_settings import FailedTransactionSettings
-from handlers.sqs_batch import SqsBatch
+from handlers.sqs_batch import SqsBatch, receive_count
 from settings.catalog import FAILED_TRANSACTION
 
 obs = observability(FAILED_TRANSACTION)
@@ -35,13 +35,6 @@ container = Container(FailedTransactionSettings, _build)
 wire, reset = container.wire, container.reset
 
 
-def _receive_count(record: SQSRecord) -> int:
-    try:
-        return int(record.attributes.approximate_receive_count or 0)
-    except (TypeError, ValueError):
-        return 0
-
-
 class DeadLetterBatch(SqsBatch):
     """One invocation's batch of dead letters: records each as FAILED, then sends one alert for them."""
 
@@ -53,9 +46,7 @@ class DeadLetterBatch(SqsBatch):
     @tracer.capture_method(capture_response=False)
     def record(self, record: SQSRecord) -> FailedEntry | None:
         logger.set_correlation_id(record.message_id)
-        dead = DeadLetter(
-            message_id=record.message_id, body=record.body, receive_count=_receive_count(record)
-        )
+        dead = DeadLetter(message_id=record.message_id, body=record.body, receive_count=receive_count(record))
         return self.service.record(dead)
 
     def success_handler(self, record: Any, result: FailedEntry | None) -> Any:

@@ -18,7 +18,7 @@ from handlers.domain.records import TransactionMessage
 from handlers.domain.retry import Backoff
 from handlers.observability import observability
 from handlers.runtime_settings import FraudDetectionSettings
-from handlers.sqs_batch import SqsBatch
+from handlers.sqs_batch import SqsBatch, receive_count
 from settings.catalog import FRAUD_DETECTION
 
 obs = observability(FRAUD_DETECTION)
@@ -109,7 +109,7 @@ class FraudBatch(SqsBatch):
             logger.warning("poison message, left for the DLQ", extra={"reason": str(error)})
             self._retry_after(record, 0)
         else:
-            receives = _receive_count(record)
+            receives = receive_count(record)
             delay = self._consumer.backoff.delay(receives)
             logger.warning(
                 "record failed, will be retried",
@@ -136,13 +136,6 @@ class FraudBatch(SqsBatch):
         obs.count("FraudAlertsSent", self.alerts)
         obs.count("RecordsFailed", self.failures)
         obs.count_by("FraudStatus", "status", self.statuses)
-
-
-def _receive_count(record: SQSRecord) -> int:
-    try:
-        return int(record.attributes.approximate_receive_count or 1)
-    except (TypeError, ValueError):
-        return 1
 
 
 @logger.inject_lambda_context(clear_state=True)
