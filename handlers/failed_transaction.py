@@ -1,4 +1,4 @@
-"""Failed-transaction Lambda: SQS batch from the DLQ; FAILED records and one alert per invocation."""
+"""Failed-transaction Lambda: SQS batch from the DLQ; FAILED or rescoring records, one alert per kind."""
 
 from __future__ import annotations
 
@@ -36,7 +36,8 @@ wire, reset = container.wire, container.reset
 
 
 class DeadLetterBatch(SqsBatch):
-    """One invocation's batch of dead letters: records each as FAILED, then sends one alert for them."""
+    """One invocation's batch of dead letters: records each (FAILED, or pending for the reconciler when the
+    message is valid), then sends one alert per kind for them."""
 
     def __init__(self, service: FailureService) -> None:
         super().__init__()

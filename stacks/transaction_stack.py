@@ -178,7 +178,7 @@ class TransactionStack(TerraformStack):
             "FailedTransactionFunction",
             function=FAILED_TRANSACTION,
             function_name=s.name("failed-transaction-lambda"),
-            description="Records dead-lettered transactions as FAILED and alerts",
+            description="Records dead-lettered transactions (FAILED, or pending for rescoring) and alerts",
             sizing=s.failed_transaction,
             environment=s.function_environment(FAILED_TRANSACTION, resources),
             permissions=[
