@@ -83,6 +83,11 @@ class Settings(catalog.Settings):
             self.failed_reserved_concurrency,
         )
 
+    @property
+    def reconciler(self) -> FunctionSizing:
+        """One run at a time: a run re-enqueues what it finds, a second one at once would find nothing."""
+        return FunctionSizing(256, catalog.RECONCILER.timeout_seconds, reserved_concurrency=1)
+
     def function_environment(
         self, function: Function, resources: catalog.FunctionResources
     ) -> dict[str, str]:

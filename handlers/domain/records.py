@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,6 +27,18 @@ class ProcessingStatus(StrEnum):
 
 Status = FraudStatus | ProcessingStatus
 STATUSES: tuple[Status, ...] = (ProcessingStatus.PENDING_FRAUD_CHECK, *FraudStatus, ProcessingStatus.FAILED)
+
+
+# The sparse index of pending records (``PENDING_INDEX`` in the catalog): these attributes exist only while a
+# record is pending, so the reconciler queries pending records, never the whole table. The index's partition
+# key is spread over ``PENDING_SHARDS`` values so that no single key takes every pending write.
+PENDING_SHARDS = 16
+RECONCILE_FIELDS = ("pending_shard", "pending_since_ms", "message")
+
+
+def pending_shard(transaction_id: str) -> int:
+    """The sparse index's partition (stable across processes, unlike ``hash``)."""
+    return zlib.crc32(transaction_id.encode("utf-8")) % PENDING_SHARDS
 
 
 def parse_status(value: object) -> Status:
@@ -123,9 +136,19 @@ class TransactionMessage:
             fields["metadata"] = dict(self.transaction.metadata)
         return fields
 
+    def reconcile_fields(self, pending_since_ms: int) -> dict[str, Any]:
+        """What the reconciler needs to re-enqueue the transaction while it is pending: its place in the
+        sparse index and this message (the stored payload)."""
+        return {
+            "pending_shard": pending_shard(self.transaction.transaction_id),
+            "pending_since_ms": pending_since_ms,
+            "message": self.to_json(),
+        }
+
     def pending_record(self) -> dict[str, Any]:
         return {
             **self.record_fields(),
+            **self.reconcile_fields(self.received_epoch_ms),
             "status": ProcessingStatus.PENDING_FRAUD_CHECK.value,
             "fraud_score": None,
             "reasons": [],
@@ -152,6 +175,8 @@ class TransactionRecord:
     alert_sent_at: str | None = None
     failure_reason: str | None = None
     receive_count: int | None = None
+    message: str | None = None  # the queue message, kept while pending (sparse index)
+    retries_exhausted_at: str | None = None  # its message was dead-lettered; it waits for the reconciler
 
     @classmethod
     def from_attributes(cls, item: Mapping[str, Any]) -> TransactionRecord:
@@ -176,6 +201,8 @@ class TransactionRecord:
                 alert_sent_at=_optional(item, "alert_sent_at", str),
                 failure_reason=_optional(item, "failure_reason", str),
                 receive_count=_optional(item, "receive_count", int),
+                message=_optional(item, "message", str),
+                retries_exhausted_at=_optional(item, "retries_exhausted_at", str),
             )
         except (KeyError, TypeError, AttributeError, ArithmeticError) as exc:
             raise ValueError(f"malformed transaction record: {type(exc).__name__}: {exc}") from None

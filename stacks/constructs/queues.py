@@ -121,7 +121,10 @@ class EncryptedQueue(Construct):
 
 class TransactionQueues(Construct):
     """The transactions queue, its DLQ (redrive after ``max_receive_count`` receives, kept 14 days),
-    and a queue for failed asynchronous invocations of any function.
+    and a queue for failed asynchronous invocations: the functions' dead-letter target, which receives
+    the scheduled reconciler's invocations that failed for good (Lambda's own retries included) and
+    those EventBridge Scheduler could not deliver (the SQS-triggered functions are never invoked
+    asynchronously).
 
     Default settings: visibility timeout 6x the consumer's timeout (AWS guidance for event source
     mappings); the DLQ accepts redrive only from the transactions queue. ``restrict`` writes the three

@@ -266,3 +266,38 @@ def test_merchants_are_read_once_per_batch_then_cached(aws):
     assert calls.count("BatchGetItem") == 1
     assert "GetItem" not in calls
     assert calls.count("UpdateItem") == 6
+
+
+def test_dependency_failure_hides_the_message_for_its_back_off(aws, failing_client, deliver):
+    # GIVEN DynamoDB failing WHEN the event source mapping delivers a message (queue visibility timeout 0)
+    dynamodb, _ = failing_client("dynamodb", "UpdateItem", "ProvisionedThroughputExceededException", 99)
+    fraud_detection.wire(dynamodb=dynamodb)
+    aws.sqs.send_message(QueueUrl=aws.queue_url, MessageBody=queue_message())
+    assert len(deliver(aws, aws.queue_url, fraud_detection.handler)["batchItemFailures"]) == 1
+    # THEN it is not redelivered at once: the handler made it invisible for the back-off
+    assert aws.sqs.receive_message(QueueUrl=aws.queue_url, WaitTimeSeconds=0).get("Messages", []) == []
+
+
+def test_back_off_grows_per_receive_up_to_the_cap_and_poison_goes_at_once(aws, failing_client, monkeypatch):
+    from handlers.adapters.messaging import TransactionQueue
+
+    delays: list[int] = []
+    monkeypatch.setattr(
+        TransactionQueue, "change_visibility", lambda _self, _handle, seconds: delays.append(seconds)
+    )
+    dynamodb, _ = failing_client("dynamodb", "UpdateItem", "ProvisionedThroughputExceededException", 999)
+    fraud_detection.wire(dynamodb=dynamodb)
+    for receive in range(1, 9):
+        aws.fraud([queue_message()], receive_count=receive)
+    # defaults: 20 s doubling per receive, at most 900 s
+    assert delays == [20, 40, 80, 160, 320, 640, 900, 900]
+    delays.clear()
+    aws.fraud(["{poison"], receive_count=1)
+    assert delays == [0]
+
+
+def test_back_off_settings_are_read_and_checked(aws, monkeypatch):
+    monkeypatch.setenv("RETRY_BACKOFF_BASE_SECONDS", "60")
+    monkeypatch.setenv("RETRY_BACKOFF_MAX_SECONDS", "30")
+    with pytest.raises(ValueError, match="RETRY_BACKOFF_MAX_SECONDS must be >= RETRY_BACKOFF_BASE_SECONDS"):
+        fraud_detection.wire()

@@ -16,6 +16,7 @@ FUNCTIONS = {
     "ValidationFunction": "validation-lambda-dev",
     "FraudDetectionFunction": "fraud-detection-lambda-dev",
     "FailedTransactionFunction": "failed-transaction-lambda-dev",
+    "ReconcilerFunction": "reconciler-lambda-dev",
 }
 
 
@@ -125,7 +126,7 @@ def test_tables_are_on_demand_recoverable_and_encrypted_with_the_cmk(stack, path
 
 def test_transaction_table_has_the_merchant_velocity_index(stack):
     table = stack.by_path("aws_dynamodb_table", "TransactionTable/Table")
-    (index,) = table["global_secondary_index"]
+    (index,) = [i for i in table["global_secondary_index"] if i["name"] == "by-merchant"]
     assert (index["name"], index["hash_key"], index["range_key"]) == (
         "by-merchant",
         "merchant_id",
@@ -133,13 +134,13 @@ def test_transaction_table_has_the_merchant_velocity_index(stack):
     )
 
 
-def test_queue_redrives_to_the_dlq_after_three_receives(stack):
+def test_queue_redrives_to_the_dlq_after_24_receives(stack):
     queue = stack.by_path("aws_sqs_queue", "Queues/TransactionQueue/Queue")
     dlq = stack.by_path("aws_sqs_queue", "Queues/DeadLetterQueue/Queue")
     dlq_arn = stack.ref("aws_sqs_queue", "Queues/DeadLetterQueue/Queue", "arn")
     assert (
         queue["redrive_policy"]
-        == f'${{jsonencode({{"deadLetterTargetArn" = {dlq_arn[2:-1]}, "maxReceiveCount" = 3}})}}'
+        == f'${{jsonencode({{"deadLetterTargetArn" = {dlq_arn[2:-1]}, "maxReceiveCount" = 24}})}}'
     )
     assert dlq["message_retention_seconds"] == 14 * 24 * 3600
     fraud_timeout = stack.by_path("aws_lambda_function", "FraudDetectionFunction/Function")["timeout"]
@@ -257,6 +258,7 @@ def test_function_environments_are_exactly_what_the_handlers_read(stack):
     from handlers.runtime_settings import (
         FailedTransactionSettings,
         FraudDetectionSettings,
+        ReconcilerSettings,
         ValidationSettings,
     )
 
@@ -270,6 +272,7 @@ def test_function_environments_are_exactly_what_the_handlers_read(stack):
         ("ValidationFunction", ValidationSettings),
         ("FraudDetectionFunction", FraudDetectionSettings),
         ("FailedTransactionFunction", FailedTransactionSettings),
+        ("ReconcilerFunction", ReconcilerSettings),
     ):
         variables = stack.by_path("aws_lambda_function", f"{construct}/Function")["environment"]["variables"]
         assert set(variables) - powertools == set(settings.ENV_VARS), construct
@@ -330,6 +333,13 @@ EXPECTED_ACTIONS = {
         "sqs:GetQueueAttributes",
         "sqs:ChangeMessageVisibility",
         "sns:Publish",
+        "sqs:SendMessage",
+        "kms:Decrypt",
+        "kms:GenerateDataKey",
+    },
+    "ReconcilerFunction": {
+        "dynamodb:Query",
+        "dynamodb:UpdateItem",
         "sqs:SendMessage",
         "kms:Decrypt",
         "kms:GenerateDataKey",
@@ -512,10 +522,11 @@ def test_error_rate_alarms_use_metric_math_over_ten_minutes(stack):
         periods = {q["metric"]["period"] for q in alarm["metric_query"] if "metric" in q}
         assert periods == {600}
     for alarm in alarms.values():
-        assert alarm["alarm_actions"] == [topic]
+        assert alarm["alarm_actions"] == alarm["ok_actions"] == [topic]
         assert alarm["actions_enabled"] is True
     assert {
         "transaction-dlq-dev-not-empty",
+        "lambda-async-failures-dev-not-empty",
         "transaction-queue-dev-oldest-message-age",
         "transaction-api-dev-5xx-rate",
     } <= set(alarms)
