@@ -9,8 +9,10 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from handlers.container import Container, Dependencies
+from handlers.domain.cache import TTLCache
 from handlers.domain.errors import DependencyError
 from handlers.domain.failure import DeadLetter, FailedEntry, FailureService
+from handlers.domain.merchant_directory import MerchantDirectory
 from handlers.observability import observability
 from handlers.runtime_settings import FailedTransactionSettings
 from handlers.sqs_batch import SqsBatch, receive_count
@@ -21,13 +23,16 @@ logger, tracer, metrics = obs.logger, obs.tracer, obs.metrics
 
 
 def _build(settings: FailedTransactionSettings, dependencies: Dependencies) -> FailureService:
-    from handlers.adapters.dynamodb import TransactionTable
+    from handlers.adapters.dynamodb import MerchantTable, TransactionTable
     from handlers.adapters.messaging import AlertTopic
 
+    dynamodb = dependencies.client("dynamodb")
     return FailureService(
-        store=TransactionTable(dependencies.client("dynamodb"), settings.transaction_table_name),
+        store=TransactionTable(dynamodb, settings.transaction_table_name),
         notifier=AlertTopic(dependencies.client("sns"), settings.sns_topic_arn),
         clock=dependencies.now,
+        # dead letters are rare: each reads its merchant, no cache
+        merchants=MerchantDirectory(MerchantTable(dynamodb, settings.merchant_table_name), TTLCache(0)),
     )
 
 

@@ -69,6 +69,7 @@ class FraudDetectionSettings(FunctionSettings):
 class FailedTransactionSettings(FunctionSettings):
     FUNCTION = FAILED_TRANSACTION
 
+    merchant_table_name: str
     transaction_table_name: str
     sns_topic_arn: str
 

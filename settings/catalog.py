@@ -436,7 +436,7 @@ class FunctionResources(SettingsGroup):
 
     merchant_table_name: str = setting(
         "MERCHANT_TABLE_NAME",
-        functions=[VALIDATION, FRAUD_DETECTION],
+        functions=[VALIDATION, FRAUD_DETECTION, FAILED_TRANSACTION],
         doc="the merchant configuration table",
     )
     queue_url: str = setting(

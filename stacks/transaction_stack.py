@@ -192,6 +192,7 @@ class TransactionStack(TerraformStack):
             sizing=s.failed_transaction,
             environment=s.function_environment(FAILED_TRANSACTION, resources),
             permissions=[
+                merchants.allow("ReadMerchantsOfDeadLetters", "GetItem"),
                 transactions.allow("RecordFailures", "UpdateItem", "GetItem"),
                 queues.dlq.allow_consume("ConsumeDeadLetters"),
                 alerts.allow_publish(),

@@ -18,6 +18,7 @@ from typing import Any
 
 from handlers.domain.errors import ConditionFailed, InvalidMessage
 from handlers.domain.fraud_alerts import FraudAlerts
+from handlers.domain.merchant_directory import MerchantDirectory
 from handlers.domain.ports import Notifier, TransactionStore
 from handlers.domain.records import ProcessingStatus, TransactionMessage, iso_utc
 from handlers.domain.transaction import ID_PATTERN
@@ -31,6 +32,7 @@ class FailureReason(StrEnum):
     """Why a message was dead-lettered."""
 
     PROCESSING_RETRIES_EXHAUSTED = "PROCESSING_RETRIES_EXHAUSTED"  # a valid message kept failing: rescored
+    MERCHANT_NOT_FOUND = "MERCHANT_NOT_FOUND"  # valid, but its merchant is gone: it can never be scored
     INVALID_MESSAGE = "INVALID_MESSAGE"  # JSON, but not a valid transaction message
     UNPARSEABLE_BODY = "UNPARSEABLE_BODY"  # not even JSON
 
@@ -78,8 +80,15 @@ def describe(dead: DeadLetter) -> tuple[str, FailureReason, dict[str, Any]]:
 
 
 class FailureService:
-    def __init__(self, store: TransactionStore, notifier: Notifier, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        store: TransactionStore,
+        notifier: Notifier,
+        clock: Callable[[], datetime],
+        merchants: MerchantDirectory,
+    ) -> None:
         self._store = store
+        self._merchants = merchants
         self._notifier = notifier
         self._clock = clock
         self._fraud_alerts = FraudAlerts(store, notifier, clock)
@@ -92,6 +101,9 @@ class FailureService:
             message = TransactionMessage.from_json(dead.body or "")
         except InvalidMessage:
             return self._mark_failed(dead)
+        if self._merchants.get(message.transaction.merchant_id) is None:
+            # The fraud consumer refuses it for good: kept pending, the reconciler would resend it forever.
+            return self._mark_failed(dead, FailureReason.MERCHANT_NOT_FOUND)
         return self._keep_for_rescoring(dead, message)
 
     def _keep_for_rescoring(self, dead: DeadLetter, message: TransactionMessage) -> FailedEntry | None:
@@ -131,8 +143,9 @@ class FailureService:
             final=False,
         )
 
-    def _mark_failed(self, dead: DeadLetter) -> FailedEntry | None:
+    def _mark_failed(self, dead: DeadLetter, because: FailureReason | None = None) -> FailedEntry | None:
         transaction_id, reason, known = describe(dead)
+        reason = because or reason
         now = iso_utc(self._clock())
         fields = {
             "status": ProcessingStatus.FAILED.value,

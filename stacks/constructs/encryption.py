@@ -29,8 +29,9 @@ KEY_MANAGEMENT_ACTIONS = (
 )
 KEY_READ_ACTIONS = ("kms:Describe*", "kms:Get*", "kms:List*")
 KEY_USE_ACTIONS = ("kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey")
-# The services that use the key on a caller's behalf (tables, queues, topic, Lambda environment, buckets).
-VIA_SERVICES = ("dynamodb", "sqs", "sns", "lambda", "s3")
+# The services that use the key on a caller's behalf (tables, queues, topic, Lambda environment, buckets,
+# the reconciler's encrypted schedule).
+VIA_SERVICES = ("dynamodb", "sqs", "sns", "lambda", "s3", "scheduler")
 
 
 def key_administration(key: str, administrator: str) -> Statement:

@@ -186,13 +186,17 @@ class TransactionQueues(Construct):
         producers: Sequence[str],
         consumers: Sequence[str],
         dead_letter_consumers: Sequence[str],
-        functions: Sequence[str],
+        async_failure_senders: Sequence[str],
         managers: Sequence[str] = (),
     ) -> None:
         """Queue policies naming their principals (role ARNs): ``producers`` send transactions,
         ``consumers`` score them, ``dead_letter_consumers`` read the DLQ (which nobody sends to: SQS
-        moves messages there itself), ``functions`` send their failed asynchronous invocations."""
+        moves messages there itself), ``async_failure_senders`` (the functions, for their failed
+        asynchronous invocations, and the schedule's role, for invocations it could not deliver) send
+        to the async-failure queue."""
         self.queue.restrict(QueueAccess(senders=producers, consumers=consumers, managers=managers))
         self.dlq.restrict(QueueAccess(senders=(), consumers=dead_letter_consumers, managers=managers))
         # Operators read failed asynchronous invocations: consuming them is left to IAM.
-        self.async_failures.restrict(QueueAccess(senders=functions, consumers=None, managers=managers))
+        self.async_failures.restrict(
+            QueueAccess(senders=async_failure_senders, consumers=None, managers=managers)
+        )

@@ -88,6 +88,9 @@ class Backend:
         }
         self.dynamodb.put_item(TableName=MERCHANT_TABLE, Item=to_item(item))
 
+    def delete_merchant(self, merchant_id: str) -> None:
+        self.dynamodb.delete_item(TableName=MERCHANT_TABLE, Key={"merchant_id": {"S": merchant_id}})
+
     def record(self, transaction_id: str) -> dict[str, Any] | None:
         item = self.dynamodb.get_item(
             TableName=TRANSACTION_TABLE, Key={"transaction_id": {"S": transaction_id}}, ConsistentRead=True

@@ -44,6 +44,22 @@ def test_dead_letter_of_a_valid_message_keeps_the_transaction_for_rescoring(aws)
     assert not {"pending_shard", "pending_since_ms", "message"} & set(record)
 
 
+def test_dead_letter_whose_merchant_is_gone_is_failed_not_kept_for_the_reconciler(aws):
+    # GIVEN an accepted transaction whose merchant was deleted before it could be scored
+    aws.post()
+    body = aws.queued()[0]
+    aws.delete_merchant("merchant_001")
+    # WHEN the fraud consumer's refusal reaches the DLQ
+    aws.failed([body], receive_count=24)
+    # THEN it is final (the reconciler would otherwise resend it forever), out of the pending index
+    record = aws.record("txn_123456")
+    assert (record["status"], record["failure_reason"]) == ("FAILED", "MERCHANT_NOT_FOUND")
+    assert not {"pending_shard", "pending_since_ms", "retries_exhausted_at"} & set(record)
+    (alert,) = aws.alerts()
+    assert alert["alert_type"] == "TRANSACTION_FAILED"
+    assert alert["by_reason"] == {"MERCHANT_NOT_FOUND": 1}
+
+
 def test_dead_letter_of_a_lost_pending_record_creates_it_pending(aws):
     _, response = aws.failed([queue_message(transaction_id="never-stored")])
     assert response == {"batchItemFailures": []}

@@ -55,7 +55,8 @@ def test_a_requeued_transaction_is_not_sent_again_until_it_is_stale_again(aws, i
 
 
 def test_retries_exhausted_transaction_is_requeued_and_scored(aws, immediate):
-    # GIVEN a transaction whose message was dead-lettered after a long outage
+    # GIVEN a transaction of a configured merchant whose message was dead-lettered after a long outage
+    aws.put_merchant()
     body = queue_message(transaction_id="outage-victim")
     aws.failed([body], receive_count=24)
     # WHEN the reconciler runs THEN it re-enqueues it, and the consumer scores it

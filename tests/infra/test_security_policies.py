@@ -91,9 +91,9 @@ def _queue_policy(stack: Stack, queue: str) -> dict[str, dict]:
     return _statements(stack, stack.by_path("aws_sqs_queue_policy", f"{queue}/Policy")["policy"])
 
 
-def test_only_validation_sends_and_only_fraud_detection_consumes_transactions(stack):
+def test_only_validation_and_the_reconciler_send_and_only_fraud_detection_consumes_transactions(stack):
     policy = _queue_policy(stack, "Queues/TransactionQueue")
-    _only(policy["OnlyNamedSenders"], _role(stack, "ValidationFunction"))
+    _only(policy["OnlyNamedSenders"], _role(stack, "ValidationFunction"), _role(stack, "ReconcilerFunction"))
     _only(policy["OnlyNamedConsumers"], _role(stack, "FraudDetectionFunction"))
     assert set(policy["OnlyNamedConsumers"]["actions"]) == {
         "sqs:ReceiveMessage",
@@ -109,10 +109,16 @@ def test_only_failed_transaction_consumes_the_dlq_and_nobody_sends_to_it(stack):
     _only(policy["OnlyNamedConsumers"], _role(stack, "FailedTransactionFunction"))
 
 
-def test_only_the_functions_send_failed_async_invocations(stack):
+def test_only_the_functions_and_the_schedule_send_failed_async_invocations(stack):
     policy = _queue_policy(stack, "Queues/AsyncFailureQueue")
-    functions = ("ValidationFunction", "FraudDetectionFunction", "FailedTransactionFunction")
-    _only(policy["OnlyNamedSenders"], *(_role(stack, f) for f in functions))
+    functions = (
+        "ValidationFunction",
+        "FraudDetectionFunction",
+        "FailedTransactionFunction",
+        "ReconcilerFunction",
+    )
+    schedule_role = stack.ref("aws_iam_role", "ReconcilerSchedule/Role", "arn")
+    _only(policy["OnlyNamedSenders"], *(_role(stack, f) for f in functions), schedule_role)
     assert "OnlyNamedConsumers" not in policy  # operators read them
 
 
@@ -263,7 +269,7 @@ def test_function_api_and_waf_log_groups_mask_card_data(stack):
         for name, body in groups.items()
         if not body["name"].startswith("/vpc/flow-logs/")
     }
-    assert protected == expected and len(expected) == 6
+    assert protected == expected and len(expected) == 7  # four functions, API access and execution, WAF
     for policy in stack.resources("aws_cloudwatch_log_data_protection_policy").values():
         name = policy["policy_document"].split(".")[2]
         document = stack.data("aws_cloudwatch_log_data_protection_policy_document")[name]

@@ -47,7 +47,11 @@ def test_env_var_contract():
         "RETRY_BACKOFF_BASE_SECONDS",
         "RETRY_BACKOFF_MAX_SECONDS",
     }
-    assert set(FailedTransactionSettings.ENV_VARS) == {"TRANSACTION_TABLE_NAME", "SNS_TOPIC_ARN"}
+    assert set(FailedTransactionSettings.ENV_VARS) == {
+        "MERCHANT_TABLE_NAME",
+        "TRANSACTION_TABLE_NAME",
+        "SNS_TOPIC_ARN",
+    }
     assert set(ReconcilerSettings.ENV_VARS) == {
         "QUEUE_URL",
         "TRANSACTION_TABLE_NAME",

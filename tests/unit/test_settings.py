@@ -143,5 +143,5 @@ def test_a_rule_across_settings_names_both_variables():
 
 def test_required_function_settings_name_the_variable():
     with pytest.raises(ValueError, match="TRANSACTION_TABLE_NAME must be set, got None"):
-        SETTINGS_OF[FUNCTIONS[2]].from_env({"SNS_TOPIC_ARN": "arn"})
+        SETTINGS_OF[FUNCTIONS[2]].from_env({"SNS_TOPIC_ARN": "arn", "MERCHANT_TABLE_NAME": "merchants"})
     assert Decimal(Settings().fraud_high_amount) == Decimal(5000)
