@@ -117,6 +117,13 @@ tf-check: synth ## Real terraform on every stack, offline: validate, plan, apply
 local: install ## Run the whole system on this machine (API :8080, AWS :5000; Ctrl-C stops)
 	$(PY) -m local
 
+# --- Recovery: re-enqueue every pending transaction now (docs/runbooks.md). REPLAY_ARGS, e.g.
+# "--older-than 0 --dry-run" or "--endpoint-url http://127.0.0.1:5000" for make local.
+REPLAY_ARGS ?=
+.PHONY: replay
+replay: install ## Re-enqueue pending transactions now (the reconciler's pass; REPLAY_ARGS="--dry-run" ...)
+	$(PY) -m tools.replay $(REPLAY_ARGS)
+
 # --- Benchmarks: tables with ratios against same-run baselines; never asserted in tests.
 .PHONY: bench
 bench: synth $(CDKTN_ENV)/.synced ## Run every benchmark (about 6 minutes on 2 cores) and write bench/results.md

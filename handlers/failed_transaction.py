@@ -1,4 +1,4 @@
-"""Failed-transaction Lambda: SQS batch from the DLQ; FAILED records and one alert per invocation."""
+"""Failed-transaction Lambda: SQS batch from the DLQ; FAILED or rescoring records, one alert per kind."""
 
 from __future__ import annotations
 
@@ -9,11 +9,13 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from handlers.container import Container, Dependencies
+from handlers.domain.cache import TTLCache
 from handlers.domain.errors import DependencyError
 from handlers.domain.failure import DeadLetter, FailedEntry, FailureService
+from handlers.domain.merchant_directory import MerchantDirectory
 from handlers.observability import observability
 from handlers.runtime_settings import FailedTransactionSettings
-from handlers.sqs_batch import SqsBatch
+from handlers.sqs_batch import SqsBatch, receive_count
 from settings.catalog import FAILED_TRANSACTION
 
 obs = observability(FAILED_TRANSACTION)
@@ -21,13 +23,16 @@ logger, tracer, metrics = obs.logger, obs.tracer, obs.metrics
 
 
 def _build(settings: FailedTransactionSettings, dependencies: Dependencies) -> FailureService:
-    from handlers.adapters.dynamodb import TransactionTable
+    from handlers.adapters.dynamodb import MerchantTable, TransactionTable
     from handlers.adapters.messaging import AlertTopic
 
+    dynamodb = dependencies.client("dynamodb")
     return FailureService(
-        store=TransactionTable(dependencies.client("dynamodb"), settings.transaction_table_name),
+        store=TransactionTable(dynamodb, settings.transaction_table_name),
         notifier=AlertTopic(dependencies.client("sns"), settings.sns_topic_arn),
         clock=dependencies.now,
+        # dead letters are rare: each reads its merchant, no cache
+        merchants=MerchantDirectory(MerchantTable(dynamodb, settings.merchant_table_name), TTLCache(0)),
     )
 
 
@@ -35,15 +40,9 @@ container = Container(FailedTransactionSettings, _build)
 wire, reset = container.wire, container.reset
 
 
-def _receive_count(record: SQSRecord) -> int:
-    try:
-        return int(record.attributes.approximate_receive_count or 0)
-    except (TypeError, ValueError):
-        return 0
-
-
 class DeadLetterBatch(SqsBatch):
-    """One invocation's batch of dead letters: records each as FAILED, then sends one alert for them."""
+    """One invocation's batch of dead letters: records each (FAILED, or pending for the reconciler when the
+    message is valid), then sends one alert per kind for them."""
 
     def __init__(self, service: FailureService) -> None:
         super().__init__()
@@ -53,16 +52,14 @@ class DeadLetterBatch(SqsBatch):
     @tracer.capture_method(capture_response=False)
     def record(self, record: SQSRecord) -> FailedEntry | None:
         logger.set_correlation_id(record.message_id)
-        dead = DeadLetter(
-            message_id=record.message_id, body=record.body, receive_count=_receive_count(record)
-        )
+        dead = DeadLetter(message_id=record.message_id, body=record.body, receive_count=receive_count(record))
         return self.service.record(dead)
 
     def success_handler(self, record: Any, result: FailedEntry | None) -> Any:
         if result is not None:
             self.entries.append(result)
             logger.info(
-                "transaction marked FAILED",
+                "transaction marked FAILED" if result.final else "retries exhausted, left for the reconciler",
                 extra={"transaction_id": result.transaction_id, "failure_reason": result.failure_reason},
             )
         return super().success_handler(record, result)
@@ -74,9 +71,10 @@ class DeadLetterBatch(SqsBatch):
         return super().failure_handler(record, exception)
 
     def alert(self, response: PartialItemFailureResponse) -> PartialItemFailureResponse:
-        """Send the one alert of the batch. When it cannot go out, the recorded messages are reported as
-        failed too: their retry re-attempts the alert (FailureService), the FAILED records stay."""
-        obs.count("TransactionsFailed", len(self.entries))
+        """Send the batch's alerts. When one cannot go out, the recorded messages are reported as failed
+        too: their retry re-attempts the alert (FailureService), the records stay as written."""
+        obs.count("TransactionsFailed", sum(e.final for e in self.entries))
+        obs.count("TransactionsRetriesExhausted", sum(not e.final for e in self.entries))
         if not self.entries:
             return response
         try:

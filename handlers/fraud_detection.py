@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import process_partial_response
@@ -10,29 +12,62 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from handlers.container import Container, Dependencies
-from handlers.domain.errors import InvalidMessage
+from handlers.domain.cache import TTLCache
+from handlers.domain.errors import DependencyError, InvalidMessage
 from handlers.domain.fraud_processing import FraudOutcome, FraudService, ProcessingOutcome
+from handlers.domain.merchant_directory import MerchantDirectory
+from handlers.domain.ports import VisibilityControl
 from handlers.domain.records import TransactionMessage
+from handlers.domain.retry import Backoff
 from handlers.observability import observability
 from handlers.runtime_settings import FraudDetectionSettings
-from handlers.sqs_batch import SqsBatch
+from handlers.sqs_batch import SqsBatch, receive_count
 from settings.catalog import FRAUD_DETECTION
 
 obs = observability(FRAUD_DETECTION)
 logger, tracer, metrics = obs.logger, obs.tracer, obs.metrics
 
 
-def _build(settings: FraudDetectionSettings, dependencies: Dependencies) -> FraudService:
-    from handlers.adapters.dynamodb import TransactionTable
-    from handlers.adapters.messaging import AlertTopic
+class Consumer:
+    """What one container scores with, and how it backs off failed records. The SQS client is made on
+    the first failure, not on the cold start (a healthy container never needs it)."""
 
-    return FraudService(
-        store=TransactionTable(dependencies.client("dynamodb"), settings.transaction_table_name),
+    def __init__(
+        self, service: FraudService, queue: Callable[[], VisibilityControl], backoff: Backoff
+    ) -> None:
+        self.service = service
+        self.backoff = backoff
+        self._make_queue = queue
+        self._queue: VisibilityControl | None = None
+
+    @property
+    def queue(self) -> VisibilityControl:
+        if self._queue is None:
+            self._queue = self._make_queue()
+        return self._queue
+
+
+def _build(settings: FraudDetectionSettings, dependencies: Dependencies) -> Consumer:
+    from handlers.adapters.dynamodb import MerchantTable, TransactionTable
+    from handlers.adapters.messaging import AlertTopic, TransactionQueue
+
+    dynamodb = dependencies.client("dynamodb")
+    service = FraudService(
+        store=TransactionTable(dynamodb, settings.transaction_table_name),
+        merchants=MerchantDirectory(
+            MerchantTable(dynamodb, settings.merchant_table_name),
+            TTLCache(settings.merchant_cache_ttl_seconds, clock=dependencies.monotonic or time.monotonic),
+        ),
         notifier=AlertTopic(dependencies.client("sns"), settings.sns_topic_arn),
         clock=dependencies.now,
         thresholds=settings.thresholds,
         velocity=settings.velocity,
         alert_on_review_required=settings.alert_on_review_required,
+    )
+    return Consumer(
+        service,
+        lambda: TransactionQueue(dependencies.client("sqs"), settings.queue_url),
+        settings.backoff,
     )
 
 
@@ -43,9 +78,10 @@ wire, reset = container.wire, container.reset
 class FraudBatch(SqsBatch):
     """One invocation's batch: scores each record and counts the outcomes its metrics report."""
 
-    def __init__(self, service: FraudService) -> None:
+    def __init__(self, consumer: Consumer) -> None:
         super().__init__()
-        self.service = service
+        self.service = consumer.service
+        self._consumer = consumer
         self.outcomes: Counter[str] = Counter()
         self.statuses: Counter[str] = Counter()
         self.alerts = 0
@@ -77,13 +113,30 @@ class FraudBatch(SqsBatch):
         self.failures += 1
         error = exception[1]
         if isinstance(error, InvalidMessage):
+            # Retrying cannot help: visible again at once, so it reaches the DLQ in seconds.
             logger.warning("poison message, left for the DLQ", extra={"reason": str(error)})
+            self._retry_after(record, 0)
         else:
+            receives = receive_count(record)
+            delay = self._consumer.backoff.delay(receives)
             logger.warning(
                 "record failed, will be retried",
-                extra={"error": type(error).__name__, "reason": str(error)},
+                extra={
+                    "error": type(error).__name__,
+                    "reason": str(error),
+                    "receives": receives,
+                    "retry_in": delay,
+                },
             )
+            self._retry_after(record, delay)
         return super().failure_handler(record, exception)
+
+    def _retry_after(self, record: SQSRecord, seconds: int) -> None:
+        """Back off on this record alone; if that fails it comes back after the queue's visibility timeout."""
+        try:
+            self._consumer.queue.change_visibility(record.receipt_handle, seconds)
+        except DependencyError as exc:
+            logger.warning("back-off not applied", extra={"reason": str(exc)})
 
     def emit_metrics(self) -> None:
         obs.count("TransactionsProcessed", self.outcomes[ProcessingOutcome.PROCESSED])
@@ -99,6 +152,7 @@ class FraudBatch(SqsBatch):
 def handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
     """Lambda entry point: ``handlers.fraud_detection.handler``. Returns ``{"batchItemFailures": [...]}``."""
     batch = FraudBatch(container.current.service)
+    batch.service.prefetch_merchants(r.get("body", "") for r in event.get("Records", []))
     try:
         return process_partial_response(
             event=event, record_handler=batch.record, processor=batch, context=context

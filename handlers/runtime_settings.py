@@ -11,7 +11,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from handlers.domain.fraud import FraudThresholds, VelocityRule
-from settings.catalog import FAILED_TRANSACTION, FRAUD_DETECTION, VALIDATION, FunctionSettings
+from handlers.domain.retry import Backoff
+from settings.catalog import FAILED_TRANSACTION, FRAUD_DETECTION, RECONCILER, VALIDATION, FunctionSettings
 from settings.model import Function
 
 
@@ -36,6 +37,9 @@ class ValidationSettings(FunctionSettings):
 class FraudDetectionSettings(FunctionSettings):
     FUNCTION = FRAUD_DETECTION
 
+    merchant_table_name: str
+    merchant_cache_ttl_seconds: int
+    queue_url: str
     transaction_table_name: str
     sns_topic_arn: str
     fraud_high_amount: Decimal
@@ -45,6 +49,12 @@ class FraudDetectionSettings(FunctionSettings):
     velocity_max_transactions: int | None
     velocity_window_seconds: int
     velocity_points: int
+    retry_backoff_base_seconds: int
+    retry_backoff_max_seconds: int
+
+    @property
+    def backoff(self) -> Backoff:
+        return Backoff(self.retry_backoff_base_seconds, self.retry_backoff_max_seconds)
 
     @property
     def thresholds(self) -> FraudThresholds:
@@ -67,12 +77,23 @@ class FraudDetectionSettings(FunctionSettings):
 class FailedTransactionSettings(FunctionSettings):
     FUNCTION = FAILED_TRANSACTION
 
+    merchant_table_name: str
     transaction_table_name: str
     sns_topic_arn: str
 
 
+class ReconcilerSettings(FunctionSettings):
+    FUNCTION = RECONCILER
+
+    queue_url: str
+    transaction_table_name: str
+    reconcile_after_seconds: int
+    reconcile_max_records: int
+
+
 SETTINGS_OF: dict[Function, type[FunctionSettings]] = {
-    view.FUNCTION: view for view in (ValidationSettings, FraudDetectionSettings, FailedTransactionSettings)
+    view.FUNCTION: view
+    for view in (ValidationSettings, FraudDetectionSettings, FailedTransactionSettings, ReconcilerSettings)
 }
 """The view each function reads its environment with, for whoever checks a function's environment
 before running it."""

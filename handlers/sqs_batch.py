@@ -3,6 +3,15 @@
 from __future__ import annotations
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+
+def receive_count(record: SQSRecord) -> int:
+    """SQS's ApproximateReceiveCount of the record (0 when missing or malformed)."""
+    try:
+        return int(record.attributes.approximate_receive_count or 0)
+    except (TypeError, ValueError):
+        return 0
 
 
 class SqsBatch(BatchProcessor):

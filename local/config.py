@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -16,16 +17,43 @@ HOST = "127.0.0.1"  # never bind anything else: the runtime has fake credentials
 
 
 @dataclass(frozen=True)
+class OutageWindow:
+    """Every call of the functions to ``services`` fails from ``start`` to ``start + duration`` seconds
+    after the runtime is ready."""
+
+    services: tuple[str, ...]
+    start: float
+    duration: float
+
+    def covers(self, service: str, elapsed: float) -> bool:
+        return service in self.services and self.start <= elapsed < self.start + self.duration
+
+
+_WINDOW_SEPARATOR = re.compile(r"(?<=[0-9])[;,](?=[a-z])")
+
+
+def parse_outages(text: str) -> tuple[OutageWindow, ...]:
+    """``dynamodb,sns@30+60;sqs@200+10`` (checked by LOCAL_OUTAGE's declaration) as windows."""
+    windows = []
+    for part in filter(None, _WINDOW_SEPARATOR.split(text)):
+        services, _, timing = part.partition("@")
+        start, _, duration = timing.partition("+")
+        windows.append(OutageWindow(tuple(services.split(",")), float(start), float(duration)))
+    return tuple(windows)
+
+
+@dataclass(frozen=True)
 class FaultConfig:
-    """Random failures of the functions' DynamoDB/SNS calls (tests only)."""
+    """Random failures of the functions' DynamoDB/SNS calls, and scripted outages (tests only)."""
 
     rate: float = 0.0
     services: tuple[str, ...] = FAULT_SERVICES
     seed: int | None = None
+    outages: tuple[OutageWindow, ...] = ()
 
     @property
     def enabled(self) -> bool:
-        return self.rate > 0
+        return self.rate > 0 or bool(self.outages)
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self))
@@ -33,7 +61,11 @@ class FaultConfig:
     @classmethod
     def from_json(cls, text: str) -> FaultConfig:
         data = json.loads(text)
-        return cls(float(data["rate"]), tuple(data["services"]), data["seed"])
+        outages = tuple(
+            OutageWindow(tuple(w["services"]), float(w["start"]), float(w["duration"]))
+            for w in data.get("outages", ())
+        )
+        return cls(float(data["rate"]), tuple(data["services"]), data["seed"], outages)
 
 
 class LocalConfig(LocalSettings):
@@ -68,4 +100,4 @@ class LocalConfig(LocalSettings):
 
     @property
     def faults(self) -> FaultConfig:
-        return FaultConfig(self.fault_rate, self.fault_services, self.fault_seed)
+        return FaultConfig(self.fault_rate, self.fault_services, self.fault_seed, parse_outages(self.outage))

@@ -237,6 +237,7 @@ def runtime_environment(tmp: Path, **overrides: str) -> dict[str, str]:
         LOCAL_API_KEY=API_KEY,
         LOCAL_READY_FILE=str(tmp / "ready.json"),
         LOCAL_RETRY_VISIBILITY_SECONDS="1",
+        LOCAL_RETRY_BACKOFF_MAX_SECONDS="1",  # retries as quick as the tests need (the back-off has its own)
         LOCAL_ACCESS_LOG="false",
         PYTHONUNBUFFERED="1",
     )

@@ -1,4 +1,5 @@
-"""Random failures of the handlers' AWS calls, injected through botocore's event hooks (tests only).
+"""Random failures and scripted outages of the handlers' AWS calls, injected through botocore's event
+hooks (tests only).
 
 Registered on the boto3 default session, which the handlers' clients come from (the runtime's own
 clients use a separate session and never fail). Each call to a selected service fails with probability
@@ -8,19 +9,24 @@ clients use a separate session and never fail). Each call to a selected service 
   if botocore's own retries were exhausted;
 * ``lost`` (``after-call``): the call was applied by moto but the client sees a 500, the ambiguous case
   a conditional write must survive.
+
+An outage window (``LOCAL_OUTAGE``) fails every call to its services from its start to its end, counted
+in seconds from ``origin``, the moment the runtime was ready (set by the runtime with each invocation;
+no outage applies before it is known).
 """
 
 from __future__ import annotations
 
 import random
 import threading
+import time
 from typing import Any
 
 from local.config import FaultConfig
 from local.request_counter import Tally
 
 _THROTTLE = {"dynamodb": "ProvisionedThroughputExceededException", "sns": "Throttling"}
-_SERVER = {"dynamodb": "InternalServerError", "sns": "InternalError"}
+_SERVER = {"dynamodb": "InternalServerError", "sns": "InternalError", "sqs": "InternalError"}
 KINDS = ("throttle", "5xx", "lost")
 
 
@@ -42,16 +48,35 @@ def _error(code: str, status: int, operation: str) -> dict[str, Any]:
 
 
 class FaultInjector(Tally):
-    def __init__(self, config: FaultConfig) -> None:
+    def __init__(self, config: FaultConfig, clock: Any = time.time) -> None:
         super().__init__()
         self.config = config
+        self.origin: float | None = None  # wall-clock time the runtime was ready
+        self._clock = clock
         self._random = random.Random(config.seed)
         self._draw_lock = threading.Lock()
 
     def install(self, events: Any) -> None:
-        for service in self.config.services:
-            events.register(f"before-call.{service}", self._before_call)
-            events.register(f"after-call.{service}", self._after_call)
+        if self.config.rate > 0:
+            for service in self.config.services:
+                events.register(f"before-call.{service}", self._before_call)
+                events.register(f"after-call.{service}", self._after_call)
+        outage_services = sorted({s for window in self.config.outages for s in window.services})
+        for service in outage_services:
+            events.register_first(f"before-call.{service}", self._outage)
+
+    def in_outage(self, service: str) -> bool:
+        if self.origin is None:
+            return False
+        elapsed = self._clock() - self.origin
+        return any(window.covers(service, elapsed) for window in self.config.outages)
+
+    def _outage(self, model: Any, **_: Any) -> Any:
+        service = model.service_model.service_id.hyphenize()
+        if not self.in_outage(service):
+            return None
+        self._count(service, model.name, "outage")
+        return _Response(500), _error(_SERVER[service], 500, model.name)
 
     def _draw(self) -> str | None:
         with self._draw_lock:

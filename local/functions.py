@@ -91,11 +91,13 @@ class ExecutionEnvironment:
             raise ValueError(detail)
         return int(detail)
 
-    def invoke(self, event: Any, context: LambdaContext) -> tuple[Any, Mapping[str, int], Mapping[str, int]]:
+    def invoke(
+        self, event: Any, context: LambdaContext, outage_origin: float | None = None
+    ) -> tuple[Any, Mapping[str, int], Mapping[str, int]]:
         """(result, AWS requests, injected faults) of one invocation; raises FunctionError."""
         timeout = self.spec.timeout_seconds
         try:
-            self._connection.send(("invoke", event, context))
+            self._connection.send(("invoke", event, context, outage_origin))
             if not self._connection.poll(timeout):
                 self.stop()
                 raise FunctionError(f"Task timed out after {timeout:.2f} seconds")
@@ -151,6 +153,7 @@ class LocalFunction:
         self._started = 0
         self._stopped = False
         self._changed = threading.Condition()
+        self.outage_origin: float | None = None  # when the runtime was ready (scripted outages count from it)
         self.invocations = 0
         self.errors = 0
 
@@ -175,7 +178,7 @@ class LocalFunction:
             self._started += 1
         faults = self._faults
         if faults.seed is not None:  # a different, reproducible fault sequence per environment
-            faults = FaultConfig(faults.rate, faults.services, faults.seed + index)
+            faults = FaultConfig(faults.rate, faults.services, faults.seed + index, faults.outages)
         try:
             return ExecutionEnvironment(self.spec, self.environment, faults, self._output)
         except BaseException:
@@ -218,7 +221,7 @@ class LocalFunction:
         with self._changed:
             self.invocations += 1
         try:
-            result, requests, faults = environment.invoke(event, context)
+            result, requests, faults = environment.invoke(event, context, self.outage_origin)
         except FunctionError as exc:
             with self._changed:
                 self.errors += 1

@@ -2,18 +2,20 @@
 
 Start-up order: synthesized stack -> moto server -> tables, queues, topic -> functions, each with a first
 execution environment holding its own resolved environment -> sample merchants -> event source pollers
--> alert printer -> HTTP API -> banner (and ``LOCAL_READY_FILE``). Ctrl-C or SIGTERM stops everything in
-reverse order.
+-> alert printer -> HTTP API -> schedules -> banner (and ``LOCAL_READY_FILE``). Ctrl-C or SIGTERM stops
+everything in reverse order. Scripted outages (``LOCAL_OUTAGE``) count from the moment it is ready.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shlex
 import signal
 import sys
 import threading
+import time
 from collections.abc import Mapping, MutableMapping
 from pathlib import Path
 from typing import Any
@@ -28,6 +30,7 @@ from local.metrics import MetricsSink, parse_emf
 from local.openapi import build_openapi, with_local_server
 from local.pollers import Poller
 from local.request_counter import RequestCounter, Tally
+from local.schedules import LocalSchedule
 from local.seed import seed_merchants
 from local.stack import FunctionSpec, StackSpec, load_stack
 from local.synth import stack_json
@@ -64,11 +67,28 @@ def prepare_process_environment(environ: MutableMapping[str, str], region: str) 
     environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
 
 
+def local_timings(variables: Mapping[str, str], config: LocalConfig) -> dict[str, str]:
+    """The stack's waits measured in minutes, shortened for a local run: the back-off of a function that
+    backs off and the reconciler's age threshold (only variables the function has are replaced)."""
+    shorter = {
+        "RETRY_BACKOFF_BASE_SECONDS": config.retry_visibility_seconds,
+        "RETRY_BACKOFF_MAX_SECONDS": max(config.retry_visibility_seconds, config.retry_backoff_max_seconds),
+        "RECONCILE_AFTER_SECONDS": config.reconcile_after_seconds,
+    }
+    return {name: str(value) for name, value in shorter.items() if name in variables}
+
+
+def backs_off(variables: Mapping[str, str]) -> bool:
+    """The function sets the visibility of the records it fails (the fraud-detection function)."""
+    return "RETRY_BACKOFF_BASE_SECONDS" in variables
+
+
 def function_environment(
     spec: FunctionSpec, variables: Mapping[str, str], config: LocalConfig, region: str, endpoint: str
 ) -> dict[str, str]:
     """The process environment of one of ``spec``'s execution environments: Lambda's runtime variables,
-    fake credentials and the moto endpoint, then the function's own variables from the stack."""
+    fake credentials and the moto endpoint, then the function's own variables from the stack (with the
+    local timings)."""
     return {
         "PATH": os.environ.get("PATH", os.defpath),
         "PYTHONUNBUFFERED": "1",
@@ -86,6 +106,7 @@ def function_environment(
         "AWS_CONFIG_FILE": os.devnull,
         "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
         **variables,
+        **local_timings(variables, config),
         "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon locally
         "POWERTOOLS_LOG_LEVEL": config.log_level,
     }
@@ -97,12 +118,19 @@ class LocalRuntime:
         self.stack = stack
         self.stop_event = threading.Event()
         self.moto = MotoServer(config.aws_port)
-        # AWS requests of the functions, and of the pollers standing in for Lambda's event source mappings
-        self.requests = {"functions": RequestCounter(), "event_source_mappings": RequestCounter()}
+        # AWS requests of the functions, of the pollers standing in for Lambda's event source mappings, and
+        # of the scheduled functions (the reconciler: per run, not per transaction)
+        self.requests = {
+            "functions": RequestCounter(),
+            "event_source_mappings": RequestCounter(),
+            "schedules": RequestCounter(),
+        }
         self.faults = Tally()  # faults injected into the functions' calls
         self.metrics = MetricsSink()
         self.functions: dict[str, LocalFunction] = {}
         self.pollers: list[Poller] = []
+        self.schedules: list[LocalSchedule] = []
+        self.ready_at: float | None = None  # wall clock; scripted outages count from it
         self.gateway: Gateway | None = None
         self.provisioned: Provisioned | None = None
         self.seeded: list[dict[str, Any]] = []
@@ -125,7 +153,9 @@ class LocalRuntime:
         for api_client in self.stack.api.clients if self.stack.api else ():
             key_id = api_key_id(self.client_keys[api_client.name])
             resolver.add(Ref("aws_api_gateway_api_key", api_client.key_logical_id, "id"), key_id)
+        scheduled = {schedule.function for schedule in self.stack.schedules}
         for spec in self.stack.functions:
+            counter = self.requests["schedules" if spec.logical_id in scheduled else "functions"]
             self.functions[spec.logical_id] = LocalFunction(
                 spec,
                 function_environment(
@@ -135,7 +165,7 @@ class LocalRuntime:
                 concurrency=self.config.concurrency,
                 faults=self.config.faults,
                 output=self._function_output,
-                usage=self._function_usage,
+                usage=functools.partial(self._function_usage, counter),
             )
         self._start_functions()
         if self.config.seed_merchants:
@@ -157,6 +187,7 @@ class LocalRuntime:
                 retry_visibility_seconds=self.config.retry_visibility_seconds,
                 stop=self.stop_event,
                 concurrency=min(mapping.maximum_concurrency or 1, self.config.concurrency),
+                backs_off=backs_off(self.functions[mapping.function].environment),
             )
             poller.start()
             self.pollers.append(poller)
@@ -175,6 +206,16 @@ class LocalRuntime:
                 access_log=self.config.access_log,
             )
             self.gateway.start()
+        for schedule in self.stack.schedules:
+            if schedule.enabled:
+                local = LocalSchedule(
+                    schedule, self.functions[schedule.function], self.config.schedule_seconds, self.stop_event
+                )
+                local.start()
+                self.schedules.append(local)
+        self.ready_at = time.time()
+        for function in self.functions.values():
+            function.outage_origin = self.ready_at
 
     def stop(self) -> None:
         if self.gateway is not None:
@@ -184,6 +225,8 @@ class LocalRuntime:
             poller.join(5)
         for thread in self._threads:
             thread.join(5)
+        for schedule in self.schedules:
+            schedule.join(5)
         for function in self.functions.values():
             function.stop()
         self.moto.stop()
@@ -215,8 +258,10 @@ class LocalRuntime:
         else:
             self.metrics.record(function, values)
 
-    def _function_usage(self, requests: Mapping[str, int], faults: Mapping[str, int]) -> None:
-        self.requests["functions"].add(requests)
+    def _function_usage(
+        self, counter: RequestCounter, requests: Mapping[str, int], faults: Mapping[str, int]
+    ) -> None:
+        counter.add(requests)
         self.faults.add(faults)
 
     # --- helpers ------------------------------------------------------------------------------------------
@@ -283,6 +328,14 @@ class LocalRuntime:
                 }
                 for p in self.pollers
             },
+            "schedules": {
+                s.spec.name: {"function": s.function.name, "runs": s.runs, "failed": s.failed}
+                for s in self.schedules
+            },
+            "outages": [
+                {"services": list(w.services), "start": w.start, "duration": w.duration}
+                for w in self.config.faults.outages
+            ],
             "faults": self.faults.summary(),
             "metrics": self.metrics.summary(),
             "aws_requests": {name: counter.summary() for name, counter in self.requests.items()},
@@ -343,9 +396,19 @@ class LocalRuntime:
                 f"{m['merchant_id']} ({m['name']}{'' if m['active'] else ', inactive'})" for m in self.seeded
             )
             lines.append(f"  merchants   {merchants}")
-        if self.config.faults.enabled:
-            f = self.config.faults
+        for schedule in self.schedules:
+            lines.append(
+                f"  schedule    {schedule.spec.name} -> {schedule.function.name} every "
+                f"{self.config.schedule_seconds:g} s (deployed: {schedule.spec.expression})"
+            )
+        f = self.config.faults
+        if f.rate > 0:
             lines.append(f"  FAULTS      {f.rate:.0%} of {', '.join(f.services)} calls fail (seed {f.seed})")
+        for window in f.outages:
+            lines.append(
+                f"  OUTAGE      {', '.join(window.services)} calls fail from {window.start:g} s to "
+                f"{window.start + window.duration:g} s after ready"
+            )
         merchant_table = self.merchant_table() or "merchant-config-dev"
         transaction_table = next(
             (

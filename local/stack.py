@@ -78,6 +78,17 @@ class MappingSpec:
 
 
 @dataclass(frozen=True)
+class ScheduleSpec:
+    """An EventBridge Scheduler schedule invoking a function of the stack."""
+
+    logical_id: str
+    name: str
+    function: str  # logical id of the target function
+    expression: str
+    enabled: bool
+
+
+@dataclass(frozen=True)
 class RouteSpec:
     path: str  # resource path, e.g. /transaction/{transaction_id}
     method: str
@@ -122,6 +133,7 @@ class StackSpec:
     mappings: tuple[MappingSpec, ...]
     api: ApiSpec | None
     doc: Mapping[str, Any] = field(repr=False, default_factory=dict)
+    schedules: tuple[ScheduleSpec, ...] = ()
 
     def function(self, logical_id: str) -> FunctionSpec:
         return next(f for f in self.functions if f.logical_id == logical_id)
@@ -176,6 +188,18 @@ def parse_stack(doc: Mapping[str, Any]) -> StackSpec:
         ),
         api=_api(doc),
         doc=doc,
+        schedules=tuple(_schedule(doc, k, v) for k, v in _resources(doc, "aws_scheduler_schedule").items()),
+    )
+
+
+def _schedule(doc: Mapping[str, Any], logical_id: str, body: Mapping[str, Any]) -> ScheduleSpec:
+    target = _single(body["target"])
+    return ScheduleSpec(
+        logical_id=logical_id,
+        name=body.get("name", logical_id),
+        function=_function_of(doc, target["arn"], f"{logical_id}.target.arn"),
+        expression=body["schedule_expression"],
+        enabled=body.get("state", "ENABLED") == "ENABLED",
     )
 
 

@@ -3,8 +3,8 @@
 As in Lambda, the process environment is the function's (its variables from the stack plus the runtime's
 ``AWS_LAMBDA_*`` ones), the handler module is imported once, then invocations run one at a time; stdout
 carries the function's logs and EMF metrics. Requests come over the socket passed as ``fd``:
-``("invoke", event, context)``; each reply carries the result (or the error) and the AWS requests and
-injected faults of that invocation.
+``("invoke", event, context, outage_origin)``; each reply carries the result (or the error) and the AWS
+requests and injected faults of that invocation.
 
 ``python -m local.worker HANDLER FD FAULTS_JSON``
 """
@@ -54,9 +54,11 @@ def serve(handler_path: str, connection: Connection, faults: FaultConfig) -> int
     connection.send(("ready", os.getpid()))
     while True:
         try:
-            _, event, context = connection.recv()
+            _, event, context, origin = connection.recv()
         except EOFError:  # the runtime closed this environment
             return 0
+        if injector is not None:
+            injector.origin = origin
         reply: tuple[Any, ...]
         try:
             reply = ("ok", handler(event, context))

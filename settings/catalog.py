@@ -24,6 +24,7 @@ from settings.model import (
     SettingsGroup,
     at_least,
     between,
+    each_matches,
     matches,
     min_length,
     one_of,
@@ -39,11 +40,15 @@ STACKS = (STATE_BACKEND_STACK, TRANSACTION_STACK)
 # The transactions table's index by merchant and receive time: the stack creates it, the fraud-detection
 # function's velocity rule counts a merchant's recent transactions through it.
 MERCHANT_INDEX = "by-merchant"
+# Its sparse index of pending records (attributes present only while pending, ``handlers.domain.records``):
+# the reconciler finds stale pending transactions through it.
+PENDING_INDEX = "pending-by-age"
 
 VALIDATION = Function("validation", service="validation", timeout_seconds=10)
 FRAUD_DETECTION = Function("fraud_detection", service="fraud-detection", timeout_seconds=30)
 FAILED_TRANSACTION = Function("failed_transaction", service="failed-transaction", timeout_seconds=30)
-FUNCTIONS = (VALIDATION, FRAUD_DETECTION, FAILED_TRANSACTION)
+RECONCILER = Function("reconciler", service="reconciler", timeout_seconds=120)
+FUNCTIONS = (VALIDATION, FRAUD_DETECTION, FAILED_TRANSACTION, RECONCILER)
 
 METRICS_NAMESPACE = "TransactionProcessing"
 FUNCTION_LOG_LEVEL = "INFO"
@@ -261,9 +266,9 @@ class Settings(SettingsGroup):
     merchant_cache_ttl_seconds: int = setting(
         "MERCHANT_CACHE_TTL_SECONDS",
         between(0, 3600),
-        functions=[VALIDATION],
+        functions=[VALIDATION, FRAUD_DETECTION],
         default=60,
-        doc="in-memory merchant cache of the validation function (`0`: no cache)",
+        doc="in-memory merchant cache of the validation and fraud-detection functions (`0`: no cache)",
     )
     # Fraud rules (global; a merchant's config item may override the thresholds)
     fraud_high_amount: Decimal = setting(
@@ -389,13 +394,105 @@ class Settings(SettingsGroup):
         "DLQ_MAX_CONCURRENCY", between(2, 1000), default=2, doc="DLQ -> failed transaction: concurrency"
     )
     max_receive_count: int = setting(
-        "MAX_RECEIVE_COUNT", between(1, 1000), default=3, doc="receives before a message moves to the DLQ"
+        "MAX_RECEIVE_COUNT",
+        between(1, 1000),
+        default=24,
+        doc="receives before a message moves to the DLQ (with the back-off below: ~4.6 hours of retries)",
+    )
+    # --- Outage recovery (issue 12): back-off, reconciler, alerts and runbooks --------------------------
+    retry_backoff_base_seconds: int = setting(
+        "RETRY_BACKOFF_BASE_SECONDS",
+        between(0, 43_200),
+        functions=[FRAUD_DETECTION],
+        default=20,
+        doc="a record that failed on a dependency waits base x 2^(receives - 1) seconds before its next try",
+    )
+    retry_backoff_max_seconds: int = setting(
+        "RETRY_BACKOFF_MAX_SECONDS",
+        between(0, 43_200),
+        functions=[FRAUD_DETECTION],
+        default=900,
+        doc="longest wait between two tries of a record",
+    )
+    reconcile_after_seconds: int = setting(
+        "RECONCILE_AFTER_SECONDS",
+        between(1, 345_600),
+        functions=[RECONCILER],
+        default=900,
+        doc="a transaction pending this long is re-enqueued by the reconciler",
+    )
+    reconcile_max_records: int = setting(
+        "RECONCILE_MAX_RECORDS",
+        between(1, 100_000),
+        functions=[RECONCILER],
+        default=5000,
+        doc="most transactions one reconciler run re-enqueues (the next run takes the rest)",
+    )
+    reconcile_every_minutes: int = setting(
+        "RECONCILE_EVERY_MINUTES",
+        between(1, 60),
+        default=5,
+        doc="how often the reconciler runs (EventBridge Scheduler)",
+    )
+    alert_emails: tuple[str, ...] = setting(
+        "ALERT_EMAILS",
+        each_matches(r"[^@\s,]+@[^@\s,]+\.[A-Za-z]{2,}", "an e-mail address"),
+        shown_default="none",
+        default=(),
+        doc="e-mail subscriptions of the alerts topic (each address must confirm, see docs/runbooks.md)",
+    )
+    alert_https_endpoints: tuple[str, ...] = setting(
+        "ALERT_HTTPS_ENDPOINTS",
+        each_matches(r"https://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[^\s,]*)?", "an https:// URL"),
+        shown_default="none",
+        default=(),
+        doc="HTTPS subscriptions of the alerts topic (raw delivery off; the endpoint must confirm)",
+    )
+    alarm_forward_topic_arn: str = setting(
+        "ALARM_FORWARD_TOPIC_ARN",
+        matches(
+            r"arn:aws[a-z-]*:sns:[a-z]{2}(-gov)?-[a-z]+-[0-9]:[0-9]{12}:[A-Za-z0-9_-]{1,256}",
+            "an SNS topic ARN",
+        ),
+        empty_allowed=True,
+        shown_default="none",
+        default="",
+        doc="an existing topic (any account) that every alarm also notifies; its policy must allow it",
+    )
+    runbook_url: str = setting(
+        "RUNBOOK_URL",
+        matches(r"(https://\S+|[A-Za-z0-9_./-]+)\.md", "an https:// URL or a repository path of a .md file"),
+        default="docs/runbooks.md",
+        doc="the runbooks every alarm description links to (set your fork's URL, e.g. "
+        "`https://github.com/<org>/<repo>/blob/main/docs/runbooks.md`)",
     )
     # Data protection
     deletion_protection: bool = setting(
         "DELETION_PROTECTION",
         default=True,
         doc="DynamoDB deletion protection (set `false` for throw-away environments)",
+    )
+
+    # Security principals and keys (see docs/compliance.md, "Who may do what")
+    state_kms_key_arn: str = setting(
+        "TF_STATE_KMS_KEY_ARN",
+        matches(
+            r"arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+",
+            "a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>; the S3 backend refuses aliases)",
+        ),
+        empty_allowed=True,
+        shown_default="unset (`make diff/deploy/migrate` refuse)",
+        default="",
+        doc="key the main stack's state is written with (output `state_kms_key_arn` of state-backend)",
+    )
+    deploy_role_arn: str = setting(
+        "DEPLOY_ROLE_ARN",
+        matches(r"arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}", "an IAM role ARN"),
+        empty_allowed=True,
+        shown_default="unset (IAM decides)",
+        default="",
+        doc="role that deploys both stacks: when set, the only principal that may administer the KMS keys "
+        "and change the queue and topic policies",
     )
 
     RULES = (
@@ -470,6 +567,12 @@ class Settings(SettingsGroup):
             lambda s: f"<= FAILED_RESERVED_CONCURRENCY ({s.failed_reserved_concurrency})",
             lambda s: s.dlq_max_concurrency <= s.failed_reserved_concurrency,
         ),
+        Rule(
+            "retry_backoff_max_seconds",
+            ("retry_backoff_base_seconds", "retry_backoff_max_seconds"),
+            lambda s: f">= RETRY_BACKOFF_BASE_SECONDS ({s.retry_backoff_base_seconds})",
+            lambda s: s.retry_backoff_max_seconds >= s.retry_backoff_base_seconds,
+        ),
     )
 
 
@@ -480,9 +583,13 @@ class FunctionResources(SettingsGroup):
     """The resources a function works with, set by the stack (never by an operator)."""
 
     merchant_table_name: str = setting(
-        "MERCHANT_TABLE_NAME", functions=[VALIDATION], doc="the merchant configuration table"
+        "MERCHANT_TABLE_NAME",
+        functions=[VALIDATION, FRAUD_DETECTION, FAILED_TRANSACTION],
+        doc="the merchant configuration table",
     )
-    queue_url: str = setting("QUEUE_URL", functions=[VALIDATION], doc="the transactions queue")
+    queue_url: str = setting(
+        "QUEUE_URL", functions=[VALIDATION, FRAUD_DETECTION, RECONCILER], doc="the transactions queue"
+    )
     transaction_table_name: str = setting(
         "TRANSACTION_TABLE_NAME", functions=FUNCTIONS, doc="the processed-transactions table"
     )
@@ -509,6 +616,12 @@ class FunctionSettings(FunctionView):
 # --- the local runtime ---------------------------------------------------------------------------------
 
 FAULT_SERVICES = ("dynamodb", "sns")
+OUTAGE_SERVICES = ("dynamodb", "sns", "sqs")
+_OUTAGE_SERVICE = "(" + "|".join(OUTAGE_SERVICES) + ")"
+_SECONDS = r"[0-9]+(\.[0-9]+)?"
+# SERVICES@START+DURATION: a window ends with a number and a service list starts with a letter, so the
+# windows may be separated by ';' or ',' without ambiguity.
+OUTAGE_WINDOW = rf"{_OUTAGE_SERVICE}(,{_OUTAGE_SERVICE})*@{_SECONDS}\+{_SECONDS}"
 
 
 class LocalSettings(SettingsGroup):
@@ -584,6 +697,41 @@ class LocalSettings(SettingsGroup):
         shown_default="random",
         default=None,
         doc="seed of the fault sequence",
+    )
+    # --- Outage recovery (issue 12): scripted outages, back-off and the scheduled reconciler ------------
+    outage: str = setting(
+        "LOCAL_OUTAGE",
+        matches(
+            rf"{OUTAGE_WINDOW}([;,]{OUTAGE_WINDOW})*",
+            "windows SERVICES@START+DURATION (seconds after ready; services among "
+            + ", ".join(OUTAGE_SERVICES)
+            + "), separated by ';' or ','",
+        ),
+        normalize=lambda text: "".join(text.split()).lower(),
+        empty_allowed=True,
+        shown_default="none",
+        default="",
+        doc="scripted outages: every call of the functions to those services fails in each window, e.g. "
+        "`dynamodb,sns@30+60;sqs@200+10`",
+    )
+    retry_backoff_max_seconds: int = setting(
+        "LOCAL_RETRY_BACKOFF_MAX_SECONDS",
+        between(0, 43_200),
+        default=8,
+        doc="the fraud-detection function's back-off runs from `LOCAL_RETRY_VISIBILITY_SECONDS` up to this "
+        "(the stack's RETRY_BACKOFF_* are minutes long)",
+    )
+    schedule_seconds: float = setting(
+        "LOCAL_SCHEDULE_SECONDS",
+        between(0.5, 3600),
+        default=5.0,
+        doc="scheduled functions (the reconciler) run this often (the stack's schedule is in minutes)",
+    )
+    reconcile_after_seconds: int = setting(
+        "LOCAL_RECONCILE_AFTER_SECONDS",
+        between(1, 345_600),
+        default=10,
+        doc="the reconciler re-enqueues transactions pending this long (the stack's RECONCILE_AFTER_SECONDS)",
     )
     stack_json: str = setting(
         "LOCAL_STACK_JSON",

@@ -91,6 +91,11 @@ def matches(pattern: str, requirement: str) -> Check:
     return Check(requirement, lambda v: all(re.fullmatch(pattern, item) for item in _items(v)))
 
 
+def each_matches(pattern: str, requirement: str) -> Check:
+    """Every item of a list setting must match ``pattern`` whole."""
+    return Check(requirement, lambda v: all(re.fullmatch(pattern, item) for item in _items(v)))
+
+
 def min_length(length: int) -> Check:
     return Check(f"at least {length} characters", lambda v: len(v) >= length)
 

@@ -92,14 +92,14 @@ class Settings(catalog.Settings):
             catalog.VALIDATION.entry_point: self.name("validation-lambda"),
             catalog.FRAUD_DETECTION.entry_point: self.name("fraud-detection-lambda"),
             catalog.FAILED_TRANSACTION.entry_point: self.name("failed-transaction-lambda"),
+            catalog.RECONCILER.entry_point: self.name("reconciler-lambda"),
         }
 
     @property
     def reserved_concurrency(self) -> int:
-        """What the three functions reserve of the account's concurrency, together."""
-        return sum(
-            f.reserved_concurrency for f in (self.validation, self.fraud_detection, self.failed_transaction)
-        )
+        """What the functions reserve of the account's concurrency, together."""
+        sizings = (self.validation, self.fraud_detection, self.failed_transaction, self.reconciler)
+        return sum(f.reserved_concurrency for f in sizings)
 
     @property
     def validation(self) -> FunctionSizing:
@@ -123,6 +123,11 @@ class Settings(catalog.Settings):
             catalog.FAILED_TRANSACTION.timeout_seconds,
             self.failed_reserved_concurrency,
         )
+
+    @property
+    def reconciler(self) -> FunctionSizing:
+        """One run at a time: a run re-enqueues what it finds, a second one at once would find nothing."""
+        return FunctionSizing(256, catalog.RECONCILER.timeout_seconds, reserved_concurrency=1)
 
     @property
     def custom_domain(self) -> CustomDomain | None:

@@ -15,7 +15,7 @@ from constructs import Construct
 
 from stacks.config import Settings
 from stacks.constructs.account import Account
-from stacks.constructs.buckets import SecureBucket, allow_access_log_delivery
+from stacks.constructs.buckets import SecureBucket, allow_access_log_delivery, require_kms_key
 from stacks.constructs.encryption import EncryptionKey
 from stacks.transaction_stack import default_tags
 
@@ -45,7 +45,14 @@ class StateBackendStack(TerraformStack):
         AwsProvider(self, "aws", region=s.region, default_tags=default_tags(s))
         account = Account.of(self, s.region)
         key = EncryptionKey(
-            self, "Encryption", alias=s.name(f"{s.project}-tfstate"), account=account, s3_log_delivery=True
+            self,
+            "Encryption",
+            alias=s.name(f"{s.project}-tfstate"),
+            account=account,
+            administrator=s.deploy_role_arn or None,
+            s3_log_delivery_sources=[
+                f"arn:{account.partition}:s3:::{b}" for b in (s.resolved_state_bucket, s.artifact_bucket)
+            ],
         )
         access_logs = SecureBucket(
             self,
@@ -70,6 +77,9 @@ class StateBackendStack(TerraformStack):
             kms_key_arn=key.arn,
             access_log_bucket=access_logs,
             noncurrent_days=NONCURRENT_STATE_VERSIONS_DAYS,
+            extra_statements=[
+                require_kms_key(f"arn:{account.partition}:s3:::{s.resolved_state_bucket}", key.arn)
+            ],
         ).bucket
         lock_table = DynamodbTable(
             self,
@@ -84,5 +94,10 @@ class StateBackendStack(TerraformStack):
         )
         TerraformOutput(self, "state_bucket", value=bucket.bucket)
         TerraformOutput(self, "state_lock_table", value=lock_table.name)
-        TerraformOutput(self, "state_kms_key_arn", value=key.arn)
+        TerraformOutput(
+            self,
+            "state_kms_key_arn",
+            value=key.arn,
+            description="Set TF_STATE_KMS_KEY_ARN to this before `make deploy` of the main stack",
+        )
         TerraformOutput(self, "access_log_bucket", value=access_logs.bucket.bucket)

@@ -15,6 +15,9 @@ from settings.catalog import (
     FAILED_TRANSACTION,
     FRAUD_DETECTION,
     MERCHANT_INDEX,
+    METRICS_NAMESPACE,
+    PENDING_INDEX,
+    RECONCILER,
     VALIDATION,
     FunctionResources,
 )
@@ -25,10 +28,11 @@ from stacks.constructs.api import STAGE_NAME, TransactionApi
 from stacks.constructs.api_clients import ApiClients
 from stacks.constructs.code_signing import CodeSigning
 from stacks.constructs.encryption import EncryptionKey
-from stacks.constructs.monitoring import Monitoring
+from stacks.constructs.monitoring import MonitoredResources, Monitoring
 from stacks.constructs.network import PrivateNetwork
 from stacks.constructs.python_function import FunctionPlatform, PythonFunction
 from stacks.constructs.queues import TransactionQueues
+from stacks.constructs.schedule import FunctionSchedule
 from stacks.constructs.tables import EncryptedTable
 from stacks.constructs.waf import ApiFirewall, RateLimits, RuleActionOverride
 
@@ -58,6 +62,9 @@ class TransactionStack(TerraformStack):
             key=s.resolved_state_key,
             region=s.region,
             encrypt=True,
+            # The state holds secrets (the API key value): written with the state bucket's CMK, which the
+            # bucket policy demands. Unset only for offline synth; `make diff/deploy/migrate` refuse then.
+            kms_key_id=s.state_kms_key_arn or None,
             dynamodb_table=s.resolved_state_lock_table,
         )
         # Terraform >= 1.10 locks with a lock object next to the state; the DynamoDB table keeps
@@ -66,7 +73,13 @@ class TransactionStack(TerraformStack):
         AwsProvider(self, "aws", region=s.region, default_tags=default_tags(s))
         account = Account.of(self, s.region)
 
-        key = EncryptionKey(self, "Encryption", alias=s.name(s.project), account=account)
+        key = EncryptionKey(
+            self,
+            "Encryption",
+            alias=s.name(s.project),
+            account=account,
+            administrator=s.deploy_role_arn or None,
+        )
         network = PrivateNetwork(
             self,
             "Network",
@@ -93,6 +106,7 @@ class TransactionStack(TerraformStack):
             kms_key_arn=key.arn,
             deletion_protection=s.deletion_protection,
             merchant_index=True,
+            pending_index=True,
         )
         queues = TransactionQueues(
             self,
@@ -106,7 +120,13 @@ class TransactionStack(TerraformStack):
             max_receive_count=s.max_receive_count,
         )
         alerts = AlertsTopic(
-            self, "Alerts", name=s.name("transaction-alerts"), kms_key_arn=key.arn, account=account
+            self,
+            "Alerts",
+            name=s.name("transaction-alerts"),
+            kms_key_arn=key.arn,
+            account=account,
+            emails=s.alert_emails,
+            https_endpoints=s.alert_https_endpoints,
         )
 
         code_signing = CodeSigning(
@@ -160,6 +180,7 @@ class TransactionStack(TerraformStack):
             sizing=s.fraud_detection,
             environment=s.function_environment(FRAUD_DETECTION, resources),
             permissions=[
+                merchants.allow("ReadMerchantsToScore", "GetItem", "BatchGetItem"),
                 transactions.allow("RecordOutcomes", "UpdateItem", "GetItem"),
                 transactions.allow("CountMerchantVelocity", "Query", index=MERCHANT_INDEX),
                 queues.queue.allow_consume("ConsumeTransactions"),
@@ -172,16 +193,58 @@ class TransactionStack(TerraformStack):
             "FailedTransactionFunction",
             function=FAILED_TRANSACTION,
             function_name=s.function_names[FAILED_TRANSACTION.entry_point],
-            description="Records dead-lettered transactions as FAILED and alerts",
+            description="Records dead-lettered transactions (FAILED, or pending for rescoring) and alerts",
             sizing=s.failed_transaction,
             environment=s.function_environment(FAILED_TRANSACTION, resources),
             permissions=[
+                merchants.allow("ReadMerchantsOfDeadLetters", "GetItem"),
                 transactions.allow("RecordFailures", "UpdateItem", "GetItem"),
                 queues.dlq.allow_consume("ConsumeDeadLetters"),
                 alerts.allow_publish(),
             ],
             platform=platform,
         )
+        # --- Outage recovery: the reconciler, run by EventBridge Scheduler (issue 12) ----------------------
+        reconciler = PythonFunction(
+            self,
+            "ReconcilerFunction",
+            function=RECONCILER,
+            function_name=s.function_names[RECONCILER.entry_point],
+            description="Re-enqueues transactions pending longer than RECONCILE_AFTER_SECONDS",
+            sizing=s.reconciler,
+            environment=s.function_environment(RECONCILER, resources),
+            permissions=[
+                transactions.allow("FindStalePending", "Query", index=PENDING_INDEX),
+                transactions.allow("MarkRequeued", "UpdateItem"),
+                queues.queue.allow_send("RequeueTransactions"),
+            ],
+            platform=platform,
+        )
+        schedule = FunctionSchedule(
+            self,
+            "ReconcilerSchedule",
+            name=s.name("reconciler"),
+            description="Runs the reconciler of stale pending transactions",
+            function_arn=reconciler.arn,
+            every_minutes=s.reconcile_every_minutes,
+            dead_letter_arn=queues.async_failures.arn,
+            kms_key_arn=key.arn,
+            account=account,
+        )
+
+        functions = (validation, fraud, failed, reconciler)
+        # Who may do what, named once from the stack's roles: resource policies and endpoint policies.
+        managers = [s.deploy_role_arn] if s.deploy_role_arn else []
+        queues.restrict(
+            producers=[validation.role.arn, reconciler.role.arn],
+            consumers=[fraud.role.arn],
+            dead_letter_consumers=[failed.role.arn],
+            async_failure_senders=[*(f.role.arn for f in functions), schedule.role.arn],
+            managers=managers,
+        )
+        alerts.restrict(publishers=[fraud.role.arn, failed.role.arn], managers=managers)
+        network.restrict_endpoints([(f.role.arn, f.permissions) for f in functions])
+
         for mapping_id, queue, function, batch_size, window, concurrency in (
             (
                 "TransactionQueueMapping",
@@ -241,12 +304,23 @@ class TransactionStack(TerraformStack):
             name=s.name("transaction-processing"),
             region=s.region,
             alarm_topic_arn=alerts.arn,
-            function_names=[f.function_name for f in (validation, fraud, failed)],
-            queue_name=queues.queue.name,
-            dlq_name=queues.dlq.name,
-            async_failure_queue_name=queues.async_failures.name,
-            api_name=api_name,
-            stage_name=STAGE_NAME,
+            watched=MonitoredResources(
+                function_names=[f.function_name for f in functions],
+                queue_name=queues.queue.name,
+                dlq_name=queues.dlq.name,
+                async_failure_queue_name=queues.async_failures.name,
+                api_name=api_name,
+                stage_name=STAGE_NAME,
+                topic_name=alerts.name,
+                metrics_namespace=METRICS_NAMESPACE,
+                fraud_service=FRAUD_DETECTION.service,
+                failed_service=FAILED_TRANSACTION.service,
+                reconciler_service=RECONCILER.service,
+                reconciler_function_name=reconciler.function_name,
+                reconcile_every_minutes=s.reconcile_every_minutes,
+            ),
+            runbook_url=s.runbook_url,
+            forward_topic_arn=s.alarm_forward_topic_arn,
         )
 
         outputs = {
@@ -264,6 +338,7 @@ class TransactionStack(TerraformStack):
             "validation_lambda_arn": (validation.arn, "Validation function"),
             "fraud_detection_lambda_arn": (fraud.arn, "Fraud-detection function"),
             "failed_transaction_lambda_arn": (failed.arn, "Failed-transaction function"),
+            "reconciler_lambda_arn": (reconciler.arn, "Reconciler of stale pending transactions"),
             "kms_key_arn": (key.arn, "Customer-managed key of the stack"),
         }
         for name, (value, description) in outputs.items():

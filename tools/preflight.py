@@ -9,9 +9,11 @@ Fails with every problem found at once, each with its fix:
   ``credential_process``, web identity) without a network call: the providers that would call the EC2 or
   container metadata endpoints are skipped unless ``PREFLIGHT_INSTANCE_CREDENTIALS=1``;
 - before ``deploy`` of the transaction stack: reserved concurrency that the account cannot give. Lambda
-  keeps at least 100 units unreserved, so the three functions' reservations must fit in the account's
+  keeps at least 100 units unreserved, so the functions' reservations must fit in the account's
   concurrency quota minus 100 minus what other functions reserve. Read-only calls
   (``lambda:GetAccountSettings``, ``lambda:GetFunctionConcurrency``) find both.
+- for the main stack, no ``TF_STATE_KMS_KEY_ARN``: its state would not be written with the state bucket's
+  key, which the bucket policy refuses (after resources were created).
 
 Usage: ``python -m tools.preflight ACTION STACK`` (ACTION: bootstrap, diff, deploy, migrate, destroy).
 """
@@ -39,6 +41,7 @@ ACTIONS = ("bootstrap", "diff", "deploy", "migrate", "destroy")
 INSTANCE_CREDENTIALS_FLAG = "PREFLIGHT_INSTANCE_CREDENTIALS"
 METADATA_PROVIDERS = ("container-role", "iam-role")
 INSTALL_URL = "https://developer.hashicorp.com/terraform/install"
+STATE_KEY_VAR = "TF_STATE_KMS_KEY_ARN"
 
 ORDER = f"""\
 Order, once per account and environment:
@@ -182,7 +185,8 @@ def concurrency_problem(settings: Settings, lambda_client: Any) -> tuple[str | N
         f"the functions would reserve {wanted} concurrent executions (VALIDATION_RESERVED_CONCURRENCY "
         f"{settings.validation_reserved_concurrency} + FRAUD_RESERVED_CONCURRENCY "
         f"{settings.fraud_reserved_concurrency} + FAILED_RESERVED_CONCURRENCY "
-        f"{settings.failed_reserved_concurrency}), but this account's quota is {quota}, other functions "
+        f"{settings.failed_reserved_concurrency} + the reconciler's "
+        f"{settings.reconciler.reserved_concurrency}), but this account's quota is {quota}, other functions "
         f"reserve {reserved_by_others} and Lambda keeps {UNRESERVED_MINIMUM} unreserved: at most "
         f"{max(available, 0)} can be reserved, so PutFunctionConcurrency would fail during apply. Lower "
         "those settings (each at least its minimum), or ask AWS for a higher 'Concurrent executions' "
@@ -208,6 +212,20 @@ def account_concurrency_check(environ: Mapping[str, str]) -> tuple[str | None, s
             "lambda:GetAccountSettings and lambda:GetFunctionConcurrency.",
             "",
         )
+
+
+def state_key_problem(action: str, stack: str, environ: Mapping[str, str]) -> str | None:
+    """The main stack's backend writes its state with the state bucket's key, named at synth."""
+    if stack != TRANSACTION_STACK or action not in ("diff", "deploy", "migrate"):
+        return None
+    if environ.get(STATE_KEY_VAR):
+        return None
+    state_file = f"terraform.{STATE_BACKEND_STACK}-{environ.get('ENVIRONMENT_SUFFIX') or 'dev'}.tfstate"
+    return (
+        f"{STATE_KEY_VAR} is not set: the state of {TRANSACTION_STACK} must be written with the state "
+        f"bucket's KMS key (its policy refuses anything else). After `make bootstrap`: export "
+        f"{STATE_KEY_VAR}=$(terraform output -state={state_file} -raw state_kms_key_arn)"
+    )
 
 
 def stack_problem(action: str, stack: str) -> str | None:
@@ -242,7 +260,7 @@ def run(
         problems.append(problem)
     tf_problem, tf_found = terraform_problem(environ)
     cred_problem, cred_found = credentials_problem(environ, find)
-    problems += [p for p in (tf_problem, cred_problem) if p]
+    problems += [p for p in (tf_problem, cred_problem, state_key_problem(action, stack, environ)) if p]
     if concurrency is not None and action == "deploy" and stack == TRANSACTION_STACK and not cred_problem:
         limit_problem, limit_found = concurrency(environ)
         if limit_problem:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -10,12 +10,17 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from handlers.adapters.aws import dependency_error, is_condition_failure
 from handlers.domain.errors import ConditionFailed, DependencyError
-from handlers.domain.records import ProcessingStatus, TransactionRecord
-from settings.catalog import MERCHANT_INDEX
+from handlers.domain.ports import StalePending
+from handlers.domain.records import RECONCILE_FIELDS, ProcessingStatus, TransactionRecord
+from settings.catalog import MERCHANT_INDEX, PENDING_INDEX
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 PENDING = ProcessingStatus.PENDING_FRAUD_CHECK.value
+BATCH_GET_KEYS = 100  # BatchGetItem's limit
+BATCH_GET_ATTEMPTS = 3
+# The record may still be scored by this payload: absent, or pending for the same payload hash.
+SCORABLE = "attribute_not_exists(transaction_id) OR (#status = :pending AND payload_hash = :hash)"
 
 
 def to_item(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -35,7 +40,7 @@ def _record(operation: str, item: Mapping[str, Any]) -> TransactionRecord:
 
 
 class MerchantTable:
-    """merchant-config-{env}: GetItem only."""
+    """merchant-config-{env}: read only (GetItem, BatchGetItem)."""
 
     def __init__(self, client: Any, table_name: str) -> None:
         self._client = client
@@ -48,6 +53,26 @@ class MerchantTable:
             raise dependency_error("merchant GetItem", exc) from exc
         item = response.get("Item")
         return from_item(item) if item else None
+
+    def get_many(self, merchant_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """BatchGetItem, 100 keys a request, unprocessed keys retried; DependencyError if any remain."""
+        found: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(merchant_ids), BATCH_GET_KEYS):
+            keys = [{"merchant_id": {"S": m}} for m in merchant_ids[start : start + BATCH_GET_KEYS]]
+            for _ in range(BATCH_GET_ATTEMPTS):
+                try:
+                    response = self._client.batch_get_item(RequestItems={self._table: {"Keys": keys}})
+                except (ClientError, BotoCoreError) as exc:
+                    raise dependency_error("merchant BatchGetItem", exc) from exc
+                for item in response.get("Responses", {}).get(self._table, []):
+                    merchant = from_item(item)
+                    found[str(merchant["merchant_id"])] = merchant
+                keys = response.get("UnprocessedKeys", {}).get(self._table, {}).get("Keys", [])
+                if not keys:
+                    break
+            else:
+                raise DependencyError("merchant BatchGetItem", "UnprocessedKeys", f"{len(keys)} keys left")
+        return found
 
 
 class TransactionTable:
@@ -123,6 +148,7 @@ class TransactionTable:
         condition: str,
         condition_values: Mapping[str, Any],
         if_absent: Mapping[str, Any] | None = None,
+        remove: Sequence[str] = (),
     ) -> None:
         names: dict[str, str] = {}
         values: dict[str, Any] = {}
@@ -135,13 +161,18 @@ class TransactionTable:
             names[f"#a{index}"] = name
             values[f":a{index}"] = value
             clauses.append(f"#a{index} = if_not_exists(#a{index}, :a{index})")
+        for index, name in enumerate(remove):
+            names[f"#r{index}"] = name
         names["#status"] = "status"
         values.update(condition_values)
+        expression = "SET " + ", ".join(clauses)
+        if remove:
+            expression += " REMOVE " + ", ".join(f"#r{i}" for i in range(len(remove)))
         failure = self._conditional_write(
             operation,
             self._client.update_item,
             Key={"transaction_id": {"S": transaction_id}},
-            UpdateExpression="SET " + ", ".join(clauses),
+            UpdateExpression=expression,
             ConditionExpression=condition,
             ExpressionAttributeNames=names,
             ExpressionAttributeValues=to_item(values),
@@ -151,13 +182,28 @@ class TransactionTable:
             raise self._condition_failed(operation, failure)
 
     def finalize(self, fields: Mapping[str, Any], payload_hash: str) -> None:
+        """The final status; the record leaves the sparse pending index (its attributes are removed)."""
         set_values = {k: v for k, v in fields.items() if k != "transaction_id"}
         self._update(
             operation="UpdateItem(finalize)",
             transaction_id=fields["transaction_id"],
             set_values=set_values,
-            condition="attribute_not_exists(transaction_id) OR (#status = :pending AND payload_hash = :hash)",
+            condition=SCORABLE,
             condition_values={":pending": PENDING, ":hash": payload_hash},
+            remove=RECONCILE_FIELDS,
+        )
+
+    def mark_retries_exhausted(
+        self, transaction_id: str, payload_hash: str, fields: Mapping[str, Any], if_absent: Mapping[str, Any]
+    ) -> None:
+        """Still pending (the same condition as ``finalize``, so the record can be scored later)."""
+        self._update(
+            operation="UpdateItem(retries exhausted)",
+            transaction_id=transaction_id,
+            set_values=fields,
+            condition=SCORABLE,
+            condition_values={":pending": PENDING, ":hash": payload_hash},
+            if_absent=if_absent,
         )
 
     def mark_failed(
@@ -170,6 +216,7 @@ class TransactionTable:
             condition="attribute_not_exists(transaction_id) OR #status = :pending",
             condition_values={":pending": PENDING},
             if_absent=if_absent,
+            remove=RECONCILE_FIELDS,
         )
 
     def mark_alert_sent(self, transaction_id: str, sent_at: str) -> bool:
@@ -209,3 +256,64 @@ class TransactionTable:
             if not start_key:
                 break
         return count
+
+
+class PendingTransactions:
+    """The sparse pending index of processed-transactions-{env} (Query per shard, conditional touch)."""
+
+    def __init__(self, client: Any, table_name: str, index_name: str = PENDING_INDEX) -> None:
+        self._client = client
+        self._table = table_name
+        self._index = index_name
+
+    def stale(self, shard: int, pending_before_ms: int, limit: int) -> list[StalePending]:
+        entries: list[StalePending] = []
+        start_key = None
+        while len(entries) < limit:
+            kwargs: dict[str, Any] = {
+                "TableName": self._table,
+                "IndexName": self._index,
+                "KeyConditionExpression": "pending_shard = :shard AND pending_since_ms <= :before",
+                "ExpressionAttributeValues": to_item({":shard": shard, ":before": pending_before_ms}),
+                "Limit": limit - len(entries),
+            }
+            if start_key:
+                kwargs["ExclusiveStartKey"] = start_key
+            try:
+                response = self._client.query(**kwargs)
+            except (ClientError, BotoCoreError) as exc:
+                raise dependency_error(f"transaction Query({self._index})", exc) from exc
+            for raw in response.get("Items", []):
+                item = from_item(raw)
+                message = item.get("message")
+                entries.append(
+                    StalePending(
+                        str(item["transaction_id"]),
+                        int(item["pending_since_ms"]),
+                        message if isinstance(message, str) else None,
+                    )
+                )
+            start_key = response.get("LastEvaluatedKey")
+            if not start_key:
+                break
+        return entries
+
+    def touch(self, transaction_id: str, seen_since_ms: int, now_ms: int) -> bool:
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key={"transaction_id": {"S": transaction_id}},
+                UpdateExpression="SET pending_since_ms = :now",
+                ConditionExpression="#status = :pending AND pending_since_ms = :seen",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=to_item(
+                    {":now": now_ms, ":pending": PENDING, ":seen": seen_since_ms}
+                ),
+            )
+        except ClientError as exc:
+            if is_condition_failure(exc):
+                return False
+            raise dependency_error("transaction UpdateItem(touch)", exc) from exc
+        except BotoCoreError as exc:
+            raise dependency_error("transaction UpdateItem(touch)", exc) from exc
+        return True

@@ -23,6 +23,14 @@ class TransactionQueue:
             raise dependency_error("SendMessage", exc) from exc
         return str(response.get("MessageId", ""))
 
+    def change_visibility(self, receipt_handle: str, seconds: int) -> None:
+        try:
+            self._client.change_message_visibility(
+                QueueUrl=self._url, ReceiptHandle=receipt_handle, VisibilityTimeout=seconds
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise dependency_error("ChangeMessageVisibility", exc) from exc
+
 
 class AlertTopic:
     def __init__(self, client: Any, topic_arn: str) -> None:

@@ -27,12 +27,20 @@ class TTLCache(Generic[V]):
         if entry is not None and entry[0] > now:
             return entry[1]
         value = loader()
+        self.put(key, value)
+        return value
+
+    def holds(self, key: Hashable) -> bool:
+        """True when ``key`` has an entry that has not expired."""
+        entry = self._entries.get(key)
+        return entry is not None and entry[0] > self._clock()
+
+    def put(self, key: Hashable, value: V) -> None:
         if self.ttl_seconds > 0:
-            self._entries[key] = (now + self.ttl_seconds, value)
+            self._entries[key] = (self._clock() + self.ttl_seconds, value)
             self._entries.move_to_end(key)
             while len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)
-        return value
 
     def clear(self) -> None:
         self._entries.clear()

@@ -18,6 +18,7 @@ class ErrorCode(StrEnum):
 
     INVALID_JSON = "INVALID_JSON"
     VALIDATION_FAILED = "VALIDATION_FAILED"
+    CARD_NUMBER_NOT_ALLOWED = "CARD_NUMBER_NOT_ALLOWED"  # named by field, the value never echoed
     PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
     MERCHANT_NOT_FOUND = "MERCHANT_NOT_FOUND"
     MERCHANT_INACTIVE = "MERCHANT_INACTIVE"
@@ -49,6 +50,10 @@ class InvalidJson(RequestRefused):
 
 class ValidationFailed(RequestRefused):
     code = ErrorCode.VALIDATION_FAILED
+
+
+class CardNumberNotAllowed(RequestRefused):
+    code = ErrorCode.CARD_NUMBER_NOT_ALLOWED
 
 
 class PayloadTooLarge(RequestRefused):

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from handlers.domain.errors import ConditionFailed
+from handlers.domain.errors import ConditionFailed, DependencyError, InvalidMessage
 from handlers.domain.fraud import (
     FraudAssessment,
     FraudStatus,
@@ -20,6 +20,8 @@ from handlers.domain.fraud import (
     rules_for,
 )
 from handlers.domain.fraud_alerts import FraudAlerts
+from handlers.domain.merchant import Merchant
+from handlers.domain.merchant_directory import MerchantDirectory
 from handlers.domain.ports import Notifier, TransactionStore
 from handlers.domain.records import Status, TransactionMessage, TransactionRecord, iso_utc
 
@@ -49,6 +51,7 @@ class FraudService:
         self,
         store: TransactionStore,
         *,
+        merchants: MerchantDirectory,
         notifier: Notifier,
         clock: Callable[[], datetime],
         thresholds: FraudThresholds | None = None,
@@ -56,6 +59,7 @@ class FraudService:
         alert_on_review_required: bool = False,
     ) -> None:
         self._store = store
+        self._merchants = merchants
         self._alerts = FraudAlerts(store, notifier, clock)
         self._clock = clock
         self._thresholds = thresholds or FraudThresholds()
@@ -63,7 +67,23 @@ class FraudService:
         self._rules = rules_for(velocity)
         self._alert_on_review = alert_on_review_required
 
+    def prefetch_merchants(self, bodies: Iterable[str]) -> None:
+        """Read the merchants of a batch's messages in one request; on failure each record reads its own."""
+        merchant_ids = [m for m in map(TransactionMessage.merchant_id_of, bodies) if m is not None]
+        try:
+            self._merchants.prefetch(merchant_ids)
+        except DependencyError as exc:
+            logger.warning("merchant batch read failed, reading per record", extra={"reason": str(exc)})
+
+    def _merchant(self, merchant_id: str) -> Merchant:
+        """The merchant as configured now: the message's word for it is never taken."""
+        merchant = self._merchants.get(merchant_id)
+        if merchant is None:
+            raise InvalidMessage("the message names a merchant that does not exist")
+        return merchant
+
     def assess(self, message: TransactionMessage) -> FraudAssessment:
+        merchant = self._merchant(message.transaction.merchant_id)
         recent = None
         if self._velocity is not None:
             # Transactions received strictly before this one within the window, plus this one. Anchored at the
@@ -80,8 +100,8 @@ class FraudService:
         subject = ScoringInput(
             amount=message.transaction.amount,
             currency=message.transaction.currency,
-            merchant_name=message.merchant.name,
-            thresholds=self._thresholds.with_overrides(message.merchant.overrides),
+            merchant_name=merchant.name,
+            thresholds=self._thresholds.with_overrides(merchant.overrides),
             recent_transactions=recent,
         )
         return assess(subject, self._rules)

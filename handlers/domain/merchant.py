@@ -1,4 +1,4 @@
-"""Merchant configuration (an item of the merchant-config table) and the snapshot carried in queue messages.
+"""Merchant configuration: an item of the merchant-config table.
 
 Item fields: merchant_id (S, key), name (S), active (BOOL), max_transaction_amount (N), and optional
 per-merchant fraud overrides fraud_high_amount (N), fraud_review_threshold (N), fraud_suspected_threshold (N),
@@ -17,31 +17,10 @@ from handlers.domain.errors import AmountExceedsMerchantLimit, MerchantInactive
 from handlers.domain.fraud import MERCHANT_OVERRIDE_FIELDS, FraudThresholds
 
 CLIENTS_ATTRIBUTE = "clients"
-
-
-@dataclass(frozen=True)
-class MerchantSnapshot:
-    """What the fraud rules need about a merchant; travels in the message so the consumer reads nothing."""
-
-    merchant_id: str
-    name: str
-    overrides: Mapping[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "merchant_id": self.merchant_id,
-            "name": self.name,
-            **{k: str(v) for k, v in self.overrides.items()},
-        }
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> MerchantSnapshot:
-        merchant_id, name = data.get("merchant_id"), data.get("name")
-        if not isinstance(merchant_id, str) or not isinstance(name, str):
-            raise ValueError("merchant snapshot needs string merchant_id and name")
-        overrides = {k: data[k] for k in MERCHANT_OVERRIDE_FIELDS if data.get(k) is not None}
-        FraudThresholds().with_overrides(overrides)  # validate eagerly
-        return cls(merchant_id=merchant_id, name=name, overrides=overrides)
+# One message for every merchant refusal: the error code says which check failed, nothing else does
+# (no limit, no hint whether an id exists beyond MERCHANT_NOT_FOUND itself).
+REFUSED_MESSAGE = "The merchant cannot take this transaction"
+REFUSED_MERCHANT = {"field": "merchant_id", "message": "cannot take transactions"}
 
 
 @dataclass(frozen=True)
@@ -91,12 +70,8 @@ class Merchant:
     def authorise(self, amount: Decimal) -> None:
         """Raise MerchantInactive / AmountExceedsMerchantLimit when this merchant may not take the amount."""
         if not self.active:
-            raise MerchantInactive("Merchant is not active")
+            raise MerchantInactive(REFUSED_MESSAGE, [REFUSED_MERCHANT])
         if amount > self.max_transaction_amount:
             raise AmountExceedsMerchantLimit(
-                "Amount exceeds the merchant's maximum transaction amount",
-                [{"field": "amount", "message": f"must be <= {self.max_transaction_amount}"}],
+                REFUSED_MESSAGE, [{"field": "amount", "message": "is above the merchant's limit"}]
             )
-
-    def snapshot(self) -> MerchantSnapshot:
-        return MerchantSnapshot(merchant_id=self.merchant_id, name=self.name, overrides=dict(self.overrides))

@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from handlers.domain.records import TransactionRecord
 
 
+@dataclass(frozen=True)
+class StalePending:
+    """An entry of the sparse pending index: the transaction and the message stored with it."""
+
+    transaction_id: str
+    pending_since_ms: int
+    message: str | None
+
+
 class MerchantSource(Protocol):
     def get(self, merchant_id: str) -> Mapping[str, Any] | None:
         """The merchant's configuration item as stored (``Merchant.from_item`` reads it), or None."""
+
+    def get_many(self, merchant_ids: list[str]) -> Mapping[str, Mapping[str, Any]]:
+        """The items of the merchants that exist, by id; DependencyError unless every key was read."""
 
 
 class TransactionStore(Protocol):
@@ -31,14 +44,34 @@ class TransactionStore(Protocol):
     ) -> None:
         """Set status FAILED unless the record is final; raises ConditionFailed(existing=stored record)."""
 
+    def mark_retries_exhausted(
+        self, transaction_id: str, payload_hash: str, fields: Mapping[str, Any], if_absent: Mapping[str, Any]
+    ) -> None:
+        """Keep the record pending (created from ``if_absent`` when missing) with ``fields`` set, unless it
+        is final or pending for another payload; raises ConditionFailed(existing=stored record)."""
+
     def mark_alert_sent(self, transaction_id: str, sent_at: str) -> bool: ...
 
     def count_recent(self, merchant_id: str, from_ms: int, to_ms: int, limit: int) -> int:
         """Transactions of the merchant with from_ms <= received_epoch_ms <= to_ms; stops at limit."""
 
 
+class PendingIndex(Protocol):
+    def stale(self, shard: int, pending_before_ms: int, limit: int) -> Sequence[StalePending]:
+        """Pending records of ``shard`` whose ``pending_since_ms`` <= ``pending_before_ms``, oldest first."""
+
+    def touch(self, transaction_id: str, seen_since_ms: int, now_ms: int) -> bool:
+        """Move a still-pending record's ``pending_since_ms`` from ``seen_since_ms`` to ``now_ms``; False
+        when it is no longer pending (or was touched by someone else)."""
+
+
 class MessageQueue(Protocol):
     def send(self, body: str) -> str: ...
+
+
+class VisibilityControl(Protocol):
+    def change_visibility(self, receipt_handle: str, seconds: int) -> None:
+        """Make a received message visible again after ``seconds``; raises DependencyError."""
 
 
 class Notifier(Protocol):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -10,9 +11,8 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from handlers.domain.errors import InvalidMessage, ValidationFailed
+from handlers.domain.errors import InvalidMessage, RequestRefused
 from handlers.domain.fraud import FraudStatus
-from handlers.domain.merchant import MerchantSnapshot
 from handlers.domain.transaction import Transaction, format_amount, validate_transaction
 
 MESSAGE_VERSION = 1
@@ -27,6 +27,18 @@ class ProcessingStatus(StrEnum):
 
 Status = FraudStatus | ProcessingStatus
 STATUSES: tuple[Status, ...] = (ProcessingStatus.PENDING_FRAUD_CHECK, *FraudStatus, ProcessingStatus.FAILED)
+
+
+# The sparse index of pending records (``PENDING_INDEX`` in the catalog): these attributes exist only while a
+# record is pending, so the reconciler queries pending records, never the whole table. The index's partition
+# key is spread over ``PENDING_SHARDS`` values so that no single key takes every pending write.
+PENDING_SHARDS = 16
+RECONCILE_FIELDS = ("pending_shard", "pending_since_ms", "message")
+
+
+def pending_shard(transaction_id: str) -> int:
+    """The sparse index's partition (stable across processes, unlike ``hash``)."""
+    return zlib.crc32(transaction_id.encode("utf-8")) % PENDING_SHARDS
 
 
 def parse_status(value: object) -> Status:
@@ -46,10 +58,13 @@ def epoch_ms(moment: datetime) -> int:
 
 @dataclass(frozen=True)
 class TransactionMessage:
-    """Body of a message on the transactions queue (JSON, amounts as strings, version 1)."""
+    """Body of a message on the transactions queue (JSON, amounts as strings, version 1).
+
+    It carries no merchant data: the consumer reads the merchant's configuration itself, so a message
+    cannot choose the name or thresholds it is scored with. (A ``merchant`` member written by earlier
+    releases is ignored.)"""
 
     transaction: Transaction
-    merchant: MerchantSnapshot
     payload_hash: str
     received_at: str
     received_epoch_ms: int
@@ -59,7 +74,6 @@ class TransactionMessage:
             {
                 "version": MESSAGE_VERSION,
                 "transaction": self.transaction.canonical(),
-                "merchant": self.merchant.to_dict(),
                 "payload_hash": self.payload_hash,
                 "received_at": self.received_at,
                 "received_epoch_ms": self.received_epoch_ms,
@@ -79,9 +93,6 @@ class TransactionMessage:
             if not isinstance(raw, dict) or not isinstance(raw.get("amount"), str):
                 raise InvalidMessage("transaction must be an object with a string amount")
             transaction = validate_transaction({**raw, "amount": Decimal(raw["amount"])})
-            merchant = MerchantSnapshot.from_dict(data["merchant"])
-            if merchant.merchant_id != transaction.merchant_id:
-                raise InvalidMessage("merchant snapshot does not match the transaction")
             payload_hash, received_at, received_ms = (
                 data["payload_hash"],
                 data["received_at"],
@@ -97,9 +108,18 @@ class TransactionMessage:
                 raise InvalidMessage("received_at/received_epoch_ms are malformed")
         except InvalidMessage:
             raise
-        except (ValueError, KeyError, TypeError, ArithmeticError, ValidationFailed, RecursionError) as exc:
+        except (ValueError, KeyError, TypeError, ArithmeticError, RequestRefused, RecursionError) as exc:
             raise InvalidMessage(f"unparseable transaction message: {type(exc).__name__}") from None
-        return cls(transaction, merchant, payload_hash, received_at, received_ms)
+        return cls(transaction, payload_hash, received_at, received_ms)
+
+    @staticmethod
+    def merchant_id_of(body: str) -> str | None:
+        """The merchant a message body names, without validating it (None when it cannot tell)."""
+        try:
+            merchant_id = json.loads(body)["transaction"]["merchant_id"]
+        except (ValueError, KeyError, TypeError, RecursionError):
+            return None
+        return merchant_id if isinstance(merchant_id, str) else None
 
     def record_fields(self) -> dict[str, Any]:
         """The transaction attributes of the stored record (amount as Decimal -> DynamoDB N)."""
@@ -116,9 +136,19 @@ class TransactionMessage:
             fields["metadata"] = dict(self.transaction.metadata)
         return fields
 
+    def reconcile_fields(self, pending_since_ms: int) -> dict[str, Any]:
+        """What the reconciler needs to re-enqueue the transaction while it is pending: its place in the
+        sparse index and this message (the stored payload)."""
+        return {
+            "pending_shard": pending_shard(self.transaction.transaction_id),
+            "pending_since_ms": pending_since_ms,
+            "message": self.to_json(),
+        }
+
     def pending_record(self) -> dict[str, Any]:
         return {
             **self.record_fields(),
+            **self.reconcile_fields(self.received_epoch_ms),
             "status": ProcessingStatus.PENDING_FRAUD_CHECK.value,
             "fraud_score": None,
             "reasons": [],
@@ -145,6 +175,8 @@ class TransactionRecord:
     alert_sent_at: str | None = None
     failure_reason: str | None = None
     receive_count: int | None = None
+    message: str | None = None  # the queue message, kept while pending (sparse index)
+    retries_exhausted_at: str | None = None  # its message was dead-lettered; it waits for the reconciler
 
     @classmethod
     def from_attributes(cls, item: Mapping[str, Any]) -> TransactionRecord:
@@ -169,6 +201,8 @@ class TransactionRecord:
                 alert_sent_at=_optional(item, "alert_sent_at", str),
                 failure_reason=_optional(item, "failure_reason", str),
                 receive_count=_optional(item, "receive_count", int),
+                message=_optional(item, "message", str),
+                retries_exhausted_at=_optional(item, "retries_exhausted_at", str),
             )
         except (KeyError, TypeError, AttributeError, ArithmeticError) as exc:
             raise ValueError(f"malformed transaction record: {type(exc).__name__}: {exc}") from None

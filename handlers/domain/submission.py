@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
 from handlers.domain.cache import TTLCache
+from handlers.domain.card_numbers import refuse_card_numbers
 from handlers.domain.errors import (
     AmountExceedsMerchantLimit,
     ConditionFailed,
@@ -23,7 +22,8 @@ from handlers.domain.errors import (
     TransactionNotFound,
     ValidationFailed,
 )
-from handlers.domain.merchant import Merchant
+from handlers.domain.merchant import REFUSED_MERCHANT, REFUSED_MESSAGE, Merchant
+from handlers.domain.merchant_directory import MerchantDirectory
 from handlers.domain.ports import MerchantSource, MessageQueue, TransactionStore
 from handlers.domain.records import (
     TransactionMessage,
@@ -33,8 +33,6 @@ from handlers.domain.records import (
     public_view,
 )
 from handlers.domain.transaction import ID_PATTERN, Transaction, validate_transaction
-
-logger = logging.getLogger(__name__)
 
 
 class SubmissionOutcome(StrEnum):
@@ -71,10 +69,9 @@ class TransactionService:
         binding_required: bool = False,
     ) -> None:
         self._binding_required = binding_required
-        self._merchants = merchants
+        self._merchants = MerchantDirectory(merchants, merchant_cache)
         self._store = store
         self._queue = queue
-        self._cache = merchant_cache
         self._clock = clock
 
     # --- POST --------------------------------------------------------------------------------------
@@ -99,7 +96,6 @@ class TransactionService:
         now = self._clock()
         message = TransactionMessage(
             transaction=transaction,
-            merchant=merchant.snapshot(),
             payload_hash=transaction.payload_hash(),
             received_at=iso_utc(now),
             received_epoch_ms=epoch_ms(now),
@@ -122,27 +118,13 @@ class TransactionService:
         return Submission(transaction.transaction_id, SubmissionOutcome.ACCEPTED)
 
     def _merchant(self, merchant_id: str) -> Merchant:
-        merchant = self._cache.get_or_load(merchant_id, lambda: self._load_merchant(merchant_id))
-        if merchant is None:
-            raise MerchantNotFound(
-                "Merchant not found", [{"field": "merchant_id", "message": "unknown merchant"}]
-            )
-        return merchant
-
-    def _load_merchant(self, merchant_id: str) -> Merchant | None:
         try:
-            item = self._merchants.get(merchant_id)
+            merchant = self._merchants.get(merchant_id)
         except DependencyError as exc:
             raise ServiceUnavailable("Merchant configuration unavailable, retry") from exc
-        if item is None:
-            return None
-        try:
-            return Merchant.from_item(item)
-        except ValueError as exc:  # fail closed: a malformed config cannot take transactions
-            logger.error(
-                "merchant config item is malformed, treating it as inactive", extra={"reason": str(exc)}
-            )
-            return Merchant(merchant_id, "", active=False, max_transaction_amount=Decimal(0))
+        if merchant is None:
+            raise MerchantNotFound(REFUSED_MESSAGE, [REFUSED_MERCHANT])
+        return merchant
 
     def _replay(self, existing: TransactionRecord, message: TransactionMessage) -> Submission:
         transaction = message.transaction
@@ -157,7 +139,6 @@ class TransactionService:
         # failed). Re-sending is safe because the consumer's conditional write makes a duplicate a no-op.
         resend = TransactionMessage(
             transaction=transaction,
-            merchant=message.merchant,
             payload_hash=message.payload_hash,
             received_at=existing.received_at or message.received_at,
             received_epoch_ms=(
@@ -201,6 +182,7 @@ class TransactionService:
 
     def status(self, transaction_id: Any, client: str | None = None) -> dict[str, Any]:
         """The public view of a transaction; 404 as well when its merchant does not admit ``client``."""
+        refuse_card_numbers(transaction_id, "transaction_id")
         if not isinstance(transaction_id, str) or not ID_PATTERN.fullmatch(transaction_id):
             raise ValidationFailed(
                 "Invalid transaction id",
@@ -219,7 +201,10 @@ class TransactionService:
         merchant_id = record.merchant_id
         if merchant_id is None:
             return not self._binding_required
-        merchant = self._cache.get_or_load(merchant_id, lambda: self._load_merchant(merchant_id))
+        try:
+            merchant = self._merchants.get(merchant_id)
+        except DependencyError as exc:
+            raise ServiceUnavailable("Merchant configuration unavailable, retry") from exc
         if merchant is None:  # the merchant was removed since: only unbound deployments still show it
             return not self._binding_required
         return merchant.permits(client, binding_required=self._binding_required)

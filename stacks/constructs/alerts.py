@@ -1,9 +1,13 @@
-"""SNS topic for fraud and failure alerts."""
+"""SNS topic for fraud and failure alerts, and the people and systems subscribed to it."""
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Sequence
+
 from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
 from cdktf_cdktf_provider_aws.sns_topic_policy import SnsTopicPolicy
+from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
 from constructs import Construct
 
 from stacks.constructs.account import Account
@@ -12,37 +16,85 @@ from stacks.constructs.policy import (
     allow,
     condition,
     deny_insecure_transport,
+    deny_other_principals,
     policy_document,
     principals,
+)
+
+# What only the deploy role may do to the topic when one is named.
+MANAGE_ACTIONS = (
+    "sns:SetTopicAttributes",
+    "sns:AddPermission",
+    "sns:RemovePermission",
+    "sns:DeleteTopic",
+    "sns:PutDataProtectionPolicy",
+    "sns:TagResource",
+    "sns:UntagResource",
 )
 
 
 class AlertsTopic(Construct):
     """Fraud, failure and alarm notifications.
 
-    Default settings: encrypted with the customer-managed key; the topic policy denies any request
-    without TLS and lets CloudWatch alarms of this account (and only them) publish.
+    Default settings: encrypted with the customer-managed key; ``restrict`` adds the topic policy:
+    any request without TLS denied, CloudWatch alarms of this account allowed to publish (by
+    ``aws:SourceArn``), every other IAM principal but the named publisher roles denied publishing. One
+    subscription per e-mail address and HTTPS endpoint (each must confirm before SNS delivers to it; raw
+    message delivery off, so HTTPS endpoints get the signed SNS envelope they can verify). Construct ids
+    derive from the endpoint, so adding or removing one never replaces the others.
     """
 
-    def __init__(self, scope: Construct, id_: str, *, name: str, kms_key_arn: str, account: Account) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        name: str,
+        kms_key_arn: str,
+        account: Account,
+        emails: Sequence[str] = (),
+        https_endpoints: Sequence[str] = (),
+    ) -> None:
         super().__init__(scope, id_)
         self.topic = SnsTopic(self, "Topic", name=name, kms_master_key_id=kms_key_arn)
+        self.name = name
         self.arn = self.topic.arn
-        policy = policy_document(
-            self,
-            "TopicPolicy",
-            [
-                deny_insecure_transport(["sns:Publish", "sns:Subscribe", "sns:Receive"], [self.arn]),
-                allow(
-                    "CloudWatchAlarmsPublish",
-                    ["sns:Publish"],
-                    [self.arn],
-                    principals=principals("Service", "cloudwatch.amazonaws.com"),
-                    condition=[condition("StringEquals", "aws:SourceAccount", account.account_id)],
-                ),
-            ],
-        )
+        self._account = account
+        self.subscriptions = [self._subscribe("EmailSubscription", "email", email) for email in emails] + [
+            self._subscribe("HttpsSubscription", "https", url) for url in https_endpoints
+        ]
+
+    def restrict(self, *, publishers: Sequence[str], managers: Sequence[str] = ()) -> None:
+        """The topic policy (call once): TLS only; CloudWatch alarms of this account and the roles
+        ``publishers`` (ARNs) publish, no other IAM principal; only ``managers`` change the topic."""
+        account = self._account
+        alarms = f"arn:{account.partition}:cloudwatch:{account.region}:{account.account_id}:alarm:*"
+        statements = [
+            deny_insecure_transport(["sns:Publish", "sns:Subscribe", "sns:Receive"], [self.arn]),
+            allow(
+                "CloudWatchAlarmsPublish",
+                ["sns:Publish"],
+                [self.arn],
+                principals=principals("Service", "cloudwatch.amazonaws.com"),
+                condition=[
+                    condition("StringEquals", "aws:SourceAccount", account.account_id),
+                    condition("ArnLike", "aws:SourceArn", alarms),
+                ],
+            ),
+            deny_other_principals("OnlyNamedPublishers", ["sns:Publish"], [self.arn], publishers),
+        ]
+        if managers:
+            statements.append(
+                deny_other_principals("OnlyTheDeployRoleManages", MANAGE_ACTIONS, [self.arn], managers)
+            )
+        policy = policy_document(self, "TopicPolicy", statements)
         SnsTopicPolicy(self, "Policy", arn=self.arn, policy=policy.json)
+
+    def _subscribe(self, kind: str, protocol: str, endpoint: str) -> SnsTopicSubscription:
+        digest = hashlib.sha256(endpoint.encode()).hexdigest()[:10]
+        return SnsTopicSubscription(
+            self, f"{kind}{digest}", topic_arn=self.arn, protocol=protocol, endpoint=endpoint
+        )
 
     def allow_publish(self, sid: str = "PublishAlerts") -> Statement:
         return allow(sid, ["sns:Publish"], [self.arn])

@@ -29,7 +29,7 @@ from cdktf_cdktf_provider_aws.api_gateway_rest_api import (
     ApiGatewayRestApiEndpointConfiguration,
 )
 from cdktf_cdktf_provider_aws.api_gateway_stage import ApiGatewayStage, ApiGatewayStageAccessLogSettings
-from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
+from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.lambda_permission import LambdaPermission
 from cdktf_cdktf_provider_aws.route53_record import Route53Record, Route53RecordAlias
 from constructs import Construct
@@ -39,7 +39,7 @@ from stacks.config import CustomDomain
 from stacks.constructs.account import Account
 from stacks.constructs.api_clients import ApiClients
 from stacks.constructs.logs import encrypted_log_group
-from stacks.constructs.policy import service_role
+from stacks.constructs.policy import Statement, allow, policy_document, service_role
 from stacks.constructs.python_function import PythonFunction
 
 STAGE_NAME = "prod"
@@ -61,7 +61,18 @@ ACCESS_LOG_FORMAT: Mapping[str, str] = {
     "wafStatus": "$context.waf.status",
     "xrayTraceId": "$context.xrayTraceId",
 }
-PUSH_TO_CLOUDWATCH = "arn:{partition}:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
+
+
+def write_api_logs(log_group_arns: list[str]) -> list[Statement]:
+    """What API Gateway does with its logging role, on the API's own log groups (pre-created)."""
+    return [
+        allow(
+            "WriteApiLogs",
+            ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+            [f"{arn}:*" for arn in log_group_arns],
+        ),
+        allow("DescribeApiLogGroups", ["logs:DescribeLogGroups"], log_group_arns),
+    ]
 
 
 def provider_normalized_json(value: Any) -> str:
@@ -249,13 +260,13 @@ class TransactionApi(Construct):
             lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
             depends_on=[*integrations, post, get, *gateway_responses],
         )
-        logs_role = [self._cloudwatch_role(account, name)] if manage_account else []
         access_logs = encrypted_log_group(
             self,
             "AccessLogGroup",
             name=f"/aws/apigateway/{name}/access",
             kms_key_arn=kms_key_arn,
             retention_days=retention_days,
+            card_data_partition=account.partition,
         )
         execution_logs = encrypted_log_group(
             self,
@@ -263,7 +274,10 @@ class TransactionApi(Construct):
             name=f"API-Gateway-Execution-Logs_{api_id}/{STAGE_NAME}",
             kms_key_arn=kms_key_arn,
             retention_days=retention_days,
+            card_data_partition=account.partition,
         )
+        log_groups = [access_logs.arn, execution_logs.arn]
+        logs_role = [self._cloudwatch_role(account, name, log_groups)] if manage_account else []
         self.stage = ApiGatewayStage(
             self,
             "Stage",
@@ -330,8 +344,11 @@ class TransactionApi(Construct):
                 ),
             )
 
-    def _cloudwatch_role(self, account: Account, name: str) -> ApiGatewayAccount:
-        """API Gateway writes execution and access logs through this region-wide account role."""
+    def _cloudwatch_role(self, account: Account, name: str, log_group_arns: list[str]) -> ApiGatewayAccount:
+        """API Gateway writes execution and access logs through this region-wide account role, allowed
+        only this API's two log groups (the managed AmazonAPIGatewayPushToCloudWatchLogs allows every
+        log group of the account). Another API of the region that logs through the account role needs
+        its groups added here."""
         role = service_role(
             self,
             "CloudWatchRole",
@@ -340,10 +357,12 @@ class TransactionApi(Construct):
             account_id=account.account_id,
             description="Lets API Gateway write this account's API logs",
         )
-        attachment = IamRolePolicyAttachment(
+        permissions = policy_document(self, "CloudWatchRolePermissions", write_api_logs(log_group_arns))
+        attachment = IamRolePolicy(
             self,
             "CloudWatchRolePolicy",
-            role=role.name,
-            policy_arn=PUSH_TO_CLOUDWATCH.format(partition=account.partition),
+            name=f"{name}-apigw-cloudwatch",
+            role=role.id,
+            policy=permissions.json,
         )
         return ApiGatewayAccount(self, "Account", cloudwatch_role_arn=role.arn, depends_on=[attachment])

@@ -168,6 +168,19 @@ class SecureBucket:
         )
 
 
+def require_kms_key(bucket_arn: str, key_arn: str) -> Statement:
+    """Bucket-policy statement refusing any object written without naming ``key_arn``: no SSE-S3, no
+    AWS-managed key, no other customer key, and no upload that leaves the choice to the bucket default."""
+    return Statement(
+        sid="DenyObjectsNotUnderTheKey",
+        effect="Deny",
+        actions=["s3:PutObject"],
+        resources=[f"{bucket_arn}/*"],
+        principals=principals("*", "*"),
+        condition=[condition("StringNotEquals", "s3:x-amz-server-side-encryption-aws-kms-key-id", key_arn)],
+    )
+
+
 def allow_access_log_delivery(
     bucket_arn: str, source_bucket_names: Sequence[str], account: Account
 ) -> Statement:

@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
 from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from constructs import Construct
 
 from stacks.constructs.account import Account
-from stacks.constructs.policy import allow, condition, policy_document, principals
+from stacks.constructs.policy import Statement, allow, condition, policy_document, principals
 
-KEY_ADMIN_ACTIONS = (
+# Changing the key or its policy, disabling or deleting it: the key administrator's alone when one is
+# named. Reading the key's configuration (Describe*, Get*, List*) stays with the account (plans refresh it).
+KEY_MANAGEMENT_ACTIONS = (
     "kms:Create*",
-    "kms:Describe*",
     "kms:Enable*",
-    "kms:List*",
     "kms:Put*",
     "kms:Update*",
     "kms:Revoke*",
     "kms:Disable*",
-    "kms:Get*",
     "kms:Delete*",
     "kms:TagResource",
     "kms:UntagResource",
@@ -26,7 +27,113 @@ KEY_ADMIN_ACTIONS = (
     "kms:CancelKeyDeletion",
     "kms:RotateKeyOnDemand",
 )
+KEY_READ_ACTIONS = ("kms:Describe*", "kms:Get*", "kms:List*")
 KEY_USE_ACTIONS = ("kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey")
+# The services that use the key on a caller's behalf (tables, queues, topic, Lambda environment, buckets,
+# the reconciler's encrypted schedule).
+VIA_SERVICES = ("dynamodb", "sqs", "sns", "lambda", "s3", "scheduler")
+
+
+def key_administration(key: str, administrator: str) -> Statement:
+    return allow(
+        "KeyAdministration", KEY_MANAGEMENT_ACTIONS, [key], principals=principals("AWS", administrator)
+    )
+
+
+def key_configuration_reads(key: str, account: Account) -> Statement:
+    root = f"arn:{account.partition}:iam::{account.account_id}:root"
+    return allow("ReadKeyConfiguration", KEY_READ_ACTIONS, [key], principals=principals("AWS", root))
+
+
+def use_through_aws_services(key: str, account: Account) -> Statement:
+    """IAM policies of this account may grant use of the key, but only through the services above."""
+    root = f"arn:{account.partition}:iam::{account.account_id}:root"
+    return allow(
+        "UseThroughAwsServices",
+        (*KEY_USE_ACTIONS, "kms:CreateGrant"),
+        [key],
+        principals=principals("AWS", root),
+        condition=[
+            condition("StringEquals", "kms:CallerAccount", account.account_id),
+            condition(
+                "StringEquals",
+                "kms:ViaService",
+                *(f"{svc}.{account.region}.amazonaws.com" for svc in VIA_SERVICES),
+            ),
+        ],
+    )
+
+
+def cloudwatch_logs(key: str, account: Account) -> Statement:
+    """CloudWatch Logs encrypts this account's log groups in this region (its SourceArn equivalent is
+    the log group ARN in the encryption context)."""
+    return allow(
+        "CloudWatchLogs",
+        KEY_USE_ACTIONS,
+        [key],
+        principals=principals("Service", f"logs.{account.region}.amazonaws.com"),
+        condition=[
+            condition(
+                "ArnLike",
+                "kms:EncryptionContext:aws:logs:arn",
+                f"arn:{account.partition}:logs:{account.region}:{account.account_id}:log-group:*",
+            )
+        ],
+    )
+
+
+def service_on_behalf_of(
+    sid: str, service: str, actions: Sequence[str], key: str, *, source_arns: Sequence[str], account: Account
+) -> Statement:
+    """``service`` may use the key only for requests from this account's ``source_arns``."""
+    return allow(
+        sid,
+        actions,
+        [key],
+        principals=principals("Service", service),
+        condition=[
+            condition("StringEquals", "aws:SourceAccount", account.account_id),
+            condition("ArnLike", "aws:SourceArn", *source_arns),
+        ],
+    )
+
+
+def alarm_notifications(key: str, account: Account) -> Statement:
+    """CloudWatch alarms of this account publish to the encrypted topic."""
+    alarms = f"arn:{account.partition}:cloudwatch:{account.region}:{account.account_id}:alarm:*"
+    return service_on_behalf_of(
+        "CloudWatchAlarms",
+        "cloudwatch.amazonaws.com",
+        ("kms:Decrypt", "kms:GenerateDataKey*"),
+        key,
+        source_arns=[alarms],
+        account=account,
+    )
+
+
+def topic_deliveries(key: str, account: Account) -> Statement:
+    """SNS topics of this account deliver to encrypted SQS subscriptions."""
+    topics = f"arn:{account.partition}:sns:{account.region}:{account.account_id}:*"
+    return service_on_behalf_of(
+        "SnsDeliveries",
+        "sns.amazonaws.com",
+        ("kms:Decrypt", "kms:GenerateDataKey*"),
+        key,
+        source_arns=[topics],
+        account=account,
+    )
+
+
+def s3_access_log_delivery(key: str, account: Account, source_buckets: Sequence[str]) -> Statement:
+    """S3 server access logging writes the logs of ``source_buckets`` (ARNs) to a bucket under this key."""
+    return service_on_behalf_of(
+        "S3AccessLogDelivery",
+        "logging.s3.amazonaws.com",
+        ("kms:GenerateDataKey",),
+        key,
+        source_arns=source_buckets,
+        account=account,
+    )
 
 
 class EncryptionKey(Construct):
@@ -34,12 +141,15 @@ class EncryptionKey(Construct):
 
     Default settings:
       * automatic rotation every 365 days, 30-day deletion window, enabled;
-      * no ``kms:*`` and no ``*`` principal: the account can administer the key and delegate its use
-        to IAM policies; the services that encrypt on our behalf are allowed by name, limited to this
-        account (CloudWatch Logs by log-group encryption context; SQS, SNS and DynamoDB through
-        ``kms:ViaService``; CloudWatch alarms may publish to the encrypted SNS topic);
-      * ``s3_log_delivery=True`` also lets S3 server access logging (``logging.s3.amazonaws.com``)
-        write to a bucket encrypted with this key, for this account only.
+      * no ``kms:*`` and no ``*`` principal. Key management (policy, rotation, disable, deletion,
+        grants revocation, tags) belongs to ``administrator`` (the deploy role) when one is named, else
+        to the account's IAM policies; reading the key's configuration stays with the account;
+      * IAM policies of this account may use the key only through DynamoDB, SQS, SNS, Lambda and S3
+        (``kms:ViaService``), never directly;
+      * each service principal is bound to this account and to its source: CloudWatch Logs by the log
+        group in the encryption context, CloudWatch alarms and SNS by ``aws:SourceArn``;
+      * ``s3_log_delivery_sources`` (bucket ARNs) lets S3 server access logging write those buckets'
+        logs to a bucket encrypted with this key.
     """
 
     def __init__(
@@ -49,70 +159,25 @@ class EncryptionKey(Construct):
         *,
         alias: str,
         account: Account,
-        s3_log_delivery: bool = False,
+        administrator: str | None = None,
+        s3_log_delivery_sources: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, id_)
         account_id, partition, region = account.account_id, account.partition, account.region
-        root = f"arn:{partition}:iam::{account_id}:root"
         # In a key policy the resource is the key itself; the ARN pattern names this account's keys so
         # no statement grants on "*".
         this_key = f"arn:{partition}:kms:{region}:{account_id}:key/*"
-        same_account = condition("StringEquals", "aws:SourceAccount", account_id)
+        root = f"arn:{partition}:iam::{account_id}:root"
         statements = [
-            allow("KeyAdministration", KEY_ADMIN_ACTIONS, [this_key], principals=principals("AWS", root)),
-            allow(
-                "UseThroughAwsServices",
-                (*KEY_USE_ACTIONS, "kms:CreateGrant"),
-                [this_key],
-                principals=principals("AWS", root),
-                condition=[
-                    condition("StringEquals", "kms:CallerAccount", account_id),
-                    condition(
-                        "StringEquals",
-                        "kms:ViaService",
-                        *(f"{svc}.{region}.amazonaws.com" for svc in ("dynamodb", "sqs", "sns", "lambda")),
-                    ),
-                ],
-            ),
-            allow(
-                "DelegateUseToIamPolicies",
-                ("kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"),
-                [this_key],
-                principals=principals("AWS", root),
-            ),
-            allow(
-                "CloudWatchLogs",
-                KEY_USE_ACTIONS,
-                [this_key],
-                principals=principals("Service", f"logs.{region}.amazonaws.com"),
-                condition=[
-                    condition(
-                        "ArnLike",
-                        "kms:EncryptionContext:aws:logs:arn",
-                        f"arn:{partition}:logs:{region}:{account_id}:log-group:*",
-                    )
-                ],
-            ),
-            allow(
-                "QueueTopicAndAlarmServices",
-                ("kms:Decrypt", "kms:GenerateDataKey*"),
-                [this_key],
-                principals=principals(
-                    "Service", "sqs.amazonaws.com", "sns.amazonaws.com", "cloudwatch.amazonaws.com"
-                ),
-                condition=[same_account],
-            ),
+            key_administration(this_key, administrator or root),
+            key_configuration_reads(this_key, account),
+            use_through_aws_services(this_key, account),
+            cloudwatch_logs(this_key, account),
+            alarm_notifications(this_key, account),
+            topic_deliveries(this_key, account),
         ]
-        if s3_log_delivery:
-            statements.append(
-                allow(
-                    "S3AccessLogDelivery",
-                    ("kms:GenerateDataKey",),
-                    [this_key],
-                    principals=principals("Service", "logging.s3.amazonaws.com"),
-                    condition=[same_account],
-                )
-            )
+        if s3_log_delivery_sources:
+            statements.append(s3_access_log_delivery(this_key, account, s3_log_delivery_sources))
         self.policy = policy_document(self, "Policy", statements)
         self.key = KmsKey(
             self,

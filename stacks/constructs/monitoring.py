@@ -19,6 +19,7 @@ ERROR_RATE_PERCENT = 1
 ERROR_RATE_PERIOD_SECONDS = 600
 OLDEST_MESSAGE_AGE_SECONDS = 300
 API_5XX_RATE = 0.01
+EVENT_PERIOD_SECONDS = 300  # counts of events (FAILED, stale, delivery failures): any in 5 minutes alarms
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,25 @@ class AlarmMetric:
     statistic: str
     period: int
     threshold: float
+
+
+@dataclass(frozen=True)
+class MonitoredResources:
+    """What the alarms and the dashboard watch, by name."""
+
+    function_names: Sequence[str]
+    queue_name: str
+    dlq_name: str
+    async_failure_queue_name: str
+    api_name: str
+    stage_name: str
+    topic_name: str
+    metrics_namespace: str
+    fraud_service: str
+    failed_service: str
+    reconciler_service: str
+    reconciler_function_name: str
+    reconcile_every_minutes: int
 
 
 def _lambda_metric(query_id: str, metric: str, function_name: str) -> CloudwatchMetricAlarmMetricQuery:
@@ -47,12 +67,35 @@ def _lambda_metric(query_id: str, metric: str, function_name: str) -> Cloudwatch
     )
 
 
+def runbook_anchor(heading: str) -> str:
+    """The anchor GitHub (and most Markdown renderers) give a heading: lower case, punctuation dropped,
+    spaces as hyphens."""
+    kept = "".join(c for c in heading.lower() if c.isalnum() or c in " -_")
+    return kept.replace(" ", "-")
+
+
+# The runbook section (a heading of docs/runbooks.md) of each kind of alarm.
+RUNBOOK_SECTIONS = {
+    "error_rate": "Function error rate",
+    "dlq": "Dead-letter queue not empty",
+    "async_failures": "Async-failure queue not empty",
+    "backlog": "Transactions queue backlog",
+    "api_5xx": "API 5xx rate",
+    "failed": "Transactions FAILED",
+    "retries_exhausted": "Transactions exhausted their retries",
+    "delivery_failures": "Alert deliveries failed",
+    "stale": "Stale pending transactions",
+    "reconciler_silent": "Reconciler not running",
+}
+
+
 class Monitoring(Construct):
     """Alarms and dashboard.
 
-    Default settings: every alarm has actions enabled and notifies the alerts topic on ALARM and OK;
-    missing data is "not breaching" (no traffic is not an incident) except for the DLQ alarm where
-    any message is one.
+    Default settings: every alarm has actions enabled and notifies the alerts topic (and
+    ``forward_topic_arn`` when set) on ALARM and OK; its description ends with the link to its runbook
+    section. Missing data is "not breaching" (no traffic, or an idle queue whose metrics SQS stopped
+    sending, is not an incident) except for the reconciler's heartbeat, where silence is the failure.
     """
 
     def __init__(
@@ -63,87 +106,146 @@ class Monitoring(Construct):
         name: str,
         region: str,
         alarm_topic_arn: str,
-        function_names: Sequence[str],
-        queue_name: str,
-        dlq_name: str,
-        async_failure_queue_name: str,
-        api_name: str,
-        stage_name: str,
+        watched: MonitoredResources,
+        runbook_url: str,
+        forward_topic_arn: str = "",
     ) -> None:
         super().__init__(scope, id_)
-        self._topic_arn = alarm_topic_arn
+        w = watched
+        self._actions = [alarm_topic_arn, *([forward_topic_arn] if forward_topic_arn else [])]
+        self._runbook_url = runbook_url
         self.alarms: list[CloudwatchMetricAlarm] = []
-        for function_name in function_names:
+        for function_name in w.function_names:
             self._error_rate_alarm(function_name)
-        for queue_id, queue in (
-            ("DeadLetterQueueNotEmpty", dlq_name),
-            ("AsyncFailureQueueNotEmpty", async_failure_queue_name),
+        for queue_id, queue, kind, what in (
+            ("DeadLetterQueueNotEmpty", w.dlq_name, "dlq", "messages were dead-lettered"),
+            (
+                "AsyncFailureQueueNotEmpty",
+                w.async_failure_queue_name,
+                "async_failures",
+                "a scheduled reconciler run failed for good",
+            ),
         ):
             self._alarm(
                 queue_id,
                 f"{queue}-not-empty",
-                f"Messages are waiting in {queue}: transactions failed processing",
+                f"Messages are waiting in {queue}: {what}",
+                kind,
                 AlarmMetric(
                     "AWS/SQS", "ApproximateNumberOfMessagesVisible", {"QueueName": queue}, "Maximum", 60, 0
                 ),
             )
         self._alarm(
             "OldestMessageAge",
-            f"{queue_name}-oldest-message-age",
-            f"The oldest message in {queue_name} waited more than {OLDEST_MESSAGE_AGE_SECONDS} s",
+            f"{w.queue_name}-oldest-message-age",
+            f"The oldest message in {w.queue_name} waited more than {OLDEST_MESSAGE_AGE_SECONDS} s: "
+            "scoring is behind or a dependency is failing",
+            "backlog",
             AlarmMetric(
                 "AWS/SQS",
                 "ApproximateAgeOfOldestMessage",
-                {"QueueName": queue_name},
+                {"QueueName": w.queue_name},
                 "Maximum",
                 60,
                 OLDEST_MESSAGE_AGE_SECONDS,
             ),
             evaluation_periods=5,
-            treat_missing_data="notBreaching",
         )
         self._alarm(
             "Api5xxRate",
-            f"{api_name}-5xx-rate",
+            f"{w.api_name}-5xx-rate",
             f"More than {API_5XX_RATE:.0%} of API requests failed with 5xx",
+            "api_5xx",
             AlarmMetric(
                 "AWS/ApiGateway",
                 "5XXError",
-                {"ApiName": api_name, "Stage": stage_name},
+                {"ApiName": w.api_name, "Stage": w.stage_name},
                 "Average",
                 300,
                 API_5XX_RATE,
             ),
             evaluation_periods=2,
-            treat_missing_data="notBreaching",
+        )
+
+        def custom(service: str, metric: str, period: int = EVENT_PERIOD_SECONDS) -> AlarmMetric:
+            return AlarmMetric(w.metrics_namespace, metric, {"service": service}, "Sum", period, 0)
+
+        self._alarm(
+            "TransactionsFailed",
+            f"{name}-transactions-failed",
+            "Transactions ended FAILED: their queue message was invalid",
+            "failed",
+            custom(w.failed_service, "TransactionsFailed"),
+        )
+        self._alarm(
+            "TransactionsRetriesExhausted",
+            f"{name}-transactions-retries-exhausted",
+            "Transactions exhausted their retries on a failing dependency; the reconciler re-enqueues them",
+            "retries_exhausted",
+            custom(w.failed_service, "TransactionsRetriesExhausted"),
+        )
+        self._alarm(
+            "AlertDeliveriesFailed",
+            f"{w.topic_name}-delivery-failures",
+            f"SNS could not deliver notifications of {w.topic_name} to a subscriber",
+            "delivery_failures",
+            AlarmMetric(
+                "AWS/SNS",
+                "NumberOfNotificationsFailed",
+                {"TopicName": w.topic_name},
+                "Sum",
+                EVENT_PERIOD_SECONDS,
+                0,
+            ),
+        )
+        reconcile_period = w.reconcile_every_minutes * 60
+        self._alarm(
+            "StalePendingTransactions",
+            f"{w.reconciler_function_name}-stale-transactions",
+            "The reconciler found transactions pending too long and re-enqueued them",
+            "stale",
+            custom(w.reconciler_service, "StaleTransactionsFound", reconcile_period),
+        )
+        self._alarm(
+            "ReconcilerNotRunning",
+            f"{w.reconciler_function_name}-not-running",
+            "The reconciler did not run for two schedule periods: stale transactions would go unnoticed",
+            "reconciler_silent",
+            AlarmMetric(
+                w.metrics_namespace,
+                "ReconcilerRuns",
+                {"service": w.reconciler_service},
+                "Sum",
+                2 * reconcile_period,
+                1,
+            ),
+            comparison="LessThanThreshold",
+            evaluation_periods=2,
+            treat_missing_data="breaching",
         )
         self.dashboard = CloudwatchDashboard(
             self,
             "Dashboard",
             dashboard_name=name,
-            dashboard_body=json.dumps(
-                _dashboard(
-                    region=region,
-                    functions=function_names,
-                    queue=queue_name,
-                    dlq=dlq_name,
-                    api=api_name,
-                    stage=stage_name,
-                )
-            ),
+            dashboard_body=json.dumps(_dashboard(region=region, watched=w)),
         )
         self.dashboard_url = (
             f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}#dashboards:name={name}"
         )
+
+    def _description(self, text: str, kind: str) -> str:
+        return f"{text}. Runbook: {self._runbook_url}#{runbook_anchor(RUNBOOK_SECTIONS[kind])}"
 
     def _alarm(
         self,
         id_: str,
         alarm_name: str,
         description: str,
+        kind: str,
         metric: AlarmMetric,
         *,
-        treat_missing_data: str = "breaching",
+        comparison: str = "GreaterThanThreshold",
+        treat_missing_data: str = "notBreaching",
         evaluation_periods: int = 1,
     ) -> None:
         self.alarms.append(
@@ -151,8 +253,8 @@ class Monitoring(Construct):
                 self,
                 id_,
                 alarm_name=alarm_name,
-                alarm_description=description,
-                comparison_operator="GreaterThanThreshold",
+                alarm_description=self._description(description, kind),
+                comparison_operator=comparison,
                 evaluation_periods=evaluation_periods,
                 treat_missing_data=treat_missing_data,
                 namespace=metric.namespace,
@@ -161,8 +263,8 @@ class Monitoring(Construct):
                 statistic=metric.statistic,
                 period=metric.period,
                 threshold=metric.threshold,
-                alarm_actions=[self._topic_arn],
-                ok_actions=[self._topic_arn],
+                alarm_actions=self._actions,
+                ok_actions=self._actions,
                 actions_enabled=True,
             )
         )
@@ -174,8 +276,9 @@ class Monitoring(Construct):
                 self,
                 f"{camel}ErrorRate",
                 alarm_name=f"{function_name}-error-rate",
-                alarm_description=(
-                    f"{function_name}: errors above {ERROR_RATE_PERCENT}% of invocations over 10 minutes"
+                alarm_description=self._description(
+                    f"{function_name}: errors above {ERROR_RATE_PERCENT}% of invocations over 10 minutes",
+                    "error_rate",
                 ),
                 comparison_operator="GreaterThanThreshold",
                 threshold=ERROR_RATE_PERCENT,
@@ -191,8 +294,8 @@ class Monitoring(Construct):
                         return_data=True,
                     ),
                 ],
-                alarm_actions=[self._topic_arn],
-                ok_actions=[self._topic_arn],
+                alarm_actions=self._actions,
+                ok_actions=self._actions,
                 actions_enabled=True,
             )
         )
@@ -218,9 +321,15 @@ def _widget(
     }
 
 
-def _dashboard(
-    *, region: str, functions: Sequence[str], queue: str, dlq: str, api: str, stage: str
-) -> dict[str, Any]:
+# Dashboard widget titles the runbooks (docs/runbooks.md) point at.
+RECOVERY_WIDGET = "Recovery: failed, exhausted, stale and re-enqueued transactions"
+ALERTS_WIDGET = "Alerts topic: published and failed deliveries"
+
+
+def _dashboard(*, region: str, watched: MonitoredResources) -> dict[str, Any]:
+    w = watched
+    functions = w.function_names
+
     def per_function(metric: str) -> list[list[Any]]:
         return [["AWS/Lambda", metric, "FunctionName", fn] for fn in functions]
 
@@ -229,20 +338,38 @@ def _dashboard(
         for fn in functions
     ]
     sqs: list[list[Any]] = [
-        ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", queue],
+        ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", w.queue_name],
         [
             "AWS/SQS",
             "ApproximateAgeOfOldestMessage",
             "QueueName",
-            queue,
+            w.queue_name,
             {"stat": "Maximum", "yAxis": "right"},
         ],
-        ["AWS/SQS", "NumberOfMessagesSent", "QueueName", queue],
-        ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", dlq],
+        ["AWS/SQS", "NumberOfMessagesSent", "QueueName", w.queue_name],
+        ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", w.dlq_name],
+        ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", w.async_failure_queue_name],
     ]
     api_metrics = [
-        ["AWS/ApiGateway", metric, "ApiName", api, "Stage", stage]
+        ["AWS/ApiGateway", metric, "ApiName", w.api_name, "Stage", w.stage_name]
         for metric in ("Count", "4XXError", "5XXError")
+    ]
+    ns = w.metrics_namespace
+    recovery = [
+        [ns, "RecordsFailed", "service", w.fraud_service],
+        [ns, "TransactionsFailed", "service", w.failed_service],
+        [ns, "TransactionsRetriesExhausted", "service", w.failed_service],
+        [ns, "StaleTransactionsFound", "service", w.reconciler_service],
+        [ns, "TransactionsRequeued", "service", w.reconciler_service],
+        [ns, "ReconcilerRuns", "service", w.reconciler_service],
+    ]
+    alerts = [
+        ["AWS/SNS", metric, "TopicName", w.topic_name]
+        for metric in (
+            "NumberOfMessagesPublished",
+            "NumberOfNotificationsDelivered",
+            "NumberOfNotificationsFailed",
+        )
     ]
     return {
         "widgets": [
@@ -252,5 +379,7 @@ def _dashboard(
             _widget("Lambda throttles", per_function("Throttles"), region=region, x=12, y=6),
             _widget("SQS transactions queue and DLQ", sqs, region=region, stat="Maximum", x=0, y=12),
             _widget("API requests and errors", api_metrics, region=region, x=12, y=12),
+            _widget(RECOVERY_WIDGET, recovery, region=region, x=0, y=18),
+            _widget(ALERTS_WIDGET, alerts, region=region, x=12, y=18),
         ]
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Sequence
 
 from cdktf import Fn
 from cdktf_cdktf_provider_aws.data_aws_availability_zones import (
@@ -18,13 +19,14 @@ from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from cdktf_cdktf_provider_aws.subnet import Subnet
 from cdktf_cdktf_provider_aws.vpc import Vpc
 from cdktf_cdktf_provider_aws.vpc_endpoint import VpcEndpoint
+from cdktf_cdktf_provider_aws.vpc_endpoint_policy import VpcEndpointPolicy
 from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 from constructs import Construct
 
 from stacks.constructs.account import Account
 from stacks.constructs.logs import encrypted_log_group
-from stacks.constructs.policy import allow, policy_document, service_role
+from stacks.constructs.policy import Statement, allow, condition, policy_document, principals, service_role
 
 # Interface endpoints exist only for services a function calls from inside the VPC:
 #   sqs  - the validation function sends accepted transactions to the queue (SendMessage).
@@ -50,6 +52,8 @@ class PrivateNetwork(Construct):
       * the Lambda security group allows egress on 443 only, to the VPC (interface endpoints) and to
         the DynamoDB prefix list (gateway endpoint), and no ingress;
       * interface endpoints with private DNS, reachable only from the Lambda security group;
+      * ``restrict_endpoints`` puts an endpoint policy on each endpoint naming the function roles and
+        the exact ARNs they use;
       * flow logs of ALL traffic to a KMS-encrypted log group kept ``retention_days``.
     """
 
@@ -186,6 +190,54 @@ class PrivateNetwork(Construct):
             for service in INTERFACE_ENDPOINT_SERVICES
         }
         self._flow_logs(name, account.account_id, kms_key_arn, retention_days)
+
+    def restrict_endpoints(self, callers: Sequence[tuple[str, Sequence[Statement]]]) -> None:
+        """An endpoint policy on every endpoint (call once): through the endpoint of a service, each
+        caller (role ARN, its permission statements) may do exactly what its statements for that service
+        allow, on the same ARNs; nothing else passes, so no function can reach another account's queue,
+        topic or table through the VPC."""
+        endpoints = {"dynamodb": self.dynamodb_endpoint, **self.interface_endpoints}
+        for service, endpoint in endpoints.items():
+            statements = [
+                allow(
+                    f"Caller{index}{statement.sid}",
+                    actions,
+                    statement.resources or [],
+                    principals=principals("AWS", role_arn),
+                )
+                for index, (role_arn, permissions) in enumerate(callers)
+                for statement in permissions
+                if (actions := [a for a in statement.actions or [] if a.startswith(f"{service}:")])
+            ]
+            document = policy_document(self, f"{endpoint.node.id}PolicyDocument", statements)
+            VpcEndpointPolicy(
+                self, f"{endpoint.node.id}Policy", vpc_endpoint_id=endpoint.id, policy=document.json
+            )
+
+    def function_interface_permissions(self, account: Account) -> list[Statement]:
+        """What Lambda needs in a function's role to attach it to this VPC, as narrow as EC2 allows:
+        creating interfaces only in these subnets with the Lambda security group; deleting and
+        (un)assigning addresses only on interfaces in this VPC (``ec2:Vpc``). Describing interfaces has
+        no resource-level permission in EC2, so it takes "*"."""
+        interfaces = f"arn:{account.partition}:ec2:{account.region}:{account.account_id}:network-interface/*"
+        return [
+            allow(
+                "CreateInterfacesInOurSubnets",
+                ["ec2:CreateNetworkInterface"],
+                [interfaces, *(s.arn for s in self.subnets), self.lambda_security_group.arn],
+            ),
+            allow(
+                "ManageInterfacesInOurVpc",
+                [
+                    "ec2:DeleteNetworkInterface",
+                    "ec2:AssignPrivateIpAddresses",
+                    "ec2:UnassignPrivateIpAddresses",
+                ],
+                [interfaces],
+                condition=[condition("ArnEquals", "ec2:Vpc", self.vpc.arn)],
+            ),
+            allow("DescribeInterfaces", ["ec2:DescribeNetworkInterfaces"], ["*"]),
+        ]
 
     def _flow_logs(self, name: str, account_id: str, kms_key_arn: str, retention_days: int) -> None:
         log_group = encrypted_log_group(

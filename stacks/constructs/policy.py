@@ -42,6 +42,25 @@ def deny_insecure_transport(actions: Sequence[str], resources: Sequence[str]) ->
     )
 
 
+def deny_other_principals(
+    sid: str, actions: Sequence[str], resources: Sequence[str], allowed: Sequence[str]
+) -> Statement:
+    """Deny ``actions`` to every IAM principal of any account except the roles ``allowed`` (ARNs; none:
+    deny them all). ``aws:PrincipalArn`` is the role itself for a session of that role. Service
+    principals carry no ``aws:PrincipalArn`` and are left to the statements that name them."""
+    conditions = [condition("Null", "aws:PrincipalArn", "false")]
+    if allowed:
+        conditions.insert(0, condition("ArnNotEquals", "aws:PrincipalArn", *allowed))
+    return Statement(
+        sid=sid,
+        effect="Deny",
+        actions=list(actions),
+        resources=list(resources),
+        principals=principals("*", "*"),
+        condition=conditions,
+    )
+
+
 def policy_document(scope: Construct, id_: str, statements: Iterable[Statement]) -> DataAwsIamPolicyDocument:
     """A policy document; statements with the same ``sid`` are kept once (grants often repeat KMS)."""
     unique: dict[str, Statement] = {}

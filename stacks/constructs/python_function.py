@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 from cdktf import AssetType, TerraformAsset
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
-from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 from cdktf_cdktf_provider_aws.lambda_alias import LambdaAlias
 from cdktf_cdktf_provider_aws.lambda_function import (
     LambdaFunction,
@@ -29,12 +28,17 @@ from stacks.constructs.logs import encrypted_log_group
 from stacks.constructs.network import PrivateNetwork
 from stacks.constructs.policy import Statement, allow, policy_document, service_role
 
-# AWS managed policies carrying the actions that cannot be scoped to a resource: ENI management for
-# VPC functions and X-Ray segment upload (CloudWatch Logs writes are included in the VPC policy).
-MANAGED_POLICIES = {
-    "VpcAccess": "arn:{partition}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole",
-    "XRayWrite": "arn:{partition}:iam::aws:policy/AWSXRayDaemonWriteAccess",
-}
+# X-Ray has no resource-level permissions: its upload actions take "*" (IAM ignores any other resource).
+XRAY_UPLOAD_ACTIONS = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")
+
+
+def write_own_logs(log_group_arn: str) -> Statement:
+    """Log streams and events of the function's own log group, nothing else (PCI DSS 10.3.2)."""
+    return allow("WriteOwnLogs", ["logs:CreateLogStream", "logs:PutLogEvents"], [f"{log_group_arn}:*"])
+
+
+def upload_traces() -> Statement:
+    return allow("UploadTraces", XRAY_UPLOAD_ACTIONS, ["*"])
 
 
 @dataclass(frozen=True)
@@ -64,7 +68,9 @@ class PythonFunction(Construct):
       * its own log group ``/aws/lambda/<name>`` (KMS, ``retention_days``) created before the function;
       * failed asynchronous invocations go to the async-failure queue;
       * its own role, assumable only by Lambda for this account, holding exactly ``permissions`` plus
-        sending to the async-failure queue and using the key (environment, encrypted queues/tables).
+        sending to the async-failure queue, using the key (environment, encrypted queues/tables),
+        writing its own log group, uploading X-Ray traces and the network-interface actions Lambda
+        needs in the VPC (``PrivateNetwork.function_interface_permissions``); no managed policy.
     """
 
     def __init__(
@@ -96,6 +102,7 @@ class PythonFunction(Construct):
             name=f"/aws/lambda/{function_name}",
             kms_key_arn=p.kms_key_arn,
             retention_days=p.retention_days,
+            card_data_partition=p.account.partition,
         )
         self.role = service_role(
             self,
@@ -105,19 +112,16 @@ class PythonFunction(Construct):
             account_id=p.account.account_id,
             description=f"Execution role of {function_name}",
         )
-        for policy_id, arn in MANAGED_POLICIES.items():
-            IamRolePolicyAttachment(
-                self, policy_id, role=self.role.name, policy_arn=arn.format(partition=p.account.partition)
-            )
-        self.policy_document = policy_document(
-            self,
-            "Permissions",
-            [
-                *permissions,
-                allow("SendFailedAsyncInvocations", ["sqs:SendMessage"], [p.async_failure_queue_arn]),
-                allow("UseTransactionKey", ["kms:Decrypt", "kms:GenerateDataKey"], [p.kms_key_arn]),
-            ],
-        )
+        # Everything the role may do is here: no AWS managed policy (theirs carry "*" resources).
+        self.permissions: list[Statement] = [
+            *permissions,
+            allow("SendFailedAsyncInvocations", ["sqs:SendMessage"], [p.async_failure_queue_arn]),
+            allow("UseTransactionKey", ["kms:Decrypt", "kms:GenerateDataKey"], [p.kms_key_arn]),
+            write_own_logs(self.log_group.arn),
+            upload_traces(),
+            *p.network.function_interface_permissions(p.account),
+        ]
+        self.policy_document = policy_document(self, "Permissions", self.permissions)
         role_policy = IamRolePolicy(
             self,
             "RolePolicy",

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 from cdktf import Fn
 from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
 from cdktf_cdktf_provider_aws.sqs_queue_policy import SqsQueuePolicy
 from cdktf_cdktf_provider_aws.sqs_queue_redrive_allow_policy import SqsQueueRedriveAllowPolicy
 from constructs import Construct
 
-from stacks.constructs.policy import Statement, allow, deny_insecure_transport, policy_document
+from stacks.constructs.policy import (
+    Statement,
+    allow,
+    deny_insecure_transport,
+    deny_other_principals,
+    policy_document,
+)
 
 FOURTEEN_DAYS = 14 * 24 * 3600
 FOUR_DAYS = 4 * 24 * 3600
@@ -18,13 +27,39 @@ CONSUME_ACTIONS = (
     "sqs:GetQueueAttributes",
     "sqs:ChangeMessageVisibility",
 )
+# Taking messages off a queue (reading its attributes stays open: plans and dashboards do).
+TAKE_ACTIONS = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility")
+# What only the deploy role may do to a queue when one is named (reading attributes stays open: plans).
+MANAGE_ACTIONS = (
+    "sqs:SetQueueAttributes",
+    "sqs:AddPermission",
+    "sqs:RemovePermission",
+    "sqs:PurgeQueue",
+    "sqs:DeleteQueue",
+    "sqs:TagQueue",
+    "sqs:UntagQueue",
+    "sqs:StartMessageMoveTask",
+    "sqs:CancelMessageMoveTask",
+)
+
+
+@dataclass(frozen=True)
+class QueueAccess:
+    """Who may use a queue, by role ARN: send, consume (receive, delete, change visibility), manage.
+    Empty ``senders`` or ``consumers`` deny that to every IAM principal; ``consumers=None`` and no
+    ``managers`` leave consuming and managing to IAM."""
+
+    senders: Sequence[str] = ()
+    consumers: Sequence[str] | None = ()
+    managers: Sequence[str] = ()
 
 
 class EncryptedQueue(Construct):
     """A standard queue encrypted with the stack's key, reachable only over TLS.
 
-    Default settings: SSE-KMS with the customer-managed key (5-minute data-key reuse), a queue policy
-    denying any request without ``aws:SecureTransport``, long polling (20 s).
+    Default settings: SSE-KMS with the customer-managed key (5-minute data-key reuse), long polling
+    (20 s). ``restrict`` adds the queue policy: any request without ``aws:SecureTransport`` denied, and
+    sending, consuming and managing denied to every IAM principal but the roles named for each.
     """
 
     def __init__(
@@ -59,7 +94,22 @@ class EncryptedQueue(Construct):
         self.name = name
         self.arn: str = self.queue.arn
         self.url = self.queue.url
-        policy = policy_document(self, "TlsOnlyPolicy", [deny_insecure_transport(["sqs:*"], [self.arn])])
+
+    def restrict(self, access: QueueAccess) -> None:
+        """The queue policy: TLS only, and only ``access``'s roles send, consume or manage (call once)."""
+        statements = [
+            deny_insecure_transport(["sqs:*"], [self.arn]),
+            deny_other_principals("OnlyNamedSenders", ["sqs:SendMessage"], [self.arn], access.senders),
+        ]
+        if access.consumers is not None:
+            statements.append(
+                deny_other_principals("OnlyNamedConsumers", TAKE_ACTIONS, [self.arn], access.consumers)
+            )
+        if access.managers:
+            statements.append(
+                deny_other_principals("OnlyTheDeployRoleManages", MANAGE_ACTIONS, [self.arn], access.managers)
+            )
+        policy = policy_document(self, "AccessPolicy", statements)
         SqsQueuePolicy(self, "Policy", queue_url=self.url, policy=policy.json)
 
     def allow_send(self, sid: str) -> Statement:
@@ -71,10 +121,14 @@ class EncryptedQueue(Construct):
 
 class TransactionQueues(Construct):
     """The transactions queue, its DLQ (redrive after ``max_receive_count`` receives, kept 14 days),
-    and a queue for failed asynchronous invocations of any function.
+    and a queue for failed asynchronous invocations: the functions' dead-letter target, which receives
+    the scheduled reconciler's invocations that failed for good (Lambda's own retries included) and
+    those EventBridge Scheduler could not deliver (the SQS-triggered functions are never invoked
+    asynchronously).
 
     Default settings: visibility timeout 6x the consumer's timeout (AWS guidance for event source
-    mappings); the DLQ accepts redrive only from the transactions queue.
+    mappings); the DLQ accepts redrive only from the transactions queue. ``restrict`` writes the three
+    queue policies from the stack's roles, in one place.
     """
 
     def __init__(
@@ -124,4 +178,25 @@ class TransactionQueues(Construct):
             kms_key_arn=kms_key_arn,
             visibility_timeout_seconds=30,
             retention_seconds=FOURTEEN_DAYS,
+        )
+
+    def restrict(
+        self,
+        *,
+        producers: Sequence[str],
+        consumers: Sequence[str],
+        dead_letter_consumers: Sequence[str],
+        async_failure_senders: Sequence[str],
+        managers: Sequence[str] = (),
+    ) -> None:
+        """Queue policies naming their principals (role ARNs): ``producers`` send transactions,
+        ``consumers`` score them, ``dead_letter_consumers`` read the DLQ (which nobody sends to: SQS
+        moves messages there itself), ``async_failure_senders`` (the functions, for their failed
+        asynchronous invocations, and the schedule's role, for invocations it could not deliver) send
+        to the async-failure queue."""
+        self.queue.restrict(QueueAccess(senders=producers, consumers=consumers, managers=managers))
+        self.dlq.restrict(QueueAccess(senders=(), consumers=dead_letter_consumers, managers=managers))
+        # Operators read failed asynchronous invocations: consuming them is left to IAM.
+        self.async_failures.restrict(
+            QueueAccess(senders=async_failure_senders, consumers=None, managers=managers)
         )

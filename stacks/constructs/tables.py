@@ -11,7 +11,7 @@ from cdktf_cdktf_provider_aws.dynamodb_table import (
 )
 from constructs import Construct
 
-from settings.catalog import MERCHANT_INDEX
+from settings.catalog import MERCHANT_INDEX, PENDING_INDEX
 from stacks.constructs.policy import Statement, allow
 
 
@@ -33,6 +33,7 @@ class EncryptedTable(Construct):
         kms_key_arn: str,
         deletion_protection: bool,
         merchant_index: bool = False,
+        pending_index: bool = False,
     ) -> None:
         super().__init__(scope, id_)
         attributes = [DynamodbTableAttribute(name=hash_key, type="S")]
@@ -48,6 +49,22 @@ class EncryptedTable(Construct):
                     hash_key="merchant_id",
                     range_key="received_epoch_ms",
                     projection_type="KEYS_ONLY",
+                )
+            )
+        if pending_index:
+            # Sparse: only pending records carry these attributes (handlers.domain.records), so the index
+            # holds pending transactions only, with the message the reconciler re-sends.
+            attributes += [
+                DynamodbTableAttribute(name="pending_shard", type="N"),
+                DynamodbTableAttribute(name="pending_since_ms", type="N"),
+            ]
+            indexes.append(
+                DynamodbTableGlobalSecondaryIndex(
+                    name=PENDING_INDEX,
+                    hash_key="pending_shard",
+                    range_key="pending_since_ms",
+                    projection_type="INCLUDE",
+                    non_key_attributes=["message"],
                 )
             )
         self.table = DynamodbTable(

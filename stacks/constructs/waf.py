@@ -148,6 +148,7 @@ class ApiFirewall(Construct):
             name=f"aws-waf-logs-{name}",
             kms_key_arn=kms_key_arn,
             retention_days=retention_days,
+            card_data_partition=account.partition,
         )
         delivery = policy_document(
             self,

@@ -32,6 +32,10 @@ POLICY_ATTRIBUTES = frozenset(
     }
 )
 DOCUMENT_REFERENCE = re.compile(r"^\$\{data\.aws_iam_policy_document\.[A-Za-z0-9_]+\.json\}$")
+# A CloudWatch Logs data protection policy is not an IAM policy: its own document data source.
+DATA_PROTECTION_REFERENCE = re.compile(
+    r"^\$\{data\.aws_cloudwatch_log_data_protection_policy_document\.[A-Za-z0-9_]+\.json\}$"
+)
 # A policy smuggled into any other string: JSON text or jsonencode() with IAM's keys.
 POLICY_TEXT = re.compile(r"[\"']?(Statement|Effect|Principal)[\"']?\s*[:=]")
 
@@ -57,7 +61,12 @@ def policy_violations(doc: dict[str, Any]) -> list[str]:
                 if key in POLICY_ATTRIBUTES:
                     if key == "inline_policy":
                         continue  # a block; its own "policy" attribute is checked when walked
-                    if not (isinstance(value, str) and DOCUMENT_REFERENCE.match(value)):
+                    expected = (
+                        DATA_PROTECTION_REFERENCE
+                        if kind == "aws_cloudwatch_log_data_protection_policy"
+                        else DOCUMENT_REFERENCE
+                    )
+                    if not (isinstance(value, str) and expected.match(value)):
                         problems.append(f"{path}.{key} is not a policy document reference: {value!r:.80}")
                 elif isinstance(value, str) and POLICY_TEXT.search(value):
                     problems.append(f"{path}.{key} looks like an inline policy: {value!r:.80}")

@@ -166,8 +166,25 @@ def test_failure_lists_every_problem_and_explains_the_order(tmp_path: Path):
     assert order == sorted(order)
 
 
+STATE_KEY = {
+    "TF_STATE_KMS_KEY_ARN": "arn:aws:kms:us-east-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+}
+
+
+@pytest.mark.parametrize("action", ["diff", "deploy", "migrate"])
+def test_the_main_stack_needs_the_state_key(tmp_path: Path, action: str):
+    environ = {**fake_terraform(tmp_path, "1.11.4"), "ENVIRONMENT_SUFFIX": "qa"}
+    report = run(action, "transaction-processing", environ, has_credentials)
+    assert not report.ok
+    assert "TF_STATE_KMS_KEY_ARN is not set" in report.text
+    assert "-state=terraform.state-backend-qa.tfstate -raw state_kms_key_arn" in report.text
+    assert run(action, "transaction-processing", {**environ, **STATE_KEY}, has_credentials).ok
+    assert run("bootstrap", "state-backend", environ, has_credentials).ok
+
+
 def test_success_names_the_terraform_and_the_credentials(tmp_path: Path):
-    report = run("deploy", "transaction-processing", fake_terraform(tmp_path, "1.11.4"), has_credentials)
+    environ = {**fake_terraform(tmp_path, "1.11.4"), **STATE_KEY}
+    report = run("deploy", "transaction-processing", environ, has_credentials)
     assert report.ok
     assert "terraform 1.11.4" in report.text
     assert "AWS credentials from env" in report.text

@@ -98,23 +98,16 @@ def dlq_batch(bodies: list[str], receive_count: int = 4) -> dict[str, Any]:
     return _batch("sqs_dlq_batch", bodies, receive_count)
 
 
-def queue_message(
-    merchant_name: str = "Acme Stores",
-    received_epoch_ms: int = 1741083330123,
-    merchant_overrides: dict[str, Any] | None = None,
-    **transaction: Any,
-) -> str:
+def queue_message(received_epoch_ms: int = 1741083330123, **transaction: Any) -> str:
     """A valid transactions-queue message body, built with the handlers' own message model."""
     from datetime import UTC, datetime
 
-    from handlers.domain.merchant import MerchantSnapshot
     from handlers.domain.records import TransactionMessage, iso_utc
     from handlers.domain.transaction import validate_transaction
 
     tx = validate_transaction(transaction_body(**transaction))
     return TransactionMessage(
         transaction=tx,
-        merchant=MerchantSnapshot(tx.merchant_id, merchant_name, merchant_overrides or {}),
         payload_hash=tx.payload_hash(),
         received_at=iso_utc(datetime.fromtimestamp(received_epoch_ms / 1000, tz=UTC)),
         received_epoch_ms=received_epoch_ms,

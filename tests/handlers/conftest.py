@@ -15,11 +15,11 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from moto import mock_aws
 
-from handlers import failed_transaction, fraud_detection, validation
+from handlers import failed_transaction, fraud_detection, reconciler, validation
 from handlers.adapters.aws import make_client
 from handlers.adapters.dynamodb import from_item, to_item
 from local.lambda_context import LambdaContext
-from settings.catalog import MERCHANT_INDEX
+from settings.catalog import MERCHANT_INDEX, PENDING_INDEX
 from tests.events import api_get, api_post, dlq_batch, sqs_batch
 
 REGION = "us-east-2"
@@ -88,6 +88,9 @@ class Backend:
         }
         self.dynamodb.put_item(TableName=MERCHANT_TABLE, Item=to_item(item))
 
+    def delete_merchant(self, merchant_id: str) -> None:
+        self.dynamodb.delete_item(TableName=MERCHANT_TABLE, Key={"merchant_id": {"S": merchant_id}})
+
     def record(self, transaction_id: str) -> dict[str, Any] | None:
         item = self.dynamodb.get_item(
             TableName=TRANSACTION_TABLE, Key={"transaction_id": {"S": transaction_id}}, ConsistentRead=True
@@ -138,6 +141,9 @@ class Backend:
         event = dlq_batch(bodies, receive_count)
         return event, failed_transaction.handler(event, self.context)
 
+    def reconcile(self) -> dict[str, Any]:
+        return reconciler.handler({"source": "scheduler"}, self.context)
+
     def pump(self) -> dict[str, Any]:
         """Deliver everything on the transactions queue to the fraud handler (one batch)."""
         return self.fraud(self.queued())[1]
@@ -147,6 +153,7 @@ def _reset_wiring() -> None:
     validation.reset()
     fraud_detection.reset()
     failed_transaction.reset()
+    reconciler.reset()
 
 
 @pytest.fixture
@@ -169,8 +176,18 @@ def aws(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Backend]:
                 {"AttributeName": "transaction_id", "AttributeType": "S"},
                 {"AttributeName": "merchant_id", "AttributeType": "S"},
                 {"AttributeName": "received_epoch_ms", "AttributeType": "N"},
+                {"AttributeName": "pending_shard", "AttributeType": "N"},
+                {"AttributeName": "pending_since_ms", "AttributeType": "N"},
             ],
             GlobalSecondaryIndexes=[
+                {
+                    "IndexName": PENDING_INDEX,
+                    "KeySchema": [
+                        {"AttributeName": "pending_shard", "KeyType": "HASH"},
+                        {"AttributeName": "pending_since_ms", "KeyType": "RANGE"},
+                    ],
+                    "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["message"]},
+                },
                 {
                     "IndexName": MERCHANT_INDEX,
                     "KeySchema": [
@@ -178,7 +195,7 @@ def aws(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Backend]:
                         {"AttributeName": "received_epoch_ms", "KeyType": "RANGE"},
                     ],
                     "Projection": {"ProjectionType": "KEYS_ONLY"},
-                }
+                },
             ],
             BillingMode="PAY_PER_REQUEST",
         )

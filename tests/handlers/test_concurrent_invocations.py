@@ -40,11 +40,12 @@ pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publis
 
 def test_concurrent_fraud_batches_report_only_their_own_failures(aws, monkeypatch):
     # GIVEN two batches in flight together, the second holding a poison message between two good ones
+    aws.put_merchant()
     clean = sqs_batch([queue_message(transaction_id="a1"), queue_message(transaction_id="a2")])
     poisoned = sqs_batch(
         [queue_message(transaction_id="b1"), "not a message", queue_message(transaction_id="b2")]
     )
-    _in_step(monkeypatch, fraud_detection.container.current.service, "process")
+    _in_step(monkeypatch, fraud_detection.container.current.service.service, "process")
     # WHEN both run at the same time
     clean_response, poisoned_response = _together(fraud_detection.handler, [clean, poisoned], aws.context)
     # THEN each response names exactly its own failed record, and every good record was scored

@@ -4,34 +4,82 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
+
 from handlers import failed_transaction, fraud_detection
 from tests.events import queue_message, transaction_body
 
 
-def test_dead_message_marks_pending_transaction_failed(aws):
-    # GIVEN an accepted transaction whose processing never succeeded
+@pytest.fixture(autouse=True)
+def merchant(aws):
+    """GIVEN the messages' merchant configured (the fraud consumer reads it)."""
+    aws.put_merchant()
+
+
+def test_dead_letter_of_a_valid_message_keeps_the_transaction_for_rescoring(aws):
+    # GIVEN an accepted transaction whose processing kept failing on a dependency
     aws.put_merchant()
     aws.post()
     body = aws.queued()[0]
     # WHEN its message arrives from the DLQ
-    event, response = aws.failed([body], receive_count=4)
-    # THEN FAILED with reason, receive count and message id; one alert
+    event, response = aws.failed([body], receive_count=24)
+    # THEN it stays pending (not FAILED), marked, with its message in the sparse pending index
     assert response == {"batchItemFailures": []}
     record = aws.record("txn_123456")
-    assert record["status"] == "FAILED"
-    assert record["failure_reason"] == "PROCESSING_RETRIES_EXHAUSTED"
-    assert record["receive_count"] == 4
+    assert record["status"] == "PENDING_FRAUD_CHECK"
+    assert record["retries_exhausted_at"]
+    assert record["receive_count"] == 24
     assert record["message_id"] == event["Records"][0]["messageId"]
-    assert record["amount"] == Decimal("1500")
-    assert record["processed_at"]
+    assert record["message"] == body
+    assert record["pending_since_ms"] == record["received_epoch_ms"]
+    assert "failure_reason" not in record
     (alert,) = aws.alerts()
-    assert alert["failed_count"] == 1
-    assert alert["transactions"] == [
-        {"transaction_id": "txn_123456", "failure_reason": "PROCESSING_RETRIES_EXHAUSTED", "receive_count": 4}
-    ]
-    assert "amount" not in str(alert["transactions"])
-    # AND GET shows it
-    assert aws.get("txn_123456")[1]["status"] == "FAILED"
+    assert alert["alert_type"] == "TRANSACTION_RETRIES_EXHAUSTED"
+    assert alert["transactions"] == [{"transaction_id": "txn_123456", "receive_count": 24}]
+    assert aws.get("txn_123456")[1]["status"] == "PENDING_FRAUD_CHECK"
+    # AND once its message is delivered again, it is scored and leaves the pending index
+    aws.fraud([body])
+    record = aws.record("txn_123456")
+    assert record["status"] == "APPROVED"
+    assert not {"pending_shard", "pending_since_ms", "message"} & set(record)
+
+
+def test_dead_letter_whose_merchant_is_gone_is_failed_not_kept_for_the_reconciler(aws):
+    # GIVEN an accepted transaction whose merchant was deleted before it could be scored
+    aws.post()
+    body = aws.queued()[0]
+    aws.delete_merchant("merchant_001")
+    # WHEN the fraud consumer's refusal reaches the DLQ
+    aws.failed([body], receive_count=24)
+    # THEN it is final (the reconciler would otherwise resend it forever), out of the pending index
+    record = aws.record("txn_123456")
+    assert (record["status"], record["failure_reason"]) == ("FAILED", "MERCHANT_NOT_FOUND")
+    assert not {"pending_shard", "pending_since_ms", "retries_exhausted_at"} & set(record)
+    (alert,) = aws.alerts()
+    assert alert["alert_type"] == "TRANSACTION_FAILED"
+    assert alert["by_reason"] == {"MERCHANT_NOT_FOUND": 1}
+
+
+def test_dead_letter_of_a_lost_pending_record_creates_it_pending(aws):
+    _, response = aws.failed([queue_message(transaction_id="never-stored")])
+    assert response == {"batchItemFailures": []}
+    record = aws.record("never-stored")
+    assert record["status"] == "PENDING_FRAUD_CHECK"
+    assert record["merchant_id"] == "merchant_001" and record["amount"] == Decimal("1500")
+    assert record["message"]
+
+
+def test_invalid_message_for_a_pending_transaction_marks_it_failed(aws):
+    aws.put_merchant()
+    aws.post()
+    aws.queued()
+    _, response = aws.failed(['{"version": 9, "transaction": {"transaction_id": "txn_123456"}}'])
+    assert response == {"batchItemFailures": []}
+    record = aws.record("txn_123456")
+    assert (record["status"], record["failure_reason"]) == ("FAILED", "INVALID_MESSAGE")
+    assert not {"pending_shard", "pending_since_ms", "message"} & set(record)  # out of the pending index
+    (alert,) = aws.alerts()
+    assert alert["alert_type"] == "TRANSACTION_FAILED"
 
 
 def test_non_json_body_is_recorded_by_message_id(aws):
@@ -54,17 +102,18 @@ def test_final_status_is_never_overwritten(aws):
     assert aws.alerts() == []
 
 
-def test_one_alert_per_invocation_and_idempotent(aws):
-    bodies = [queue_message(transaction_id=f"t{i}") for i in range(3)] + ["garbage"]
+def test_one_alert_per_kind_per_invocation_and_failed_is_idempotent(aws):
+    bodies = [queue_message(transaction_id=f"t{i}") for i in range(3)] + ["garbage", "more garbage"]
     event, response = aws.failed(bodies)
     assert response == {"batchItemFailures": []}
-    (alert,) = aws.alerts()
-    assert alert["failed_count"] == 4
-    assert alert["by_reason"] == {"PROCESSING_RETRIES_EXHAUSTED": 3, "UNPARSEABLE_BODY": 1}
-    # a redelivery of the same dead messages records nothing new and alerts nobody
-    failed_transaction.handler(event, aws.context)
+    exhausted, failed = aws.alerts()
+    assert (exhausted["alert_type"], exhausted["count"]) == ("TRANSACTION_RETRIES_EXHAUSTED", 3)
+    assert (failed["alert_type"], failed["failed_count"]) == ("TRANSACTION_FAILED", 2)
+    assert failed["by_reason"] == {"UNPARSEABLE_BODY": 2}
+    # a redelivery of the dead messages records nothing new; FAILED ones are not alerted again
+    failed_transaction.handler({"Records": event["Records"][3:]}, aws.context)
     assert aws.alerts() == []
-    assert len(aws.records()) == 4
+    assert len(aws.records()) == 5
 
 
 def test_partial_failure_when_dynamodb_fails_for_one_record(aws, failing_client):
@@ -73,14 +122,14 @@ def test_partial_failure_when_dynamodb_fails_for_one_record(aws, failing_client)
     event, response = aws.failed([queue_message(transaction_id="a"), queue_message(transaction_id="b")])
     assert response == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
     assert aws.record("a") is None
-    assert aws.record("b")["status"] == "FAILED"
-    assert [a["failed_count"] for a in aws.alerts()] == [1]
+    assert aws.record("b")["retries_exhausted_at"]
+    assert [a["count"] for a in aws.alerts()] == [1]
 
 
 def test_sns_failure_retries_the_records_and_alerts_later(aws, failing_client):
     sns, _ = failing_client("sns", "Publish", "InternalError", 99, status=500)
     failed_transaction.wire(sns=sns)
-    event, response = aws.failed([queue_message(transaction_id="a")])
+    event, response = aws.failed(['{"version": 9, "transaction": {"transaction_id": "a"}}'])
     assert response == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
     assert aws.record("a")["status"] == "FAILED"
     failed_transaction.wire()

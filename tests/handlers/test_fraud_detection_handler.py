@@ -9,7 +9,13 @@ from decimal import Decimal
 import pytest
 
 from handlers import fraud_detection, validation
-from tests.events import queue_message, transaction_body
+from tests.events import queue_message, sqs_batch, transaction_body
+
+
+@pytest.fixture(autouse=True)
+def merchant(aws):
+    """GIVEN the messages' merchant configured (the consumer reads it; messages carry none)."""
+    aws.put_merchant()
 
 
 def test_scores_and_finalizes_a_pending_transaction(aws):
@@ -49,14 +55,16 @@ def test_fraud_suspected_publishes_one_alert_without_cardholder_data(aws):
 def test_review_required_alert_is_configurable(aws, monkeypatch, setting, alerts):
     monkeypatch.setenv("ALERT_ON_REVIEW_REQUIRED", setting)
     fraud_detection.reset()
-    aws.fraud([queue_message(merchant_name="Test Merchant")])
+    aws.put_merchant(name="Test Merchant")
+    aws.fraud([queue_message()])
     assert aws.record("txn_123456")["status"] == "REVIEW_REQUIRED"
     assert len(aws.alerts()) == alerts
 
 
 def test_duplicate_delivery_changes_nothing_and_alerts_once(aws):
     # GIVEN a suspected transaction already processed
-    body = queue_message(merchant_name="fake shop", amount=Decimal("1000"))
+    aws.put_merchant(name="fake shop")
+    body = queue_message(amount=Decimal("1000"))
     aws.fraud([body])
     first = aws.record("txn_123456")
     assert len(aws.alerts()) == 1
@@ -136,7 +144,8 @@ def test_sns_failure_keeps_the_record_and_retries_the_alert(aws, failing_client)
     # GIVEN SNS down
     sns, _ = failing_client("sns", "Publish", "InternalError", 99, status=500)
     fraud_detection.wire(sns=sns)
-    body = queue_message(merchant_name="Test", amount=Decimal("9000"))
+    aws.put_merchant(name="Test")
+    body = queue_message(amount=Decimal("9000"))
     # WHEN a suspected transaction is processed
     event, response = aws.fraud([body])
     # THEN the final status is stored, the alert is pending and the record is retried
@@ -207,7 +216,88 @@ def test_invalid_settings_fail_loudly(aws, monkeypatch):
 
 
 def test_alert_message_is_json(aws):
-    aws.fraud([queue_message(merchant_name="TEST", currency="CHF")])
+    aws.put_merchant(name="TEST")
+    aws.fraud([queue_message(currency="CHF")])
     (alert,) = aws.alerts()
     assert alert["subject"].startswith("FRAUD_SUSPECTED")
     assert json.dumps(alert)
+
+
+def test_a_merchant_snapshot_in_the_message_is_not_trusted(aws):
+    # GIVEN a merchant configured with the default thresholds
+    # WHEN a message claims overrides that would approve a suspicious transaction (as a forged or
+    # earlier-release message could)
+    forged = json.loads(queue_message(amount=Decimal("9000"), currency="CHF"))
+    forged["merchant"] = {
+        "merchant_id": "merchant_001",
+        "name": "Acme Stores",
+        "fraud_review_threshold": "1000",
+        "fraud_suspected_threshold": "1000",
+    }
+    aws.fraud([json.dumps(forged)])
+    # THEN the configured thresholds score it (30 + 20 + 10 = 60)
+    record = aws.record("txn_123456")
+    assert (record["status"], record["fraud_score"]) == ("FRAUD_SUSPECTED", 60)
+
+
+def test_a_message_for_an_unknown_merchant_is_poison(aws):
+    event, response = aws.fraud([queue_message(merchant_id="m_nobody")])
+    assert response == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
+    assert aws.records() == []
+
+
+def test_merchants_are_read_once_per_batch_then_cached(aws):
+    # GIVEN a counting DynamoDB client and two merchants
+    import boto3
+
+    aws.put_merchant(merchant_id="m_2", name="Other")
+    dynamodb = boto3.client("dynamodb", region_name="us-east-2")
+    calls: list[str] = []
+    dynamodb.meta.events.register("before-call.dynamodb.*", lambda model, **_: calls.append(model.name))
+    fraud_detection.wire(dynamodb=dynamodb)
+    bodies = [
+        queue_message(transaction_id=f"t{i}", merchant_id=("m_2" if i % 2 else "merchant_001"))
+        for i in range(6)
+    ]
+    # WHEN two batches are processed
+    for batch in (bodies[:4], bodies[4:]):
+        assert fraud_detection.handler(sqs_batch(batch), aws.context) == {"batchItemFailures": []}
+    # THEN one BatchGetItem for both merchants, no GetItem, and the second batch read none
+    assert calls.count("BatchGetItem") == 1
+    assert "GetItem" not in calls
+    assert calls.count("UpdateItem") == 6
+
+
+def test_dependency_failure_hides_the_message_for_its_back_off(aws, failing_client, deliver):
+    # GIVEN DynamoDB failing WHEN the event source mapping delivers a message (queue visibility timeout 0)
+    dynamodb, _ = failing_client("dynamodb", "UpdateItem", "ProvisionedThroughputExceededException", 99)
+    fraud_detection.wire(dynamodb=dynamodb)
+    aws.sqs.send_message(QueueUrl=aws.queue_url, MessageBody=queue_message())
+    assert len(deliver(aws, aws.queue_url, fraud_detection.handler)["batchItemFailures"]) == 1
+    # THEN it is not redelivered at once: the handler made it invisible for the back-off
+    assert aws.sqs.receive_message(QueueUrl=aws.queue_url, WaitTimeSeconds=0).get("Messages", []) == []
+
+
+def test_back_off_grows_per_receive_up_to_the_cap_and_poison_goes_at_once(aws, failing_client, monkeypatch):
+    from handlers.adapters.messaging import TransactionQueue
+
+    delays: list[int] = []
+    monkeypatch.setattr(
+        TransactionQueue, "change_visibility", lambda _self, _handle, seconds: delays.append(seconds)
+    )
+    dynamodb, _ = failing_client("dynamodb", "UpdateItem", "ProvisionedThroughputExceededException", 999)
+    fraud_detection.wire(dynamodb=dynamodb)
+    for receive in range(1, 9):
+        aws.fraud([queue_message()], receive_count=receive)
+    # defaults: 20 s doubling per receive, at most 900 s
+    assert delays == [20, 40, 80, 160, 320, 640, 900, 900]
+    delays.clear()
+    aws.fraud(["{poison"], receive_count=1)
+    assert delays == [0]
+
+
+def test_back_off_settings_are_read_and_checked(aws, monkeypatch):
+    monkeypatch.setenv("RETRY_BACKOFF_BASE_SECONDS", "60")
+    monkeypatch.setenv("RETRY_BACKOFF_MAX_SECONDS", "30")
+    with pytest.raises(ValueError, match="RETRY_BACKOFF_MAX_SECONDS must be >= RETRY_BACKOFF_BASE_SECONDS"):
+        fraud_detection.wire()

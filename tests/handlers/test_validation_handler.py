@@ -42,20 +42,8 @@ def test_accepts_a_valid_transaction(aws):
         "amount": "1500.00",
         "currency": "USD",
     }
-    assert message["merchant"] == {"merchant_id": "merchant_001", "name": "Acme Stores"}
+    assert "merchant" not in message  # the consumer reads the merchant itself
     assert message["payload_hash"] == record["payload_hash"]
-
-
-def test_message_carries_merchant_overrides(aws):
-    aws.put_merchant(fraud_high_amount=Decimal("1000"), fraud_review_threshold=Decimal("20"))
-    assert aws.post()[0] == 202
-    (message,) = map(json.loads, aws.queued())
-    assert message["merchant"] == {
-        "merchant_id": "merchant_001",
-        "name": "Acme Stores",
-        "fraud_high_amount": "1000",
-        "fraud_review_threshold": "20",
-    }
 
 
 def test_base64_body_is_accepted(aws):
@@ -112,13 +100,13 @@ def test_validation_failed_names_each_bad_field(aws):
         "merchant_id": "merchant_001",
         "amount": Decimal("1.001"),
         "currency": "usd",
-        "pan": "4111111111111111",
+        "pan": "4111111111111112",
     }
     status, response, _ = aws.post(body)
     assert status == 400
     fields = {d["field"] for d in response["error"]["details"]}
     assert fields == {"transaction_id", "amount", "currency", "pan"}
-    assert "4111111111111111" not in json.dumps({k: v for k, v in response.items()}).replace('"pan"', "")
+    assert "4111111111111112" not in json.dumps({k: v for k, v in response.items()}).replace('"pan"', "")
 
 
 @pytest.mark.parametrize(
@@ -145,6 +133,9 @@ def test_merchant_rejections(aws, merchant, body, code):
     assert response["error"]["code"] == code
     assert aws.records() == []
     assert aws.queued() == []
+    # AND the answer says nothing beyond the code: one message, no limit, no existence hint
+    assert response["error"]["message"] == "The merchant cannot take this transaction"
+    assert not any(char.isdigit() for char in json.dumps(response["error"]["details"]))
 
 
 def test_amount_equal_to_merchant_limit_is_accepted(aws):
@@ -342,4 +333,46 @@ def test_aws_requests_per_accepted_transaction(aws):
     assert calls == ["PutItem", "SendMessage"]
     calls.clear()
     aws.pump()
-    assert calls == ["UpdateItem", "UpdateItem"]  # one per transaction (2 queued)
+    # the merchant once per batch when not cached, then one write per transaction (2 queued)
+    assert calls == ["BatchGetItem", "UpdateItem", "UpdateItem"]
+    calls.clear()
+    aws.post(transaction_body(transaction_id="t3"))
+    aws.pump()
+    assert calls == ["PutItem", "SendMessage", "UpdateItem"]  # steady state: the merchant is cached
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"transaction_id": "4111111111111111"},
+        {"transaction_id": "4111-1111-1111-1111"},
+        {"merchant_id": "4000000000000000006"},
+        {"metadata": {"note": "card 4111.1111.1111.1111 exp 12/27"}},
+        {"metadata": {"4111 1111 1111 1111": "key"}},
+    ],
+)
+def test_card_numbers_are_refused_unlogged_and_unstored(aws, capsys, overrides):
+    # GIVEN an active merchant
+    aws.put_merchant()
+    # WHEN a request carries a card number in any field
+    status, response, _ = aws.post({**transaction_body(), **overrides})
+    # THEN 400 CARD_NUMBER_NOT_ALLOWED naming the field, with the number nowhere: not in the answer,
+    # the logs, the table or the queue
+    assert (status, response["error"]["code"]) == (400, "CARD_NUMBER_NOT_ALLOWED")
+    fields = {"transaction_id", "merchant_id", "metadata.note", "metadata"}
+    assert response["error"]["details"][0]["field"] in fields
+    logs = capsys.readouterr().out
+    assert "CARD_NUMBER_NOT_ALLOWED" in logs
+    for text in (json.dumps(response), logs):
+        assert "1111" not in text and "0000000000" not in text
+    assert aws.records() == []
+    assert aws.queued() == []
+
+
+def test_card_number_as_get_path_parameter_is_refused_unlogged(aws, capsys):
+    status, response = aws.get("4111-1111-1111-1111")
+    assert (status, response["error"]["code"]) == (400, "CARD_NUMBER_NOT_ALLOWED")
+    assert response["error"]["details"] == [
+        {"field": "transaction_id", "message": "must not contain a card number"}
+    ]
+    assert "1111" not in capsys.readouterr().out

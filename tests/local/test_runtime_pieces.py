@@ -167,23 +167,26 @@ def _poller(report: bool = True) -> Poller:
 
 
 @pytest.mark.parametrize(
-    ("response", "failed"),
+    ("response", "failed", "itemized"),
     [
-        (None, set()),
-        ({}, set()),
-        ({"batchItemFailures": []}, set()),
-        ({"batchItemFailures": [{"itemIdentifier": "a"}]}, {"a"}),
-        ({"batchItemFailures": [{"itemIdentifier": "zzz"}]}, {"a", "b"}),  # unknown id: whole batch
-        ({"batchItemFailures": [{"itemIdentifier": ""}]}, {"a", "b"}),
-        ({"batchItemFailures": "a"}, {"a", "b"}),
+        (None, set(), True),
+        ({}, set(), True),
+        ({"batchItemFailures": []}, set(), True),
+        ({"batchItemFailures": [{"itemIdentifier": "a"}]}, {"a"}, True),
+        ({"batchItemFailures": [{"itemIdentifier": "zzz"}]}, {"a", "b"}, False),  # unknown id: whole batch
+        ({"batchItemFailures": [{"itemIdentifier": ""}]}, {"a", "b"}, False),
+        ({"batchItemFailures": "a"}, {"a", "b"}, False),
     ],
 )
-def test_partial_batch_response_is_read_like_lambda(response, failed):
-    assert _poller()._failed_ids(response, {"a", "b"}) == failed
+def test_partial_batch_response_is_read_like_lambda(response, failed, itemized):
+    assert _poller()._failed_ids(response, {"a", "b"}) == (failed, itemized)
 
 
 def test_without_report_batch_item_failures_a_response_is_success():
-    assert _poller(report=False)._failed_ids({"batchItemFailures": [{"itemIdentifier": "a"}]}, {"a"}) == set()
+    assert _poller(report=False)._failed_ids({"batchItemFailures": [{"itemIdentifier": "a"}]}, {"a"}) == (
+        set(),
+        True,
+    )
 
 
 # --- events ---------------------------------------------------------------------------------------
@@ -342,3 +345,91 @@ def test_batches_run_concurrently_but_receives_one_at_a_time():
     assert poller.batches > 5
     assert invokes.most >= 2
     assert receives.most == 1
+
+
+# --- scripted outages, local timings and schedules -------------------------------------------------
+
+
+def test_outage_windows_parse_with_either_separator():
+    from local.config import OutageWindow, parse_outages
+
+    config = LocalConfig.from_env({"LOCAL_OUTAGE": " DynamoDB, sns@30+60 ; sqs@200+2.5,sns@1+1"})
+    assert parse_outages(config.outage) == (
+        OutageWindow(("dynamodb", "sns"), 30.0, 60.0),
+        OutageWindow(("sqs",), 200.0, 2.5),
+        OutageWindow(("sns",), 1.0, 1.0),
+    )
+    assert config.faults.enabled and config.faults.rate == 0
+    assert FaultConfig.from_json(config.faults.to_json()) == config.faults
+    assert not LocalConfig.from_env({}).faults.enabled
+
+
+@pytest.mark.parametrize("bad", ["dynamo@1+2", "dynamodb@1", "dynamodb@-1+2", "sns@1+2;;sqs@1+2", "@1+2"])
+def test_outage_grammar_is_checked_eagerly(bad):
+    with pytest.raises(ValueError, match="LOCAL_OUTAGE must be windows SERVICES@START"):
+        LocalConfig.from_env({"LOCAL_OUTAGE": bad})
+
+
+def test_outage_fails_every_call_of_its_services_inside_its_window_only(monkeypatch):
+    from local.config import OutageWindow
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "x")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "x")
+    now = [1000.0]
+    injector = FaultInjector(
+        FaultConfig(outages=(OutageWindow(("dynamodb",), 10, 60),)), clock=lambda: now[0]
+    )
+    session = boto3.session.Session(region_name="us-east-2")
+    injector.install(session.events)
+    assert not injector.in_outage("dynamodb")  # no origin yet: the runtime is not ready
+    injector.origin = 1000.0
+    now[0] = 1009.9
+    assert not injector.in_outage("dynamodb")
+    now[0] = 1010.0
+    assert injector.in_outage("dynamodb") and not injector.in_outage("sns")
+    dynamodb = session.client("dynamodb", endpoint_url="http://127.0.0.1:9")
+    for _ in range(5):
+        with pytest.raises(ClientError, match="InternalServerError"):
+            dynamodb.get_item(TableName="t", Key={"k": {"S": "v"}})
+    assert injector.summary() == {"dynamodb:GetItem:outage": 5}
+    now[0] = 1070.0
+    assert not injector.in_outage("dynamodb")
+
+
+def test_local_timings_shorten_only_the_waits_a_function_has():
+    from local.runtime import backs_off, local_timings
+
+    config = LocalConfig.from_env(
+        {"LOCAL_RETRY_VISIBILITY_SECONDS": "1", "LOCAL_RETRY_BACKOFF_MAX_SECONDS": "4"}
+    )
+    fraud = {"RETRY_BACKOFF_BASE_SECONDS": "20", "RETRY_BACKOFF_MAX_SECONDS": "900", "QUEUE_URL": "q"}
+    assert local_timings(fraud, config) == {
+        "RETRY_BACKOFF_BASE_SECONDS": "1",
+        "RETRY_BACKOFF_MAX_SECONDS": "4",
+    }
+    assert local_timings({"RECONCILE_AFTER_SECONDS": "900"}, config) == {"RECONCILE_AFTER_SECONDS": "10"}
+    assert backs_off(fraud) and not backs_off({"QUEUE_URL": "q"})
+
+
+def test_schedules_are_read_from_the_stack():
+    doc = {
+        "provider": {"aws": [{"region": "us-east-2"}]},
+        "resource": {
+            "aws_lambda_function": {"R": {"function_name": "reconciler", "handler": "h.handler"}},
+            "aws_scheduler_schedule": {
+                "S": {
+                    "name": "reconciler-dev",
+                    "schedule_expression": "rate(5 minutes)",
+                    "state": "ENABLED",
+                    "target": {"arn": "${aws_lambda_function.R.arn}", "role_arn": "x"},
+                }
+            },
+        },
+    }
+    (schedule,) = parse_stack(doc).schedules
+    assert (schedule.name, schedule.function, schedule.expression, schedule.enabled) == (
+        "reconciler-dev",
+        "R",
+        "rate(5 minutes)",
+        True,
+    )

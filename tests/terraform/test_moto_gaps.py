@@ -32,7 +32,7 @@ def test_functions_deploy_the_unsigned_package_without_a_signing_config(stacks):
     reduced, removed = leave_out(doc)
     functions = reduced["resource"]["aws_lambda_function"]
     objects = doc["resource"]["aws_s3_object"]
-    assert len(functions) == 3
+    assert len(functions) == 4
     for name, function in functions.items():
         assert "code_signing_config_arn" not in function
         original = doc["resource"]["aws_lambda_function"][name]

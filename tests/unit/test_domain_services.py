@@ -87,10 +87,9 @@ def test_malformed_merchant_items(item):
 
 
 def test_message_round_trip_and_tamper_detection():
-    body = queue_message(merchant_overrides={"fraud_high_amount": Decimal("100")}, amount=Decimal("12.5"))
+    body = queue_message(amount=Decimal("12.5"))
     message = TransactionMessage.from_json(body)
     assert message.transaction.amount == Decimal("12.5")
-    assert message.merchant.overrides == {"fraud_high_amount": "100"}
     assert json.loads(body)["transaction"]["amount"] == "12.50"
     tampered = json.loads(body)
     tampered["transaction"]["amount"] = "99.00"
@@ -151,3 +150,24 @@ def test_public_view_formats_amount_and_hides_internals():
 def test_a_malformed_record_is_refused(item):
     with pytest.raises(ValueError, match="transaction"):
         TransactionRecord.from_attributes(item)
+
+
+def test_backoff_doubles_per_receive_up_to_the_cap_and_spans_hours():
+    from handlers.domain.retry import Backoff
+
+    backoff = Backoff(20, 900)
+    assert [backoff.delay(n) for n in (0, 1, 2, 3, 6, 7, 100, 10**6)] == [20, 20, 40, 80, 640, 900, 900, 900]
+    # the defaults (MAX_RECEIVE_COUNT 24): 23 waits between 24 receives, about 4.6 hours (docs/handlers.md)
+    assert backoff.span(24) == 1260 + 17 * 900 == 16_560
+    assert Backoff(0, 0).delay(5) == 0
+    assert Backoff(43_200, 43_200).delay(3) == 43_200  # SQS's own limit
+
+
+def test_pending_record_carries_its_sparse_index_entry_and_message():
+    from handlers.domain.records import PENDING_SHARDS, pending_shard
+
+    message = TransactionMessage.from_json(queue_message(transaction_id="abc"))
+    record = message.pending_record()
+    assert record["pending_shard"] == pending_shard("abc") < PENDING_SHARDS
+    assert record["pending_since_ms"] == message.received_epoch_ms
+    assert TransactionMessage.from_json(record["message"]) == message

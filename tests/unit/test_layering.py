@@ -21,7 +21,8 @@ def test_domain_has_no_aws_sdk_and_no_environment(source):
 
 
 @pytest.mark.parametrize(
-    "module", ["handlers.validation", "handlers.fraud_detection", "handlers.failed_transaction"]
+    "module",
+    ["handlers.validation", "handlers.fraud_detection", "handlers.failed_transaction", "handlers.reconciler"],
 )
 def test_entry_points_import_without_aws_sdk_or_xray(module):
     code = (

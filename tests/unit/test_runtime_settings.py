@@ -8,7 +8,12 @@ from decimal import Decimal
 import pytest
 
 from handlers.domain.fraud import FraudThresholds, VelocityRule
-from handlers.runtime_settings import FailedTransactionSettings, FraudDetectionSettings, ValidationSettings
+from handlers.runtime_settings import (
+    FailedTransactionSettings,
+    FraudDetectionSettings,
+    ReconcilerSettings,
+    ValidationSettings,
+)
 
 BASE = {
     "MERCHANT_TABLE_NAME": "merchant-config-dev",
@@ -29,6 +34,9 @@ def test_env_var_contract():
         "API_CLIENT_KEY_IDS",
     }
     assert set(FraudDetectionSettings.ENV_VARS) == {
+        "MERCHANT_TABLE_NAME",
+        "MERCHANT_CACHE_TTL_SECONDS",
+        "QUEUE_URL",
         "TRANSACTION_TABLE_NAME",
         "SNS_TOPIC_ARN",
         "FRAUD_HIGH_AMOUNT",
@@ -38,11 +46,25 @@ def test_env_var_contract():
         "VELOCITY_MAX_TRANSACTIONS",
         "VELOCITY_WINDOW_SECONDS",
         "VELOCITY_POINTS",
+        "RETRY_BACKOFF_BASE_SECONDS",
+        "RETRY_BACKOFF_MAX_SECONDS",
     }
-    assert set(FailedTransactionSettings.ENV_VARS) == {"TRANSACTION_TABLE_NAME", "SNS_TOPIC_ARN"}
+    assert set(FailedTransactionSettings.ENV_VARS) == {
+        "MERCHANT_TABLE_NAME",
+        "TRANSACTION_TABLE_NAME",
+        "SNS_TOPIC_ARN",
+    }
+    assert set(ReconcilerSettings.ENV_VARS) == {
+        "QUEUE_URL",
+        "TRANSACTION_TABLE_NAME",
+        "RECONCILE_AFTER_SECONDS",
+        "RECONCILE_MAX_RECORDS",
+    }
 
 
-@pytest.mark.parametrize("cls", [ValidationSettings, FraudDetectionSettings, FailedTransactionSettings])
+@pytest.mark.parametrize(
+    "cls", [ValidationSettings, FraudDetectionSettings, FailedTransactionSettings, ReconcilerSettings]
+)
 def test_reads_only_declared_variables(cls):
     class Recording(dict):
         seen: set[str] = set()

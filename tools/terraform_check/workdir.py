@@ -28,6 +28,7 @@ ENDPOINT_BY_PREFIX = (
     ("aws_lambda_", "lambda"),
     ("aws_route_table", "ec2"),
     ("aws_s3_", "s3"),
+    ("aws_scheduler_", "scheduler"),
     ("aws_security_group", "ec2"),
     ("aws_signer_", "signer"),
     ("aws_sns_", "sns"),

@@ -1,0 +1,142 @@
+"""A scripted 60 s DynamoDB outage in the middle of 300 transactions: every accepted transaction ends in
+the decision its fraud rules give, every suspected one is alerted, nothing stays pending, and the outage
+shows in the metrics."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from handlers.domain.fraud import ScoringInput, assess
+from local.aws import CREDENTIALS
+from local.driver import ROOT, Runtime, start_runtime, stop_runtime, wait_for
+
+TRANSACTIONS = 300
+CLIENTS = 6
+OUTAGE_START, OUTAGE_SECONDS = 6, 60
+SUBMIT_INTERVAL = 0.04  # the 300 submissions are spread over 12 s: half of them before the outage
+MERCHANTS = {"clean": "Acme Stores", "suspicious": "Fake Goods Ltd"}
+
+
+@pytest.fixture(scope="module")
+def outage(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
+    started = start_runtime(
+        tmp_path_factory.mktemp("local-outage"),
+        LOCAL_OUTAGE=f"dynamodb@{OUTAGE_START}+{OUTAGE_SECONDS}",
+        LOCAL_SEED="false",
+        LOCAL_SCHEDULE_SECONDS="2",
+        LOCAL_RECONCILE_AFTER_SECONDS="5",
+        LOCAL_RETRY_BACKOFF_MAX_SECONDS="4",
+    )
+    yield started
+    stop_runtime(started)
+
+
+def _plan(merchants: dict[str, str], i: int) -> tuple[dict[str, Any], str]:
+    """Transaction i and the status the fraud rules give it (computed by the rules themselves)."""
+    kind = ("clean", "suspicious")[i % 2]
+    amount, currency = [
+        (Decimal(100 + i) + Decimal("0.25"), "USD"),  # clean: APPROVED; suspicious name: REVIEW_REQUIRED
+        (Decimal(6000), "JPY"),  # > 5000, round, unusual currency: FRAUD_SUSPECTED either way
+        (Decimal(2000), "EUR"),  # round only: APPROVED; suspicious name: FRAUD_SUSPECTED
+    ][i % 3]
+    body = {
+        "transaction_id": f"txn_o_{i}_{uuid.uuid4().hex[:6]}",
+        "merchant_id": merchants[kind],
+        "amount": amount,
+        "currency": currency,
+    }
+    expected = assess(ScoringInput(amount=amount, currency=currency, merchant_name=MERCHANTS[kind])).status
+    return body, expected.value
+
+
+@pytest.mark.slow
+def test_a_dynamodb_outage_loses_nothing_and_everything_is_scored_after_it(outage: Runtime) -> None:
+    # GIVEN two merchants and 300 transactions, submitted at a steady pace from the runtime's ready time,
+    # with DynamoDB failing every call of the functions from 6 s to 66 s after ready
+    t0 = time.monotonic()
+    merchants = {kind: outage.put_merchant(name, limit="100000") for kind, name in MERCHANTS.items()}
+    plans = [_plan(merchants, i) for i in range(TRANSACTIONS)]
+    unavailable = Counter[str]()
+    lock = threading.Lock()
+
+    def submit(index: int) -> tuple[str, int]:
+        """A well-behaved client: retries 503s with the same body (idempotent) until it gets an answer."""
+        body = plans[index][0]
+        time.sleep(max(0.0, t0 + index * SUBMIT_INTERVAL - time.monotonic()))
+        deadline = time.monotonic() + OUTAGE_SECONDS + 60
+        while True:
+            response = outage.post(body)
+            if response.status != 503 or time.monotonic() > deadline:
+                return body["transaction_id"], response.status
+            with lock:
+                unavailable[response.body["error"]["code"]] += 1
+            time.sleep(0.5)
+
+    # WHEN they are submitted through the outage
+    with ThreadPoolExecutor(CLIENTS) as pool:
+        results = list(pool.map(submit, range(TRANSACTIONS)))
+    submitted = time.monotonic() - t0
+    assert Counter(status for _, status in results) == {202: TRANSACTIONS}
+    assert set(unavailable) == {"SERVICE_UNAVAILABLE"} and sum(unavailable.values()) > CLIENTS
+
+    # THEN every accepted transaction ends in the decision the fraud rules give it
+    expected = {body["transaction_id"]: status for body, status in plans}
+
+    def scored() -> dict[str, dict] | None:
+        records = {r["transaction_id"]: r for r in outage.scan() if r["transaction_id"] in expected}
+        done = all(records.get(t, {}).get("status") == s for t, s in expected.items())
+        return records if done else None
+
+    records = wait_for(scored, 60, interval=1, what="every transaction scored as its rules say")
+    settled = time.monotonic() - t0
+    assert [t for t, r in records.items() if r["status"] != expected[t]] == []
+    # AND nothing is pending: the records left the sparse index, and the replay command finds nothing
+    assert [t for t, r in records.items() if {"pending_shard", "message"} & set(r)] == []
+    replay = subprocess.run(
+        [sys.executable, "-m", "tools.replay", "--older-than", "0", "--dry-run"],
+        cwd=ROOT,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "AWS_ACCESS_KEY_ID": CREDENTIALS["aws_access_key_id"],
+            "AWS_SECRET_ACCESS_KEY": CREDENTIALS["aws_secret_access_key"],
+            "AWS_REGION": outage.info["region"],
+            "AWS_ENDPOINT_URL": outage.info["aws_endpoint"],
+        },
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(replay.stdout)["found"] == 0
+    # AND an alert for every FRAUD_SUSPECTED transaction reached the inbox
+    suspected = {t for t, s in expected.items() if s == "FRAUD_SUSPECTED"}
+    assert len(suspected) > TRANSACTIONS // 4
+    alerted = {a.get("transaction_id") for a in outage.alerts() if a.get("alert_type") == "FRAUD"}
+    assert suspected - alerted == set()
+    # AND the outage is visible: injected failures, the API's 503s in the metrics, failed reconciler runs
+    status = outage.status()
+    outage_faults = {
+        k: v for k, v in status["faults"].items() if k.startswith("dynamodb:") and k.endswith(":outage")
+    }
+    assert outage_faults
+    validation = status["metrics"]["validation-lambda-dev"]
+    assert validation["TransactionsRejected{code=SERVICE_UNAVAILABLE}"] == sum(unavailable.values())
+    (schedule,) = status["schedules"].values()
+    assert schedule["failed"] > 0 and schedule["runs"] > schedule["failed"]
+    print(
+        f"\n{TRANSACTIONS} transactions through a {OUTAGE_SECONDS} s DynamoDB outage: all accepted after "
+        f"{submitted:.0f} s ({sum(unavailable.values())} 503s retried), all scored after {settled:.0f} s; "
+        f"{sum(outage_faults.values())} calls failed by the outage; statuses "
+        f"{dict(Counter(r['status'] for r in records.values()))}"
+    )
