@@ -144,6 +144,10 @@ _FUNCTION_ERRORS: dict[str, dict[int, list[tuple[str, str]]]] = {
                 "VALIDATION_FAILED",
                 "a rule JSON Schema cannot state exactly: amount with more than 2 decimal places",
             ),
+            (
+                "CARD_NUMBER_NOT_ALLOWED",
+                "a field or field name holds a card number (a Luhn-valid run of 13-19 digits)",
+            ),
         ],
         403: [("MERCHANT_ACCESS_DENIED", "the calling API client is not bound to the merchant")],
         409: [("IDEMPOTENCY_CONFLICT", "transaction_id already used with a different payload")],
@@ -155,7 +159,10 @@ _FUNCTION_ERRORS: dict[str, dict[int, list[tuple[str, str]]]] = {
         ],
     },
     "GET": {
-        400: [("VALIDATION_FAILED", "malformed transaction id")],
+        400: [
+            ("VALIDATION_FAILED", "malformed transaction id"),
+            ("CARD_NUMBER_NOT_ALLOWED", "the transaction id is a card number"),
+        ],
         404: [
             ("TRANSACTION_NOT_FOUND", "no such transaction, or one of a merchant the caller is not bound to")
         ],

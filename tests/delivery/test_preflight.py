@@ -258,7 +258,13 @@ def stubbed_lambda(quota: int, unreserved: int, ours: dict[str, int]):
         "get_account_settings",
         {"AccountLimit": {"ConcurrentExecutions": quota, "UnreservedConcurrentExecutions": unreserved}},
     )
-    for name in ("validation-lambda-dev", "fraud-detection-lambda-dev", "failed-transaction-lambda-dev"):
+    names = (
+        "validation-lambda-dev",
+        "fraud-detection-lambda-dev",
+        "failed-transaction-lambda-dev",
+        "reconciler-lambda-dev",
+    )
+    for name in names:
         if name in ours:
             stubber.add_response(
                 "get_function_concurrency",
@@ -291,7 +297,7 @@ def test_a_small_quota_stops_the_deploy_with_the_numbers_and_the_fix():
     client, _ = stubbed_lambda(10, 10, {})
     problem, _ = preflight.concurrency_problem(Settings(), client)
     assert problem is not None
-    assert "would reserve 72 concurrent executions" in problem
+    assert "would reserve 73 concurrent executions" in problem
     assert "quota is 10" in problem and "at most 0 can be reserved" in problem
     assert "VALIDATION_RESERVED_CONCURRENCY 50" in problem and "Service Quotas" in problem
 
@@ -299,20 +305,18 @@ def test_a_small_quota_stops_the_deploy_with_the_numbers_and_the_fix():
 def test_the_stacks_own_reservations_are_counted_once():
     from stacks.config import Settings
 
-    # GIVEN a quota of 200 where this stack already reserves 72 and another function 28
-    client, _ = stubbed_lambda(
-        200,
-        100,
-        {"validation-lambda-dev": 50, "fraud-detection-lambda-dev": 20, "failed-transaction-lambda-dev": 2},
-    )
-    # THEN redeploying the same reservations fits (200 - 28 - 100 = 72) ...
+    # GIVEN a quota of 200 where this stack already reserves 73 and another function 27
+    ours = {
+        "validation-lambda-dev": 50,
+        "fraud-detection-lambda-dev": 20,
+        "failed-transaction-lambda-dev": 2,
+        "reconciler-lambda-dev": 1,
+    }
+    client, _ = stubbed_lambda(200, 100, ours)
+    # THEN redeploying the same reservations fits (200 - 27 - 100 = 73) ...
     assert preflight.concurrency_problem(Settings(), client)[0] is None
     # ... and one more unit does not
-    client, _ = stubbed_lambda(
-        200,
-        100,
-        {"validation-lambda-dev": 50, "fraud-detection-lambda-dev": 20, "failed-transaction-lambda-dev": 2},
-    )
+    client, _ = stubbed_lambda(200, 100, ours)
     assert preflight.concurrency_problem(Settings(validation_reserved_concurrency=51), client)[0] is not None
 
 
@@ -321,11 +325,11 @@ def test_run_checks_concurrency_only_before_deploying_the_transaction_stack(tmp_
 
     def too_small(environ):
         calls.append("checked")
-        return "the functions would reserve 72", "Lambda concurrency quota 10"
+        return "the functions would reserve 73", "Lambda concurrency quota 10"
 
-    environ = fake_terraform(tmp_path, "1.11.4")
+    environ = {**fake_terraform(tmp_path, "1.11.4"), **STATE_KEY}
     report = run("deploy", "transaction-processing", environ, has_credentials, too_small)
-    assert not report.ok and "the functions would reserve 72" in report.text
+    assert not report.ok and "the functions would reserve 73" in report.text
     assert run("diff", "transaction-processing", environ, has_credentials, too_small).ok
     assert run("bootstrap", "state-backend", environ, has_credentials, too_small).ok
     assert not run("deploy", "transaction-processing", environ, no_credentials, too_small).ok

@@ -93,7 +93,7 @@ def test_the_binding_check_reads_the_merchant_through_the_cache(bound, monkeypat
     # THEN no further merchant read happens (the AWS-requests budget per transaction holds)
     assert post(bound, "acme", "m_acme", "t_warm")[0] == 202
     reads: list[str] = []
-    table = validation.container.current.service._merchants
+    table = validation.container.current.service._merchants._source  # behind the cache
     original = table.get
 
     def counted(merchant_id: str) -> Any:
