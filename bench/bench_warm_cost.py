@@ -40,6 +40,11 @@ class StubAws:
     def get_item(self, **_: Any) -> dict[str, Any]:
         return {"Item": MERCHANT}
 
+    def batch_get_item(self, *, RequestItems: dict[str, Any], **_: Any) -> dict[str, Any]:
+        return {
+            "Responses": {table: [MERCHANT for _ in spec["Keys"]] for table, spec in RequestItems.items()}
+        }
+
     def put_item(self, **_: Any) -> dict[str, Any]:
         return {}
 
