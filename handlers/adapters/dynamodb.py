@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -21,6 +21,27 @@ BATCH_GET_KEYS = 100  # BatchGetItem's limit
 BATCH_GET_ATTEMPTS = 3
 # The record may still be scored by this payload: absent, or pending for the same payload hash.
 SCORABLE = "attribute_not_exists(transaction_id) OR (#status = :pending AND payload_hash = :hash)"
+
+
+def query_pages(
+    client: Any, what: str, request: Mapping[str, Any], limit: int, counted: Callable[[dict[str, Any]], int]
+) -> Iterator[dict[str, Any]]:
+    """The pages of one Query until ``limit`` results (as ``counted`` counts a page) or the last page; each
+    page asks only for what is still missing."""
+    start_key = None
+    while limit > 0:
+        page_request = {**request, "Limit": limit}
+        if start_key:
+            page_request["ExclusiveStartKey"] = start_key
+        try:
+            page: dict[str, Any] = client.query(**page_request)
+        except (ClientError, BotoCoreError) as exc:
+            raise dependency_error(what, exc) from exc
+        yield page
+        limit -= counted(page)
+        start_key = page.get("LastEvaluatedKey")
+        if not start_key:
+            return
 
 
 def to_item(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -235,26 +256,16 @@ class TransactionTable:
         if to_ms < from_ms:
             return 0
         count = 0
-        start_key = None
-        while count < limit:
-            kwargs: dict[str, Any] = {
-                "TableName": self._table,
-                "IndexName": self._index,
-                "Select": "COUNT",
-                "KeyConditionExpression": "merchant_id = :m AND received_epoch_ms BETWEEN :from AND :to",
-                "ExpressionAttributeValues": to_item({":m": merchant_id, ":from": from_ms, ":to": to_ms}),
-                "Limit": limit - count,
-            }
-            if start_key:
-                kwargs["ExclusiveStartKey"] = start_key
-            try:
-                response = self._client.query(**kwargs)
-            except (ClientError, BotoCoreError) as exc:
-                raise dependency_error(f"transaction Query({self._index})", exc) from exc
-            count += int(response.get("Count", 0))
-            start_key = response.get("LastEvaluatedKey")
-            if not start_key:
-                break
+        request = {
+            "TableName": self._table,
+            "IndexName": self._index,
+            "Select": "COUNT",
+            "KeyConditionExpression": "merchant_id = :m AND received_epoch_ms BETWEEN :from AND :to",
+            "ExpressionAttributeValues": to_item({":m": merchant_id, ":from": from_ms, ":to": to_ms}),
+        }
+        what = f"transaction Query({self._index})"
+        for page in query_pages(self._client, what, request, limit, lambda page: int(page.get("Count", 0))):
+            count += int(page.get("Count", 0))
         return count
 
 
@@ -268,22 +279,16 @@ class PendingTransactions:
 
     def stale(self, shard: int, pending_before_ms: int, limit: int) -> list[StalePending]:
         entries: list[StalePending] = []
-        start_key = None
-        while len(entries) < limit:
-            kwargs: dict[str, Any] = {
-                "TableName": self._table,
-                "IndexName": self._index,
-                "KeyConditionExpression": "pending_shard = :shard AND pending_since_ms <= :before",
-                "ExpressionAttributeValues": to_item({":shard": shard, ":before": pending_before_ms}),
-                "Limit": limit - len(entries),
-            }
-            if start_key:
-                kwargs["ExclusiveStartKey"] = start_key
-            try:
-                response = self._client.query(**kwargs)
-            except (ClientError, BotoCoreError) as exc:
-                raise dependency_error(f"transaction Query({self._index})", exc) from exc
-            for raw in response.get("Items", []):
+        request = {
+            "TableName": self._table,
+            "IndexName": self._index,
+            "KeyConditionExpression": "pending_shard = :shard AND pending_since_ms <= :before",
+            "ExpressionAttributeValues": to_item({":shard": shard, ":before": pending_before_ms}),
+        }
+        what = f"transaction Query({self._index})"
+        pages = query_pages(self._client, what, request, limit, lambda page: len(page.get("Items", [])))
+        for page in pages:
+            for raw in page.get("Items", []):
                 item = from_item(raw)
                 message = item.get("message")
                 entries.append(
@@ -293,9 +298,6 @@ class PendingTransactions:
                         message if isinstance(message, str) else None,
                     )
                 )
-            start_key = response.get("LastEvaluatedKey")
-            if not start_key:
-                break
         return entries
 
     def touch(self, transaction_id: str, seen_since_ms: int, now_ms: int) -> bool:
