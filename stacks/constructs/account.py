@@ -25,3 +25,17 @@ class Account:
             partition=DataAwsPartition(stack, "Partition").partition,
             region=region,
         )
+
+    def arn(self, service: str, resource: str) -> str:
+        """The ARN of ``resource`` of ``service`` in this account and region."""
+        return f"arn:{self.partition}:{service}:{self.region}:{self.account_id}:{resource}"
+
+    @property
+    def root(self) -> str:
+        """The account principal (IAM policies of the account decide)."""
+        return f"arn:{self.partition}:iam::{self.account_id}:root"
+
+    @property
+    def alarms(self) -> str:
+        """Every CloudWatch alarm of this account and region."""
+        return self.arn("cloudwatch", "alarm:*")

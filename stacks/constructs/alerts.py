@@ -68,7 +68,7 @@ class AlertsTopic(Construct):
         """The topic policy (call once): TLS only; CloudWatch alarms of this account and the roles
         ``publishers`` (ARNs) publish, no other IAM principal; only ``managers`` change the topic."""
         account = self._account
-        alarms = f"arn:{account.partition}:cloudwatch:{account.region}:{account.account_id}:alarm:*"
+        alarms = account.alarms
         statements = [
             deny_insecure_transport(["sns:Publish", "sns:Subscribe", "sns:Receive"], [self.arn]),
             allow(

@@ -41,13 +41,13 @@ def key_administration(key: str, administrator: str) -> Statement:
 
 
 def key_configuration_reads(key: str, account: Account) -> Statement:
-    root = f"arn:{account.partition}:iam::{account.account_id}:root"
+    root = account.root
     return allow("ReadKeyConfiguration", KEY_READ_ACTIONS, [key], principals=principals("AWS", root))
 
 
 def use_through_aws_services(key: str, account: Account) -> Statement:
     """IAM policies of this account may grant use of the key, but only through the services above."""
-    root = f"arn:{account.partition}:iam::{account.account_id}:root"
+    root = account.root
     return allow(
         "UseThroughAwsServices",
         (*KEY_USE_ACTIONS, "kms:CreateGrant"),
@@ -76,7 +76,7 @@ def cloudwatch_logs(key: str, account: Account) -> Statement:
             condition(
                 "ArnLike",
                 "kms:EncryptionContext:aws:logs:arn",
-                f"arn:{account.partition}:logs:{account.region}:{account.account_id}:log-group:*",
+                account.arn("logs", "log-group:*"),
             )
         ],
     )
@@ -100,7 +100,7 @@ def service_on_behalf_of(
 
 def alarm_notifications(key: str, account: Account) -> Statement:
     """CloudWatch alarms of this account publish to the encrypted topic."""
-    alarms = f"arn:{account.partition}:cloudwatch:{account.region}:{account.account_id}:alarm:*"
+    alarms = account.alarms
     return service_on_behalf_of(
         "CloudWatchAlarms",
         "cloudwatch.amazonaws.com",
@@ -113,7 +113,7 @@ def alarm_notifications(key: str, account: Account) -> Statement:
 
 def topic_deliveries(key: str, account: Account) -> Statement:
     """SNS topics of this account deliver to encrypted SQS subscriptions."""
-    topics = f"arn:{account.partition}:sns:{account.region}:{account.account_id}:*"
+    topics = account.arn("sns", "*")
     return service_on_behalf_of(
         "SnsDeliveries",
         "sns.amazonaws.com",

@@ -219,7 +219,7 @@ class PrivateNetwork(Construct):
         creating interfaces only in these subnets with the Lambda security group; deleting and
         (un)assigning addresses only on interfaces in this VPC (``ec2:Vpc``). Describing interfaces has
         no resource-level permission in EC2, so it takes "*"."""
-        interfaces = f"arn:{account.partition}:ec2:{account.region}:{account.account_id}:network-interface/*"
+        interfaces = account.arn("ec2", "network-interface/*")
         return [
             allow(
                 "CreateInterfacesInOurSubnets",
