@@ -163,11 +163,10 @@ class EncryptionKey(Construct):
         s3_log_delivery_sources: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, id_)
-        account_id, partition, region = account.account_id, account.partition, account.region
         # In a key policy the resource is the key itself; the ARN pattern names this account's keys so
         # no statement grants on "*".
-        this_key = f"arn:{partition}:kms:{region}:{account_id}:key/*"
-        root = f"arn:{partition}:iam::{account_id}:root"
+        this_key = account.arn("kms", "key/*")
+        root = account.root
         statements = [
             key_administration(this_key, administrator or root),
             key_configuration_reads(this_key, account),
