@@ -4,6 +4,7 @@ Its own process keeps its state and settings (``MOTO_IAM_LOAD_MANAGED_POLICIES``
 in-process moto, and lets the kernel choose the port (``python -m tools.terraform_check.moto_server`` prints
 it), so parallel test workers never collide. Plain HTTP: serving TLS (moto ``--ssl``) would change nothing
 for these stacks, since moto ignores the ``aws:SecureTransport`` condition either way (see ``moto_gaps``).
+A retried call moto already answered gets that answer again (``answered_retries``).
 """
 
 from __future__ import annotations
@@ -78,11 +79,14 @@ def main() -> None:
     )
     from werkzeug.serving import make_server
 
+    from tools.terraform_check.answered_retries import AnsweredRetryReplay
+
+    logging.basicConfig(level=logging.WARNING)  # to stderr, the server's log file
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request; errors still logged
     server = make_server(
         HOST,
         0,
-        DomainDispatcherApplication(create_backend_app),
+        AnsweredRetryReplay(DomainDispatcherApplication(create_backend_app)),
         threaded=True,
         request_handler=MotoRequestHandler,
     )
