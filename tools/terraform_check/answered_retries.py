@@ -45,11 +45,12 @@ class AnsweredRetryReplay:
         invocation = environ.get("HTTP_AMZ_SDK_INVOCATION_ID")
         if not invocation:
             return self.app(environ, start_response)
-        if _attempt(environ) > 1:
+        attempt = _attempt(environ)
+        if attempt > 1:
             with self._lock:
                 answer = self._answers.get(invocation)
             if answer is not None:
-                log.warning("answered attempt %d of %s again", _attempt(environ), _operation(environ))
+                log.warning("answered attempt %d of %s again", attempt, _operation(environ))
                 return _respond(answer, start_response)
         answer = _call(self.app, environ)
         if answer[0].startswith("2"):
