@@ -3,11 +3,11 @@
 Per request, in API Gateway's order: route match (unknown route or method: 403
 ``MISSING_AUTHENTICATION_TOKEN``), API key (403 ``INVALID_API_KEY``), usage plan (429 ``THROTTLED`` /
 ``QUOTA_EXCEEDED``), payload hard limit (413 ``REQUEST_TOO_LARGE``), request validation against the
-method's model (400 ``BAD_REQUEST_BODY``), then a REST proxy event to the function and its proxy response
-back (502 ``DEFAULT_5XX`` when the function fails or answers a malformed response). Every refusal of its
-own is answered from the stack's gateway responses (``handlers.gateway_responses``, the same rows the
-stack deploys), with ``request_id`` equal to the ``x-amzn-RequestId`` header. Routes, stage, key
-requirement, model and limits come from the stack.
+method's model when its validator checks bodies (400 ``BAD_REQUEST_BODY``), then a REST proxy event to
+the function and its proxy response back (502 ``DEFAULT_5XX`` when the function fails or answers a
+malformed response). Every refusal of its own is answered from the stack's gateway responses
+(``handlers.gateway_responses``, the same rows the stack deploys), with ``request_id`` equal to the
+``x-amzn-RequestId`` header. Routes, stage, key requirement, model and limits come from the stack.
 """
 
 from __future__ import annotations
@@ -42,7 +42,8 @@ class _Route:
         self.spec = spec
         pattern = re.sub(r"\\\{([A-Za-z0-9_]+)\\\}", r"(?P<\1>[^/]+)", re.escape(spec.path))
         self.regex = re.compile(f"^{pattern}$")
-        self.validate = fastjsonschema.compile(dict(spec.body_schema)) if spec.body_schema else None
+        validates = spec.validates_body and spec.body_schema is not None
+        self.validate = fastjsonschema.compile(dict(spec.body_schema or {})) if validates else None
 
 
 class _Server(ThreadingHTTPServer):

@@ -185,6 +185,8 @@ def _gateway_errors(route: RouteSpec) -> dict[int, list[tuple[str, str]]]:
         body_only = ("BAD_REQUEST_BODY", "REQUEST_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE")
         if response.response_type in body_only and route.body_schema is None:
             continue
+        if response.response_type == "BAD_REQUEST_BODY" and not route.validates_body:
+            continue
         if response.response_type == "BAD_REQUEST_PARAMETERS" and not route.required_path_parameters:
             continue
         if response.response_type in ("INVALID_API_KEY", "THROTTLED", "QUOTA_EXCEEDED") and not (
