@@ -149,7 +149,8 @@ class Gateway:
                     self.wfile.write(body)
                 if gateway._access_log and not self.path.startswith("/_local/"):
                     elapsed = (time.monotonic() - started) * 1000
-                    print(f"[api] {self.command} {self.path} -> {status} ({elapsed:.0f} ms)", flush=True)
+                    resource = gateway.resource_of(self.command, self.path)
+                    print(f"[api] {self.command} {resource} -> {status} ({elapsed:.0f} ms)", flush=True)
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
 
@@ -211,6 +212,15 @@ class Gateway:
             print(f"[api] {function.name} raised {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
             raise GatewayError("DEFAULT_5XX", "InternalServerErrorException", 502) from None
         return self._proxy_response(response, request_id)
+
+    def resource_of(self, method: str, path: str) -> str:
+        """The route a request matched (``/transaction/{transaction_id}``), "-" for none: like the
+        stack's access log (``$context.resourcePath``), never the path as sent, which may carry anything."""
+        try:
+            route, _, _ = self._match(method.upper(), urlsplit(path).path)
+        except GatewayError:
+            return "-"
+        return route.spec.path
 
     def _match(self, method: str, path: str) -> tuple[_Route, dict[str, str], str]:
         prefix = f"/{self.stage}"

@@ -105,6 +105,33 @@ _TRACK_1 = re.compile(rf"B{_PAN_DIGITS}\^[^^]{{2,26}}\^")  # format code B, PAN,
 _TRACK_2 = re.compile(rf";{_PAN_DIGITS}=|(?<![0-9]){_PAN_DIGITS}=[0-9]{{2}}(?:0[1-9]|1[0-2])[0-9]{{3}}")
 
 
+def _ranges(network: Network) -> str:
+    return ", ".join(str(lo) if lo == hi else f"{lo}-{hi}" for lo, hi in network.prefixes)
+
+
+def _lengths(network: Network) -> str:
+    lengths = network.lengths
+    if list(lengths) == list(range(lengths[0], lengths[-1] + 1)) and len(lengths) > 2:
+        return f"{lengths[0]}-{lengths[-1]}"
+    return ", ".join(map(str, lengths))
+
+
+def refusal_summary() -> str:
+    """What is refused as a card number, in one paragraph (the OpenAPI document and the README quote it)."""
+    networks = "; ".join(f"{n.name} {_ranges(n)} ({_lengths(n)} digits)" for n in NETWORKS)
+    return (
+        "A value is refused as a card number when it holds digits whose issuer prefix and length belong "
+        f"to a payment network ({networks}) and whose last digit is their Luhn check digit: written plainly "
+        "or in groups joined by any characters that are neither letters nor digits (spaces, tabs, no-break "
+        "spaces, '-', '/', '.', '_', mixed), with any Unicode decimal digits (full-width, Arabic-Indic...) "
+        "or format characters such as zero-width spaces in between, or glued to letters "
+        "('card4111111111111111'), read from the first digit of each such run; and magnetic-stripe Track 1 "
+        "or Track 2 data. Not refused: digits glued to other digits (a run longer than 19 digits), digits "
+        "after other digits of the same run, a valid IBAN, and a number written '+<digits>' (a phone "
+        "number)."
+    )
+
+
 def luhn_valid(digits: str) -> bool:
     checksum = 0
     for index, char in enumerate(reversed(digits)):
