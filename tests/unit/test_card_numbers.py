@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
 from handlers.domain.card_numbers import (
+    NETWORKS,
     contains_card_number,
     fields_with_card_numbers,
     luhn_valid,
     network_of,
+    refusal_summary,
 )
 from handlers.domain.errors import CardNumberNotAllowed, ErrorCode
 from handlers.domain.transaction import validate_transaction
@@ -159,3 +162,17 @@ def test_requests_with_card_numbers_are_refused_before_any_other_check(payload, 
 def test_requests_without_card_numbers_pass():
     payload = {**VALID, "metadata": {"order": "2024-01-15 12.30.45", "ref": "411111111111", "n": "1500.00"}}
     assert validate_transaction(payload).metadata["ref"] == "411111111111"
+
+
+def test_readme_and_docs_say_what_is_refused_as_the_code_does():
+    root = Path(__file__).resolve().parents[2]
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    summary = readme.split("<!-- card-numbers:summary -->\n", 1)[1].split("\n<!-- /card-numbers:summary -->")[
+        0
+    ]
+    assert summary == refusal_summary()
+    document = (root / "docs" / "card-numbers.md").read_text(encoding="utf-8")
+    assert refusal_summary() in document
+    for network in NETWORKS:
+        prefixes = ", ".join(str(lo) if lo == hi else f"{lo}-{hi}" for lo, hi in network.prefixes)
+        assert f"| {network.name} | {prefixes} |" in document, network.name
