@@ -74,21 +74,16 @@ MIN_DIGITS = min(length for network in NETWORKS for length in network.lengths)
 MAX_DIGITS = max(length for network in NETWORKS for length in network.lengths)
 
 
-def _lengths_by_prefix() -> tuple[frozenset[int], ...]:
-    """For each 4-digit prefix 0000-9999, the PAN lengths some network issues under it (every range in
-    ``NETWORKS`` is at most 4 digits wide)."""
-    table = []
-    for prefix in range(10_000):
-        head = f"{prefix:04d}"
-        table.append(
-            frozenset(
-                length
-                for network in NETWORKS
-                for length in network.lengths
-                if network.issues(head + "0" * (length - 4))
-            )
-        )
-    return tuple(table)
+def _lengths_by_prefix() -> dict[int, frozenset[int]]:
+    """The PAN lengths issued under each 4-digit prefix some network uses (every range in ``NETWORKS`` is
+    at most 4 digits wide)."""
+    table: dict[int, set[int]] = {}
+    for network in NETWORKS:
+        for lo, hi in network.prefixes:
+            scale = 10 ** (4 - len(str(lo)))
+            for prefix in range(lo * scale, (hi + 1) * scale):
+                table.setdefault(prefix, set()).update(network.lengths)
+    return {prefix: frozenset(lengths) for prefix, lengths in table.items()}
 
 
 _LENGTHS_BY_PREFIX = _lengths_by_prefix()
@@ -144,7 +139,7 @@ def luhn_valid(digits: str) -> bool:
 
 def is_pan(digits: str) -> bool:
     """True when ``digits`` (ASCII digits only) is a PAN some network in ``NETWORKS`` issues."""
-    return len(digits) in _LENGTHS_BY_PREFIX[int(digits[:4])] and luhn_valid(digits)
+    return len(digits) in _LENGTHS_BY_PREFIX.get(int(digits[:4]), ()) and luhn_valid(digits)
 
 
 def network_of(digits: str) -> str | None:

@@ -8,10 +8,14 @@ from pathlib import Path
 
 import pytest
 
+from bench.card_corpus import luhn_complete
 from handlers.domain.card_numbers import (
+    MAX_DIGITS,
+    MIN_DIGITS,
     NETWORKS,
     contains_card_number,
     fields_with_card_numbers,
+    is_pan,
     luhn_valid,
     network_of,
     refusal_summary,
@@ -176,3 +180,11 @@ def test_readme_and_docs_say_what_is_refused_as_the_code_does():
     for network in NETWORKS:
         prefixes = ", ".join(str(lo) if lo == hi else f"{lo}-{hi}" for lo, hi in network.prefixes)
         assert f"| {network.name} | {prefixes} |" in document, network.name
+
+
+def test_the_prefix_table_agrees_with_every_networks_ranges_and_lengths():
+    for prefix in range(10_000):
+        for length in range(MIN_DIGITS, MAX_DIGITS + 1):
+            digits = luhn_complete(f"{prefix:04d}".ljust(length - 1, "0"))
+            issued = any(network.issues(digits) for network in NETWORKS)
+            assert is_pan(digits) == issued, digits
