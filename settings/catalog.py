@@ -214,6 +214,12 @@ class Settings(SettingsGroup):
         doc="set the region's API Gateway CloudWatch Logs role (`aws_api_gateway_account`, one per account "
         'and region); `false` leaves an existing one alone (README "Deploy")',
     )
+    manage_xray_encryption: bool = setting(
+        "MANAGE_XRAY_ENCRYPTION",
+        default=True,
+        doc="encrypt the region's X-Ray traces with the stack's key (`aws_xray_encryption_config`, one per "
+        "account and region); `false` leaves an existing setting alone",
+    )
     # --- end custom domain and account settings (issue 13) ---
     # --- WAF (issue 13): rule groups for an API called by servers, rate limits per API key and per IP ---
     waf_managed_rule_groups: tuple[str, ...] = setting(
