@@ -18,6 +18,13 @@ $(error CDK_TOOLKIT must be cdktf or cdktn, got '$(CDK_TOOLKIT)')
 endif
 CDKTN_ENV := tools/cdktn/.venv
 SYNTH_ENV := $(if $(filter cdktn,$(CDK_TOOLKIT)),$(CDKTN_ENV),$(VENV))
+# The environment every synth, diff and deploy acts on: its settings are environments/$(ENV).toml (README
+# "Environments"). Set on the make command line (`make deploy ENV=prod`); a shell's own ENV variable (sh's
+# startup file) is ignored. The app reads the name from DEPLOY_ENV.
+ifneq ($(origin ENV),command line)
+ENV := dev
+endif
+export DEPLOY_ENV := $(ENV)
 export PIPENV_VENV_IN_PROJECT := 1
 export PIPENV_VERBOSITY := -1
 export PIPENV_NOSPIN := 1
@@ -50,9 +57,9 @@ $(CDKTN_ENV)/.synced: tools/cdktn/Pipfile.lock | $(PIPENV)
 	cd tools/cdktn && PIPENV_VENV_IN_PROJECT=1 ../../$(PIPENV) sync
 	@touch $@
 
-synth: install $(SYNTH_ENV)/.synced ## Synthesize every stack into cdktf.out/ (CDK_TOOLKIT=cdktn: with CDK Terrain)
+synth: install $(SYNTH_ENV)/.synced ## Synthesize environment ENV (default dev) into cdktf.out/ (CDK_TOOLKIT=cdktn: with CDK Terrain)
 	CDK_TOOLKIT=$(CDK_TOOLKIT) $(SYNTH_ENV)/bin/python main.py
-	@echo "Synthesized with $(CDK_TOOLKIT): $$(ls cdktf.out/stacks | tr '\n' ' ')"
+	@echo "Synthesized environment $(ENV) with $(CDK_TOOLKIT): $$(ls cdktf.out/stacks | tr '\n' ' ')"
 
 hcl: install $(SYNTH_ENV)/.synced ## Export every stack as valid, terraform-fmt-clean HCL into hcl.out/
 	CDK_TOOLKIT=$(CDK_TOOLKIT) $(PY) -m tools.hcl_export --python $(SYNTH_ENV)/bin/python
