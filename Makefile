@@ -119,6 +119,11 @@ destroy: install ## Destroy STACK (default transaction-processing; state-backend
 tf-check: synth ## Real terraform on every stack, offline: validate, plan, apply and re-plan against moto
 	$(PY) -m tools.terraform_check --outdir cdktf.out --workdir build/terraform-check
 
+# --- Releases: the upgrade check plans the current code against the last release (releases/README.md).
+.PHONY: release-snapshot
+release-snapshot: install ## Rewrite releases/last/ from this commit (environments/dev.toml), when cutting a release
+	$(PY) -m tools.release_snapshot --environment dev
+
 # --- Local runtime: moto + the real handlers, no AWS account, no Docker. See README "Try it locally".
 .PHONY: local
 local: install ## Run the whole system on this machine (API :8080, AWS :5000; Ctrl-C stops)

@@ -1,0 +1,128 @@
+"""The upgrade check: the last release's stateful resources applied against moto, the current code
+planned against that state (tools/terraform_check/upgrade.py).
+
+Both stacks of the release snapshot (releases/last) are applied side by side, once for the module; each
+test then plans a version of the current code against the same state. The summary of each plan is
+printed at the end of the run (``tests/terraform/conftest.py``).
+"""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from settings.environments import ENVIRONMENT_VARIABLE, load_environment
+from stacks.app import STATE_BACKEND_STACK, TRANSACTION_STACK
+from stacks.config import Settings
+from tools.release_snapshot import RELEASE_DIR, release_environment
+from tools.stateful import Allowed, load_allow_list
+from tools.terraform_check.check import open_directory_checks
+from tools.terraform_check.moto_server import MotoServer
+from tools.terraform_check.toolchain import Toolchain
+from tools.terraform_check.upgrade import UpgradeBroken, UpgradeCheck, UpgradePlan
+
+pytestmark = pytest.mark.slow
+STACKS = (STATE_BACKEND_STACK, TRANSACTION_STACK)
+TRANSACTIONS_TABLE = "processed-transactions-dev"
+
+
+@pytest.fixture(scope="module")
+def released(
+    toolchain: Toolchain, moto: MotoServer, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, UpgradeCheck]:
+    """Each stack of the release, its stateful resources applied against the module's moto server."""
+    root = tmp_path_factory.mktemp("upgrade")
+    sources = [(name, RELEASE_DIR / "stacks" / name) for name in STACKS]
+    checks = {
+        check.report.name: UpgradeCheck(
+            toolchain,
+            name=check.report.name,
+            source=check.source,
+            workdir=check.workdir,
+            env=check.env,
+            log=lambda _: None,
+        )
+        for check in open_directory_checks(toolchain, sources, root)
+    }
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for done in [pool.submit(check.apply_release, moto.endpoint) for check in checks.values()]:
+            done.result()
+    return checks
+
+
+@pytest.fixture(scope="module")
+def current(synth_dir: Path) -> Path:
+    """The current code synthesized for the release's environment (the session synth: its defaults)."""
+    environment = release_environment()
+    settings = load_environment(Settings, {ENVIRONMENT_VARIABLE: environment}).settings
+    assert settings == Settings(), (
+        f"the release snapshot is of {environment}, whose file no longer holds the defaults the session "
+        "synth uses: synthesize that environment here"
+    )
+    return synth_dir
+
+
+def plan(check: UpgradeCheck, current: Path, moto: MotoServer, record_property, **kwargs: Any) -> UpgradePlan:
+    result = check.plan_current(current / "stacks" / check.report.name, moto.endpoint, **kwargs)
+    record_property("upgrade plan", result.summary())
+    print(result.summary())
+    return result
+
+
+def transactions_table(doc: dict[str, Any]) -> str:
+    tables = doc["resource"]["aws_dynamodb_table"]
+    return next(name for name, body in tables.items() if body["name"] == TRANSACTIONS_TABLE)
+
+
+def renamed_table(doc: dict[str, Any], moved: bool = False) -> dict[str, Any]:
+    """``doc`` as if the transactions table's construct id were renamed (every reference follows)."""
+    old = transactions_table(doc)
+    new = f"{old}_renamed"
+    text = json.dumps(doc).replace(f"aws_dynamodb_table.{old}", f"aws_dynamodb_table.{new}")
+    renamed = json.loads(text)
+    tables = renamed["resource"]["aws_dynamodb_table"]
+    tables[new] = tables.pop(old)
+    if moved:
+        renamed["moved"] = [{"from": f"aws_dynamodb_table.{old}", "to": f"aws_dynamodb_table.{new}"}]
+    return renamed
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_current_code_keeps_every_stateful_resource_of_the_last_release(
+    released: dict[str, UpgradeCheck], current: Path, moto: MotoServer, record_property, stack: str
+):
+    check = released[stack]
+    result = plan(check, current, moto, record_property)
+    assert check.report.created  # the release's state holds its stateful resources
+    result.check(release_environment(), load_allow_list())  # raises naming what would be lost
+
+
+def test_a_renamed_transactions_table_fails_the_check(
+    released: dict[str, UpgradeCheck], current: Path, moto: MotoServer, record_property
+):
+    check = released[TRANSACTION_STACK]
+    result = plan(check, current, moto, record_property, change=renamed_table)
+    synthesized = current / "stacks" / TRANSACTION_STACK / "cdk.tf.json"
+    table = transactions_table(json.loads(synthesized.read_text()))
+    assert [(d.address, d.action) for d in result.destructive] == [(f"aws_dynamodb_table.{table}", "delete")]
+    environment = release_environment()
+    with pytest.raises(UpgradeBroken, match=rf"aws_dynamodb_table\.{table}: delete \(loses its items"):
+        result.check(environment, load_allow_list())
+    # An allow-list entry of the release's environment, with its reason, accepts that one loss.
+    reason = "the table is recreated empty on purpose, for a new key schema"
+    entry = Allowed(environment, TRANSACTION_STACK, f"aws_dynamodb_table.{table}", reason)
+    result.check(environment, [entry])
+    with pytest.raises(UpgradeBroken):
+        result.check(environment, [Allowed("prod", TRANSACTION_STACK, entry.address, reason)])
+
+
+def test_a_moved_block_keeps_the_renamed_table(
+    released: dict[str, UpgradeCheck], current: Path, moto: MotoServer, record_property
+):
+    check = released[TRANSACTION_STACK]
+    result = plan(check, current, moto, record_property, change=lambda doc: renamed_table(doc, moved=True))
+    result.check(release_environment())
