@@ -224,3 +224,39 @@ def shown_path(path: Path) -> str:
         return str(path.resolve().relative_to(ROOT))
     except ValueError:
         return str(path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m settings.environments [describe | get KEY]``: the settings of the environment that
+    ``DEPLOY_ENV`` names (``make``'s ENV), checked; ``get`` prints one value as the file key names it
+    (the workflows read the region this way)."""
+    import argparse
+    import os
+    import sys
+
+    from settings.catalog import Settings
+
+    parser = argparse.ArgumentParser(prog="python -m settings.environments", description=main.__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("describe", help="check the file and print where each non-default setting came from")
+    get = commands.add_parser("get", help="print one setting's value")
+    get.add_argument("key", help="a key of the file, e.g. aws_region")
+    args = parser.parse_args(argv)
+    try:
+        loaded = load_environment(Settings, os.environ)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    if args.command == "describe":
+        print(loaded.describe())
+        return 0
+    spec = next((s for s in settings_of(Settings) if key_of(s) == args.key), None)
+    if spec is None:
+        print(f"error: no setting has the key {args.key!r}", file=sys.stderr)
+        return 1
+    print(spec.render(getattr(loaded.settings, spec.name)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
