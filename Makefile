@@ -59,7 +59,7 @@ $(CDKTN_ENV)/.synced: tools/cdktn/Pipfile.lock | $(PIPENV)
 
 synth: install $(SYNTH_ENV)/.synced ## Synthesize environment ENV (default dev) into cdktf.out/ (CDK_TOOLKIT=cdktn: with CDK Terrain)
 	CDK_TOOLKIT=$(CDK_TOOLKIT) $(SYNTH_ENV)/bin/python main.py
-	@echo "Synthesized environment $(ENV) with $(CDK_TOOLKIT): $$(ls cdktf.out/stacks | tr '\n' ' ')"
+	@echo "Synthesized environment $(ENV) with $(CDK_TOOLKIT): $$(ls $${CDKTF_OUTDIR:-cdktf.out}/stacks | tr '\n' ' ')"
 
 hcl: install $(SYNTH_ENV)/.synced ## Export every stack as valid, terraform-fmt-clean HCL into hcl.out/
 	CDK_TOOLKIT=$(CDK_TOOLKIT) $(PY) -m tools.hcl_export --python $(SYNTH_ENV)/bin/python

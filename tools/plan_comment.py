@@ -35,9 +35,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tools.stateful import ALLOW_LIST, STATEFUL_TYPES, Allowed, destructive_changes, load_allow_list
+from tools.stateful import ALLOW_LIST, ROOT, STATEFUL_TYPES, Allowed, destructive_changes, load_allow_list
 
-ROOT = Path(__file__).resolve().parent.parent
 MARKER = "<!-- cdktf-plan-comment"  # + the environment: one comment per environment
 MAX_COMMENT_CHARS = 65_536
 PLAN_FILE = "tfplan"
@@ -96,6 +95,7 @@ class Finding:
 def findings(
     results: Sequence[tuple[StackResult, str]], environment: str, allowed: Sequence[Allowed]
 ) -> list[Finding]:
+    """Every destructive change of ``results`` (plans of ``environment``), with its allow entry if any."""
     found = []
     for result, _ in results:
         for change in result.destructive:
@@ -190,23 +190,24 @@ def plan_stack(name: str, stack_dir: Path) -> tuple[StackResult, str]:
         # Without the JSON plan the guard cannot tell what is replaced: that is an error, not a pass.
         detail = "terraform show -json failed: the plan cannot be checked for data loss\n\n"
         return StackResult(name, "error", detail=detail + _tail(as_json.stdout + as_json.stderr)), text
+    return planned_result(name, planned, changed=plan.returncode == 2), text
+
+
+def planned_result(name: str, planned: dict[str, Any], *, changed: bool) -> StackResult:
+    """The result of a stack from its ``terraform show -json`` plan: counts and destructive changes."""
     counts = count_actions(planned)
-    status = "changes" if plan.returncode == 2 else "no-changes"
     destructive = [
         {"address": d.address, "resource_type": d.resource_type, "action": d.action}
         for d in destructive_changes(planned)
     ]
-    return (
-        StackResult(
-            name,
-            status,
-            add=counts["add"],
-            change=counts["change"],
-            destroy=counts["destroy"],
-            replace=counts["replace"],
-            destructive=destructive,
-        ),
-        text,
+    return StackResult(
+        name,
+        "changes" if changed else "no-changes",
+        add=counts["add"],
+        change=counts["change"],
+        destroy=counts["destroy"],
+        replace=counts["replace"],
+        destructive=destructive,
     )
 
 

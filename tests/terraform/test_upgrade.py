@@ -18,6 +18,7 @@ import pytest
 from settings.environments import ENVIRONMENT_VARIABLE, load_environment
 from stacks.app import STATE_BACKEND_STACK, TRANSACTION_STACK, build_app
 from stacks.config import Settings
+from tools.plan_comment import findings, guard, planned_result, render_comment
 from tools.release_snapshot import RELEASE_DIR, release_environment
 from tools.stateful import Allowed, load_allow_list
 from tools.terraform_check.check import open_directory_checks
@@ -118,6 +119,15 @@ def test_a_renamed_transactions_table_fails_the_check(
     result.check(environment, [entry])
     with pytest.raises(UpgradeBroken):
         result.check(environment, [Allowed("prod", TRANSACTION_STACK, entry.address, reason)])
+    # The pull-request plan guard, given the same real plan, blocks it too.
+    stack_result = planned_result(TRANSACTION_STACK, result.plan, changed=True)
+    found = findings([(stack_result, "")], environment, load_allow_list())
+    code, report = guard(found, environment)
+    assert (
+        code == 1
+        and f"BLOCKING: `{TRANSACTION_STACK}`: `aws_dynamodb_table.{table}` would be deleted" in report
+    )
+    assert ":no_entry: **blocking**" in render_comment([(stack_result, "")], environment, found=found)
 
 
 def test_a_moved_block_keeps_the_renamed_table(

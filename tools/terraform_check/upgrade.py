@@ -46,6 +46,7 @@ class UpgradePlan:
     stack: str
     counts: dict[str, int]
     destructive: list[Destructive] = field(default_factory=list)
+    plan: dict[str, Any] = field(default_factory=dict, repr=False)  # ``terraform show -json`` (moto's)
 
     def summary(self) -> str:
         c = self.counts
@@ -120,4 +121,4 @@ class UpgradeCheck(StackCheck):
         self._run("plan", "plan", "-input=false", "-lock=false", "-no-color", f"-out={UPGRADE_PLAN}")
         shown = self._run("show", "show", "-json", UPGRADE_PLAN)
         plan = json.loads(shown.stdout)
-        return UpgradePlan(self.report.name, count_actions(plan), destructive_changes(plan))
+        return UpgradePlan(self.report.name, count_actions(plan), destructive_changes(plan), plan)
