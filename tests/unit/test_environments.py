@@ -143,3 +143,9 @@ def test_an_unknown_environment_lists_the_known_ones(tmp_path: Path):
         environment_file("staging", tmp_path)
     with pytest.raises(ValueError, match=r"environment name must be .*got '../etc'"):
         environment_file("../etc", tmp_path)
+
+
+def test_the_local_runtime_synthesizes_again_for_another_environment():
+    from local.synth import fingerprint
+
+    assert fingerprint({}) != fingerprint({ENVIRONMENT_VARIABLE: "prod"})
