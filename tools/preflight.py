@@ -255,6 +255,13 @@ def stack_problem(action: str, stack: str) -> str | None:
 class Report:
     ok: bool
     text: str
+    problems: tuple[str, ...] = ()
+
+
+def github_annotations(problems: tuple[str, ...]) -> str:
+    """Each problem as a GitHub Actions error annotation (shown on the run's summary page)."""
+    escaped = (p.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A") for p in problems)
+    return "\n".join(f"::error title=preflight::{problem}" for problem in escaped)
 
 
 def run(
@@ -280,7 +287,7 @@ def run(
     if problems:
         lines = [f"preflight for `make {action}` ({stack}) failed:"]
         lines += [f"  - {problem}" for problem in problems]
-        return Report(False, "\n".join([*lines, "", ORDER]))
+        return Report(False, "\n".join([*lines, "", ORDER]), tuple(problems))
     note = ""
     if action in ("deploy", "diff", "migrate", "destroy") and stack == TRANSACTION_STACK:
         note = (
@@ -299,6 +306,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     report = run(args.action, args.stack, os.environ, botocore_credential_method, account_concurrency_check)
     print(report.text, file=sys.stdout if report.ok else sys.stderr)
+    if report.problems and os.environ.get("GITHUB_ACTIONS") == "true":
+        print(github_annotations(report.problems))
     return 0 if report.ok else 1
 
 

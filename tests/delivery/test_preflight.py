@@ -225,6 +225,23 @@ def test_main_exits_1_and_writes_to_stderr(tmp_path: Path, monkeypatch, capsys):
     assert "preflight for `make diff`" in capsys.readouterr().err
 
 
+def test_in_github_actions_each_problem_is_an_error_annotation(tmp_path: Path, monkeypatch, capsys):
+    # A missing state key in CI: the run's summary names the file and the key.
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("DEPLOY_ENV", "dev")
+    monkeypatch.delenv("TF_STATE_KMS_KEY_ARN", raising=False)
+    monkeypatch.setattr(preflight, "botocore_credential_method", no_credentials)
+    assert preflight.main(["deploy", "transaction-processing"]) == 1
+    annotations = [line for line in capsys.readouterr().out.splitlines() if line.startswith("::error")]
+    assert len(annotations) == 3  # terraform, credentials, the state key
+    assert any(
+        "environments/dev.toml has no tf_state_kms_key_arn (and TF_STATE_KMS_KEY_ARN is not set)" in a
+        for a in annotations
+    )
+    assert all("\n" not in a for a in annotations)
+
+
 # --- consistency with the stacks and the Makefile --------------------------------------------------
 
 

@@ -193,9 +193,14 @@ def test_deploy_promotes_dev_then_prod_behind_the_production_environment():
     assert job["environment"] == "${{ inputs.github-environment }}"
     creds = next(s for s in job["steps"] if "configure-aws-credentials@" in s.get("uses", ""))
     assert creds["with"]["role-to-assume"] == "${{ vars.AWS_DEPLOY_ROLE_ARN }}"
-    runs = [s.get("run") for s in job["steps"]]
+    runs = [s.get("run", "") for s in job["steps"]]
     assert 'make synth ENV="$DEPLOY_ENVIRONMENT"' in runs
-    assert 'make deploy ENV="$DEPLOY_ENVIRONMENT" STACK=transaction-processing AUTO_APPROVE=1' in runs
+    deploy = runs.index('make deploy ENV="$DEPLOY_ENVIRONMENT" STACK=transaction-processing AUTO_APPROVE=1')
+    preflight = next(i for i, r in enumerate(runs) if "tools.preflight deploy transaction-processing" in r)
+    guard = next(i for i, r in enumerate(runs) if "plan_comment.py guard" in r)
+    assert preflight < guard < deploy == len(runs) - 1  # nothing is applied before the data guard passed
+    assert "plan_comment.py plan --outdir cdktf.out --results plan-results" in runs[guard]
+    assert '--environment "$DEPLOY_ENVIRONMENT"' in runs[guard]
 
 
 def test_the_workflows_take_only_roles_from_github_variables():
