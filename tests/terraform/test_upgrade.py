@@ -2,13 +2,15 @@
 planned against that state (tools/terraform_check/upgrade.py).
 
 Both stacks of the release snapshot (releases/last) are applied side by side, once for the module; each
-test then plans a version of the current code against the same state. The summary of each plan is
+test then plans a version of the current code against the same state: as it is, with the transactions
+table's construct id renamed (a real synth), and renamed with a ``moved`` block. The summary of each plan is
 printed at the end of the run (``tests/terraform/conftest.py``).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,7 @@ from typing import Any
 import pytest
 
 from settings.environments import ENVIRONMENT_VARIABLE, load_environment
+from stacks import transaction_stack
 from stacks.app import STATE_BACKEND_STACK, TRANSACTION_STACK, build_app
 from stacks.config import Settings
 from tools.plan_comment import findings, guard, planned_result, render_comment
@@ -28,7 +31,9 @@ from tools.terraform_check.upgrade import UpgradeBroken, UpgradeCheck, UpgradePl
 
 pytestmark = pytest.mark.slow
 STACKS = (STATE_BACKEND_STACK, TRANSACTION_STACK)
-TRANSACTIONS_TABLE = "processed-transactions-dev"
+# The transactions table's construct id (stacks/transaction_stack.py), and the one the tests rename it to.
+TRANSACTIONS_ID = "TransactionTable"
+RENAMED_ID = "TransactionLedger"
 
 
 @pytest.fixture(scope="module")
@@ -55,15 +60,34 @@ def released(
     return checks
 
 
+def release_settings() -> Settings:
+    return load_environment(Settings, {ENVIRONMENT_VARIABLE: release_environment()}).settings
+
+
 @pytest.fixture(scope="module")
 def current(synth_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The current code synthesized for the release's environment: the session synth when that
     environment's file keeps the defaults (as dev does here), else a synth of its settings."""
-    settings = load_environment(Settings, {ENVIRONMENT_VARIABLE: release_environment()}).settings
+    settings = release_settings()
     if settings == Settings():
         return synth_dir
     outdir = tmp_path_factory.mktemp("release-environment")
     build_app(settings, outdir=str(outdir)).synth()
+    return outdir
+
+
+@pytest.fixture(scope="module")
+def renamed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The current code with the transactions table's construct id renamed, synthesized for real."""
+    original = transaction_stack.EncryptedTable
+
+    def renamed_table(scope: Any, id_: str, **kwargs: Any) -> Any:
+        return original(scope, RENAMED_ID if id_ == TRANSACTIONS_ID else id_, **kwargs)
+
+    outdir = tmp_path_factory.mktemp("renamed")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(transaction_stack, "EncryptedTable", renamed_table)
+        build_app(release_settings(), outdir=str(outdir)).synth()
     return outdir
 
 
@@ -74,22 +98,14 @@ def plan(check: UpgradeCheck, current: Path, moto: MotoServer, record_property, 
     return result
 
 
-def transactions_table(doc: dict[str, Any]) -> str:
+def table_address(outdir: Path) -> str:
+    """The Terraform address of the transactions table in a synthesized transaction stack."""
+    doc = json.loads((outdir / "stacks" / TRANSACTION_STACK / "cdk.tf.json").read_text())
     tables = doc["resource"]["aws_dynamodb_table"]
-    return next(name for name, body in tables.items() if body["name"] == TRANSACTIONS_TABLE)
-
-
-def renamed_table(doc: dict[str, Any], moved: bool = False) -> dict[str, Any]:
-    """``doc`` as if the transactions table's construct id were renamed (every reference follows)."""
-    old = transactions_table(doc)
-    new = f"{old}_renamed"
-    text = json.dumps(doc).replace(f"aws_dynamodb_table.{old}", f"aws_dynamodb_table.{new}")
-    renamed = json.loads(text)
-    tables = renamed["resource"]["aws_dynamodb_table"]
-    tables[new] = tables.pop(old)
-    if moved:
-        renamed["moved"] = [{"from": f"aws_dynamodb_table.{old}", "to": f"aws_dynamodb_table.{new}"}]
-    return renamed
+    name = next(
+        name for name, body in tables.items() if body["name"] == release_settings().transaction_table_name
+    )
+    return f"aws_dynamodb_table.{name}"
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -103,36 +119,38 @@ def test_the_current_code_keeps_every_stateful_resource_of_the_last_release(
 
 
 def test_a_renamed_transactions_table_fails_the_check(
-    released: dict[str, UpgradeCheck], current: Path, moto: MotoServer, record_property
+    released: dict[str, UpgradeCheck], current: Path, renamed: Path, moto: MotoServer, record_property
 ):
-    check = released[TRANSACTION_STACK]
-    result = plan(check, current, moto, record_property, change=renamed_table)
-    synthesized = current / "stacks" / TRANSACTION_STACK / "cdk.tf.json"
-    table = transactions_table(json.loads(synthesized.read_text()))
-    assert [(d.address, d.action) for d in result.destructive] == [(f"aws_dynamodb_table.{table}", "delete")]
+    old, new = table_address(current), table_address(renamed)
+    assert old != new  # the construct id is part of the address
+    result = plan(released[TRANSACTION_STACK], renamed, moto, record_property)
+    assert [(d.address, d.action) for d in result.destructive] == [(old, "delete")]
     environment = release_environment()
-    with pytest.raises(UpgradeBroken, match=rf"aws_dynamodb_table\.{table}: delete \(loses its items"):
+    with pytest.raises(UpgradeBroken, match=rf"{re.escape(old)}: delete \(loses its items"):
         result.check(environment, load_allow_list())
     # An allow-list entry of the release's environment, with its reason, accepts that one loss.
     reason = "the table is recreated empty on purpose, for a new key schema"
-    entry = Allowed(environment, TRANSACTION_STACK, f"aws_dynamodb_table.{table}", reason)
-    result.check(environment, [entry])
+    result.check(environment, [Allowed(environment, TRANSACTION_STACK, old, reason)])
     with pytest.raises(UpgradeBroken):
-        result.check(environment, [Allowed("prod", TRANSACTION_STACK, entry.address, reason)])
+        result.check(environment, [Allowed("prod", TRANSACTION_STACK, old, reason)])
     # The pull-request plan guard, given the same real plan, blocks it too.
     stack_result = planned_result(TRANSACTION_STACK, result.plan, changed=True)
     found = findings([(stack_result, "")], environment, load_allow_list())
     code, report = guard(found, environment)
-    assert (
-        code == 1
-        and f"BLOCKING: `{TRANSACTION_STACK}`: `aws_dynamodb_table.{table}` would be deleted" in report
-    )
+    assert code == 1
+    assert f"BLOCKING: `{TRANSACTION_STACK}`: `{old}` would be deleted" in report
     assert ":no_entry: **blocking**" in render_comment([(stack_result, "")], environment, found=found)
 
 
 def test_a_moved_block_keeps_the_renamed_table(
-    released: dict[str, UpgradeCheck], current: Path, moto: MotoServer, record_property
+    released: dict[str, UpgradeCheck], current: Path, renamed: Path, moto: MotoServer, record_property
 ):
-    check = released[TRANSACTION_STACK]
-    result = plan(check, current, moto, record_property, change=lambda doc: renamed_table(doc, moved=True))
+    moved = {"from": table_address(current), "to": table_address(renamed)}
+    result = plan(
+        released[TRANSACTION_STACK],
+        renamed,
+        moto,
+        record_property,
+        change=lambda doc: {**doc, "moved": [moved]},
+    )
     result.check(release_environment())
