@@ -1,7 +1,9 @@
 """Every setting of the system, declared once.
 
-* ``Settings``: read from the environment at synth (``main.py``). A bad value fails synth with a
-  ``ValueError`` naming the variable and the value. ``functions=`` passes a setting on to those Lambda
+* ``Settings``: read at synth (``main.py``) from the environment's committed file,
+  ``environments/<ENV>.toml``, and environment variables overriding single settings
+  (``settings.environments``). A bad value fails synth with a ``ValueError`` naming the file and key,
+  or the variable, and the value. ``functions=`` passes a setting on to those Lambda
   functions under the same variable, and the function reads it back through this same declaration.
 * ``FunctionResources``: what the stack sets on the functions from the resources it creates.
 * ``LocalSettings``: the local runtime's own settings (``make local``).
