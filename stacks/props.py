@@ -1,0 +1,253 @@
+"""What a ``TransactionProcessing`` construct is given: frozen, typed props grouped by concern.
+
+Every field has the original system's default (the same as the settings catalog's, which a test keeps
+in step), so ``TransactionProcessingProps()`` describes the system as the project deploys it. Nothing
+here knows about environment files, the state backend or the provider: those belong to the app
+(``stacks/transaction_stack.py`` maps the committed settings to these props).
+
+Some parts are either created or brought: give the ``create`` value or the ``existing`` value of a
+part, never both (a ``ValueError`` names the two fields).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields
+from decimal import Decimal
+
+from handlers.domain.fraud import FraudThresholds, VelocityRule
+from settings.catalog import (
+    DEFAULT_API_CLIENT,
+    FAILED_TRANSACTION,
+    FRAUD_DETECTION,
+    RECONCILER,
+    VALIDATION,
+    WAF_DEFAULT_OVERRIDES,
+    WAF_DEFAULT_RULE_GROUPS,
+    WAF_MAX_RATE_LIMIT,
+)
+from stacks.config import ApiClient, CustomDomain, FunctionSizing, waf_limit
+from stacks.constructs.waf import RateLimits, RuleActionOverride
+
+
+def refuse_both(group: str, create: str, existing: str, given: tuple[object, object]) -> None:
+    """Refuse a part given both to create and to bring."""
+    if given[0] is not None and given[1] is not None:
+        raise ValueError(
+            f"{group}: give either {create} (create) or {existing} (bring an existing one), not both"
+        )
+
+
+@dataclass(frozen=True)
+class NamingProps:
+    """How resources are named: ``{prefix}{base}-{environment}`` (``merchant-config-dev``).
+
+    Two instances in one account and region need different prefixes (or environments)."""
+
+    environment: str = "dev"
+    """Suffix of every name, and the ``ENVIRONMENT`` label of the functions."""
+    project: str = "transaction-processing"
+    """Base of the names of the key alias, the VPC and the artifact bucket."""
+    prefix: str = ""
+    """Put in front of every name (``payments-`` gives ``payments-merchant-config-dev``)."""
+
+    def name(self, base: str) -> str:
+        """The name of resource ``base``."""
+        return f"{self.prefix}{base}-{self.environment}"
+
+
+@dataclass(frozen=True)
+class ApiProps:
+    """The public REST API, its clients and its web ACL."""
+
+    clients: tuple[ApiClient, ...] = (ApiClient(DEFAULT_API_CLIENT, 500, 1000, 10_000),)
+    """One API key and usage plan each."""
+    rate_limit: int = 500
+    """Stage throttling: requests per second."""
+    burst_limit: int = 1000
+    """Stage throttling: burst."""
+    custom_domain: CustomDomain | None = None
+    """The API's own domain (TLS 1.2+); None keeps the default execute-api endpoint."""
+    manage_account: bool = True
+    """Set the account-wide API Gateway logging role (one per account and region)."""
+    require_merchant_clients: bool = False
+    """Refuse a merchant's transactions from a client it does not name."""
+    max_body_bytes: int = 8192
+    """Largest request body the validation function accepts."""
+    merchant_cache_ttl_seconds: int = 60
+    """How long the functions keep a merchant's configuration."""
+    waf_managed_rule_groups: tuple[str, ...] = WAF_DEFAULT_RULE_GROUPS
+    """AWS managed rule groups of the web ACL, in order."""
+    waf_rule_action_overrides: tuple[RuleActionOverride, ...] = tuple(
+        RuleActionOverride.parse(o) for o in WAF_DEFAULT_OVERRIDES
+    )
+    """Managed rules with another action."""
+    waf_rate_window_seconds: int = 300
+    """Window of the rate-based rules."""
+    waf_key_rate_limit: int | None = None
+    """Requests per window per API key; None: derived from the clients' usage plans."""
+    waf_ip_rate_limit: int | None = None
+    """Requests per window per client IP; None: the sum of the per-key limits."""
+
+    @property
+    def waf_rate_limits(self) -> RateLimits:
+        limits = [waf_limit(c, self.waf_rate_window_seconds) for c in self.clients]
+        return RateLimits(
+            per_api_key=self.waf_key_rate_limit or max(limits),
+            per_ip=self.waf_ip_rate_limit or min(WAF_MAX_RATE_LIMIT, sum(limits)),
+            window_seconds=self.waf_rate_window_seconds,
+        )
+
+
+@dataclass(frozen=True)
+class FraudProps:
+    """The fraud-detection function's scoring rules (the original system's by default)."""
+
+    fraud_high_amount: Decimal = FraudThresholds.high_amount
+    """An amount above this scores +30."""
+    fraud_review_threshold: int = FraudThresholds.review_threshold
+    """Score from which a transaction is REVIEW_REQUIRED."""
+    fraud_suspected_threshold: int = FraudThresholds.suspected_threshold
+    """Score from which a transaction is FRAUD_SUSPECTED."""
+    alert_on_review_required: bool = False
+    """Alert on REVIEW_REQUIRED as well as FRAUD_SUSPECTED."""
+    velocity_max_transactions: int | None = None
+    """Transactions of one merchant per window before the velocity rule scores; None: rule off."""
+    velocity_window_seconds: int = VelocityRule.window_seconds
+    """Window of the velocity rule."""
+    velocity_points: int = VelocityRule.points
+    """Points the velocity rule adds."""
+
+
+VALIDATION_SIZING = FunctionSizing(256, VALIDATION.timeout_seconds, 50)
+FRAUD_DETECTION_SIZING = FunctionSizing(256, FRAUD_DETECTION.timeout_seconds, 20)
+FAILED_TRANSACTION_SIZING = FunctionSizing(256, FAILED_TRANSACTION.timeout_seconds, 2)
+# One run at a time: a run re-enqueues what it finds, a second one at once would find nothing.
+RECONCILER_SIZING = FunctionSizing(256, RECONCILER.timeout_seconds, reserved_concurrency=1)
+
+
+@dataclass(frozen=True)
+class FunctionsProps:
+    """Memory, timeout and concurrency of each function, and what they all share."""
+
+    validation: FunctionSizing = VALIDATION_SIZING
+    """The validation function (behind the API)."""
+    fraud_detection: FunctionSizing = FRAUD_DETECTION_SIZING
+    """The fraud-detection function (consumes the queue)."""
+    failed_transaction: FunctionSizing = FAILED_TRANSACTION_SIZING
+    """The failed-transaction function (consumes the dead-letter queue)."""
+    reconciler: FunctionSizing = RECONCILER_SIZING
+    """The reconciler (one run at a time)."""
+    architecture: str = "arm64"
+    """Lambda architecture of every function."""
+
+
+@dataclass(frozen=True)
+class QueuesProps:
+    """The transactions queue, its dead-letter queue, retries and the reconciler."""
+
+    max_receive_count: int = 24
+    """Receives of a message before it goes to the dead-letter queue."""
+    queue_batch_size: int = 10
+    queue_batching_window_seconds: int = 1
+    queue_max_concurrency: int = 20
+    dlq_batch_size: int = 10
+    dlq_max_concurrency: int = 2
+    retry_backoff_base_seconds: int = 20
+    """First delay of a transaction retried by the fraud-detection function."""
+    retry_backoff_max_seconds: int = 900
+    """Longest delay of a retry."""
+    reconcile_after_seconds: int = 900
+    """Age from which the reconciler re-enqueues a pending transaction."""
+    reconcile_max_records: int = 5000
+    """Most transactions one reconciler run re-enqueues."""
+    reconcile_every_minutes: int = 5
+    """How often the reconciler runs."""
+
+
+@dataclass(frozen=True)
+class AlertTopic:
+    """An alert topic to create and who it notifies (each subscription must be confirmed)."""
+
+    emails: tuple[str, ...] = ()
+    https_endpoints: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class MonitoringProps:
+    """Alarms, the dashboard and the alert topic."""
+
+    topic: AlertTopic | None = None
+    """The topic to create; None with no ``existing_topic_arn``: one without subscriptions."""
+    existing_topic_arn: str | None = None
+    """Bring an existing SNS topic instead (its policy must let CloudWatch alarms and the functions
+    publish, and its key must let them use it)."""
+    alarm_forward_topic_arn: str = ""
+    """Also send every alarm to this topic (an on-call system's); empty: no forwarding."""
+    runbook_url: str = "docs/runbooks.md"
+    """Where each alarm's description points."""
+    log_retention_days: int = 365
+    """Retention of every log group (PCI DSS 10.5.1: at least 365)."""
+
+    def __post_init__(self) -> None:
+        refuse_both("monitoring", "topic", "existing_topic_arn", (self.topic, self.existing_topic_arn))
+
+
+@dataclass(frozen=True)
+class NewNetwork:
+    """A private VPC to create: subnets without internet access, VPC endpoints, flow logs."""
+
+    cidr: str = "10.40.0.0/16"
+    availability_zone_count: int = 2
+
+
+@dataclass(frozen=True)
+class NetworkProps:
+    """Where the functions run."""
+
+    vpc: NewNetwork | None = None
+    """The VPC to create; None: a VPC with the defaults."""
+
+
+@dataclass(frozen=True)
+class EncryptionProps:
+    """The customer-managed key of tables, queues, topic, logs and the functions' environment."""
+
+    administrator_arn: str | None = None
+    """Role that administers the key and manages the queue and topic policies; None: IAM decides."""
+    manage_xray_encryption: bool = True
+    """Encrypt X-Ray traces with the key (one setting per account and region)."""
+    deletion_protection: bool = True
+    """Deletion protection of the tables."""
+
+
+@dataclass(frozen=True)
+class StorageProps:
+    """The buckets the construct writes: Lambda packages and their access logs."""
+
+    artifact_bucket: str | None = None
+    """Name of the bucket holding the Lambda packages; None: ``{prefix}{project}-artifacts-{env}``."""
+    access_log_bucket: str | None = None
+    """Existing bucket receiving S3 access logs; None: ``{prefix}{project}-access-logs-{env}``."""
+
+
+@dataclass(frozen=True)
+class TransactionProcessingProps:
+    """Everything a ``TransactionProcessing`` construct is given, grouped by concern."""
+
+    region: str = "us-east-2"
+    """Region the host's provider deploys to."""
+    naming: NamingProps = field(default_factory=NamingProps)
+    api: ApiProps = field(default_factory=ApiProps)
+    fraud: FraudProps = field(default_factory=FraudProps)
+    functions: FunctionsProps = field(default_factory=FunctionsProps)
+    queues: QueuesProps = field(default_factory=QueuesProps)
+    monitoring: MonitoringProps = field(default_factory=MonitoringProps)
+    network: NetworkProps = field(default_factory=NetworkProps)
+    encryption: EncryptionProps = field(default_factory=EncryptionProps)
+    storage: StorageProps = field(default_factory=StorageProps)
+
+    @property
+    def groups(self) -> Sequence[object]:
+        """Every group, in field order."""
+        return [getattr(self, f.name) for f in fields(self) if f.name != "region"]
