@@ -40,11 +40,12 @@ from stacks.constructs.api import STAGE_NAME, TransactionApi
 from stacks.constructs.api_clients import ApiClients
 from stacks.constructs.code_signing import CodeSigning
 from stacks.constructs.encryption import EncryptionKey
+from stacks.constructs.existing import ExistingNetwork, ExistingTopic
 from stacks.constructs.logs import card_data_log_groups
 from stacks.constructs.monitoring import MonitoredResources, Monitoring
 from stacks.constructs.network import PrivateNetwork
 from stacks.constructs.policy import Statement
-from stacks.constructs.python_function import FunctionPlatform, PythonFunction
+from stacks.constructs.python_function import FunctionNetwork, FunctionPlatform, PythonFunction
 from stacks.constructs.queues import TransactionQueues
 from stacks.constructs.schedule import FunctionSchedule
 from stacks.constructs.tables import EncryptedTable
@@ -53,9 +54,15 @@ from stacks.props import AlertTopic, NewNetwork, TransactionProcessingProps
 
 
 class TransactionProcessing(Construct):
-    """The whole system. Exposes what it creates: ``key``, ``network``, ``merchants``, ``transactions``,
-    ``queues``, ``alerts``, ``clients``, ``validation``, ``fraud``, ``failed``, ``reconciler``, ``api``,
-    ``monitoring``."""
+    """The whole system. Exposes what it creates or was given: ``key_arn`` (and ``key`` when created),
+    ``network``, ``merchants``, ``transactions``, ``queues``, ``alerts``, ``code_signing``, ``clients``,
+    ``validation``, ``fraud``, ``failed``, ``reconciler``, ``functions``, ``api``, ``monitoring``.
+
+    Default settings: every part is created (customer-managed key, private VPC without internet access,
+    alert topic, artifact bucket); ``props`` may bring the host's key, VPC, topic and artifact bucket
+    instead. Names come from ``props.naming``: instances with different prefixes coexist in one stack
+    (at most one of them with ``manage_xray_encryption`` and ``api.manage_account``, settings of the
+    account and region)."""
 
     def __init__(self, scope: Construct, id_: str, props: TransactionProcessingProps | None = None) -> None:
         super().__init__(scope, id_)
@@ -71,29 +78,49 @@ class TransactionProcessing(Construct):
 
     def _encryption_and_network(self) -> None:
         p, n = self.props, self.naming
-        self.key = EncryptionKey(
-            self,
-            "Encryption",
-            alias=n.name(n.project),
-            account=self.account,
-            administrator=p.encryption.administrator_arn,
-        )
+        self.key: EncryptionKey | None = None
+        if p.encryption.existing_key_arn:
+            self.key_arn = p.encryption.existing_key_arn
+        else:
+            self.key = EncryptionKey(
+                self,
+                "Encryption",
+                alias=n.name(n.project),
+                account=self.account,
+                administrator=p.encryption.administrator_arn,
+            )
+            self.key_arn = self.key.arn
         if p.encryption.manage_xray_encryption:
-            XrayEncryptionConfig(self, "TraceEncryption", type="KMS", key_id=self.key.arn)
+            XrayEncryptionConfig(self, "TraceEncryption", type="KMS", key_id=self.key_arn)
+        self.network: FunctionNetwork = self._network()
+
+    def _network(self) -> FunctionNetwork:
+        p, n, existing = self.props, self.naming, self.props.network.existing_vpc
+        if existing:
+            return ExistingNetwork(
+                self,
+                "Network",
+                name=n.name(n.project),
+                vpc_id=existing.vpc_id,
+                subnet_ids=existing.private_subnet_ids,
+                account=self.account,
+                security_group_ids=existing.security_group_ids,
+                endpoint_ids=dict(existing.endpoint_ids),
+            )
         vpc = p.network.vpc or NewNetwork()
-        self.network = PrivateNetwork(
+        return PrivateNetwork(
             self,
             "Network",
             name=n.name(n.project),
             cidr=vpc.cidr,
             az_count=vpc.availability_zone_count,
             account=self.account,
-            kms_key_arn=self.key.arn,
+            kms_key_arn=self.key_arn,
             retention_days=p.monitoring.log_retention_days,
         )
 
     def _data(self) -> None:
-        p, n, key_arn = self.props, self.naming, self.key.arn
+        p, n, key_arn = self.props, self.naming, self.key_arn
         self.merchants = EncryptedTable(
             self,
             "MerchantTable",
@@ -123,27 +150,37 @@ class TransactionProcessing(Construct):
             dlq_consumer_timeout_seconds=p.functions.failed_transaction.timeout_seconds,
             max_receive_count=p.queues.max_receive_count,
         )
-        topic = p.monitoring.topic or AlertTopic()
-        self.alerts = AlertsTopic(
-            self,
-            "Alerts",
-            name=n.name("transaction-alerts"),
-            kms_key_arn=key_arn,
-            account=self.account,
-            emails=topic.emails,
-            https_endpoints=topic.https_endpoints,
-        )
+        self.alerts = self._alerts()
+        storage = p.storage
         self.code_signing = CodeSigning(
             self,
             "CodeSigning",
             name=n.name(n.project),
-            bucket_name=p.storage.artifact_bucket or n.name(f"{n.project}-artifacts"),
+            bucket_name=storage.existing_artifact_bucket
+            or storage.artifact_bucket
+            or n.name(f"{n.project}-artifacts"),
             kms_key_arn=key_arn,
-            access_log_bucket=p.storage.access_log_bucket or n.name(f"{n.project}-access-logs"),
+            access_log_bucket=storage.access_log_bucket or n.name(f"{n.project}-access-logs"),
+            create_bucket=storage.existing_artifact_bucket is None,
         )
         self.api_name = n.name("transaction-api")
         # The clients' keys first: the validation function maps the calling key's id to its client.
         self.clients = ApiClients(self, "Clients", api_name=self.api_name, clients=p.api.clients)
+
+    def _alerts(self) -> AlertsTopic | ExistingTopic:
+        monitoring = self.props.monitoring
+        if monitoring.existing_topic_arn:
+            return ExistingTopic(monitoring.existing_topic_arn)
+        topic = monitoring.topic or AlertTopic()
+        return AlertsTopic(
+            self,
+            "Alerts",
+            name=self.naming.name("transaction-alerts"),
+            kms_key_arn=self.key_arn,
+            account=self.account,
+            emails=topic.emails,
+            https_endpoints=topic.https_endpoints,
+        )
 
     def _functions(self) -> None:
         p, merchants, transactions, queues = self.props, self.merchants, self.transactions, self.queues
@@ -151,7 +188,7 @@ class TransactionProcessing(Construct):
             account=self.account,
             architecture=p.functions.architecture,
             network=self.network,
-            kms_key_arn=self.key.arn,
+            kms_key_arn=self.key_arn,
             retention_days=p.monitoring.log_retention_days,
             async_failure_queue_arn=queues.async_failures.arn,
             code_signing=self.code_signing,
@@ -213,7 +250,7 @@ class TransactionProcessing(Construct):
             function_arn=self.reconciler.arn,
             every_minutes=p.queues.reconcile_every_minutes,
             dead_letter_arn=queues.async_failures.arn,
-            kms_key_arn=self.key.arn,
+            kms_key_arn=self.key_arn,
             account=self.account,
         )
 
@@ -309,7 +346,7 @@ class TransactionProcessing(Construct):
             clients=self.clients,
             rate_limit=p.api.rate_limit,
             burst_limit=p.api.burst_limit,
-            kms_key_arn=self.key.arn,
+            kms_key_arn=self.key_arn,
             retention_days=retention,
             account=self.account,
             domain=p.api.custom_domain,
@@ -323,7 +360,7 @@ class TransactionProcessing(Construct):
             overrides=p.api.waf_rule_action_overrides,
             rate_limits=p.api.waf_rate_limits,
             stage_arn=self.api.stage.arn,
-            kms_key_arn=self.key.arn,
+            kms_key_arn=self.key_arn,
             retention_days=retention,
             account=self.account,
         )

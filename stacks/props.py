@@ -202,17 +202,47 @@ class NewNetwork:
 
 
 @dataclass(frozen=True)
+class ExistingVpc:
+    """The host's VPC: the functions run in its private subnets, which must reach SQS, SNS and
+    DynamoDB (VPC endpoints or NAT)."""
+
+    vpc_id: str
+    private_subnet_ids: tuple[str, ...]
+    """At least two, in different availability zones."""
+    security_group_ids: tuple[str, ...] = ()
+    """The functions' security groups; empty: one is created (HTTPS egress to the VPC and DynamoDB)."""
+    endpoint_ids: tuple[tuple[str, str], ...] = ()
+    """(service, endpoint id) of endpoints given to this system alone (``("sqs", "vpce-...")``): their
+    policy is replaced by one naming the functions' roles and the exact resources they use."""
+
+    def __post_init__(self) -> None:
+        if len(self.private_subnet_ids) < 2:
+            subnets = list(self.private_subnet_ids)
+            raise ValueError(f"existing_vpc.private_subnet_ids needs at least 2 subnets, got {subnets}")
+
+
+@dataclass(frozen=True)
 class NetworkProps:
     """Where the functions run."""
 
     vpc: NewNetwork | None = None
-    """The VPC to create; None: a VPC with the defaults."""
+    """The VPC to create; None with no ``existing_vpc``: a VPC with the defaults."""
+    existing_vpc: ExistingVpc | None = None
+    """Bring the host's VPC instead."""
+
+    def __post_init__(self) -> None:
+        refuse_both("network", "vpc", "existing_vpc", (self.vpc, self.existing_vpc))
 
 
 @dataclass(frozen=True)
 class EncryptionProps:
     """The customer-managed key of tables, queues, topic, logs and the functions' environment."""
 
+    create_key: bool | None = None
+    """Create the key (rotated yearly, scoped key policy); None: create it unless one is brought."""
+    existing_key_arn: str | None = None
+    """Bring a key instead: its policy must let CloudWatch Logs (by log group), SNS, CloudWatch alarms
+    and this account's IAM policies (through DynamoDB, SQS, SNS, Lambda, S3) use it."""
     administrator_arn: str | None = None
     """Role that administers the key and manages the queue and topic policies; None: IAM decides."""
     manage_xray_encryption: bool = True
@@ -220,15 +250,30 @@ class EncryptionProps:
     deletion_protection: bool = True
     """Deletion protection of the tables."""
 
+    def __post_init__(self) -> None:
+        create = True if self.create_key else None
+        refuse_both("encryption", "create_key", "existing_key_arn", (create, self.existing_key_arn))
+        if self.create_key is False and not self.existing_key_arn:
+            raise ValueError("encryption: create_key=False needs existing_key_arn (every part is encrypted)")
+
 
 @dataclass(frozen=True)
 class StorageProps:
     """The buckets the construct writes: Lambda packages and their access logs."""
 
     artifact_bucket: str | None = None
-    """Name of the bucket holding the Lambda packages; None: ``{prefix}{project}-artifacts-{env}``."""
+    """Name of the bucket to create for the Lambda packages; None with no ``existing_artifact_bucket``:
+    ``{prefix}{project}-artifacts-{env}``."""
+    existing_artifact_bucket: str | None = None
+    """Bring a bucket for the packages instead: versioned (AWS Signer signs only versioned objects),
+    the functions' key usable by S3 for it."""
     access_log_bucket: str | None = None
-    """Existing bucket receiving S3 access logs; None: ``{prefix}{project}-access-logs-{env}``."""
+    """Existing bucket receiving the artifact bucket's access logs (it must accept S3 log delivery
+    from it); None: ``{prefix}{project}-access-logs-{env}``."""
+
+    def __post_init__(self) -> None:
+        given = (self.artifact_bucket, self.existing_artifact_bucket)
+        refuse_both("storage", "artifact_bucket", "existing_artifact_bucket", given)
 
 
 @dataclass(frozen=True)

@@ -157,7 +157,7 @@ class TransactionStack(TerraformStack):
             "fraud_detection_lambda_arn": (system.fraud.arn, "Fraud-detection function"),
             "failed_transaction_lambda_arn": (system.failed.arn, "Failed-transaction function"),
             "reconciler_lambda_arn": (system.reconciler.arn, "Reconciler of stale pending transactions"),
-            "kms_key_arn": (system.key.arn, "Customer-managed key of the stack"),
+            "kms_key_arn": (system.key_arn, "Customer-managed key of the stack"),
         }
         for name, (value, description) in outputs.items():
             TerraformOutput(self, name, value=value, description=description)

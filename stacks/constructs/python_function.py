@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from cdktf import AssetType, TerraformAsset
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
@@ -25,7 +26,6 @@ from stacks.config import FunctionSizing
 from stacks.constructs.account import Account
 from stacks.constructs.code_signing import CodeSigning
 from stacks.constructs.logs import encrypted_log_group
-from stacks.constructs.network import PrivateNetwork
 from stacks.constructs.policy import Statement, allow, policy_document, service_role
 
 # X-Ray has no resource-level permissions: its upload actions take "*" (IAM ignores any other resource).
@@ -41,13 +41,28 @@ def upload_traces() -> Statement:
     return allow("UploadTraces", XRAY_UPLOAD_ACTIONS, ["*"])
 
 
+class FunctionNetwork(Protocol):
+    """Where the functions run: a VPC's private subnets (``PrivateNetwork`` or ``ExistingNetwork``)."""
+
+    subnet_ids: list[str]
+    security_group_ids: list[str]
+
+    def function_interface_permissions(self, account: Account) -> list[Statement]:
+        """What a function's role needs to attach the function to these subnets."""
+        ...
+
+    def restrict_endpoints(self, callers: Sequence[tuple[str, Sequence[Statement]]]) -> None:
+        """Endpoint policies naming each caller (role ARN, its permission statements)."""
+        ...
+
+
 @dataclass(frozen=True)
 class FunctionPlatform:
     """What every function of a stack shares: where it runs, its key, logs, failure queue and signing."""
 
     account: Account
     architecture: str
-    network: PrivateNetwork
+    network: FunctionNetwork
     kms_key_arn: str
     retention_days: int
     async_failure_queue_arn: str
@@ -70,7 +85,7 @@ class PythonFunction(Construct):
       * its own role, assumable only by Lambda for this account, holding exactly ``permissions`` plus
         sending to the async-failure queue, using the key (environment, encrypted queues/tables),
         writing its own log group, uploading X-Ray traces and the network-interface actions Lambda
-        needs in the VPC (``PrivateNetwork.function_interface_permissions``); no managed policy.
+        needs in the VPC (``FunctionNetwork.function_interface_permissions``); no managed policy.
     """
 
     def __init__(
@@ -149,7 +164,7 @@ class PythonFunction(Construct):
             publish=publish,
             tracing_config=LambdaFunctionTracingConfig(mode="Active"),
             vpc_config=LambdaFunctionVpcConfig(
-                subnet_ids=p.network.subnet_ids, security_group_ids=[p.network.lambda_security_group.id]
+                subnet_ids=p.network.subnet_ids, security_group_ids=p.network.security_group_ids
             ),
             environment=LambdaFunctionEnvironment(variables=dict(environment)),
             kms_key_arn=p.kms_key_arn,

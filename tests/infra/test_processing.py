@@ -18,7 +18,12 @@ from stacks.config import Settings
 from stacks.constructs.waf import RuleActionOverride
 from stacks.props import (
     AlertTopic,
+    EncryptionProps,
+    ExistingVpc,
     MonitoringProps,
+    NetworkProps,
+    NewNetwork,
+    StorageProps,
     TransactionProcessingProps,
 )
 from stacks.transaction_stack import SYSTEM_ID, props_from_settings
@@ -60,9 +65,46 @@ def test_each_props_field_named_like_a_setting_has_its_default():
     assert checked >= 25
 
 
-def test_creating_and_bringing_one_part_is_refused_naming_both():
-    with pytest.raises(ValueError, match=r"monitoring: give either topic \(create\) or existing_topic_arn"):
-        MonitoringProps(topic=AlertTopic(), existing_topic_arn="arn:aws:sns:us-east-2:123456789012:alerts")
+KEY = "arn:aws:kms:us-east-2:123456789012:key/0f3c8a52-8a0e-4f6e-9b8f-2a1d6c7e9b10"
+VPC = ExistingVpc(vpc_id="vpc-0123", private_subnet_ids=("subnet-a", "subnet-b"))
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (
+            lambda: MonitoringProps(topic=AlertTopic(), existing_topic_arn="arn:aws:sns:us-east-2:1:alerts"),
+            r"monitoring: give either topic \(create\) or existing_topic_arn \(bring",
+        ),
+        (
+            lambda: NetworkProps(vpc=NewNetwork(), existing_vpc=VPC),
+            r"network: give either vpc \(create\) or existing_vpc \(bring",
+        ),
+        (
+            lambda: EncryptionProps(create_key=True, existing_key_arn=KEY),
+            r"encryption: give either create_key \(create\) or existing_key_arn \(bring",
+        ),
+        (
+            lambda: StorageProps(artifact_bucket="ours", existing_artifact_bucket="theirs"),
+            r"storage: give either artifact_bucket \(create\) or existing_artifact_bucket \(bring",
+        ),
+        (
+            lambda: ExistingVpc(vpc_id="vpc-0123", private_subnet_ids=("subnet-a",)),
+            r"private_subnet_ids needs at least 2 subnets, got \['subnet-a'\]",
+        ),
+    ],
+)
+def test_creating_and_bringing_one_part_is_refused_naming_both(build, message):
+    with pytest.raises(ValueError, match=message):
+        build()
+
+
+def test_either_side_alone_is_accepted():
+    assert EncryptionProps(existing_key_arn=KEY).existing_key_arn == KEY
+    assert EncryptionProps(create_key=False, existing_key_arn=KEY).create_key is False
+    with pytest.raises(ValueError, match=r"create_key=False needs existing_key_arn"):
+        EncryptionProps(create_key=False)
+    assert NetworkProps(existing_vpc=VPC).vpc is None
 
 
 def test_the_props_are_frozen():

@@ -1,0 +1,55 @@
+"""Two transaction systems in one stack, named apart by a prefix.
+
+Account- and region-wide settings (X-Ray encryption, API Gateway's logging role) are managed by one
+instance only. Synthesize with ``python main.py``.
+"""
+
+from __future__ import annotations
+
+from cdktf import App, TerraformOutput, TerraformStack
+from cdktf_cdktf_provider_aws.provider import AwsProvider
+from constructs import Construct
+
+from stacks.processing import TransactionProcessing
+from stacks.props import (
+    ApiProps,
+    EncryptionProps,
+    NamingProps,
+    NetworkProps,
+    NewNetwork,
+    TransactionProcessingProps,
+)
+
+REGION = "us-east-2"
+
+
+class TwoSystemsStack(TerraformStack):
+    def __init__(self, scope: Construct, id_: str) -> None:
+        super().__init__(scope, id_)
+        AwsProvider(self, "aws", region=REGION)
+        for system_id, prefix, cidr, manages_region in (
+            ("Cards", "cards-", "10.41.0.0/16", True),
+            ("Wallets", "wallets-", "10.42.0.0/16", False),
+        ):
+            system = TransactionProcessing(
+                self,
+                system_id,
+                TransactionProcessingProps(
+                    region=REGION,
+                    naming=NamingProps(environment="dev", prefix=prefix),
+                    network=NetworkProps(vpc=NewNetwork(cidr=cidr)),
+                    api=ApiProps(manage_account=manages_region),
+                    encryption=EncryptionProps(manage_xray_encryption=manages_region),
+                ),
+            )
+            TerraformOutput(self, f"{prefix}api_endpoint", value=system.api.endpoint)
+
+
+def build_app(outdir: str | None = None) -> App:
+    app = App(outdir=outdir) if outdir else App()
+    TwoSystemsStack(app, "two-systems")
+    return app
+
+
+if __name__ == "__main__":
+    build_app().synth()

@@ -1,0 +1,96 @@
+"""The construct in other teams' apps, through real Terraform: ``examples/`` synthesized, then
+``terraform validate`` and a plan against moto (every resource to add, nothing else).
+
+- ``bring_your_own``: the system in a host's stack, in the host's VPC and with the host's KMS key;
+- ``two_instances``: two systems in one stack, named apart by a prefix.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from tools.terraform_check.check import StackCheck, open_checks
+from tools.terraform_check.moto_server import MotoServer
+from tools.terraform_check.toolchain import Toolchain
+
+pytestmark = pytest.mark.slow
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def synth_example(name: str, outdir: Path) -> Path:
+    spec = importlib.util.spec_from_file_location(f"example_{name}", EXAMPLES / name / "main.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.build_app(str(outdir)).synth()
+    return outdir
+
+
+def checked(toolchain: Toolchain, outdir: Path, root: Path, moto: MotoServer) -> StackCheck:
+    [check] = open_checks(toolchain, outdir, root, log=lambda _: None)
+    check.prepare()
+    check.init()
+    check.validate()
+    check.plan(moto.endpoint)  # fails unless every resource is to be added and nothing else
+    return check
+
+
+def names(doc: dict, kind: str, attribute: str = "name") -> list[str]:
+    return [body[attribute] for body in doc["resource"].get(kind, {}).values()]
+
+
+def test_two_instances_share_a_stack_and_pass_terraform(
+    toolchain: Toolchain, moto: MotoServer, tmp_path: Path
+):
+    check = checked(toolchain, synth_example("two_instances", tmp_path / "out"), tmp_path / "tf", moto)
+    doc = check.doc
+    tables = names(doc, "aws_dynamodb_table")
+    assert sorted(tables) == sorted(
+        f"{prefix}-{table}-dev"
+        for prefix in ("cards", "wallets")
+        for table in ("merchant-config", "processed-transactions")
+    )
+    # Every name the instances give their resources is their own.
+    for kind, attribute in (
+        ("aws_lambda_function", "function_name"),
+        ("aws_sqs_queue", "name"),
+        ("aws_iam_role", "name"),
+        ("aws_cloudwatch_log_group", "name"),
+        ("aws_cloudwatch_metric_alarm", "alarm_name"),
+    ):
+        found = names(doc, kind, attribute)
+        assert found and not [n for n, count in Counter(found).items() if count > 1], kind
+    assert len(doc["resource"]["aws_xray_encryption_config"]) == 1  # one per region
+    assert len(doc["resource"]["aws_api_gateway_account"]) == 1
+    assert check.report.planned > 250
+
+
+def test_a_host_brings_its_vpc_key_topic_and_bucket(toolchain: Toolchain, moto: MotoServer, tmp_path: Path):
+    check = checked(toolchain, synth_example("bring_your_own", tmp_path / "out"), tmp_path / "tf", moto)
+    doc = check.doc
+    assert "aws_kms_key" not in doc["resource"]  # the host's key, not one of ours
+    assert list(doc["resource"]["aws_vpc"]) == ["HostVpc"]  # the host's VPC, not one of ours
+    key = json.dumps(doc["resource"]["aws_dynamodb_table"])
+    assert key.count("arn:aws:kms:us-east-2:123456789012:key/") == 2
+    for function in doc["resource"]["aws_lambda_function"].values():
+        assert function["vpc_config"]["subnet_ids"] == [
+            "${aws_subnet.HostPrivateSubnet1.id}",
+            "${aws_subnet.HostPrivateSubnet2.id}",
+        ]
+        assert function["kms_key_arn"].startswith("arn:aws:kms:us-east-2:123456789012:key/")
+    assert all(name.startswith("pay-") for name in names(doc, "aws_lambda_function", "function_name"))
+    # The host's topic: alarms notify it, nothing of ours is created for it or changes its policy.
+    assert not {"aws_sns_topic", "aws_sns_topic_policy"} & set(doc["resource"])
+    alarms = doc["resource"]["aws_cloudwatch_metric_alarm"].values()
+    assert all(
+        alarm["alarm_actions"] == ["arn:aws:sns:us-east-2:123456789012:payments-alerts"] for alarm in alarms
+    )
+    # The host's package bucket: no bucket of ours, the packages and signed code go to it.
+    assert "aws_s3_bucket" not in doc["resource"]
+    objects = doc["resource"]["aws_s3_object"].values()
+    assert {o["bucket"] for o in objects} == {"payments-platform-lambda-packages"}
