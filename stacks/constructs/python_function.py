@@ -24,7 +24,7 @@ from settings.model import Function
 from stacks.bundling import PYTHON_RUNTIME, function_archive
 from stacks.config import FunctionSizing
 from stacks.constructs.account import Account
-from stacks.constructs.code_signing import CodeSigning
+from stacks.constructs.code_signing import CodeSigning, SignedCode
 from stacks.constructs.logs import encrypted_log_group
 from stacks.constructs.policy import Statement, allow, policy_document, service_role
 
@@ -111,6 +111,27 @@ class PythonFunction(Construct):
             type=AssetType.FILE,
         )
         code = p.code_signing.sign(self, function_name=function_name, asset=self.asset)
+        role_policy = self._role(function_name, permissions, p)
+        self._function(
+            function,
+            function_name=function_name,
+            description=description,
+            sizing=sizing,
+            environment=environment,
+            code=code,
+            role_policy=role_policy,
+            p=p,
+        )
+        self.arn = self.function.arn
+        self.invoke_arn = self.function.invoke_arn
+        self.qualifier: str | None = None
+        if sizing.provisioned_concurrency > 0:
+            self._live_alias(sizing.provisioned_concurrency)
+
+    def _role(
+        self, function_name: str, permissions: Sequence[Statement], p: FunctionPlatform
+    ) -> IamRolePolicy:
+        """The function's log group, and its role holding exactly its permissions."""
         self.log_group = encrypted_log_group(
             self,
             "LogGroup",
@@ -137,14 +158,26 @@ class PythonFunction(Construct):
             *p.network.function_interface_permissions(p.account),
         ]
         self.policy_document = policy_document(self, "Permissions", self.permissions)
-        role_policy = IamRolePolicy(
+        return IamRolePolicy(
             self,
             "RolePolicy",
             name=f"{function_name}-permissions",
             role=self.role.id,
             policy=self.policy_document.json,
         )
-        publish = sizing.provisioned_concurrency > 0
+
+    def _function(
+        self,
+        function: Function,
+        *,
+        function_name: str,
+        description: str,
+        sizing: FunctionSizing,
+        environment: Mapping[str, str],
+        code: SignedCode,
+        role_policy: IamRolePolicy,
+        p: FunctionPlatform,
+    ) -> None:
         self.function = LambdaFunction(
             self,
             "Function",
@@ -161,7 +194,7 @@ class PythonFunction(Construct):
             memory_size=sizing.memory_mb,
             timeout=sizing.timeout_seconds,
             reserved_concurrent_executions=sizing.reserved_concurrency,
-            publish=publish,
+            publish=sizing.provisioned_concurrency > 0,
             tracing_config=LambdaFunctionTracingConfig(mode="Active"),
             vpc_config=LambdaFunctionVpcConfig(
                 subnet_ids=p.network.subnet_ids, security_group_ids=p.network.security_group_ids
@@ -172,23 +205,22 @@ class PythonFunction(Construct):
             logging_config=LambdaFunctionLoggingConfig(log_format="JSON", log_group=self.log_group.name),
             depends_on=[self.log_group, role_policy],
         )
-        self.arn = self.function.arn
-        self.invoke_arn = self.function.invoke_arn
-        self.qualifier: str | None = None
-        if publish:
-            alias = LambdaAlias(
-                self,
-                "LiveAlias",
-                name="live",
-                function_name=self.function.function_name,
-                function_version=self.function.version,
-            )
-            LambdaProvisionedConcurrencyConfig(
-                self,
-                "ProvisionedConcurrency",
-                function_name=self.function.function_name,
-                qualifier=alias.name,
-                provisioned_concurrent_executions=sizing.provisioned_concurrency,
-            )
-            self.invoke_arn = alias.invoke_arn
-            self.qualifier = alias.name
+
+    def _live_alias(self, provisioned_concurrency: int) -> None:
+        """The ``live`` alias with provisioned concurrency: API Gateway invokes it."""
+        alias = LambdaAlias(
+            self,
+            "LiveAlias",
+            name="live",
+            function_name=self.function.function_name,
+            function_version=self.function.version,
+        )
+        LambdaProvisionedConcurrencyConfig(
+            self,
+            "ProvisionedConcurrency",
+            function_name=self.function.function_name,
+            qualifier=alias.name,
+            provisioned_concurrent_executions=provisioned_concurrency,
+        )
+        self.invoke_arn = alias.invoke_arn
+        self.qualifier = alias.name
