@@ -149,10 +149,15 @@ class QueuesProps:
     max_receive_count: int = 24
     """Receives of a message before it goes to the dead-letter queue."""
     queue_batch_size: int = 10
+    """Transactions queue -> fraud detection: records per batch."""
     queue_batching_window_seconds: int = 1
+    """Transactions queue -> fraud detection: longest wait to fill a batch."""
     queue_max_concurrency: int = 20
+    """Transactions queue -> fraud detection: most concurrent batches."""
     dlq_batch_size: int = 10
+    """Dead-letter queue -> failed transaction: records per batch."""
     dlq_max_concurrency: int = 2
+    """Dead-letter queue -> failed transaction: most concurrent batches."""
     retry_backoff_base_seconds: int = 20
     """First delay of a transaction retried by the fraud-detection function."""
     retry_backoff_max_seconds: int = 900
@@ -170,7 +175,9 @@ class AlertTopic:
     """An alert topic to create and who it notifies (each subscription must be confirmed)."""
 
     emails: tuple[str, ...] = ()
+    """E-mail addresses subscribed to the topic."""
     https_endpoints: tuple[str, ...] = ()
+    """HTTPS endpoints subscribed to the topic (they receive the signed SNS envelope)."""
 
 
 @dataclass(frozen=True)
@@ -198,7 +205,9 @@ class NewNetwork:
     """A private VPC to create: subnets without internet access, VPC endpoints, flow logs."""
 
     cidr: str = "10.40.0.0/16"
+    """Address range of the VPC; each private subnet takes a sixteenth of it."""
     availability_zone_count: int = 2
+    """Private subnets, one per availability zone."""
 
 
 @dataclass(frozen=True)
@@ -207,6 +216,7 @@ class ExistingVpc:
     DynamoDB (VPC endpoints or NAT)."""
 
     vpc_id: str
+    """The VPC's id."""
     private_subnet_ids: tuple[str, ...]
     """At least two, in different availability zones."""
     security_group_ids: tuple[str, ...] = ()
@@ -283,14 +293,23 @@ class TransactionProcessingProps:
     region: str = "us-east-2"
     """Region the host's provider deploys to."""
     naming: NamingProps = field(default_factory=NamingProps)
+    """How resources are named."""
     api: ApiProps = field(default_factory=ApiProps)
+    """The API, its clients and its web ACL."""
     fraud: FraudProps = field(default_factory=FraudProps)
+    """The fraud rules."""
     functions: FunctionsProps = field(default_factory=FunctionsProps)
+    """Sizes of the functions."""
     queues: QueuesProps = field(default_factory=QueuesProps)
+    """Queues, retries and recovery."""
     monitoring: MonitoringProps = field(default_factory=MonitoringProps)
+    """Alarms, dashboard, alert topic, log retention."""
     network: NetworkProps = field(default_factory=NetworkProps)
+    """Where the functions run."""
     encryption: EncryptionProps = field(default_factory=EncryptionProps)
+    """The customer-managed key."""
     storage: StorageProps = field(default_factory=StorageProps)
+    """The package and access-log buckets."""
 
     @property
     def groups(self) -> Sequence[object]:

@@ -27,6 +27,7 @@ from stacks.props import (
     TransactionProcessingProps,
 )
 from stacks.transaction_stack import SYSTEM_ID, props_from_settings
+from tools.props_reference import REFERENCE, render
 from tools.release_snapshot import RELEASE_DIR
 
 # Groups the app fills from settings with nothing but the settings' values.
@@ -124,3 +125,13 @@ def test_the_app_keeps_the_logical_id_of_every_element_of_the_last_release(synth
     kept = {path: found for path, found in released.items() if path in current}
     assert len(kept) >= 0.9 * len(released)
     assert {path: current[path] for path in kept} == kept
+
+
+def test_the_props_reference_is_current():
+    """docs/props.md is generated from stacks/props.py: run `python -m tools.props_reference`."""
+    assert REFERENCE.read_text() == render()
+
+
+def test_the_props_reference_documents_every_field():
+    undocumented = [line.split("|")[1].strip() for line in render().splitlines() if line.endswith("|  |")]
+    assert not undocumented
