@@ -294,9 +294,8 @@ class Settings(SettingsGroup):
     )
     alert_on_review_required: bool = setting(
         "ALERT_ON_REVIEW_REQUIRED",
-        functions=[FRAUD_DETECTION],
         default=False,
-        doc="also alert on REVIEW_REQUIRED",
+        doc="also alert on REVIEW_REQUIRED (a filter of the alert pipe on the table's change stream)",
     )
     velocity_max_transactions: int | None = setting(
         "VELOCITY_MAX_TRANSACTIONS",
@@ -592,11 +591,6 @@ class FunctionResources(SettingsGroup):
     )
     transaction_table_name: str = setting(
         "TRANSACTION_TABLE_NAME", functions=FUNCTIONS, doc="the processed-transactions table"
-    )
-    sns_topic_arn: str = setting(
-        "SNS_TOPIC_ARN",
-        functions=[FRAUD_DETECTION, FAILED_TRANSACTION],
-        doc="the alerts topic",
     )
     api_client_key_ids: str = setting(
         "API_CLIENT_KEY_IDS",
