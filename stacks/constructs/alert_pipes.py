@@ -4,7 +4,7 @@ A transaction's alert exists exactly when its record makes the transition: each 
 keeps only the records of its transitions (filters on the old and new images) and publishes a message
 shaped by its input template to the alerts topic. No function publishes, nothing is marked as sent.
 
-* ``FraudAlerts``: PENDING_FRAUD_CHECK -> FRAUD_SUSPECTED (and -> REVIEW_REQUIRED when
+* ``FraudAlerts``: PENDING_FRAUD_CHECK (or no record) -> FRAUD_SUSPECTED (and -> REVIEW_REQUIRED when
   ``ALERT_ON_REVIEW_REQUIRED``); the message of the fraud alert.
 * ``DeadLetterAlerts``: a dead-lettered transaction made FAILED (from pending, or created FAILED), or
   kept pending for the reconciler (``failure_reason`` PROCESSING_RETRIES_EXHAUSTED appears).
@@ -98,9 +98,10 @@ def _pattern(events: Sequence[str], new: dict[str, Any], old: dict[str, Any] | N
 
 
 def fraud_filters(alert_on_review_required: bool) -> list[str]:
-    """The verdict transitions that alert (``finalize`` only ever updates a pending record)."""
-    verdicts = ["FRAUD_SUSPECTED", *(["REVIEW_REQUIRED"] if alert_on_review_required else [])]
-    return [_pattern(["MODIFY"], _status(*verdicts), _status(PENDING))]
+    """The verdict transitions that alert: from pending, or a verdict written where the pending record
+    was missing (``finalize`` creates it then)."""
+    verdicts = _status("FRAUD_SUSPECTED", *(["REVIEW_REQUIRED"] if alert_on_review_required else []))
+    return [_pattern(["MODIFY"], verdicts, _status(PENDING)), _pattern(["INSERT"], verdicts)]
 
 
 def dead_letter_filters() -> list[str]:

@@ -80,6 +80,8 @@ def test_fraud_filter_matches_the_verdict_transition_only():
     assert not _matches(fraud_filters(False), _record("MODIFY", suspected, suspected))  # a later update
     assert not _matches(fraud_filters(False), _record("MODIFY", {"status": "REVIEW_REQUIRED"}, pending))
     assert _matches(fraud_filters(True), _record("MODIFY", {"status": "REVIEW_REQUIRED"}, pending))
+    assert _matches(fraud_filters(False), _record("INSERT", suspected))  # the pending record was lost
+    assert not _matches(fraud_filters(False), _record("INSERT", pending))
     assert not _matches(fraud_filters(True), _record("MODIFY", {"status": "APPROVED"}, pending))
     assert not _matches(fraud_filters(True), _record("REMOVE", None, suspected))
 
