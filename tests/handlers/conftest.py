@@ -132,7 +132,8 @@ class Backend:
 
         shard = dynamodb_backends[ACCOUNT][REGION].get_table(TRANSACTION_TABLE).stream_shard
         # as the Streams API returns them (JSON; the timestamp as text)
-        records = [json.loads(json.dumps(i.to_json(), default=str)) for i in shard.items[self.stream_position :]]
+        fresh = shard.items[self.stream_position :]
+        records = [json.loads(json.dumps(item.to_json(), default=str)) for item in fresh]
         self.stream_position += len(records)
         return records
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from handlers.runtime_settings import SETTINGS_OF, FraudDetectionSettings
+from handlers.runtime_settings import SETTINGS_OF
 from settings.catalog import (
     FUNCTIONS,
     FunctionResources,
