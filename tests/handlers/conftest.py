@@ -131,6 +131,7 @@ class Backend:
         from moto.dynamodb.models import dynamodb_backends
 
         shard = dynamodb_backends[ACCOUNT][REGION].get_table(TRANSACTION_TABLE).stream_shard
+        assert shard is not None, "the transactions table streams"
         # as the Streams API returns them (JSON; the timestamp as text)
         fresh = shard.items[self.stream_position :]
         records = [json.loads(json.dumps(item.to_json(), default=str)) for item in fresh]
