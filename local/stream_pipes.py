@@ -17,6 +17,7 @@ import json
 import sys
 import threading
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any
 
 from local.pipe_rules import TemplateError, matches, render
@@ -26,6 +27,19 @@ POLL_SECONDS = 0.25  # DynamoDB stream shards are polled four times a second
 RETRY_BASE_SECONDS = 0.05
 RETRY_MAX_SECONDS = 1.0
 UNLIMITED_RETRIES = 185  # -1 means "until the record expires" on AWS; locally, a bound
+
+
+def as_event(record: Mapping[str, Any]) -> dict[str, Any]:
+    """A stream record as the pipe sees it: JSON, ``ApproximateCreationDateTime`` in epoch seconds (boto3
+    parses it into a datetime)."""
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, datetime):
+            return value.timestamp()
+        raise TypeError(f"{type(value).__name__} in a stream record")
+
+    result: dict[str, Any] = json.loads(json.dumps(record, default=plain))
+    return result
 
 
 class StreamPipe:
@@ -89,12 +103,13 @@ class StreamPipe:
         any_records = False
         for shard, iterator in list(self._iterators.items()):
             response = self._streams.get_records(ShardIterator=iterator, Limit=100)
-            self._iterators[shard] = response["NextShardIterator"]
-            for record in response.get("Records", []):
+            for raw in response.get("Records", []):
                 any_records = True
                 self.read += 1
+                record = as_event(raw)
                 if matches(self.spec.filters, record):
                     self._deliver(shard, record)
+            self._iterators[shard] = response["NextShardIterator"]
         return any_records
 
     def _deliver(self, shard: str, record: Mapping[str, Any]) -> None:
