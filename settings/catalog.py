@@ -326,6 +326,19 @@ class Settings(SettingsGroup):
         default=365,
         doc="every log group (CloudWatch values only, >= 365 for PCI DSS 10.5.1)",
     )
+    # Tracing
+    xray_sampling_rate: float = setting(
+        "XRAY_SAMPLING_RATE",
+        between(0.0, 1.0),
+        default=0.05,
+        doc="share of API requests X-Ray traces beyond the reservoir (errors are in metrics, alarms and logs)",
+    )
+    xray_sampling_reservoir: int = setting(
+        "XRAY_SAMPLING_RESERVOIR",
+        between(0, 1000),
+        default=0,
+        doc="API requests per second X-Ray traces before the rate applies",
+    )
     # Functions
     lambda_architecture: str = setting(
         "LAMBDA_ARCHITECTURE",

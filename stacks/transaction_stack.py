@@ -35,6 +35,7 @@ from stacks.constructs.python_function import FunctionPlatform, PythonFunction
 from stacks.constructs.queues import TransactionQueues
 from stacks.constructs.schedule import FunctionSchedule
 from stacks.constructs.tables import EncryptedTable
+from stacks.constructs.tracing import ApiTraceSampling
 from stacks.constructs.waf import ApiFirewall, RateLimits, RuleActionOverride
 
 
@@ -292,6 +293,15 @@ class TransactionStack(TerraformStack):
             account=account,
             domain=s.custom_domain,
             manage_account=s.manage_api_gateway_account,
+        )
+        ApiTraceSampling(
+            self,
+            "Tracing",
+            name=api_name,
+            api_name=api_name,
+            stage=STAGE_NAME,
+            reservoir=s.xray_sampling_reservoir,
+            rate=s.xray_sampling_rate,
         )
         ApiFirewall(
             self,

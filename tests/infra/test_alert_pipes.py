@@ -1,4 +1,5 @@
-"""Alerts from the committed state: the table's stream, the two pipes, their role, DLQ and alarm."""
+"""Alerts from the committed state (the table's stream, the two pipes, their role, DLQ and alarm), and the
+X-Ray sampling rule of the API."""
 
 from __future__ import annotations
 
@@ -161,3 +162,30 @@ def test_the_key_lets_the_pipes_use_it_through_the_service(stack):
     statements = _statements(stack, key_policy)
     via = {c["variable"]: c for c in statements["UseThroughAwsServices"]["condition"]}["kms:ViaService"]
     assert "pipes.us-east-2.amazonaws.com" in via["values"]
+
+
+def test_api_requests_are_sampled_by_the_configured_rule(stack):
+    rule = stack.by_path("aws_xray_sampling_rule", "Tracing/Rule")
+    assert (rule["service_type"], rule["service_name"]) == (
+        "AWS::ApiGateway::Stage",
+        "transaction-api-dev/prod",
+    )
+    assert (rule["reservoir_size"], rule["fixed_rate"]) == (0, 0.05)  # XRAY_SAMPLING_* defaults
+    assert rule["priority"] < 10_000  # ahead of X-Ray's Default rule
+
+
+def test_a_sampling_rule_name_longer_than_xray_allows_is_refused():
+    from cdktf import TerraformStack, Testing
+
+    from stacks.constructs.tracing import ApiTraceSampling
+
+    with pytest.raises(ValueError, match="at most 32 characters"):
+        ApiTraceSampling(
+            TerraformStack(Testing.app(), "t"),
+            "T",
+            name="x" * 33,
+            api_name="a",
+            stage="prod",
+            reservoir=0,
+            rate=0.1,
+        )

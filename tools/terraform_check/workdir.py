@@ -37,6 +37,7 @@ ENDPOINT_BY_PREFIX = (
     ("aws_subnet", "ec2"),
     ("aws_vpc", "ec2"),
     ("aws_wafv2_", "wafv2"),
+    ("aws_xray_", "xray"),
 )
 NO_API = frozenset({"aws_iam_policy_document", "aws_partition"})  # computed by the provider itself
 _COPY_IGNORE = shutil.ignore_patterns(".terraform", ".terraform.lock.hcl", "*.tfstate*", "*.tfplan")
