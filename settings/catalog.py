@@ -331,7 +331,7 @@ class Settings(SettingsGroup):
         "XRAY_SAMPLING_RATE",
         between(0.0, 1.0),
         default=0.05,
-        doc="share of API requests X-Ray traces beyond the reservoir (errors are in metrics, alarms and logs)",
+        doc="share of API requests X-Ray traces beyond the reservoir (errors: metrics, alarms, logs)",
     )
     xray_sampling_reservoir: int = setting(
         "XRAY_SAMPLING_RESERVOIR",
