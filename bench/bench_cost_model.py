@@ -16,6 +16,7 @@ import json
 import math
 import sys
 from dataclasses import dataclass
+from typing import Any
 
 from bench.report import Section, print_section
 from stacks.config import Settings
@@ -133,7 +134,7 @@ def changes(settings: Settings) -> list[tuple[str, Design]]:
     """(what changed, the design after it), applied one after the other from ``EARLIER``."""
     now = current_design(settings)
     reservoir, rate = now.api_sampling
-    steps = [
+    steps: list[tuple[str, dict[str, Any]]] = [
         (
             "model: fraud-detection traces counted per invocation (a batch of records), not per transaction",
             {"fraud_traces_per_invocation": True},
@@ -148,7 +149,8 @@ def changes(settings: Settings) -> list[tuple[str, Design]]:
             {"api_sampling": (reservoir, rate)},
         ),
     ]
-    out, design = [], EARLIER
+    out: list[tuple[str, Design]] = []
+    design = EARLIER
     for label, fields in steps:
         design = dataclasses.replace(design, **fields)
         out.append((label, design))
