@@ -25,7 +25,7 @@ CLIENTS = 8
 # What a transaction costs. The runtime also counts the scheduled reconciler's requests ("schedules"): 16
 # Queries per run whatever the traffic, every 5 minutes when deployed; they are per run, not per transaction.
 SOURCES = ("functions", "event_source_mappings", "pipes")
-STREAM_READS = "dynamodbstreams:"  # the pipes' polling: per second, not per transaction
+STREAM_READS = "dynamodb-streams:"  # the pipes' polling: per second, not per transaction
 
 
 def _counts(runtime: Runtime) -> dict[str, Counter[str]]:
