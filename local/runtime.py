@@ -322,7 +322,8 @@ class LocalRuntime:
                 ).get("Messages", [])
                 for message in messages:
                     envelope = json.loads(message["Body"])
-                    print(f"[alert] {envelope.get('Subject')}: {envelope.get('Message')}", flush=True)
+                    subject = envelope.get("Subject") or "alert"  # alarms have one; the pipes' alerts do not
+                    print(f"[alert] {subject}: {envelope.get('Message')}", flush=True)
                     self.sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
             except Exception as exc:
                 if self.stop_event.is_set():
