@@ -9,9 +9,12 @@ packages in the host's bucket. Synthesize with ``python main.py``.
 from __future__ import annotations
 
 from cdktf import App, TerraformOutput, TerraformStack
+from cdktf_cdktf_provider_aws.default_security_group import DefaultSecurityGroup
+from cdktf_cdktf_provider_aws.flow_log import FlowLog
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 from cdktf_cdktf_provider_aws.subnet import Subnet
 from cdktf_cdktf_provider_aws.vpc import Vpc
+from cdktf_cdktf_provider_aws.vpc_endpoint import VpcEndpoint
 from constructs import Construct
 
 from stacks.processing import TransactionProcessing
@@ -33,6 +36,7 @@ HOST_TOPIC_ARN = "arn:aws:sns:us-east-2:123456789012:payments-alerts"
 # The host's versioned package bucket, and the bucket its S3 access logs go to.
 HOST_ARTIFACT_BUCKET = "payments-platform-lambda-packages"
 HOST_ACCESS_LOG_BUCKET = "payments-platform-access-logs"
+HOST_FLOW_LOG_BUCKET_ARN = "arn:aws:s3:::payments-platform-flow-logs"
 
 
 class PaymentsPlatformStack(TerraformStack):
@@ -44,6 +48,16 @@ class PaymentsPlatformStack(TerraformStack):
         vpc = Vpc(
             self, "HostVpc", cidr_block="10.60.0.0/16", enable_dns_support=True, enable_dns_hostnames=True
         )
+        # The host's own controls of its VPC: flow logs, and the default security group closed.
+        FlowLog(
+            self,
+            "HostFlowLog",
+            vpc_id=vpc.id,
+            traffic_type="ALL",
+            log_destination_type="s3",
+            log_destination=HOST_FLOW_LOG_BUCKET_ARN,
+        )
+        DefaultSecurityGroup(self, "HostDefaultSecurityGroup", vpc_id=vpc.id)
         subnets = [
             Subnet(
                 self,
@@ -55,6 +69,16 @@ class PaymentsPlatformStack(TerraformStack):
             )
             for index, zone in enumerate("ab", start=1)
         ]
+        # The host's SQS endpoint, given to the system alone: the construct writes its policy.
+        sqs = VpcEndpoint(
+            self,
+            "HostSqsEndpoint",
+            vpc_id=vpc.id,
+            service_name=f"com.amazonaws.{REGION}.sqs",
+            vpc_endpoint_type="Interface",
+            private_dns_enabled=True,
+            subnet_ids=[s.id for s in subnets],
+        )
         system = TransactionProcessing(
             self,
             "Transactions",
@@ -62,7 +86,11 @@ class PaymentsPlatformStack(TerraformStack):
                 region=REGION,
                 naming=NamingProps(environment="staging", prefix="pay-"),
                 network=NetworkProps(
-                    existing_vpc=ExistingVpc(vpc_id=vpc.id, private_subnet_ids=tuple(s.id for s in subnets))
+                    existing_vpc=ExistingVpc(
+                        vpc_id=vpc.id,
+                        private_subnet_ids=tuple(s.id for s in subnets),
+                        endpoint_ids=(("sqs", sqs.id),),
+                    )
                 ),
                 encryption=EncryptionProps(existing_key_arn=HOST_KEY_ARN),
                 monitoring=MonitoringProps(existing_topic_arn=HOST_TOPIC_ARN),

@@ -1,5 +1,7 @@
 """The construct in other teams' apps, through real Terraform: ``examples/`` synthesized, then
-``terraform validate`` and a plan against moto (every resource to add, nothing else).
+``terraform validate``, a plan against moto (every resource to add, nothing else) and the compliance
+gate's checkov scan (0 failures; the app's resource-scoped suppressions carried to each instance's
+resource of the same construct path, with their justifications).
 
 - ``bring_your_own``: the system in a host's stack, in the host's VPC and with the host's KMS key;
 - ``two_instances``: two systems in one stack, named apart by a prefix.
@@ -9,11 +11,14 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
+from compliance.gate import CHECKOV, ROOT, scan_stack
+from stacks.app import TRANSACTION_STACK
 from tools.terraform_check.check import StackCheck, open_checks
 from tools.terraform_check.moto_server import MotoServer
 from tools.terraform_check.toolchain import Toolchain
@@ -38,6 +43,37 @@ def checked(toolchain: Toolchain, outdir: Path, root: Path, moto: MotoServer) ->
     check.validate()
     check.plan(moto.endpoint)  # fails unless every resource is to be added and nothing else
     return check
+
+
+APP_BASELINE = ROOT / "compliance" / "checkov-baseline.json"
+
+
+def instance_baseline(doc: dict, path: Path) -> Path:
+    """The app's suppressions of the transaction stack, each moved to the resources of ``doc`` at the
+    same construct path below an instance (``Api_Stage_<hash>`` -> ``Cards_Api_Stage_<hash>``)."""
+    app = json.loads(APP_BASELINE.read_text())
+    findings = []
+    for block in app["failed_checks"]:
+        for finding in block["findings"] if block["stack"] == TRANSACTION_STACK else []:
+            prefix, _, logical_id = finding["resource"].rpartition(".")
+            stem = logical_id.rsplit("_", 1)[0]
+            findings += [
+                {**finding, "resource": f"{prefix}.{name}"}
+                for bodies in doc["resource"].values()
+                for name in bodies
+                if re.fullmatch(rf"[A-Za-z0-9]+_{stem}_[0-9A-F]{{8}}", name)
+            ]
+    path.write_text(json.dumps({"failed_checks": [{"file": "/cdk.tf.json", "findings": findings}]}))
+    return path
+
+
+def assert_compliant(check: StackCheck, tmp_path: Path) -> None:
+    if not CHECKOV.exists():
+        pytest.fail(f"checkov's environment is missing: `make test` installs {CHECKOV}")
+    baseline = instance_baseline(check.doc, tmp_path / "baseline.json")
+    result = scan_stack(check.report.name, check.source, baseline=baseline)
+    assert not result.problems, result.problems
+    assert result.passed > 300
 
 
 def names(doc: dict, kind: str, attribute: str = "name") -> list[str]:
@@ -68,6 +104,7 @@ def test_two_instances_share_a_stack_and_pass_terraform(
     assert len(doc["resource"]["aws_xray_encryption_config"]) == 1  # one per region
     assert len(doc["resource"]["aws_api_gateway_account"]) == 1
     assert check.report.planned > 250
+    assert_compliant(check, tmp_path)
 
 
 def test_a_host_brings_its_vpc_key_topic_and_bucket(toolchain: Toolchain, moto: MotoServer, tmp_path: Path):
@@ -84,6 +121,9 @@ def test_a_host_brings_its_vpc_key_topic_and_bucket(toolchain: Toolchain, moto: 
         ]
         assert function["kms_key_arn"].startswith("arn:aws:kms:us-east-2:123456789012:key/")
     assert all(name.startswith("pay-") for name in names(doc, "aws_lambda_function", "function_name"))
+    # The host's SQS endpoint carries the construct's policy: the functions' roles, their exact queues.
+    [policy] = doc["resource"]["aws_vpc_endpoint_policy"].values()
+    assert policy["vpc_endpoint_id"] == "${aws_vpc_endpoint.HostSqsEndpoint.id}"
     # The host's topic: alarms notify it, nothing of ours is created for it or changes its policy.
     assert not {"aws_sns_topic", "aws_sns_topic_policy"} & set(doc["resource"])
     alarms = doc["resource"]["aws_cloudwatch_metric_alarm"].values()
@@ -94,3 +134,4 @@ def test_a_host_brings_its_vpc_key_topic_and_bucket(toolchain: Toolchain, moto: 
     assert "aws_s3_bucket" not in doc["resource"]
     objects = doc["resource"]["aws_s3_object"].values()
     assert {o["bucket"] for o in objects} == {"payments-platform-lambda-packages"}
+    assert_compliant(check, tmp_path)
