@@ -83,6 +83,10 @@ WAF_DEFAULT_RULE_GROUPS = (
 )
 # Merchant backends run on cloud hosting ranges: count that rule, keep Tor and VPN blocks.
 WAF_DEFAULT_OVERRIDES = ("AWSManagedRulesAnonymousIpList:HostingProviderIPList=count",)
+# Common rule set rules that block requests the API accepts: counted unless the settings say otherwise.
+WAF_COMMON_RULE_SET = "AWSManagedRulesCommonRuleSet"
+WAF_NO_USER_AGENT_RULE = "NoUserAgent_HEADER"
+WAF_BODY_SIZE_RULE = "SizeRestrictions_BODY"
 WAF_RATE_WINDOWS = (60, 120, 300, 600)  # evaluation windows WAF accepts (seconds)
 WAF_MAX_RATE_LIMIT = 2_000_000_000
 _OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
@@ -232,6 +236,18 @@ class Settings(SettingsGroup):
         default=WAF_DEFAULT_OVERRIDES,
         doc="rules of those groups whose action is overridden (default: cloud hosting ranges only "
         "counted, so merchant servers on AWS, GCP or Azure get through)",
+    )
+    waf_count_no_user_agent: bool = setting(
+        "WAF_COUNT_NO_USER_AGENT",
+        default=True,
+        doc="the common rule set's `NoUserAgent_HEADER` only counts (server HTTP clients such as .NET "
+        "HttpClient and PHP curl send no User-Agent); `false` blocks them with 403",
+    )
+    waf_count_body_size: bool = setting(
+        "WAF_COUNT_BODY_SIZE",
+        default=True,
+        doc="the common rule set's `SizeRestrictions_BODY` (bodies over 8 KB) only counts: `MAX_BODY_BYTES` "
+        "is the one body limit (413); `false` blocks such bodies with 403 first",
     )
     waf_rate_window_seconds: int = setting(
         "WAF_RATE_WINDOW_SECONDS",
@@ -536,6 +552,12 @@ class Settings(SettingsGroup):
                 f"overrides of rules in WAF_MANAGED_RULE_GROUPS ({','.join(s.waf_managed_rule_groups)})"
             ),
             lambda s: all(o.split(":")[0] in s.waf_managed_rule_groups for o in s.waf_rule_action_overrides),
+        ),
+        Rule(
+            "max_body_bytes",
+            ("max_body_bytes", "waf_count_body_size"),
+            lambda _: "<= 8192 unless WAF_COUNT_BODY_SIZE is true (the WAF blocks larger bodies)",
+            lambda s: s.max_body_bytes <= 8192 or s.waf_count_body_size,
         ),
         Rule(
             "fraud_suspected_threshold",

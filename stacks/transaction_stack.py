@@ -287,7 +287,7 @@ class TransactionStack(TerraformStack):
             "Firewall",
             name=s.name("transaction-api-waf"),
             managed_rule_groups=s.waf_managed_rule_groups,
-            overrides=[RuleActionOverride.parse(o) for o in s.waf_rule_action_overrides],
+            overrides=[RuleActionOverride.parse(o) for o in s.resolved_waf_rule_action_overrides],
             rate_limits=RateLimits(
                 per_api_key=s.resolved_waf_key_rate_limit,
                 per_ip=s.resolved_waf_ip_rate_limit,

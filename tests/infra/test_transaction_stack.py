@@ -585,7 +585,13 @@ def test_waf_has_managed_rules_and_rate_limit_and_is_attached_and_logged(stack):
     assert overrides["AWSManagedRulesAnonymousIpList"] == [
         {"name": "HostingProviderIPList", "action_to_use": [{"count": [{}]}]}
     ]
-    assert [g for g, o in overrides.items() if o and g != "AWSManagedRulesAnonymousIpList"] == []
+    # server callers without a User-Agent pass; a large body reaches the function's one limit (413)
+    assert overrides["AWSManagedRulesCommonRuleSet"] == [
+        {"name": "NoUserAgent_HEADER", "action_to_use": [{"count": [{}]}]},
+        {"name": "SizeRestrictions_BODY", "action_to_use": [{"count": [{}]}]},
+    ]
+    assert overrides["AWSManagedRulesKnownBadInputsRuleSet"] is None
+    assert overrides["AWSManagedRulesAmazonIpReputationList"] is None
     (association,) = stack.resources("aws_wafv2_web_acl_association").values()
     assert association["resource_arn"] == stack.ref("aws_api_gateway_stage", "Api/Stage", "arn")
     (logging,) = stack.resources("aws_wafv2_web_acl_logging_configuration").values()
@@ -639,6 +645,21 @@ def test_waf_settings_choose_groups_overrides_window_and_limits(variant):
     assert rules["RateLimitPerApiKey"]["limit"] == (100 * 60 + 200) * 5 // 4 == 7750
     assert rules["RateLimitPerIp"]["limit"] == 7750 + (50 * 60 + 100) * 5 // 4
     assert {r["evaluation_window_sec"] for r in rules.values()} == {60}
+
+
+def test_waf_common_rule_set_relaxations_follow_their_settings():
+    group = "AWSManagedRulesCommonRuleSet"
+    assert Settings(waf_count_no_user_agent=False).resolved_waf_rule_action_overrides == (
+        "AWSManagedRulesAnonymousIpList:HostingProviderIPList=count",
+        f"{group}:SizeRestrictions_BODY=count",
+    )
+    # an explicit override of the same rule wins; a stack without the group gets neither
+    explicit = Settings(waf_rule_action_overrides=(f"{group}:NoUserAgent_HEADER=block",))
+    assert explicit.resolved_waf_rule_action_overrides == (
+        f"{group}:NoUserAgent_HEADER=block",
+        f"{group}:SizeRestrictions_BODY=count",
+    )
+    assert VARIANT.resolved_waf_rule_action_overrides == VARIANT.waf_rule_action_overrides
 
 
 def test_waf_limits_can_be_set(tmp_path):
