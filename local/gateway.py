@@ -4,7 +4,8 @@ Per request, in API Gateway's order: route match (unknown route or method: 403
 ``MISSING_AUTHENTICATION_TOKEN``), API key (403 ``INVALID_API_KEY``), usage plan (429 ``THROTTLED`` /
 ``QUOTA_EXCEEDED``), payload hard limit (413 ``REQUEST_TOO_LARGE``), request validation against the
 method's model (400 ``BAD_REQUEST_BODY``), then a REST proxy event to the function and its proxy response
-back (502 ``DEFAULT_5XX`` when the function fails or answers a malformed response). Every refusal of its
+back (502 ``DEFAULT_5XX`` when the function fails or answers a malformed response; ``INTEGRATION_FAILURE``
+when Lambda throttles it beyond its reserved concurrency). Every refusal of its
 own is answered from the stack's gateway responses (``handlers.gateway_responses``, the same rows the
 stack deploys), with ``request_id`` equal to the ``x-amzn-RequestId`` header. Routes, stage, key
 requirement, model and limits come from the stack.
@@ -29,7 +30,7 @@ import fastjsonschema
 from handlers.gateway_responses import GATEWAY_RESPONSE
 from local.config import HOST
 from local.events import proxy_event
-from local.functions import LocalFunction
+from local.functions import FunctionThrottled, LocalFunction
 from local.stack import ApiSpec, RouteSpec
 from local.throttle import UsagePlan
 
@@ -206,6 +207,9 @@ class Gateway:
         )
         try:
             response = function.invoke(event)
+        except FunctionThrottled as exc:  # Lambda's 429 is API Gateway's INTEGRATION_FAILURE
+            print(f"[api] {exc}", file=sys.stderr, flush=True)
+            raise GatewayError("INTEGRATION_FAILURE", "InternalServerErrorException") from None
         except Exception as exc:  # a function error: API Gateway answers 502
             print(f"[api] {function.name} raised {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
             raise GatewayError("DEFAULT_5XX", "InternalServerErrorException", 502) from None

@@ -316,7 +316,12 @@ class LocalRuntime:
         return {
             "ready": True,
             "functions": {
-                f.name: {"invocations": f.invocations, "errors": f.errors, "environments": f.environments}
+                f.name: {
+                    "invocations": f.invocations,
+                    "errors": f.errors,
+                    "throttles": f.throttles,
+                    "environments": f.environments,
+                }
                 for f in self.functions.values()
             },
             "pollers": {

@@ -63,6 +63,7 @@ class FunctionSpec:
     timeout_seconds: int
     memory_mb: int
     environment: Mapping[str, str]  # raw, may hold references
+    reserved_concurrency: int | None = None  # Lambda throttles invocations beyond it
 
 
 @dataclass(frozen=True)
@@ -247,7 +248,13 @@ def _function(logical_id: str, body: Mapping[str, Any]) -> FunctionSpec:
         timeout_seconds=int(body.get("timeout", 3)),
         memory_mb=int(body.get("memory_size", 128)),
         environment=dict(environment),
+        reserved_concurrency=_reserved(body.get("reserved_concurrent_executions")),
     )
+
+
+def _reserved(value: Any) -> int | None:
+    """``reserved_concurrent_executions``: unset or -1 is the account's unreserved pool (no cap here)."""
+    return int(value) if value is not None and int(value) >= 0 else None
 
 
 def _function_of(doc: Mapping[str, Any], value: Any, what: str) -> str:

@@ -353,11 +353,20 @@ class Settings(SettingsGroup):
     validation_memory_mb: int = setting(
         "VALIDATION_MEMORY_MB", between(128, 10_240), default=256, doc="memory of the validation function"
     )
-    validation_reserved_concurrency: int = setting(
+    validation_reserved_concurrency: int | None = setting(
         "VALIDATION_RESERVED_CONCURRENCY",
         at_least(1),
-        default=50,
-        doc="reserved concurrency of the validation function",
+        shown_default="derived from the usage plans",
+        default=None,
+        doc="reserved concurrency of the validation function; unset: (API_RATE_LIMIT + API_BURST_LIMIT) x "
+        'VALIDATION_LATENCY_BUDGET_MS / 1000, rounded up (README "Bursts")',
+    )
+    validation_latency_budget_ms: int = setting(
+        "VALIDATION_LATENCY_BUDGET_MS",
+        between(10, 10_000),
+        default=100,
+        doc="how long one validation invocation may take at the usage plan's peak: what the derived "
+        "reserved concurrency serves (Little's law)",
     )
     validation_provisioned_concurrency: int = setting(
         "VALIDATION_PROVISIONED_CONCURRENCY",
@@ -574,8 +583,8 @@ class Settings(SettingsGroup):
         Rule(
             "validation_provisioned_concurrency",
             ("validation_provisioned_concurrency", "validation_reserved_concurrency"),
-            lambda s: f"<= VALIDATION_RESERVED_CONCURRENCY ({s.validation_reserved_concurrency})",
-            lambda s: s.validation_provisioned_concurrency <= s.validation_reserved_concurrency,
+            lambda s: f"<= the validation function's reserved concurrency ({validation_concurrency(s)})",
+            lambda s: s.validation_provisioned_concurrency <= validation_concurrency(s),
         ),
         Rule(
             "queue_max_concurrency",
@@ -596,6 +605,18 @@ class Settings(SettingsGroup):
             lambda s: s.retry_backoff_max_seconds >= s.retry_backoff_base_seconds,
         ),
     )
+
+
+def validation_concurrency(s: Settings) -> int:
+    """The validation function's reserved concurrency: as set, else what the stage's peak needs.
+
+    API Gateway admits at most API_BURST_LIMIT requests at once and API_RATE_LIMIT a second after that
+    (every client together), so the first second of a burst brings rate + burst requests; each holds an
+    execution environment for up to the latency budget (Little's law: concurrency = arrivals x time)."""
+    if s.validation_reserved_concurrency is not None:
+        return s.validation_reserved_concurrency
+    arrivals = s.api_rate_limit + s.api_burst_limit
+    return -(-arrivals * s.validation_latency_budget_ms // 1000)
 
 
 # --- set by the stack ----------------------------------------------------------------------------------

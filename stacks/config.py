@@ -106,7 +106,7 @@ class Settings(catalog.Settings):
         return FunctionSizing(
             self.validation_memory_mb,
             catalog.VALIDATION.timeout_seconds,
-            self.validation_reserved_concurrency,
+            catalog.validation_concurrency(self),
             self.validation_provisioned_concurrency,
         )
 

@@ -521,6 +521,36 @@ def test_every_gateway_error_has_the_apis_error_shape_and_redeploys(stack):
         assert f"aws_api_gateway_gateway_response.{logical_id}.id" in deployment["triggers"]["redeployment"]
 
 
+def test_validation_concurrency_serves_the_first_second_of_a_burst_within_the_latency_budget(stack):
+    fn = stack.by_path("aws_lambda_function", "ValidationFunction/Function")
+    (method_settings,) = stack.resources("aws_api_gateway_method_settings").values()
+    rate = method_settings["settings"]["throttling_rate_limit"]
+    burst = method_settings["settings"]["throttling_burst_limit"]
+    # (rate + burst) requests in the first second, each holding an environment for up to 100 ms
+    assert fn["reserved_concurrent_executions"] == (rate + burst) * 100 // 1000 == 150
+    assert Settings(validation_latency_budget_ms=250).validation.reserved_concurrency == 375
+    assert Settings(validation_reserved_concurrency=40).validation.reserved_concurrency == 40
+
+
+def test_a_throttled_validation_function_reaches_the_client_as_503_with_retry_after(stack):
+    # Lambda's 429 on a proxy integration is API Gateway's INTEGRATION_FAILURE; any other 5xx retries too
+    responses = {r["response_type"]: r for r in stack.resources("aws_api_gateway_gateway_response").values()}
+    throttled = responses["INTEGRATION_FAILURE"]
+    assert throttled["status_code"] == "503"
+    assert json.loads(
+        throttled["response_templates"]["application/json"].replace("$context.requestId", "r-1")
+    ) == {
+        "error": {
+            "code": "SERVICE_UNAVAILABLE",
+            "message": "The service is busy: retry with the same payload",
+            "details": [],
+            "request_id": "r-1",
+        }
+    }
+    for response_type in ("INTEGRATION_FAILURE", "DEFAULT_5XX", "THROTTLED"):
+        assert responses[response_type]["response_parameters"]["gatewayresponse.header.Retry-After"] == "'1'"
+
+
 def test_usage_plan_limits_and_key(stack):
     (plan,) = stack.resources("aws_api_gateway_usage_plan").values()
     assert plan["throttle_settings"] == {"rate_limit": 500, "burst_limit": 1000}
