@@ -109,11 +109,12 @@ class UsagePlanSpec:
 
 @dataclass(frozen=True)
 class ClientSpec:
-    """An API client of the stack: its API key (logical id) and the usage plan that key is in."""
+    """An API client of the stack: its usage plan (its keys are created by ``tools.clients``)."""
 
     name: str
-    key_logical_id: str
-    usage_plan: UsagePlanSpec | None
+    plan_logical_id: str
+    plan_name: str
+    usage_plan: UsagePlanSpec
 
 
 @dataclass(frozen=True)
@@ -366,23 +367,16 @@ def _usage_plan(body: Mapping[str, Any]) -> UsagePlanSpec:
 
 
 def _clients(doc: Mapping[str, Any]) -> tuple[ClientSpec, ...]:
-    """Every API key of the stack as a client (named by its ``ApiClient`` tag, else the key's name),
-    with the usage plan a usage plan key puts it in."""
-    plans = _resources(doc, "aws_api_gateway_usage_plan")
-    plan_of_key: dict[str, UsagePlanSpec] = {}
-    for logical_id, body in _resources(doc, "aws_api_gateway_usage_plan_key").items():
-        key = _required_ref(body["key_id"], "aws_api_gateway_api_key", f"{logical_id}.key_id")
-        plan = _required_ref(
-            body["usage_plan_id"], "aws_api_gateway_usage_plan", f"{logical_id}.usage_plan_id"
-        )
-        plan_of_key[key.logical_id] = _usage_plan(plans[plan.logical_id])
+    """Every usage plan of the stack tagged with its client's name (``ApiClient``)."""
     return tuple(
         ClientSpec(
-            name=(body.get("tags") or {}).get(API_CLIENT_TAG) or body["name"],
-            key_logical_id=logical_id,
-            usage_plan=plan_of_key.get(logical_id),
+            name=body["tags"][API_CLIENT_TAG],
+            plan_logical_id=logical_id,
+            plan_name=body["name"],
+            usage_plan=_usage_plan(body),
         )
-        for logical_id, body in _resources(doc, "aws_api_gateway_api_key").items()
+        for logical_id, body in _resources(doc, "aws_api_gateway_usage_plan").items()
+        if API_CLIENT_TAG in (body.get("tags") or {})
     )
 
 

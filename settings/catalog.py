@@ -641,12 +641,10 @@ class FunctionResources(SettingsGroup):
         functions=[FRAUD_DETECTION, FAILED_TRANSACTION],
         doc="the alerts topic",
     )
-    api_client_key_ids: str = setting(
-        "API_CLIENT_KEY_IDS",
+    api_key_table_name: str = setting(
+        "API_KEY_TABLE_NAME",
         functions=[VALIDATION],
-        empty_allowed=True,
-        default="",
-        doc="`name=<API key id>` of each API client, comma-separated: who is calling (ids, never keys)",
+        doc="the API key table: which client each key id belongs to (ids, never key values)",
     )
 
 

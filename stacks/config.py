@@ -60,6 +60,14 @@ class Settings(catalog.Settings):
         return self.name("merchant-config")
 
     @property
+    def api_key_table_name(self) -> str:
+        return self.name("api-keys")
+
+    @property
+    def api_name(self) -> str:
+        return self.name("transaction-api")
+
+    @property
     def transaction_table_name(self) -> str:
         return self.name("processed-transactions")
 

@@ -98,6 +98,14 @@ class TransactionStack(TerraformStack):
             kms_key_arn=key.arn,
             deletion_protection=s.deletion_protection,
         )
+        api_keys = EncryptedTable(
+            self,
+            "ApiKeyTable",
+            name=s.api_key_table_name,
+            hash_key="key_id",
+            kms_key_arn=key.arn,
+            deletion_protection=s.deletion_protection,
+        )
         transactions = EncryptedTable(
             self,
             "TransactionTable",
@@ -137,15 +145,15 @@ class TransactionStack(TerraformStack):
             kms_key_arn=key.arn,
             access_log_bucket=s.access_log_bucket,
         )
-        api_name = s.name("transaction-api")
-        # API clients (issue 13): their keys first, the validation function maps the calling key's id
+        api_name = s.api_name
+        # API clients: usage plans here; keys by `python -m tools.clients`, mapped to clients by api_keys
         clients = ApiClients(self, "Clients", api_name=api_name, clients=s.clients)
         resources = FunctionResources(
             merchant_table_name=merchants.name,
             queue_url=queues.queue.url,
             transaction_table_name=transactions.name,
             sns_topic_arn=alerts.arn,
-            api_client_key_ids=clients.key_id_pairs,
+            api_key_table_name=api_keys.name,
         )
         platform = FunctionPlatform(
             account=account,
@@ -166,6 +174,7 @@ class TransactionStack(TerraformStack):
             environment=s.function_environment(VALIDATION, resources),
             permissions=[
                 merchants.allow("ReadMerchants", "GetItem"),
+                api_keys.allow("ReadApiKeys", "GetItem"),
                 transactions.allow("RecordPendingTransactions", "PutItem", "GetItem", "DeleteItem"),
                 queues.queue.allow_send("QueueTransactions"),
             ],
@@ -325,10 +334,11 @@ class TransactionStack(TerraformStack):
 
         outputs = {
             "api_endpoint": (api.endpoint, "POST here with an x-api-key header (the custom domain if set)"),
-            "api_key_ids": (
-                clients.key_ids,
-                "API key id of each client: aws apigateway get-api-key --api-key <id> --include-value",
+            "api_usage_plan_ids": (
+                clients.plan_ids,
+                "usage plan id of each client (its keys: python -m tools.clients, never Terraform)",
             ),
+            "api_key_table_name": (api_keys.name, "DynamoDB table of API key ids and their clients"),
             "dashboard_url": (monitoring.dashboard_url, "CloudWatch dashboard"),
             "merchant_table_name": (merchants.table.name, "DynamoDB merchant configuration table"),
             "transaction_table_name": (transactions.table.name, "DynamoDB processed transactions table"),
@@ -341,5 +351,14 @@ class TransactionStack(TerraformStack):
             "reconciler_lambda_arn": (reconciler.arn, "Reconciler of stale pending transactions"),
             "kms_key_arn": (key.arn, "Customer-managed key of the stack"),
         }
+        if api.domain_name is not None:
+            outputs["api_domain_regional_target"] = (
+                api.domain_name.regional_domain_name,
+                "point API_DOMAIN_NAME's CNAME (or alias, with api_domain_regional_zone_id) here",
+            )
+            outputs["api_domain_regional_zone_id"] = (
+                api.domain_name.regional_zone_id,
+                "hosted zone id of the regional target, for an alias record",
+            )
         for name, (value, description) in outputs.items():
             TerraformOutput(self, name, value=value, description=description)

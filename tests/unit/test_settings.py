@@ -23,6 +23,7 @@ RESOURCES = FunctionResources(
     queue_url="https://sqs.us-east-2.amazonaws.com/123456789012/transaction-queue-dev",
     transaction_table_name="processed-transactions-dev",
     sns_topic_arn="arn:aws:sns:us-east-2:123456789012:transaction-alerts-dev",
+    api_key_table_name="api-keys-dev",
 )
 GROUPS = (Settings, FunctionResources, LocalSettings)
 
