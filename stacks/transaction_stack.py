@@ -148,6 +148,7 @@ class TransactionStack(TerraformStack):
         api_name = s.api_name
         # API clients: usage plans here; keys by `python -m tools.clients`, mapped to clients by api_keys
         clients = ApiClients(self, "Clients", api_name=api_name, clients=s.clients)
+        self.forgotten_addresses = clients.former_key_addresses
         resources = FunctionResources(
             merchant_table_name=merchants.name,
             queue_url=queues.queue.url,

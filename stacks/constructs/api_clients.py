@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 
-from cdktf import TerraformStack
 from cdktf_cdktf_provider_aws.api_gateway_usage_plan import (
     ApiGatewayUsagePlan,
     ApiGatewayUsagePlanApiStages,
@@ -39,7 +38,7 @@ class ApiClients(Construct):
     ``python -m tools.clients`` finds it, creates the client's keys through API Gateway's API and adds
     them to it by id; Terraform never creates, reads or stores a key. Keys that an earlier version
     created in Terraform are forgotten by the state without being destroyed (``removed`` blocks with
-    ``destroy = false``): they keep working until rotated or revoked.
+    ``destroy = false`` in ``removed.tf``): they keep working until rotated or revoked.
     """
 
     def __init__(self, scope: Construct, id_: str, *, api_name: str, clients: Sequence[ApiClient]) -> None:
@@ -47,18 +46,12 @@ class ApiClients(Construct):
         self._api_name = api_name
         self.clients = tuple(clients)
         self.plans: dict[str, ApiGatewayUsagePlan] = {}
-        stack = TerraformStack.of(self)
-        stack.add_override(
-            "removed",
-            [
-                {
-                    "from": f"{resource_type}.{logical_id(id_, f'{prefix}-{client.name}')}",
-                    "lifecycle": {"destroy": False},
-                }
-                for client in self.clients
-                for resource_type, prefix in FORMER_KEY_RESOURCES
-            ],
-        )
+        # Addresses Terraform is to forget, not destroy (``removed.tf``, written by ``stacks.app``).
+        self.former_key_addresses = [
+            f"{resource_type}.{logical_id(id_, f'{prefix}-{client.name}')}"
+            for client in self.clients
+            for resource_type, prefix in FORMER_KEY_RESOURCES
+        ]
 
     @property
     def plan_ids(self) -> dict[str, str]:

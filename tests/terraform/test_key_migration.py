@@ -5,12 +5,13 @@ earlier version created, the current configuration's ``removed`` blocks make rea
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
 import boto3
 
-from stacks.app import TRANSACTION_STACK
+from stacks.app import REMOVED_FILE, TRANSACTION_STACK
 from stacks.constructs.api_clients import logical_id
 from tools.terraform_check.check import PLAN_ARGS, json_messages, open_directory_checks
 from tools.terraform_check.moto_server import MotoServer
@@ -75,7 +76,7 @@ def test_removed_blocks_forget_the_former_keys_and_destroy_nothing(
     plan_id = next(p["id"] for p in apigateway.get_usage_plans()["items"] if p["name"] == plan["name"])
     (key,) = apigateway.get_usage_plan_keys(usagePlanId=plan_id)["items"]
 
-    # WHEN the current configuration (its usage plan, its removed blocks) is planned and applied there
+    # WHEN the current configuration (its usage plan, its removed.tf) is planned and applied there
     stageless_plan = {k: v for k, v in plan.items() if k not in ("api_stages", "//")}
     write_stack(
         check.workdir,
@@ -83,9 +84,9 @@ def test_removed_blocks_forget_the_former_keys_and_destroy_nothing(
             "terraform": check.doc["terraform"],
             "provider": check.doc["provider"],
             "resource": {"aws_api_gateway_usage_plan": {PLAN: stageless_plan}},
-            "removed": current["removed"],
         },
     )
+    shutil.copy(synth_dir / "stacks" / TRANSACTION_STACK / REMOVED_FILE, check.workdir)
     planned = run_terraform(toolchain, check.workdir, ("plan", "-out=m.tfplan", *PLAN_ARGS), check.env, 300)
     assert planned.returncode == 0, planned.output[-3000:]
     (summary,) = [m["changes"] for m in json_messages(planned.stdout) if m.get("type") == "change_summary"]
