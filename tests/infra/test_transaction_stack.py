@@ -10,6 +10,7 @@ from handlers.domain.schema import load_transaction_schema
 from handlers.gateway_responses import GATEWAY_RESPONSES
 from stacks.app import REMOVED_FILE, TRANSACTION_STACK, build_app, removed_tf
 from stacks.config import Settings
+from stacks.transaction_stack import TransactionStack
 from stacks.constructs.api import provider_normalized_json
 from stacks.constructs.api_clients import FORMER_KEY_RESOURCES
 from stacks.constructs.api_clients import logical_id as cdktf_logical_id
@@ -595,7 +596,7 @@ def test_the_former_keys_are_forgotten_by_the_state_never_destroyed(toolkit_synt
     assert written.count("destroy = false") == 2
     assert "removed" not in Stack.load(toolkit_synth_dir, TRANSACTION_STACK).doc
     app = build_app(VARIANT, outdir=str(tmp_path))
-    (transaction_stack,) = [c for c in app.node.children if c.node.id == TRANSACTION_STACK]
+    (transaction_stack,) = [c for c in app.node.children if isinstance(c, TransactionStack)]
     assert transaction_stack.forgotten_addresses == [
         f"{kind}.{cdktf_logical_id('Clients', f'{prefix}-{name}')}"
         for name in ("acme", "globex")
