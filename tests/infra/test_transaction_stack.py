@@ -10,10 +10,10 @@ from handlers.domain.schema import load_transaction_schema
 from handlers.gateway_responses import GATEWAY_RESPONSES
 from stacks.app import REMOVED_FILE, TRANSACTION_STACK, build_app, removed_tf
 from stacks.config import Settings
-from stacks.transaction_stack import TransactionStack
 from stacks.constructs.api import provider_normalized_json
 from stacks.constructs.api_clients import FORMER_KEY_RESOURCES
 from stacks.constructs.api_clients import logical_id as cdktf_logical_id
+from stacks.transaction_stack import TransactionStack
 from tests.infra.synth import Stack
 
 FUNCTIONS = {
