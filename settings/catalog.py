@@ -284,7 +284,8 @@ class Settings(SettingsGroup):
         between(0, 3600),
         functions=[VALIDATION, FRAUD_DETECTION],
         default=60,
-        doc="in-memory merchant cache of the validation and fraud-detection functions (`0`: no cache)",
+        doc="in-memory merchant cache of the validation and fraud-detection functions, and the validation "
+        "function's cache of API key ids' clients (`0`: no cache)",
     )
     # Fraud rules (global; a merchant's config item may override the thresholds)
     fraud_high_amount: Decimal = setting(
