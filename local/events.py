@@ -25,7 +25,7 @@ def proxy_event(
     body: bytes | None,
     source_ip: str,
     api_key: str | None,
-    api_key_id: str | None = None,
+    api_key_id: str | None,
     request_id: str,
     host: str,
 ) -> dict[str, Any]:
