@@ -18,6 +18,13 @@ $(error CDK_TOOLKIT must be cdktf or cdktn, got '$(CDK_TOOLKIT)')
 endif
 CDKTN_ENV := tools/cdktn/.venv
 SYNTH_ENV := $(if $(filter cdktn,$(CDK_TOOLKIT)),$(CDKTN_ENV),$(VENV))
+# The environment every synth, diff and deploy acts on: its settings are environments/$(ENV).toml (README
+# "Environments"). Set on the make command line (`make deploy ENV=prod`); a shell's own ENV variable (sh's
+# startup file) is ignored. The app reads the name from DEPLOY_ENV.
+ifneq ($(origin ENV),command line)
+ENV := dev
+endif
+export DEPLOY_ENV := $(ENV)
 export PIPENV_VENV_IN_PROJECT := 1
 export PIPENV_VERBOSITY := -1
 export PIPENV_NOSPIN := 1
@@ -50,9 +57,9 @@ $(CDKTN_ENV)/.synced: tools/cdktn/Pipfile.lock | $(PIPENV)
 	cd tools/cdktn && PIPENV_VENV_IN_PROJECT=1 ../../$(PIPENV) sync
 	@touch $@
 
-synth: install $(SYNTH_ENV)/.synced ## Synthesize every stack into cdktf.out/ (CDK_TOOLKIT=cdktn: with CDK Terrain)
+synth: install $(SYNTH_ENV)/.synced ## Synthesize environment ENV (default dev) into cdktf.out/ (CDK_TOOLKIT=cdktn: with CDK Terrain)
 	CDK_TOOLKIT=$(CDK_TOOLKIT) $(SYNTH_ENV)/bin/python main.py
-	@echo "Synthesized with $(CDK_TOOLKIT): $$(ls cdktf.out/stacks | tr '\n' ' ')"
+	@echo "Synthesized environment $(ENV) with $(CDK_TOOLKIT): $$(ls $${CDKTF_OUTDIR:-cdktf.out}/stacks | tr '\n' ' ')"
 
 hcl: install $(SYNTH_ENV)/.synced ## Export every stack as valid, terraform-fmt-clean HCL into hcl.out/
 	CDK_TOOLKIT=$(CDK_TOOLKIT) $(PY) -m tools.hcl_export --python $(SYNTH_ENV)/bin/python
@@ -111,6 +118,11 @@ destroy: install ## Destroy STACK (default transaction-processing; state-backend
 .PHONY: tf-check
 tf-check: synth ## Real terraform on every stack, offline: validate, plan, apply and re-plan against moto
 	$(PY) -m tools.terraform_check --outdir cdktf.out --workdir build/terraform-check
+
+# --- Releases: the upgrade check plans the current code against the last release (releases/README.md).
+.PHONY: release-snapshot
+release-snapshot: install ## Rewrite releases/last/ from this commit (environments/dev.toml), when cutting a release
+	$(PY) -m tools.release_snapshot --environment dev
 
 # --- Local runtime: moto + the real handlers, no AWS account, no Docker. See README "Try it locally".
 .PHONY: local

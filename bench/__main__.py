@@ -6,6 +6,7 @@ import sys
 import time
 
 from bench import (
+    bench_card_numbers,
     bench_cold_start,
     bench_cost_model,
     bench_requests,
@@ -27,6 +28,7 @@ def main() -> None:
         bench_warm_cost.run,
         bench_requests.run,
         bench_throughput.run,
+        bench_card_numbers.run,
     ):
         section = run()
         print_section(section)

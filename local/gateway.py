@@ -4,12 +4,12 @@ Per request, in API Gateway's order: route match (unknown route or method: 403
 ``MISSING_AUTHENTICATION_TOKEN``), API key (403 ``INVALID_API_KEY`` unless an enabled key of a client's
 usage plan, read from API Gateway in moto: ``local.api_keys``), usage plan (429 ``THROTTLED`` /
 ``QUOTA_EXCEEDED``), payload hard limit (413 ``REQUEST_TOO_LARGE``), request validation against the
-method's model (400 ``BAD_REQUEST_BODY``), then a REST proxy event to the function and its proxy response
-back (502 ``DEFAULT_5XX`` when the function fails or answers a malformed response; ``INTEGRATION_FAILURE``
-when Lambda throttles it beyond its reserved concurrency). Every refusal of its
-own is answered from the stack's gateway responses (``handlers.gateway_responses``, the same rows the
-stack deploys), with ``request_id`` equal to the ``x-amzn-RequestId`` header. Routes, stage, key
-requirement, model and limits come from the stack.
+method's model when its validator checks bodies (400 ``BAD_REQUEST_BODY``), then a REST proxy event to
+the function and its proxy response back (502 ``DEFAULT_5XX`` when the function fails or answers a
+malformed response; ``INTEGRATION_FAILURE`` when Lambda throttles it beyond its reserved concurrency).
+Every refusal of its own is answered from the stack's gateway responses (``handlers.gateway_responses``,
+the same rows the stack deploys), with ``request_id`` equal to the ``x-amzn-RequestId`` header. Routes,
+stage, key requirement, model and limits come from the stack.
 """
 
 from __future__ import annotations
@@ -45,7 +45,8 @@ class _Route:
         self.spec = spec
         pattern = re.sub(r"\\\{([A-Za-z0-9_]+)\\\}", r"(?P<\1>[^/]+)", re.escape(spec.path))
         self.regex = re.compile(f"^{pattern}$")
-        self.validate = fastjsonschema.compile(dict(spec.body_schema)) if spec.body_schema else None
+        validates = spec.validates_body and spec.body_schema is not None
+        self.validate = fastjsonschema.compile(dict(spec.body_schema or {})) if validates else None
 
 
 class _Server(ThreadingHTTPServer):
@@ -154,7 +155,8 @@ class Gateway:
                     self.wfile.write(body)
                 if gateway._access_log and not self.path.startswith("/_local/"):
                     elapsed = (time.monotonic() - started) * 1000
-                    print(f"[api] {self.command} {self.path} -> {status} ({elapsed:.0f} ms)", flush=True)
+                    resource = gateway.resource_of(self.command, self.path)
+                    print(f"[api] {self.command} {resource} -> {status} ({elapsed:.0f} ms)", flush=True)
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
 
@@ -222,6 +224,15 @@ class Gateway:
             print(f"[api] {function.name} raised {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
             raise GatewayError("DEFAULT_5XX", "InternalServerErrorException", 502) from None
         return self._proxy_response(response, request_id)
+
+    def resource_of(self, method: str, path: str) -> str:
+        """The route a request matched (``/transaction/{transaction_id}``), "-" for none: like the
+        stack's access log (``$context.resourcePath``), never the path as sent, which may carry anything."""
+        try:
+            route, _, _ = self._match(method.upper(), urlsplit(path).path)
+        except GatewayError:
+            return "-"
+        return route.spec.path
 
     def _match(self, method: str, path: str) -> tuple[_Route, dict[str, str], str]:
         prefix = f"/{self.stage}"

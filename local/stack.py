@@ -95,8 +95,9 @@ class RouteSpec:
     method: str
     function: str  # logical id of the proxied function
     api_key_required: bool
-    body_schema: Mapping[str, Any] | None  # JSON Schema of the body when the validator checks it
+    body_schema: Mapping[str, Any] | None  # JSON Schema of the body (the method's request model)
     required_path_parameters: tuple[str, ...] = ()
+    validates_body: bool = False  # the method's request validator checks the body against the model
 
 
 @dataclass(frozen=True)
@@ -323,11 +324,10 @@ def _api(doc: Mapping[str, Any]) -> ApiSpec | None:
             )
             validator = validators[ref.logical_id]
         schema = None
-        if validator.get("validate_request_body"):
-            model_value = (method.get("request_models") or {}).get("application/json")
-            if model_value:
-                model_ref = _required_ref(model_value, "aws_api_gateway_model", f"{method_id} model")
-                schema = json.loads(models[model_ref.logical_id]["schema"])
+        model_value = (method.get("request_models") or {}).get("application/json")
+        if model_value:
+            model_ref = _required_ref(model_value, "aws_api_gateway_model", f"{method_id} model")
+            schema = json.loads(models[model_ref.logical_id]["schema"])
         required = ()
         if validator.get("validate_request_parameters"):
             required = tuple(
@@ -345,6 +345,7 @@ def _api(doc: Mapping[str, Any]) -> ApiSpec | None:
                 api_key_required=bool(method.get("api_key_required")),
                 body_schema=schema,
                 required_path_parameters=required,
+                validates_body=schema is not None and bool(validator.get("validate_request_body")),
             )
         )
     return ApiSpec(

@@ -3,7 +3,8 @@
 ``LOCAL_STACK_JSON`` points at an existing ``cdk.tf.json`` and skips synthesis. Otherwise ``main.py``
 runs (in a subprocess, ``CDKTF_OUTDIR`` redirected) into ``build/local/synth/<fingerprint>/``, where the
 fingerprint covers the app's source (``main.py``, ``stacks/``, ``settings/``, the fraud defaults and the
-request schema) and every synth setting variable present in the environment. An unchanged app with
+request schema), the environment files (``environments/``, ``DEPLOY_ENV`` picks one) and every synth
+setting variable present in the environment. An unchanged app with
 unchanged settings starts without synthesizing again.
 """
 
@@ -19,6 +20,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from settings.catalog import TRANSACTION_STACK, LocalSettings, Settings
+from settings.environments import ENVIRONMENT_VARIABLE
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / "build" / "local" / "synth"
@@ -30,9 +32,10 @@ def fingerprint(environ: Mapping[str, str], root: Path = ROOT) -> str:
     domain = root / "handlers" / "domain"
     sources = [root / "main.py", domain / "transaction.schema.json", domain / "fraud.py"]
     sources += sorted((root / "stacks").rglob("*.py")) + sorted((root / "settings").rglob("*.py"))
+    sources += sorted((root / "environments").glob("*.toml"))
     for path in sources:
         digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
-    for name in Settings.variables():
+    for name in (*Settings.variables(), ENVIRONMENT_VARIABLE):
         digest.update(f"{name}={environ.get(name, '').strip()}\0".encode())
     return digest.hexdigest()[:20]
 

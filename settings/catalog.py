@@ -1,7 +1,9 @@
 """Every setting of the system, declared once.
 
-* ``Settings``: read from the environment at synth (``main.py``). A bad value fails synth with a
-  ``ValueError`` naming the variable and the value. ``functions=`` passes a setting on to those Lambda
+* ``Settings``: read at synth (``main.py``) from the environment's committed file,
+  ``environments/<ENV>.toml``, and environment variables overriding single settings
+  (``settings.environments``). A bad value fails synth with a ``ValueError`` naming the file and key,
+  or the variable, and the value. ``functions=`` passes a setting on to those Lambda
   functions under the same variable, and the function reads it back through this same declaration.
 * ``FunctionResources``: what the stack sets on the functions from the resources it creates.
 * ``LocalSettings``: the local runtime's own settings (``make local``).
@@ -217,6 +219,12 @@ class Settings(SettingsGroup):
         default=True,
         doc="set the region's API Gateway CloudWatch Logs role (`aws_api_gateway_account`, one per account "
         'and region); `false` leaves an existing one alone (README "Deploy")',
+    )
+    manage_xray_encryption: bool = setting(
+        "MANAGE_XRAY_ENCRYPTION",
+        default=True,
+        doc="encrypt the region's X-Ray traces with the stack's key (`aws_xray_encryption_config`, one per "
+        "account and region); `false` leaves an existing setting alone",
     )
     # --- end custom domain and account settings (issue 13) ---
     # --- WAF (issue 13): rule groups for an API called by servers, rate limits per API key and per IP ---

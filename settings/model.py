@@ -160,25 +160,28 @@ class Setting:
         self.validate(value, shown=text)
         return value
 
-    def parse(self, text: str) -> Any:
+    def parse(self, text: str, named: str | None = None) -> Any:
+        """``text`` as a value of the setting's type; errors name ``named`` (default: the variable)."""
         if self.normalize is not None:
             text = self.normalize(text)
         try:
             return _parse(self.kind, text)
         except (ValueError, InvalidOperation):
-            raise ValueError(f"{self.env} must be {_phrase(self.kind)}, got {self._shown(text)}") from None
+            who = named or self.env
+            raise ValueError(f"{who} must be {_phrase(self.kind)}, got {self._shown(text)}") from None
 
-    def validate(self, value: Any, shown: str | None = None) -> None:
-        """Raise ValueError naming the variable and the value (``shown``: as it was written) when
-        ``value`` breaks a check."""
+    def validate(self, value: Any, shown: str | None = None, named: str | None = None) -> None:
+        """Raise ValueError naming the variable (or ``named``) and the value (``shown``: as it was
+        written) when ``value`` breaks a check."""
+        who = named or self.env
         if value is None or (value == "" and self.empty_allowed):
             return
         if self.default is REQUIRED and value == "":
-            raise ValueError(f"{self.env} must be set, got {value!r}")
+            raise ValueError(f"{who} must be set, got {value!r}")
         for check in self.checks:
             if not check.holds(value):
                 written = self._shown(value if shown is None else shown)
-                raise ValueError(f"{self.env} must be {check.requirement}, got {written}")
+                raise ValueError(f"{who} must be {check.requirement}, got {written}")
 
     def _shown(self, value: Any) -> str:
         text = value if isinstance(value, str) else self.render(value)

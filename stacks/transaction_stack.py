@@ -8,6 +8,7 @@ from cdktf_cdktf_provider_aws.lambda_event_source_mapping import (
     LambdaEventSourceMappingScalingConfig,
 )
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
+from cdktf_cdktf_provider_aws.xray_encryption_config import XrayEncryptionConfig
 from constructs import Construct
 
 from handlers.domain.schema import load_transaction_schema
@@ -28,6 +29,7 @@ from stacks.constructs.api import STAGE_NAME, TransactionApi
 from stacks.constructs.api_clients import ApiClients
 from stacks.constructs.code_signing import CodeSigning
 from stacks.constructs.encryption import EncryptionKey
+from stacks.constructs.logs import card_data_log_groups
 from stacks.constructs.monitoring import MonitoredResources, Monitoring
 from stacks.constructs.network import PrivateNetwork
 from stacks.constructs.python_function import FunctionPlatform, PythonFunction
@@ -80,6 +82,8 @@ class TransactionStack(TerraformStack):
             account=account,
             administrator=s.deploy_role_arn or None,
         )
+        if s.manage_xray_encryption:
+            XrayEncryptionConfig(self, "TraceEncryption", type="KMS", key_id=key.arn)
         network = PrivateNetwork(
             self,
             "Network",
@@ -328,6 +332,7 @@ class TransactionStack(TerraformStack):
                 reconciler_service=RECONCILER.service,
                 reconciler_function_name=reconciler.function_name,
                 reconcile_every_minutes=s.reconcile_every_minutes,
+                card_data_log_groups=[group.name for group in card_data_log_groups(self)],
             ),
             runbook_url=s.runbook_url,
             forward_topic_arn=s.alarm_forward_topic_arn,

@@ -87,3 +87,17 @@ def toolchain() -> Toolchain:
     if isinstance(found, str):
         pytest.skip(found)
     return found
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Print the measurements tests record (``record_property``) under "measured", also from xdist workers."""
+    lines = [
+        f"{name}: {value}"
+        for report in terminalreporter.getreports("passed") + terminalreporter.getreports("failed")
+        for name, value in getattr(report, "user_properties", ())
+        if report.when == "call"
+    ]
+    if lines:
+        terminalreporter.section("measured")
+        for line in lines:
+            terminalreporter.write_line(line)

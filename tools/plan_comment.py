@@ -1,7 +1,10 @@
-"""Plans every synthesized stack and renders the one pull-request comment that summarizes the plans.
+"""Plans every synthesized stack, renders the pull-request comment that summarizes the plans of one
+environment, and guards data: a planned replacement or deletion of a stateful resource blocks.
 
     python tools/plan_comment.py plan   --outdir cdktf.out --results plan-results
-    python tools/plan_comment.py render --results plan-results --out comment.json [--sha S --run-url U]
+    python tools/plan_comment.py render --results plan-results --out comment.json --environment prod \
+        [--sarif plan-guard.sarif] [--sha S --run-url U]
+    python tools/plan_comment.py guard  --results plan-results --environment prod
 
 ``plan`` runs ``terraform init`` + ``terraform plan -lock=false`` in each stack directory that keeps its
 state in a remote backend (a stack with local state, the bootstrap stack, is reported as skipped: planning
@@ -12,6 +15,11 @@ masks sensitive values; the JSON plan does not, so it is never written). It exit
 ``render`` writes ``{"body": ...}`` for ``gh api --input``: a hidden marker (how the workflow finds the
 comment to update), a per-stack table (to add / change / destroy) and each plan in a collapsed
 ``<details>`` block, truncated so the body stays under GitHub's 65,536-character limit.
+
+The guard: every planned replacement or deletion of a resource of a stateful type (``tools/stateful.py``,
+the one list) is listed in the comment and in a SARIF report (for code scanning) as blocking, unless the
+allow-list (``ALLOW_LIST``, ``.github/allowed-destroys.toml``) has an entry for that environment, stack
+and address with a reason. ``guard`` exits 1 while any is blocking, which fails the pull-request workflow.
 """
 
 from __future__ import annotations
@@ -23,18 +31,19 @@ import re
 import subprocess
 import sys
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-MARKER = "<!-- cdktf-plan-comment -->"
+from tools.stateful import ALLOW_LIST, ROOT, STATEFUL_TYPES, Allowed, destructive_changes, load_allow_list
+
+MARKER = "<!-- cdktf-plan-comment"  # + the environment: one comment per environment
 MAX_COMMENT_CHARS = 65_536
 PLAN_FILE = "tfplan"
 RESULT_FILE = "result.json"
 PLAN_TEXT_FILE = "plan.txt"
 ERROR_TAIL_CHARS = 4_000
 TRUNCATED = "\n… truncated: the full plan is in the workflow run log.\n"
-SUMMARY_LINE = re.compile(r"Plan: (\d+) to add, (\d+) to change, (\d+) to destroy")
 
 
 @dataclass(frozen=True)
@@ -48,10 +57,60 @@ class StackResult:
     destroy: int = 0
     replace: int = 0
     detail: str = ""  # why it was skipped, or the failing step's output tail
+    # Planned replacements and deletions of stateful resources: {"address", "resource_type", "action"}.
+    destructive: list[dict[str, str]] = field(default_factory=list)
 
     @classmethod
     def load(cls, path: Path) -> StackResult:
         return cls(**json.loads(path.read_text()))
+
+
+def marker(environment: str) -> str:
+    """The hidden first line of an environment's comment (how the workflow finds it to update)."""
+    return f"{MARKER} {environment} -->"
+
+
+# --- the guard --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A planned replacement or deletion of a stateful resource, and whether it is allowed."""
+
+    stack: str
+    address: str
+    resource_type: str
+    action: str
+    allowed_by: Allowed | None
+
+    @property
+    def blocking(self) -> bool:
+        return self.allowed_by is None
+
+    def describe(self) -> str:
+        loses = STATEFUL_TYPES.get(self.resource_type, "its data")
+        return f"`{self.stack}`: `{self.address}` would be {self.action}d (loses {loses})"
+
+
+def findings(
+    results: Sequence[tuple[StackResult, str]], environment: str, allowed: Sequence[Allowed]
+) -> list[Finding]:
+    """Every destructive change of ``results`` (plans of ``environment``), with its allow entry if any."""
+    found = []
+    for result, _ in results:
+        for change in result.destructive:
+            entry = next(
+                (
+                    a
+                    for a in allowed
+                    if (a.environment, a.stack, a.address) == (environment, result.stack, change["address"])
+                ),
+                None,
+            )
+            found.append(
+                Finding(result.stack, change["address"], change["resource_type"], change["action"], entry)
+            )
+    return found
 
 
 def count_actions(plan: dict[str, Any]) -> dict[str, int]:
@@ -68,14 +127,6 @@ def count_actions(plan: dict[str, Any]) -> dict[str, int]:
         if "create" in actions and "delete" in actions:
             counts["replace"] += 1
     return counts
-
-
-def counts_from_text(text: str) -> dict[str, int] | None:
-    """Fallback when no JSON plan is available: the plan's ``Plan: X to add, ...`` summary line."""
-    match = SUMMARY_LINE.search(text)
-    if not match:
-        return None
-    return {"add": int(match[1]), "change": int(match[2]), "destroy": int(match[3]), "replace": 0}
 
 
 def stack_dirs(outdir: Path) -> list[tuple[str, Path]]:
@@ -134,20 +185,29 @@ def plan_stack(name: str, stack_dir: Path) -> tuple[StackResult, str]:
     as_json = _terraform(stack_dir, "show", "-json", PLAN_FILE)
     text = shown.stdout if shown.returncode == 0 else plan.stdout
     try:
-        counts = count_actions(json.loads(as_json.stdout))
+        planned = json.loads(as_json.stdout)
     except ValueError:
-        counts = counts_from_text(plan.stdout) or {"add": 0, "change": 0, "destroy": 0, "replace": 0}
-    status = "changes" if plan.returncode == 2 else "no-changes"
-    return (
-        StackResult(
-            name,
-            status,
-            add=counts["add"],
-            change=counts["change"],
-            destroy=counts["destroy"],
-            replace=counts["replace"],
-        ),
-        text,
+        # Without the JSON plan the guard cannot tell what is replaced: that is an error, not a pass.
+        detail = "terraform show -json failed: the plan cannot be checked for data loss\n\n"
+        return StackResult(name, "error", detail=detail + _tail(as_json.stdout + as_json.stderr)), text
+    return planned_result(name, planned, changed=plan.returncode == 2), text
+
+
+def planned_result(name: str, planned: dict[str, Any], *, changed: bool) -> StackResult:
+    """The result of a stack from its ``terraform show -json`` plan: counts and destructive changes."""
+    counts = count_actions(planned)
+    destructive = [
+        {"address": d.address, "resource_type": d.resource_type, "action": d.action}
+        for d in destructive_changes(planned)
+    ]
+    return StackResult(
+        name,
+        "changes" if changed else "no-changes",
+        add=counts["add"],
+        change=counts["change"],
+        destroy=counts["destroy"],
+        replace=counts["replace"],
+        destructive=destructive,
     )
 
 
@@ -178,7 +238,7 @@ def _fence(text: str) -> str:
     return "`" * max(3, longest + 1)
 
 
-def _status_cell(result: StackResult) -> str:
+def _status_cell(result: StackResult, blocking: int) -> str:
     if result.status == "skipped":
         return f"skipped: {result.detail}"
     if result.status == "error":
@@ -187,7 +247,36 @@ def _status_cell(result: StackResult) -> str:
         return "no changes"
     warning = " :warning: destroys resources" if result.destroy else ""
     replaced = f" ({result.replace} replaced)" if result.replace else ""
-    return f"changes{replaced}{warning}"
+    blocked = f" :no_entry: {blocking} stateful replaced or deleted (blocking)" if blocking else ""
+    return f"changes{replaced}{warning}{blocked}"
+
+
+def _guard_lines(found: Sequence[Finding]) -> list[str]:
+    """The data guard's section of the comment: every finding, blocking or allowed (with the reason)."""
+    if not found:
+        return []
+    blocking = [f for f in found if f.blocking]
+    title = (
+        f"#### :no_entry: Blocking: {len(blocking)} planned replacement or deletion of stateful resources"
+        if blocking
+        else "#### Allowed replacements or deletions of stateful resources"
+    )
+    lines = [title, ""]
+    for f in found:
+        if f.blocking:
+            lines.append(f"- :no_entry: **blocking**: {f.describe()}")
+        else:
+            assert f.allowed_by is not None
+            lines.append(f"- :white_check_mark: allowed: {f.describe()}. Reason: {f.allowed_by.reason}")
+    if blocking:
+        lines += [
+            "",
+            f"This pull request cannot merge while it would lose data. Keep the construct id (or add a "
+            f"`moved` block), or, if the loss is intended, add an `[[allow]]` entry with the environment, "
+            f'stack, address and a reason to `{ALLOW_LIST.relative_to(ROOT)}` (README "Pull-request '
+            f'review").',
+        ]
+    return [*lines, ""]
 
 
 def _summary(result: StackResult) -> str:
@@ -217,11 +306,14 @@ def _block(summary: str, body: str, budget: int) -> str:
 
 def render_comment(
     results: Sequence[tuple[StackResult, str]],
+    environment: str,
+    *,
+    found: Sequence[Finding] = (),
     sha: str = "",
     run_url: str = "",
     limit: int = MAX_COMMENT_CHARS,
 ) -> str:
-    lines = [MARKER, "### Terraform plan", ""]
+    lines = [marker(environment), f"### Terraform plan: environment `{environment}`", ""]
     if not results:
         lines.append("No stack was planned.")
     else:
@@ -232,7 +324,9 @@ def render_comment(
                 if result.status in ("changes", "no-changes")
                 else " |  | "
             )
-            lines.append(f"| `{result.stack}` | {_status_cell(result)} | {numbers} |")
+            blocking = sum(f.blocking for f in found if f.stack == result.stack)
+            lines.append(f"| `{result.stack}` | {_status_cell(result, blocking)} | {numbers} |")
+    lines += ["", *_guard_lines(found)]
     footer_parts = []
     if sha:
         footer_parts.append(f"commit `{sha[:12]}`")
@@ -257,6 +351,68 @@ def render_comment(
     return head + "".join(rendered) + footer
 
 
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+RULES = {
+    "replace": ("stateful-resource-replaced", "A planned replacement destroys a stateful resource"),
+    "delete": ("stateful-resource-deleted", "A planned deletion destroys a stateful resource"),
+}
+
+
+def sarif(found: Sequence[Finding], environment: str) -> dict[str, Any]:
+    """A SARIF 2.1.0 report of the findings: ``error`` when blocking, ``note`` when allowed. Each points at
+    the allow-list, where an intended loss is recorded."""
+    location = {
+        "physicalLocation": {
+            "artifactLocation": {"uri": str(ALLOW_LIST.relative_to(ROOT))},
+            "region": {"startLine": 1},
+        }
+    }
+    results = [
+        {
+            "ruleId": RULES[f.action][0],
+            "level": "error" if f.blocking else "note",
+            "message": {"text": f"environment {environment}: {f.describe().replace('`', '')}: {_verdict(f)}"},
+            "locations": [location],
+            "partialFingerprints": {"planGuard/v1": f"{environment}/{f.stack}/{f.address}/{f.action}"},
+        }
+        for f in found
+    ]
+    rules = [
+        {"id": rule_id, "shortDescription": {"text": text}, "defaultConfiguration": {"level": "error"}}
+        for rule_id, text in RULES.values()
+    ]
+    driver = {"name": "plan-guard", "informationUri": "https://github.com/", "rules": rules}
+    return {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [{"tool": {"driver": driver}, "results": results}],
+    }
+
+
+def _verdict(finding: Finding) -> str:
+    if finding.allowed_by is None:
+        return "blocking (record an intended loss in the allow-list, with a reason)"
+    return f"allowed ({finding.allowed_by.reason})"
+
+
+def guard(found: Sequence[Finding], environment: str) -> tuple[int, str]:
+    """(exit code, report): 1 while a planned replacement or deletion of a stateful resource is unallowed."""
+    blocking = [f for f in found if f.blocking]
+    allowed = [f for f in found if not f.blocking]
+    lines = [f"allowed: {f.describe()} ({f.allowed_by.reason})" for f in allowed if f.allowed_by]
+    if not blocking:
+        return 0, "\n".join(
+            [*lines, f"plan guard ({environment}): no stateful resource is lost without an allow entry"]
+        )
+    lines += [f"BLOCKING: {f.describe()}" for f in blocking]
+    lines.append(
+        f"plan guard ({environment}): {len(blocking)} stateful resource(s) would be replaced or deleted. "
+        f"Keep the construct id (or add a moved block), or record the intent in "
+        f"{ALLOW_LIST.relative_to(ROOT)} with a reason."
+    )
+    return 1, "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -266,16 +422,30 @@ def main(argv: list[str] | None = None) -> int:
     plan.add_argument("--outdir", type=Path, default=Path("cdktf.out"))
     plan.add_argument("--results", type=Path, required=True)
     render = commands.add_parser("render", help="write the comment body as JSON for `gh api --input`")
-    render.add_argument("--results", type=Path, required=True)
     render.add_argument("--out", type=Path, required=True)
+    render.add_argument("--sarif", type=Path, help="also write the guard's findings as SARIF")
     render.add_argument("--sha", default="")
     render.add_argument("--run-url", default="")
+    check = commands.add_parser("guard", help="exit 1 while a stateful resource would be lost unallowed")
+    for command in (render, check):
+        command.add_argument("--results", type=Path, required=True)
+        command.add_argument("--environment", required=True, help="the environment the plans are of")
+        command.add_argument("--allow-list", type=Path, default=ALLOW_LIST)
     args = parser.parse_args(argv)
     if args.command == "plan":
         return plan_all(args.outdir, args.results)
-    body = render_comment(load_results(args.results), sha=args.sha, run_url=args.run_url)
+    results = load_results(args.results)
+    found = findings(results, args.environment, load_allow_list(args.allow_list))
+    if args.command == "guard":
+        code, report = guard(found, args.environment)
+        print(report, file=sys.stdout if code == 0 else sys.stderr)
+        return code
+    body = render_comment(results, args.environment, found=found, sha=args.sha, run_url=args.run_url)
     args.out.write_text(json.dumps({"body": body}))
     print(f"comment: {len(body)} characters -> {args.out}")
+    if args.sarif:
+        args.sarif.write_text(json.dumps(sarif(found, args.environment), indent=2))
+        print(f"plan guard SARIF: {len(found)} finding(s) -> {args.sarif}")
     return 0
 
 

@@ -12,8 +12,10 @@ Fails with every problem found at once, each with its fix:
   keeps at least 100 units unreserved, so the functions' reservations must fit in the account's
   concurrency quota minus 100 minus what other functions reserve. Read-only calls
   (``lambda:GetAccountSettings``, ``lambda:GetFunctionConcurrency``) find both.
-- for the main stack, no ``TF_STATE_KMS_KEY_ARN``: its state would not be written with the state bucket's
-  key, which the bucket policy refuses (after resources were created).
+- for the main stack, no ``tf_state_kms_key_arn`` in the environment's file (``environments/<ENV>.toml``,
+  or ``TF_STATE_KMS_KEY_ARN`` overriding it): its state would not be written with the state bucket's key,
+  which the bucket policy refuses (after resources were created). Invalid settings are reported too, with
+  the file, the key and the value.
 
 Usage: ``python -m tools.preflight ACTION STACK`` (ACTION: bootstrap, diff, deploy, migrate, destroy).
 """
@@ -32,6 +34,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from settings.catalog import STACKS, STATE_BACKEND_STACK, TRANSACTION_STACK
+from settings.environments import Loaded, key_of, load_environment
+from settings.model import spec_of
 from stacks.config import Settings
 
 # Kept equal to stacks.app.REQUIRED_TERRAFORM_VERSION (">= 1.10.0, < 2.0.0") by tests/delivery.
@@ -41,10 +45,10 @@ ACTIONS = ("bootstrap", "diff", "deploy", "migrate", "destroy")
 INSTANCE_CREDENTIALS_FLAG = "PREFLIGHT_INSTANCE_CREDENTIALS"
 METADATA_PROVIDERS = ("container-role", "iam-role")
 INSTALL_URL = "https://developer.hashicorp.com/terraform/install"
-STATE_KEY_VAR = "TF_STATE_KMS_KEY_ARN"
+STATE_KEY_VAR = spec_of(Settings, "state_kms_key_arn").env
 
 ORDER = f"""\
-Order, once per account and environment:
+Order, once per account and environment (ENV=<name> picks environments/<name>.toml, dev by default):
   1. make bootstrap   stack {STATE_BACKEND_STACK}: creates the state bucket and lock table; its own state
                       is local (terraform.{STATE_BACKEND_STACK}-<env>.tfstate at the repository
                       root): back it up and keep it with your team's secrets
@@ -210,7 +214,7 @@ def account_concurrency_check(environ: Mapping[str, str]) -> tuple[str | None, s
     from botocore.exceptions import BotoCoreError, ClientError
 
     try:
-        settings = Settings.from_env(environ)
+        settings = load_environment(Settings, environ).settings
     except ValueError as error:
         return f"the settings are invalid: {error}", ""
     try:
@@ -224,16 +228,23 @@ def account_concurrency_check(environ: Mapping[str, str]) -> tuple[str | None, s
 
 
 def state_key_problem(action: str, stack: str, environ: Mapping[str, str]) -> str | None:
-    """The main stack's backend writes its state with the state bucket's key, named at synth."""
+    """The main stack's backend writes its state with the state bucket's key, named at synth (in the
+    environment's file, or by its variable)."""
     if stack != TRANSACTION_STACK or action not in ("diff", "deploy", "migrate"):
         return None
-    if environ.get(STATE_KEY_VAR):
+    try:
+        loaded: Loaded[Settings] = load_environment(Settings, environ)
+    except ValueError as error:
+        return f"the settings are invalid: {error}"
+    if loaded.settings.state_kms_key_arn:
         return None
-    state_file = f"terraform.{STATE_BACKEND_STACK}-{environ.get('ENVIRONMENT_SUFFIX') or 'dev'}.tfstate"
+    key = key_of(spec_of(Settings, "state_kms_key_arn"))
+    state_file = f"terraform.{STATE_BACKEND_STACK}-{loaded.settings.environment_suffix}.tfstate"
     return (
-        f"{STATE_KEY_VAR} is not set: the state of {TRANSACTION_STACK} must be written with the state "
-        f"bucket's KMS key (its policy refuses anything else). After `make bootstrap`: export "
-        f"{STATE_KEY_VAR}=$(terraform output -state={state_file} -raw state_kms_key_arn)"
+        f"{loaded.file} has no {key} (and {STATE_KEY_VAR} is not set): "
+        f"the state of {TRANSACTION_STACK} must be written with the state bucket's KMS key (its policy "
+        f"refuses anything else). After `make bootstrap ENV={loaded.name}`, add the output of "
+        f'`terraform output -state={state_file} -raw state_kms_key_arn` to that file as {key} = "..."'
     )
 
 
@@ -253,6 +264,13 @@ def stack_problem(action: str, stack: str) -> str | None:
 class Report:
     ok: bool
     text: str
+    problems: tuple[str, ...] = ()
+
+
+def github_annotations(problems: tuple[str, ...]) -> str:
+    """Each problem as a GitHub Actions error annotation (shown on the run's summary page)."""
+    escaped = (p.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A") for p in problems)
+    return "\n".join(f"::error title=preflight::{problem}" for problem in escaped)
 
 
 def run(
@@ -278,7 +296,7 @@ def run(
     if problems:
         lines = [f"preflight for `make {action}` ({stack}) failed:"]
         lines += [f"  - {problem}" for problem in problems]
-        return Report(False, "\n".join([*lines, "", ORDER]))
+        return Report(False, "\n".join([*lines, "", ORDER]), tuple(problems))
     note = ""
     if action in ("deploy", "diff", "migrate", "destroy") and stack == TRANSACTION_STACK:
         note = (
@@ -297,6 +315,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     report = run(args.action, args.stack, os.environ, botocore_credential_method, account_concurrency_check)
     print(report.text, file=sys.stdout if report.ok else sys.stderr)
+    if report.problems and os.environ.get("GITHUB_ACTIONS") == "true":
+        print(github_annotations(report.problems))
     return 0 if report.ok else 1
 
 

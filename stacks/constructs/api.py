@@ -32,6 +32,7 @@ from cdktf_cdktf_provider_aws.api_gateway_stage import ApiGatewayStage, ApiGatew
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.lambda_permission import LambdaPermission
 from cdktf_cdktf_provider_aws.route53_record import Route53Record, Route53RecordAlias
+from cdktf_cdktf_provider_aws.xray_sampling_rule import XraySamplingRule
 from constructs import Construct
 
 from handlers.gateway_responses import GATEWAY_RESPONSES
@@ -92,10 +93,15 @@ class TransactionApi(Construct):
     Default settings:
       * API key required on every method; each client's usage plan (rate, burst, daily quota) bound
         to the stage (``ApiClients``);
-      * POST bodies validated against the transaction JSON Schema, GET path parameters required;
+      * request parameters required by a validator that never looks at bodies: API Gateway's body
+        validation quotes invalid values in its execution-log messages, so POST bodies are validated
+        by the function against the same JSON Schema (the model stays as the body's documentation);
       * stage ``prod`` with X-Ray tracing and JSON access logs to a KMS-encrypted group;
-      * method settings: metrics on, INFO logging (execution log group pre-created, encrypted,
-        retained), data trace off, stage throttling equal to the usage plan;
+      * method settings: metrics on, ERROR execution logging (INFO writes each request's path, which
+        can carry whatever a client put there; group pre-created, encrypted, retained), data trace off,
+        stage throttling equal to the usage plan;
+      * X-Ray traces every POST but no GET (a sampling rule of rate 0): a trace of the API stage
+        records the request URL, the GET's path included;
       * every error API Gateway answers by itself (``handlers.gateway_responses``) in the API's error
         shape ``{"error": {"code", "message", "details", "request_id"}}``, no-store, nosniff;
       * Lambda permissions scoped to this API's execution ARN and the two routes;
@@ -135,14 +141,6 @@ class TransactionApi(Construct):
             lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
         )
         api_id = self.rest_api.id
-        body_validator = ApiGatewayRequestValidator(
-            self,
-            "BodyValidator",
-            rest_api_id=api_id,
-            name="transaction-body",
-            validate_request_body=True,
-            validate_request_parameters=True,
-        )
         params_validator = ApiGatewayRequestValidator(
             self,
             "ParamsValidator",
@@ -182,7 +180,7 @@ class TransactionApi(Construct):
             http_method="POST",
             authorization="NONE",
             api_key_required=True,
-            request_validator_id=body_validator.id,
+            request_validator_id=params_validator.id,
             request_models={"application/json": model.name},
         )
         get = ApiGatewayMethod(
@@ -249,7 +247,6 @@ class TransactionApi(Construct):
                             model.schema,
                             *[i.id for i in integrations],
                             *[i.uri for i in integrations],
-                            body_validator.id,
                             params_validator.id,
                             *[r.id for r in gateway_responses],
                             *[r.response_templates for r in gateway_responses],
@@ -299,13 +296,28 @@ class TransactionApi(Construct):
             method_path="*/*",
             settings=ApiGatewayMethodSettingsSettings(
                 metrics_enabled=True,
-                logging_level="INFO",
+                logging_level="ERROR",
                 data_trace_enabled=False,
                 throttling_rate_limit=rate_limit,
                 throttling_burst_limit=burst_limit,
                 caching_enabled=False,
                 cache_data_encrypted=True,
             ),
+        )
+        XraySamplingRule(
+            self,
+            "UntracedReads",
+            rule_name=f"{name}-get"[-32:],
+            priority=1,
+            version=1,
+            reservoir_size=0,
+            fixed_rate=0,
+            service_name=f"{name}/{STAGE_NAME}",
+            service_type="AWS::ApiGateway::Stage",
+            http_method="GET",
+            host="*",
+            url_path="*",
+            resource_arn="*",
         )
         clients.subscribe(api_id, self.stage.stage_name)
         self.endpoint = f"{self.stage.invoke_url}/transaction"

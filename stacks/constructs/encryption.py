@@ -30,8 +30,8 @@ KEY_MANAGEMENT_ACTIONS = (
 KEY_READ_ACTIONS = ("kms:Describe*", "kms:Get*", "kms:List*")
 KEY_USE_ACTIONS = ("kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey")
 # The services that use the key on a caller's behalf (tables, queues, topic, Lambda environment, buckets,
-# the reconciler's encrypted schedule).
-VIA_SERVICES = ("dynamodb", "sqs", "sns", "lambda", "s3", "scheduler")
+# the reconciler's encrypted schedule, X-Ray traces).
+VIA_SERVICES = ("dynamodb", "sqs", "sns", "lambda", "s3", "scheduler", "xray")
 
 
 def key_administration(key: str, administrator: str) -> Statement:

@@ -8,6 +8,12 @@ from cdktf_cdktf_provider_aws.data_aws_cloudwatch_log_data_protection_policy_doc
     DataAwsCloudwatchLogDataProtectionPolicyDocument as ProtectionDocument,
 )
 from cdktf_cdktf_provider_aws.data_aws_cloudwatch_log_data_protection_policy_document import (
+    DataAwsCloudwatchLogDataProtectionPolicyDocumentConfiguration as Configuration,
+)
+from cdktf_cdktf_provider_aws.data_aws_cloudwatch_log_data_protection_policy_document import (
+    DataAwsCloudwatchLogDataProtectionPolicyDocumentConfigurationCustomDataIdentifier as CustomIdentifier,
+)
+from cdktf_cdktf_provider_aws.data_aws_cloudwatch_log_data_protection_policy_document import (
     DataAwsCloudwatchLogDataProtectionPolicyDocumentStatement as ProtectionStatement,
 )
 from cdktf_cdktf_provider_aws.data_aws_cloudwatch_log_data_protection_policy_document import (
@@ -27,8 +33,16 @@ from cdktf_cdktf_provider_aws.data_aws_cloudwatch_log_data_protection_policy_doc
 )
 from constructs import Construct
 
-# CloudWatch Logs' managed data identifiers for cardholder data (PCI DSS 3.3, 3.4).
+# CloudWatch Logs' managed data identifiers for cardholder data (PCI DSS 3.3, 3.4). The managed
+# CreditCardNumber only matches with a keyword ("card", "visa", ...) nearby.
 CARD_DATA_IDENTIFIERS = ("CreditCardNumber", "CreditCardExpiration", "CreditCardSecurityCode")
+# A custom identifier needs no keyword: the issuer prefixes of handlers.domain.card_numbers.NETWORKS
+# (first digit 2-6) followed by the rest of a 12-19 digit number, digits optionally single-spaced or
+# hyphenated, not inside a longer digit run. No Luhn check: a regular expression cannot compute one, so
+# it also masks some ids with a card-like shape (masking only; requests are refused by the function).
+PAN_IDENTIFIER_NAME = "PanWithoutKeyword"
+PROTECTION_SUFFIX = "DataProtection"  # construct id of a group's policy: the group's id + this
+PAN_PATTERN = r"(^|[^0-9])[2-6]([ -]?[0-9]){11,18}([^0-9]|$)"
 
 
 def encrypted_log_group(
@@ -46,18 +60,35 @@ def encrypted_log_group(
         scope, id_, name=name, kms_key_id=kms_key_arn, retention_in_days=retention_days
     )
     if card_data_partition is not None:
-        _mask_card_data(scope, f"{id_}DataProtection", group, partition=card_data_partition)
+        _mask_card_data(scope, f"{id_}{PROTECTION_SUFFIX}", group, partition=card_data_partition)
     return group
+
+
+def card_data_log_groups(scope: Construct) -> list[CloudwatchLogGroup]:
+    """The log groups under ``scope`` that mask card data (made with ``card_data_partition``)."""
+    return [
+        group
+        for group in scope.node.find_all()
+        if isinstance(group, CloudwatchLogGroup)
+        and group.node.scope is not None
+        and group.node.scope.node.try_find_child(f"{group.node.id}{PROTECTION_SUFFIX}") is not None
+    ]
 
 
 def _mask_card_data(scope: Construct, id_: str, group: CloudwatchLogGroup, *, partition: str) -> None:
     """A data protection policy: findings audited (counted in CloudWatch metrics) and the data masked
     for every reader without ``logs:Unmask``."""
-    identifiers = [f"arn:{partition}:dataprotection::aws:data-identifier/{i}" for i in CARD_DATA_IDENTIFIERS]
+    identifiers = [
+        *(f"arn:{partition}:dataprotection::aws:data-identifier/{i}" for i in CARD_DATA_IDENTIFIERS),
+        PAN_IDENTIFIER_NAME,
+    ]
     document = ProtectionDocument(
         scope,
         f"{id_}Document",
         name=f"{id_}-card-data",
+        configuration=Configuration(
+            custom_data_identifier=[CustomIdentifier(name=PAN_IDENTIFIER_NAME, regex=PAN_PATTERN)]
+        ),
         statement=[
             ProtectionStatement(
                 sid="AuditCardData",

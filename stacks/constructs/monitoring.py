@@ -51,6 +51,7 @@ class MonitoredResources:
     reconciler_service: str
     reconciler_function_name: str
     reconcile_every_minutes: int
+    card_data_log_groups: Sequence[str] = ()  # log groups with a card-data protection policy
 
 
 def _lambda_metric(query_id: str, metric: str, function_name: str) -> CloudwatchMetricAlarmMetricQuery:
@@ -86,6 +87,7 @@ RUNBOOK_SECTIONS = {
     "delivery_failures": "Alert deliveries failed",
     "stale": "Stale pending transactions",
     "reconciler_silent": "Reconciler not running",
+    "card_data_in_logs": "Card data found in logs",
 }
 
 
@@ -223,6 +225,8 @@ class Monitoring(Construct):
             evaluation_periods=2,
             treat_missing_data="breaching",
         )
+        if w.card_data_log_groups:
+            self._card_data_alarm(f"{name}-card-data-in-logs", w.card_data_log_groups)
         self.dashboard = CloudwatchDashboard(
             self,
             "Dashboard",
@@ -299,6 +303,51 @@ class Monitoring(Construct):
                 actions_enabled=True,
             )
         )
+
+    def _card_data_alarm(self, alarm_name: str, log_groups: Sequence[str]) -> None:
+        """Any log event in which a data protection policy found card data (``LogEventsWithFindings``),
+        summed over every protected group: such an event was masked, but card data reached a log."""
+        self.alarms.append(
+            CloudwatchMetricAlarm(
+                self,
+                "CardDataInLogs",
+                alarm_name=alarm_name,
+                alarm_description=self._description(
+                    "A data protection policy found card data in a log event (masked): find the source",
+                    "card_data_in_logs",
+                ),
+                comparison_operator="GreaterThanThreshold",
+                threshold=0,
+                evaluation_periods=1,
+                treat_missing_data="notBreaching",
+                metric_query=[
+                    *(_findings_metric(f"group{i}", group) for i, group in enumerate(log_groups)),
+                    CloudwatchMetricAlarmMetricQuery(
+                        id="findings",
+                        expression="SUM(METRICS())",
+                        label="Log events with card-data findings",
+                        return_data=True,
+                    ),
+                ],
+                alarm_actions=self._actions,
+                ok_actions=self._actions,
+                actions_enabled=True,
+            )
+        )
+
+
+def _findings_metric(query_id: str, log_group: str) -> CloudwatchMetricAlarmMetricQuery:
+    return CloudwatchMetricAlarmMetricQuery(
+        id=query_id,
+        return_data=False,
+        metric=CloudwatchMetricAlarmMetricQueryMetric(
+            namespace="AWS/Logs",
+            metric_name="LogEventsWithFindings",
+            dimensions={"LogGroupName": log_group},
+            period=EVENT_PERIOD_SECONDS,
+            stat="Sum",
+        ),
+    )
 
 
 def _widget(

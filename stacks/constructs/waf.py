@@ -176,8 +176,12 @@ class ApiFirewall(Construct):
             "Logging",
             resource_arn=self.web_acl.arn,
             log_destination_configs=[log_group.arn],
+            # The path and query can carry whatever a client put there (a card number in
+            # GET /transaction/<id>): redacted like the API key.
             redacted_fields=[
-                Wafv2WebAclLoggingConfigurationRedactedFields(single_header={"name": "x-api-key"})
+                Wafv2WebAclLoggingConfigurationRedactedFields(single_header={"name": "x-api-key"}),
+                Wafv2WebAclLoggingConfigurationRedactedFields(uri_path={}),
+                Wafv2WebAclLoggingConfigurationRedactedFields(query_string={}),
             ],
             depends_on=[log_policy],
         )

@@ -14,12 +14,17 @@ from tools.plan_comment import (
     MARKER,
     MAX_COMMENT_CHARS,
     TRUNCATED,
+    Allowed,
     StackResult,
     count_actions,
-    counts_from_text,
+    findings,
+    guard,
+    load_allow_list,
     load_results,
+    marker,
     plan_all,
     render_comment,
+    sarif,
 )
 
 
@@ -44,12 +49,6 @@ def test_counts_follow_terraform_summary_semantics():
     assert count_actions({}) == {"add": 0, "change": 0, "destroy": 0, "replace": 0}
 
 
-def test_counts_from_the_plan_summary_line():
-    text = "...\nPlan: 12 to add, 3 to change, 1 to destroy.\n"
-    assert counts_from_text(text) == {"add": 12, "change": 3, "destroy": 1, "replace": 0}
-    assert counts_from_text("No changes. Your infrastructure matches the configuration.") is None
-
-
 # --- rendering -------------------------------------------------------------------------------------
 
 
@@ -61,8 +60,8 @@ def test_comment_starts_with_the_marker_and_summarizes_each_stack():
             "PLAN TEXT",
         ),
     ]
-    body = render_comment(results, sha="0123456789abcdef", run_url="https://example.invalid/run/1")
-    assert body.startswith(MARKER + "\n")
+    body = render_comment(results, "dev", sha="0123456789abcdef", run_url="https://example.invalid/run/1")
+    assert body.startswith(MARKER + " dev -->\n### Terraform plan: environment `dev`\n")
     assert (
         "| `transaction-processing` | changes (1 replaced) :warning: destroys resources | 3 | 1 | 2 |" in body
     )
@@ -79,7 +78,7 @@ def test_no_changes_and_errors_are_shown():
         (StackResult("a", "no-changes"), "No changes."),
         (StackResult("b", "error", detail="Error: bucket does not exist"), ""),
     ]
-    body = render_comment(results)
+    body = render_comment(results, "dev")
     assert "| `a` | no changes | 0 | 0 | 0 |" in body
     assert "| `b` | :x: plan failed |" in body
     assert "<summary>b: error</summary>" in body
@@ -87,7 +86,7 @@ def test_no_changes_and_errors_are_shown():
 
 
 def test_a_plan_containing_backticks_cannot_close_the_code_block():
-    body = render_comment([(StackResult("a", "changes", add=1), 'x = "```"\n````')])
+    body = render_comment([(StackResult("a", "changes", add=1), 'x = "```"\n````')], "dev")
     assert "`````text\n" in body
 
 
@@ -95,7 +94,7 @@ def test_a_plan_containing_backticks_cannot_close_the_code_block():
 def test_huge_plans_are_truncated_to_the_github_limit(stacks: int):
     huge = '  + resource "aws_thing" "x" {}\n' * 20_000  # ~660k characters each
     results = [(StackResult(f"s{i}", "changes", add=20_000), huge) for i in range(stacks)]
-    body = render_comment(results, sha="f" * 40, run_url="https://example.invalid/run/1")
+    body = render_comment(results, "dev", sha="f" * 40, run_url="https://example.invalid/run/1")
     assert len(body) <= MAX_COMMENT_CHARS
     assert body.count(TRUNCATED.strip()) == stacks
     assert body.count("</details>") == stacks
@@ -108,7 +107,7 @@ def test_a_small_plan_leaves_room_for_a_large_one():
         (StackResult("a", "changes", add=1), small),
         (StackResult("b", "changes", add=1), "y" * 100_000),
     ]
-    body = render_comment(results)
+    body = render_comment(results, "dev")
     assert small in body
     assert len(body) <= MAX_COMMENT_CHARS
     assert body.count("y") > 60_000  # b got the budget a did not need
@@ -136,8 +135,14 @@ if command == "plan":
     print("Plan: 2 to add, 0 to change, 1 to destroy." if behaviour == "changes" else "No changes.")
     sys.exit(2 if behaviour == "changes" else 0)
 if command == "show" and "-json" in args:
-    actions = [["create"], ["delete", "create"]] if behaviour == "changes" else []
-    print(json.dumps({"resource_changes": [{"change": {"actions": a}} for a in actions]}))
+    if behaviour == "json-fails":
+        sys.exit(1)
+    changes = [("aws_lambda_function.f", ["create"]), ("aws_dynamodb_table.t", ["delete", "create"])]
+    changes = changes if behaviour == "changes" else []
+    print(json.dumps({"resource_changes": [
+        {"address": a, "mode": "managed", "type": a.split(".")[0], "change": {"actions": x}}
+        for a, x in changes
+    ]}))
     sys.exit(0)
 if command == "show":
     print("PLAN FOR " + stack)
@@ -182,7 +187,10 @@ def test_plan_all_plans_remote_stacks_and_skips_local_state(tmp_path: Path, fake
     assert plan_all(outdir, results) == 0
 
     loaded = {r.stack: (r, text) for r, text in load_results(results)}
-    assert loaded["app"][0] == StackResult("app", "changes", add=2, change=0, destroy=1, replace=1)
+    table = {"address": "aws_dynamodb_table.t", "resource_type": "aws_dynamodb_table", "action": "replace"}
+    assert loaded["app"][0] == StackResult(
+        "app", "changes", add=2, change=0, destroy=1, replace=1, destructive=[table]
+    )
     assert loaded["app"][1] == "PLAN FOR app\n"
     assert loaded["quiet"][0].status == "no-changes"
     assert loaded["state-backend"][0].status == "skipped"
@@ -203,7 +211,11 @@ def test_a_stack_without_a_backend_block_counts_as_local(tmp_path: Path, fake_tf
 
 @pytest.mark.parametrize(
     ("behaviour", "expected"),
-    [("init-fails", "make bootstrap"), ("plan-fails", "Error: AccessDenied")],
+    [
+        ("init-fails", "make bootstrap"),
+        ("plan-fails", "Error: AccessDenied"),
+        ("json-fails", "the plan cannot be checked for data loss"),
+    ],
 )
 def test_failures_are_recorded_and_fail_the_run(tmp_path: Path, fake_tf, behaviour: str, expected: str):
     fake_tf({"app": behaviour})
@@ -221,7 +233,129 @@ def test_render_command_writes_the_body_for_gh_api(tmp_path: Path):
     (results / "plan.txt").write_text("PLAN")
     out = tmp_path / "comment.json"
     argv = ["render", "--results", str(tmp_path / "results"), "--out", str(out), "--sha", "abc"]
-    assert plan_comment.main(argv) == 0
+    assert plan_comment.main([*argv, "--environment", "prod"]) == 0
     body = json.loads(out.read_text())["body"]
-    assert body.startswith(MARKER)
+    assert body.startswith(marker("prod"))
     assert "PLAN" in body
+
+
+# --- the data guard --------------------------------------------------------------------------------
+
+TABLE = {"address": "aws_dynamodb_table.t", "resource_type": "aws_dynamodb_table", "action": "replace"}
+QUEUE = {"address": "aws_sqs_queue.q", "resource_type": "aws_sqs_queue", "action": "delete"}
+REASON = "the dev table is recreated empty on purpose for the new key schema"
+
+
+def guarded() -> list[tuple[StackResult, str]]:
+    app = StackResult("app", "changes", add=1, destroy=2, replace=1, destructive=[TABLE, QUEUE])
+    return [(app, "PLAN"), (StackResult("quiet", "no-changes"), "")]
+
+
+def test_every_planned_loss_of_a_stateful_resource_blocks_unless_allowed():
+    allowed = [
+        Allowed("dev", "app", "aws_sqs_queue.q", REASON),
+        Allowed("prod", "app", "aws_dynamodb_table.t", REASON),  # another environment: does not apply
+    ]
+    found = findings(guarded(), "dev", allowed)
+    assert [(f.address, f.blocking) for f in found] == [
+        ("aws_dynamodb_table.t", True),
+        ("aws_sqs_queue.q", False),
+    ]
+    code, report = guard(found, "dev")
+    assert code == 1
+    assert "BLOCKING: `app`: `aws_dynamodb_table.t` would be replaced (loses its items" in report
+    assert "allowed: `app`: `aws_sqs_queue.q` would be deleted" in report and REASON in report
+    assert ".github/allowed-destroys.toml" in report
+    both = [*allowed[1:], Allowed("prod", "app", "aws_sqs_queue.q", REASON)]
+    assert guard(findings(guarded(), "prod", both), "prod")[0] == 0
+    assert guard([], "dev") == (0, "plan guard (dev): no stateful resource is lost without an allow entry")
+
+
+def test_the_comment_marks_blocking_and_allowed_losses():
+    found = findings(guarded(), "dev", [Allowed("dev", "app", "aws_sqs_queue.q", REASON)])
+    body = render_comment(guarded(), "dev", found=found)
+    row = "| `app` | changes (1 replaced) :warning: destroys resources :no_entry: 1 stateful replaced"
+    assert row + " or deleted (blocking) |" in body
+    assert "#### :no_entry: Blocking: 1 planned replacement or deletion of stateful resources" in body
+    assert "- :no_entry: **blocking**: `app`: `aws_dynamodb_table.t` would be replaced" in body
+    assert "- :white_check_mark: allowed: `app`: `aws_sqs_queue.q` would be deleted" in body
+    assert "`.github/allowed-destroys.toml`" in body
+    quiet = render_comment([(StackResult("quiet", "no-changes"), "")], "dev")
+    assert "Blocking" not in quiet and "allowed" not in quiet
+
+
+def test_sarif_reports_blocking_losses_as_errors_and_allowed_ones_as_notes():
+    found = findings(guarded(), "dev", [Allowed("dev", "app", "aws_sqs_queue.q", REASON)])
+    report = sarif(found, "dev")
+    assert report["version"] == "2.1.0"
+    results = report["runs"][0]["results"]
+    assert [(r["ruleId"], r["level"]) for r in results] == [
+        ("stateful-resource-replaced", "error"),
+        ("stateful-resource-deleted", "note"),
+    ]
+    assert "environment dev: app: aws_dynamodb_table.t would be replaced" in results[0]["message"]["text"]
+    assert (
+        results[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        == ".github/allowed-destroys.toml"
+    )
+    rules = {rule["id"] for rule in report["runs"][0]["tool"]["driver"]["rules"]}
+    assert {r["ruleId"] for r in results} <= rules
+
+
+def test_the_committed_allow_list_is_valid():
+    assert all(entry.reason for entry in load_allow_list())
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[[allow]]\nenvironment = "dev"\nstack = "app"\naddress = "a.b"\n', "needs exactly"),
+        (
+            '[[allow]]\nenvironment = "dev"\nstack = "app"\naddress = "a.b"\nreason = "because"\n',
+            "at least 20",
+        ),
+        (f'[[allow]]\nenvironment = "dev"\nstack = "app"\naddress = ""\nreason = "{REASON}"\n', "empty"),
+        ('allow = "everything"\n', r"only \[\[allow\]\] entries"),
+        ("[[allow]\n", "not valid TOML"),
+    ],
+)
+def test_a_bad_allow_list_is_refused(tmp_path: Path, text: str, message: str):
+    path = tmp_path / "allowed-destroys.toml"
+    path.write_text(text)
+    with pytest.raises(ValueError, match=message):
+        load_allow_list(path)
+
+
+def test_guard_command_fails_the_job_until_the_loss_is_allowed(tmp_path: Path, capsys):
+    results = tmp_path / "results" / "app"
+    results.mkdir(parents=True)
+    (results / "result.json").write_text(
+        json.dumps({"stack": "app", "status": "changes", "destructive": [TABLE]})
+    )
+    allow = tmp_path / "allowed-destroys.toml"
+    argv = [
+        "guard",
+        "--results",
+        str(tmp_path / "results"),
+        "--environment",
+        "dev",
+        "--allow-list",
+        str(allow),
+    ]
+    assert plan_comment.main(argv) == 1
+    assert "BLOCKING" in capsys.readouterr().err
+    entry = 'environment = "dev"\nstack = "app"\naddress = "aws_dynamodb_table.t"'
+    allow.write_text(f'[[allow]]\n{entry}\nreason = "{REASON}"\n')
+    assert plan_comment.main(argv) == 0
+    sarif_path = tmp_path / "guard.sarif"
+    render = [
+        "render",
+        "--results",
+        str(tmp_path / "results"),
+        "--environment",
+        "dev",
+        "--allow-list",
+        str(allow),
+    ]
+    assert plan_comment.main([*render, "--out", str(tmp_path / "c.json"), "--sarif", str(sarif_path)]) == 0
+    assert json.loads(sarif_path.read_text())["runs"][0]["results"][0]["level"] == "note"

@@ -176,10 +176,22 @@ def test_the_main_stack_needs_the_state_key(tmp_path: Path, action: str):
     environ = {**fake_terraform(tmp_path, "1.11.4"), "ENVIRONMENT_SUFFIX": "qa"}
     report = run(action, "transaction-processing", environ, has_credentials)
     assert not report.ok
-    assert "TF_STATE_KMS_KEY_ARN is not set" in report.text
+    # The file and the key to add, and the variable that may override it.
+    assert "environments/dev.toml has no tf_state_kms_key_arn (and TF_STATE_KMS_KEY_ARN is not set)" in (
+        report.text
+    )
+    assert "`make bootstrap ENV=dev`" in report.text
     assert "-state=terraform.state-backend-qa.tfstate -raw state_kms_key_arn" in report.text
     assert run(action, "transaction-processing", {**environ, **STATE_KEY}, has_credentials).ok
+    assert run(action, "transaction-processing", {**environ, "DEPLOY_ENV": "prod"}, has_credentials).ok
     assert run("bootstrap", "state-backend", environ, has_credentials).ok
+
+
+def test_invalid_settings_stop_the_main_stack_with_the_file_and_the_key(tmp_path: Path):
+    environ = {**fake_terraform(tmp_path, "1.11.4"), "DEPLOY_ENV": "staging"}
+    report = run("deploy", "transaction-processing", environ, has_credentials)
+    assert not report.ok
+    assert "no environment file environments/staging.toml (environments: dev, prod" in report.text
 
 
 def test_success_names_the_terraform_and_the_credentials(tmp_path: Path):
@@ -211,6 +223,23 @@ def test_main_exits_1_and_writes_to_stderr(tmp_path: Path, monkeypatch, capsys):
     monkeypatch.setattr(preflight, "botocore_credential_method", no_credentials)
     assert preflight.main(["diff", "transaction-processing"]) == 1
     assert "preflight for `make diff`" in capsys.readouterr().err
+
+
+def test_in_github_actions_each_problem_is_an_error_annotation(tmp_path: Path, monkeypatch, capsys):
+    # A missing state key in CI: the run's summary names the file and the key.
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("DEPLOY_ENV", "dev")
+    monkeypatch.delenv("TF_STATE_KMS_KEY_ARN", raising=False)
+    monkeypatch.setattr(preflight, "botocore_credential_method", no_credentials)
+    assert preflight.main(["deploy", "transaction-processing"]) == 1
+    annotations = [line for line in capsys.readouterr().out.splitlines() if line.startswith("::error")]
+    assert len(annotations) == 3  # terraform, credentials, the state key
+    assert any(
+        "environments/dev.toml has no tf_state_kms_key_arn (and TF_STATE_KMS_KEY_ARN is not set)" in a
+        for a in annotations
+    )
+    assert all("\n" not in a for a in annotations)
 
 
 # --- consistency with the stacks and the Makefile --------------------------------------------------

@@ -174,21 +174,33 @@ def test_gateway_errors_of_the_transport_have_the_one_shape(runtime: Runtime) ->
 
 
 @pytest.mark.parametrize(
-    "body",
+    ("body", "code"),
     [
-        "{not json",
-        "",
-        '{"transaction_id": "t1", "merchant_id": "m1", "amount": 10}',  # no currency
-        '{"transaction_id": "t1", "merchant_id": "m1", "amount": 10, "currency": "usd"}',
-        '{"transaction_id": "t1", "merchant_id": "m1", "amount": 0, "currency": "USD"}',
-        '{"transaction_id": "t1", "merchant_id": "m1", "amount": 10, "currency": "USD", "pan": "4111"}',
-        '[{"transaction_id": "t1"}]',
+        ("{not json", "INVALID_JSON"),
+        ("", "INVALID_JSON"),
+        ('{"transaction_id": "t1", "merchant_id": "m1", "amount": 10}', "VALIDATION_FAILED"),  # no currency
+        (
+            '{"transaction_id": "t1", "merchant_id": "m1", "amount": 10, "currency": "usd"}',
+            "VALIDATION_FAILED",
+        ),
+        (
+            '{"transaction_id": "t1", "merchant_id": "m1", "amount": 0, "currency": "USD"}',
+            "VALIDATION_FAILED",
+        ),
+        (
+            '{"transaction_id": "t1", "merchant_id": "m1", "amount": 10, "currency": "USD", "pan": "4111"}',
+            "VALIDATION_FAILED",
+        ),
+        ('[{"transaction_id": "t1"}]', "VALIDATION_FAILED"),
     ],
 )
-def test_request_validator_rejects_bodies_outside_the_schema(runtime: Runtime, body: str) -> None:
+def test_the_function_rejects_bodies_outside_the_schema(runtime: Runtime, body: str, code: str) -> None:
+    # No API Gateway validator checks bodies (its messages would quote request values into the
+    # execution log): the function validates against the same schema and names the fields.
     response = runtime.post(body)
-    assert_error(response, 400, "VALIDATION_FAILED")
-    assert response.headers["x-amzn-errortype"] == "BadRequestException"
+    error = assert_error(response, 400, code)
+    if code == "VALIDATION_FAILED":
+        assert error["details"] and all("field" in d for d in error["details"])
 
 
 def test_handler_validation_errors(runtime: Runtime, merchants: dict[str, str]) -> None:

@@ -100,3 +100,17 @@ def test_main_fails_synth_with_the_bad_setting(tmp_path):
     assert result.returncode != 0
     assert "API_QUOTA_PER_DAY" in result.stderr and "-5" in result.stderr
     assert not (tmp_path / "stacks").exists()
+
+
+def test_main_names_a_missing_environment_file(tmp_path):
+    import subprocess
+    import sys
+
+    env = {"PATH": "/usr/bin:/bin", "CDKTF_OUTDIR": str(tmp_path), "DEPLOY_ENV": "nowhere"}
+    command = [sys.executable, "main.py"]
+    unknown = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
+    assert unknown.returncode != 0
+    assert "synth stopped: no environment file environments/nowhere.toml (environments: dev, prod" in (
+        unknown.stderr
+    )
+    assert not (tmp_path / "stacks").exists()

@@ -3,12 +3,15 @@ policy, endpoint and key policies scoped, no AWS managed policy, card data maske
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 from stacks.app import STATE_BACKEND_STACK, TRANSACTION_STACK, build_app
 from stacks.config import Settings
+from stacks.constructs.encryption import VIA_SERVICES
+from stacks.constructs.logs import PAN_IDENTIFIER_NAME, PAN_PATTERN
 from tests.infra.synth import Stack
 
 STATE_KEY = "arn:aws:kms:us-east-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
@@ -276,8 +279,91 @@ def test_function_api_and_waf_log_groups_mask_card_data(stack):
         operations = [set(s["operation"]) for s in document["statement"]]
         assert operations == [{"audit"}, {"deidentify"}]
         for statement in document["statement"]:
-            assert [i.rsplit("/", 1)[1] for i in statement["data_identifiers"]] == [
+            assert [i.rsplit("/", 1)[-1] for i in statement["data_identifiers"]] == [
                 "CreditCardNumber",
                 "CreditCardExpiration",
                 "CreditCardSecurityCode",
+                PAN_IDENTIFIER_NAME,  # the custom identifier, by name
             ]
+        assert document["configuration"]["custom_data_identifier"] == [
+            {"name": PAN_IDENTIFIER_NAME, "regex": PAN_PATTERN}
+        ]
+
+
+# The custom identifier needs no keyword; it must catch every network's PAN however log text spaces it,
+# and leave the ids and timestamps that fill ordinary log lines alone.
+@pytest.mark.parametrize(
+    "line",
+    [
+        "GET /transaction/4111111111111111 HTTP/1.1",
+        "transaction_id=4111-1111-1111-1111",
+        "5555 5555 5555 4444",
+        "2223003122003222",
+        "378282246310005",
+        "6011111111111117",
+        "3530111333300000",
+        "36227206271667",
+        "6200000000000005",
+        '{"transaction_id":"card4111111111111111"}',
+    ],
+)
+def test_the_custom_identifier_finds_card_numbers_without_a_keyword(line):
+    assert re.search(PAN_PATTERN, line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        '{"_aws":{"Timestamp":1733490123456}}',  # EMF timestamp (epoch ms)
+        "REPORT RequestId: 3f1c2a9e-8b4d-4e6f-9a0b-1c2d3e4f5a6b Duration: 12.34 ms",
+        "txn x_1733490123_41 accepted",
+        "1865432109876543210",  # snowflake
+        "2026-12-06T09:12:34.123456+00:00",
+        "41111111111111111111111",  # longer than any PAN
+    ],
+)
+def test_the_custom_identifier_leaves_ordinary_log_values_alone(line):
+    assert not re.search(PAN_PATTERN, line)
+
+
+def test_waf_logs_redact_the_path_the_query_and_the_api_key(stack):
+    (logging,) = stack.resources("aws_wafv2_web_acl_logging_configuration").values()
+    assert logging["redacted_fields"] == [
+        {"single_header": {"name": "x-api-key"}},
+        {"uri_path": {}},
+        {"query_string": {}},
+    ]
+
+
+def test_traces_are_encrypted_with_the_stacks_key_which_xray_may_use(stack):
+    (config,) = stack.resources("aws_xray_encryption_config").values()
+    assert config == {**config, "type": "KMS", "key_id": stack.ref("aws_kms_key", "Encryption/Key", "arn")}
+    assert "xray" in VIA_SERVICES
+
+
+def test_get_requests_are_not_traced(stack):
+    (rule,) = stack.resources("aws_xray_sampling_rule").values()
+    api_name = stack.by_path("aws_api_gateway_rest_api", "Api/RestApi")["name"]
+    assert (rule["fixed_rate"], rule["reservoir_size"], rule["http_method"]) == (0, 0, "GET")
+    assert (rule["service_type"], rule["service_name"]) == ("AWS::ApiGateway::Stage", f"{api_name}/prod")
+    assert (rule["url_path"], rule["host"], rule["resource_arn"]) == ("*", "*", "*")
+    assert len(rule["rule_name"]) <= 32
+
+
+def test_an_alarm_watches_card_data_findings_in_every_protected_group(stack):
+    (alarm,) = [
+        a for a in stack.resources("aws_cloudwatch_metric_alarm").values() if "card-data" in a["alarm_name"]
+    ]
+    watched = {
+        q["metric"]["dimensions"]["LogGroupName"]
+        for q in alarm["metric_query"]
+        if "metric" in q and q["metric"]["metric_name"] == "LogEventsWithFindings"
+    }
+    protected = {
+        p["log_group_name"] for p in stack.resources("aws_cloudwatch_log_data_protection_policy").values()
+    }
+    assert watched == protected
+    (expression,) = [q for q in alarm["metric_query"] if q.get("return_data")]
+    assert expression["expression"] == "SUM(METRICS())"
+    assert (alarm["comparison_operator"], alarm["threshold"]) == ("GreaterThanThreshold", 0)
+    assert alarm["actions_enabled"] is True and alarm["alarm_actions"]

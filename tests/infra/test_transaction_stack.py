@@ -39,6 +39,7 @@ VARIANT = Settings(
     api_certificate_arn="arn:aws:acm:us-east-2:123456789012:certificate/0f1e2d3c-aaaa-bbbb-cccc-1234567890ab",
     api_hosted_zone_id="Z0123456789ABCDEFGHIJ",
     manage_api_gateway_account=False,
+    manage_xray_encryption=False,
 )
 
 
@@ -454,6 +455,12 @@ def test_every_method_requires_an_api_key_and_a_validator(stack):
         assert method["request_validator_id"].startswith("${aws_api_gateway_request_validator.")
 
 
+def test_no_validator_checks_bodies_whose_messages_would_quote_request_values(stack):
+    # The validation function checks the body against the same schema (handlers.domain.transaction).
+    validators = stack.resources("aws_api_gateway_request_validator").values()
+    assert validators and all(v["validate_request_body"] is False for v in validators)
+
+
 def test_post_body_model_is_the_handlers_json_schema(stack):
     (model,) = stack.resources("aws_api_gateway_model").values()
     assert json.loads(model["schema"]) == load_transaction_schema()
@@ -503,7 +510,8 @@ def test_stage_is_traced_with_json_access_logs_without_bodies(stack):
     (settings,) = stack.resources("aws_api_gateway_method_settings").values()
     assert settings["stage_name"] == stack.ref("aws_api_gateway_stage", "Api/Stage", "stage_name")
     assert settings["settings"]["metrics_enabled"] is True
-    assert settings["settings"]["logging_level"] == "INFO"
+    # ERROR: at INFO the execution log records each request's path (GET /transaction/<whatever was sent>)
+    assert settings["settings"]["logging_level"] == "ERROR"
     assert settings["settings"]["data_trace_enabled"] is False
 
 
@@ -838,6 +846,8 @@ def test_a_custom_domain_is_tls_1_2_only_and_closes_the_default_endpoint(variant
     assert not [
         r for r in stack.resources("aws_iam_role").values() if r["name"].endswith("-apigw-cloudwatch")
     ]
+    # so is the region's X-Ray encryption setting
+    assert not stack.resources("aws_xray_encryption_config")
 
 
 @pytest.mark.parametrize(

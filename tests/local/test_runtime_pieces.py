@@ -123,7 +123,12 @@ def test_parse_stack_derives_routes_and_mappings_from_references():
         ("item_id",),
         None,
     )
-    assert (post.path, post.api_key_required, post.body_schema) == ("/items", True, schema)
+    assert (post.path, post.api_key_required, post.body_schema, post.validates_body) == (
+        "/items",
+        True,
+        schema,
+        True,
+    )
     assert stack.api.stage == "v1"
 
 

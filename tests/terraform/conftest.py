@@ -30,3 +30,20 @@ def checks(toolchain: Toolchain, synth_dir: Path, tmp_path: Path) -> dict[str, S
         check.report.name: check
         for check in open_checks(toolchain, synth_dir, tmp_path / "terraform-check", log=lambda _: None)
     }
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The upgrade check's plan summaries (``record_property("upgrade plan", ...)``), after the run."""
+    summaries = [
+        value
+        for reports in terminalreporter.stats.values()
+        for report in reports
+        for name, value in getattr(report, "user_properties", ())
+        if name == "upgrade plan" and getattr(report, "when", "") == "call"
+    ]
+    if summaries:
+        terminalreporter.section(
+            "upgrade check: the current code planned against the last release's stateful resources"
+        )
+        for summary in summaries:
+            terminalreporter.line(summary)

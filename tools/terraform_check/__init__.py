@@ -12,6 +12,9 @@ CLI with the real ``hashicorp/aws`` provider on a scratch copy of every synthesi
    cannot emulate (``moto_gaps``, the one documented list), then a second ``plan`` that must report no
    changes (a perpetual diff is a bug in the constructs).
 
+``upgrade`` (``tests/terraform/test_upgrade.py``) reuses these steps for the upgrade check: the last
+release's stateful resources applied, then the current code planned against that state.
+
 Why the scratch copy runs another provider version, and what that means
 -----------------------------------------------------------------------
 The stacks pin ``hashicorp/aws`` 6.25.0 (the version cdktf-cdktf-provider-aws 21.22.1 wraps), and the

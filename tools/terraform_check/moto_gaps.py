@@ -107,6 +107,14 @@ LEFT_OUT: tuple[LeftOut, ...] = (
         " operation until its timeout)",
     ),
     LeftOut(
+        "aws_xray_encryption_config",
+        "moto's X-Ray has no PutEncryptionConfig",
+    ),
+    LeftOut(
+        "aws_xray_sampling_rule",
+        "moto's X-Ray has no CreateSamplingRule",
+    ),
+    LeftOut(
         "aws_s3_bucket_policy",
         "moto ignores the Bool condition operator, so the TLS-only deny (aws:SecureTransport false) refuses"
         " every object request, over TLS too: the function packages (aws_s3_object) could not be uploaded."

@@ -36,6 +36,7 @@ ENDPOINT_BY_PREFIX = (
     ("aws_subnet", "ec2"),
     ("aws_vpc", "ec2"),
     ("aws_wafv2_", "wafv2"),
+    ("aws_xray_", "xray"),
 )
 NO_API = frozenset({"aws_iam_policy_document", "aws_partition"})  # computed by the provider itself
 _COPY_IGNORE = shutil.ignore_patterns(".terraform", ".terraform.lock.hcl", "*.tfstate*", "*.tfplan")
@@ -55,11 +56,16 @@ def scratch_copy(stack_dir: Path, workdir: Path, provider_version: str) -> dict[
     if workdir.exists():
         shutil.rmtree(workdir)
     shutil.copytree(stack_dir, workdir, ignore=_COPY_IGNORE)
-    doc = read_stack(workdir)
+    doc = for_mirror(read_stack(workdir), provider_version)
+    write_stack(workdir, doc)
+    return doc
+
+
+def for_mirror(doc: dict[str, Any], provider_version: str) -> dict[str, Any]:
+    """``doc`` requiring the mirror's provider version, without its backend (changed in place)."""
     terraform = doc["terraform"]
     terraform["required_providers"]["aws"]["version"] = provider_version
     terraform.pop("backend", None)
-    write_stack(workdir, doc)
     return doc
 
 
