@@ -1,6 +1,7 @@
 """The gateway's view of API keys: which key value is in which client's usage plan, read from API
-Gateway (moto) like the deployed stage does, so keys that ``python -m tools.clients`` creates, rotates or
-revokes against the local runtime take effect within ``REFRESH_SECONDS``."""
+Gateway (moto) like the deployed stage does, so that a key ``python -m tools.clients`` creates against the
+local runtime is admitted at once (an unknown value re-reads the view) and one it revokes is refused
+within ``REFRESH_SECONDS``."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ from dataclasses import dataclass
 from typing import Any
 
 REFRESH_SECONDS = 0.5  # how stale the view may be (API Gateway also applies key changes within seconds)
-MISS_REFRESH_SECONDS = 0.05  # an unknown key re-reads the view at most this often
 
 
 @dataclass(frozen=True)
@@ -37,8 +37,7 @@ class KeyLookup:
     def find(self, value: str) -> AdmittedKey | None:
         """The enabled key with this value in one of the clients' usage plans, or None."""
         with self._lock:
-            age = self._clock() - self._read_at
-            if age > REFRESH_SECONDS or (value not in self._keys and age > MISS_REFRESH_SECONDS):
+            if self._clock() - self._read_at > REFRESH_SECONDS or value not in self._keys:
                 self._keys = self._read()
                 self._read_at = self._clock()
             return self._keys.get(value)
