@@ -136,6 +136,17 @@ REPLAY_ARGS ?=
 replay: install ## Re-enqueue pending transactions now (the reconciler's pass; REPLAY_ARGS="--dry-run" ...)
 	$(PY) -m tools.replay $(REPLAY_ARGS)
 
+# --- API clients: keys (created through API Gateway's API, never in Terraform), rotation, merchant
+# bindings (README "Clients and merchants"). CLIENTS_ARGS, e.g. "add acme", "rotate acme",
+# "finish-rotation acme", "revoke acme", "bind acme merchant_001", "unbind acme merchant_001", "adopt".
+CLIENTS_ARGS ?= list
+.PHONY: clients clients-local
+clients: install ## API clients on AWS: CLIENTS_ARGS="list" | "add acme" | "rotate acme" | "bind acme m_1" ...
+	$(PY) -m tools.clients $(CLIENTS_ARGS)
+
+clients-local: install ## The same against make local (its AWS endpoint, LOCAL_AWS_PORT or 5000)
+	$(PY) -m tools.clients --endpoint-url http://127.0.0.1:$${LOCAL_AWS_PORT:-5000} $(CLIENTS_ARGS)
+
 # --- Benchmarks: tables with ratios against same-run baselines; never asserted in tests.
 .PHONY: bench
 bench: synth $(CDKTN_ENV)/.synced ## Run every benchmark (about 6 minutes on 2 cores) and write bench/results.md
