@@ -108,6 +108,8 @@ diff: install ## Show what deploy would change in STACK (default transaction-pro
 deploy: install ## Deploy STACK (default transaction-processing; AUTO_APPROVE=1 skips the prompt)
 	$(PY) -m tools.preflight deploy $(STACK)
 	cdktf deploy $(STACK) $(CDKTF_APPROVE)
+	@# Keys already in the clients' usage plans join the key table (idempotent; README "Upgrading from keys in Terraform").
+	if [ "$(STACK)" = "transaction-processing" ]; then $(PY) -m tools.clients adopt; fi
 
 destroy: install ## Destroy STACK (default transaction-processing; state-backend last)
 	$(PY) -m tools.preflight destroy $(STACK)

@@ -58,9 +58,11 @@ class Names:
 
     @classmethod
     def of_settings(cls) -> Names:
+        """The names of the environment ``DEPLOY_ENV`` names (its committed file, variables overriding)."""
+        from settings.environments import load_environment
         from stacks.config import Settings
 
-        settings = Settings.from_env(os.environ)
+        settings = load_environment(Settings, os.environ).settings
         return cls(settings.api_name, settings.api_key_table_name, settings.merchant_table_name)
 
 

@@ -162,3 +162,19 @@ def test_main_refuses_with_exit_status_2(lifecycle, monkeypatch, capsys):
     monkeypatch.setattr(clients, "_lifecycle", lambda endpoint: lifecycle)
     assert clients.main(["bind", "nobody", "m_acme"]) == 2
     assert "refused: unknown client 'nobody'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("environment", ["dev", "prod"])
+def test_names_come_from_the_environment_file_the_deploy_acts_on(environment):
+    # GIVEN the environment make passes on (DEPLOY_ENV), WHEN the command names the stack's parts,
+    # THEN they are that environment's, as its synth names them
+    from settings.environments import load_environment
+    from stacks.config import Settings
+
+    environ = {"DEPLOY_ENV": environment}
+    settings = load_environment(Settings, environ).settings
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(clients.os, "environ", environ)
+        names = Names.of_settings()
+    assert names == Names(settings.api_name, settings.api_key_table_name, settings.merchant_table_name)
+    assert names.key_table.endswith(f"-{environment}")
