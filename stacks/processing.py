@@ -58,7 +58,8 @@ from stacks.props import AlertTopic, NewNetwork, TransactionProcessingProps
 
 class TransactionProcessing(Construct):
     """The whole system. Exposes what it creates or was given: ``key_arn`` (and ``key`` when created),
-    ``network``, ``merchants``, ``transactions``, ``queues``, ``alerts``, ``alert_pipes``, ``code_signing``,
+    ``network``, ``merchants``, ``api_keys``, ``transactions``, ``queues``, ``alerts``, ``alert_pipes``,
+    ``code_signing``,
     ``clients``,
     ``validation``, ``fraud``, ``failed``, ``reconciler``, ``functions``, ``api``, ``monitoring``.
 
@@ -133,6 +134,14 @@ class TransactionProcessing(Construct):
             kms_key_arn=key_arn,
             deletion_protection=p.encryption.deletion_protection,
         )
+        self.api_keys = EncryptedTable(
+            self,
+            "ApiKeyTable",
+            name=n.name("api-keys"),
+            hash_key="key_id",
+            kms_key_arn=key_arn,
+            deletion_protection=p.encryption.deletion_protection,
+        )
         self.transactions = EncryptedTable(
             self,
             "TransactionTable",
@@ -180,7 +189,7 @@ class TransactionProcessing(Construct):
             create_bucket=storage.existing_artifact_bucket is None,
         )
         self.api_name = n.name("transaction-api")
-        # The clients' keys first: the validation function maps the calling key's id to its client.
+        # API clients: usage plans here; keys by `python -m tools.clients`, mapped to clients by api_keys.
         self.clients = ApiClients(self, "Clients", api_name=self.api_name, clients=p.api.clients)
 
     def _alerts(self) -> AlertsTopic | ExistingTopic:
@@ -216,6 +225,7 @@ class TransactionProcessing(Construct):
             p.functions.validation,
             [
                 merchants.allow("ReadMerchants", "GetItem"),
+                self.api_keys.allow("ReadApiKeys", "GetItem"),
                 transactions.allow("RecordPendingTransactions", "PutItem", "GetItem", "DeleteItem"),
                 queues.queue.allow_send("QueueTransactions"),
             ],
@@ -295,7 +305,7 @@ class TransactionProcessing(Construct):
             merchant_table_name=self.merchants.name,
             queue_url=self.queues.queue.url,
             transaction_table_name=self.transactions.name,
-            api_client_key_ids=self.clients.key_id_pairs,
+            api_key_table_name=self.api_keys.name,
         )
         values = {name: value for group in self.props.groups for name, value in vars(group).items()}
         settings = {}

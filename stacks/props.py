@@ -22,9 +22,12 @@ from settings.catalog import (
     FRAUD_DETECTION,
     RECONCILER,
     VALIDATION,
+    WAF_BODY_SIZE_RULE,
+    WAF_COMMON_RULE_SET,
     WAF_DEFAULT_OVERRIDES,
     WAF_DEFAULT_RULE_GROUPS,
     WAF_MAX_RATE_LIMIT,
+    WAF_NO_USER_AGENT_RULE,
 )
 from stacks.config import ApiClient, CustomDomain, FunctionSizing, waf_limit
 from stacks.constructs.waf import RateLimits, RuleActionOverride
@@ -78,10 +81,14 @@ class ApiProps:
     """How long the functions keep a merchant's configuration."""
     waf_managed_rule_groups: tuple[str, ...] = WAF_DEFAULT_RULE_GROUPS
     """AWS managed rule groups of the web ACL, in order."""
-    waf_rule_action_overrides: tuple[RuleActionOverride, ...] = tuple(
-        RuleActionOverride.parse(o) for o in WAF_DEFAULT_OVERRIDES
+    waf_rule_action_overrides: tuple[RuleActionOverride, ...] = (
+        *(RuleActionOverride.parse(o) for o in WAF_DEFAULT_OVERRIDES),
+        RuleActionOverride(WAF_COMMON_RULE_SET, WAF_NO_USER_AGENT_RULE, "count"),
+        RuleActionOverride(WAF_COMMON_RULE_SET, WAF_BODY_SIZE_RULE, "count"),
     )
-    """Managed rules with another action."""
+    """Managed rules with another action: by default cloud hosting ranges, requests without a
+    User-Agent (server HTTP clients) and bodies over 8 KB (``max_body_bytes`` is the one limit) only
+    counted."""
     waf_rate_window_seconds: int = 300
     """Window of the rate-based rules."""
     waf_key_rate_limit: int | None = None
@@ -119,7 +126,8 @@ class FraudProps:
     """Points the velocity rule adds."""
 
 
-VALIDATION_SIZING = FunctionSizing(256, VALIDATION.timeout_seconds, 50)
+# What the stage's peak needs: (rate 500 + burst 1000 requests) x a 100 ms latency budget.
+VALIDATION_SIZING = FunctionSizing(256, VALIDATION.timeout_seconds, 150)
 FRAUD_DETECTION_SIZING = FunctionSizing(256, FRAUD_DETECTION.timeout_seconds, 20)
 FAILED_TRANSACTION_SIZING = FunctionSizing(256, FAILED_TRANSACTION.timeout_seconds, 2)
 # One run at a time: a run re-enqueues what it finds, a second one at once would find nothing.

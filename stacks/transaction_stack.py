@@ -58,7 +58,9 @@ def props_from_settings(s: Settings) -> TransactionProcessingProps:
             max_body_bytes=s.max_body_bytes,
             merchant_cache_ttl_seconds=s.merchant_cache_ttl_seconds,
             waf_managed_rule_groups=s.waf_managed_rule_groups,
-            waf_rule_action_overrides=tuple(RuleActionOverride.parse(o) for o in s.waf_rule_action_overrides),
+            waf_rule_action_overrides=tuple(
+                RuleActionOverride.parse(o) for o in s.resolved_waf_rule_action_overrides
+            ),
             waf_rate_window_seconds=s.waf_rate_window_seconds,
             waf_key_rate_limit=s.waf_key_rate_limit,
             waf_ip_rate_limit=s.waf_ip_rate_limit,
@@ -134,6 +136,8 @@ class TransactionStack(TerraformStack):
         self.add_override("terraform.backend.s3.use_lockfile", True)
         AwsProvider(self, "aws", region=s.region, default_tags=default_tags(s))
         self.system = TransactionProcessing(self, SYSTEM_ID, props_from_settings(s))
+        # Keys an earlier version created in Terraform: forgotten, never destroyed (``removed.tf``).
+        self.forgotten_addresses = self.system.clients.former_key_addresses
         self._outputs(self.system)
 
     def _outputs(self, system: TransactionProcessing) -> None:
@@ -142,10 +146,11 @@ class TransactionStack(TerraformStack):
                 system.api.endpoint,
                 "POST here with an x-api-key header (the custom domain if set)",
             ),
-            "api_key_ids": (
-                system.clients.key_ids,
-                "API key id of each client: aws apigateway get-api-key --api-key <id> --include-value",
+            "api_usage_plan_ids": (
+                system.clients.plan_ids,
+                "usage plan id of each client (its keys: python -m tools.clients, never Terraform)",
             ),
+            "api_key_table_name": (system.api_keys.name, "DynamoDB table of API key ids and their clients"),
             "dashboard_url": (system.monitoring.dashboard_url, "CloudWatch dashboard"),
             "merchant_table_name": (system.merchants.table.name, "DynamoDB merchant configuration table"),
             "transaction_table_name": (
@@ -165,5 +170,15 @@ class TransactionStack(TerraformStack):
             "reconciler_lambda_arn": (system.reconciler.arn, "Reconciler of stale pending transactions"),
             "kms_key_arn": (system.key_arn, "Customer-managed key of the stack"),
         }
+        api = system.api
+        if api.domain_name is not None:
+            outputs["api_domain_regional_target"] = (
+                api.domain_name.regional_domain_name,
+                "point API_DOMAIN_NAME's CNAME (or alias, with api_domain_regional_zone_id) here",
+            )
+            outputs["api_domain_regional_zone_id"] = (
+                api.domain_name.regional_zone_id,
+                "hosted zone id of the regional target, for an alias record",
+            )
         for name, (value, description) in outputs.items():
             TerraformOutput(self, name, value=value, description=description)

@@ -179,8 +179,9 @@ class TransactionApi(Construct):
         )
         clients.subscribe(api_id, self.stage.stage_name)
         self.endpoint = f"{self.stage.invoke_url}/transaction"
+        self.domain_name: ApiGatewayDomainName | None = None
         if domain is not None:
-            self._custom_domain(domain, api_id)
+            self.domain_name = self._custom_domain(domain, api_id)
             self.endpoint = f"https://{domain.name}/transaction"
 
     def _routes(
@@ -360,7 +361,7 @@ class TransactionApi(Construct):
             ),
         )
 
-    def _custom_domain(self, domain: CustomDomain, api_id: str) -> None:
+    def _custom_domain(self, domain: CustomDomain, api_id: str) -> ApiGatewayDomainName:
         """The stage at the root of ``domain``, TLS 1.2+ only, with its DNS alias when a zone is given."""
         domain_name = ApiGatewayDomainName(
             self,
@@ -390,6 +391,7 @@ class TransactionApi(Construct):
                     evaluate_target_health=False,
                 ),
             )
+        return domain_name
 
     def _cloudwatch_role(self, account: Account, name: str, log_group_arns: list[str]) -> ApiGatewayAccount:
         """API Gateway writes execution and access logs through this region-wide account role, allowed

@@ -55,7 +55,8 @@ def test_the_construct_defaults_are_the_original_systems():
 
 def test_each_props_field_named_like_a_setting_has_its_default():
     defaults = {spec.name: spec.default for spec in settings_of(Settings)}
-    overrides = defaults["waf_rule_action_overrides"]
+    # The app passes the overrides with the WAF_COUNT_* ones added.
+    overrides = Settings().resolved_waf_rule_action_overrides
     defaults["waf_rule_action_overrides"] = tuple(RuleActionOverride.parse(o) for o in overrides)
     checked = 0
     for group in TransactionProcessingProps().groups:
