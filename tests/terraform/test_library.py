@@ -89,7 +89,7 @@ def test_two_instances_share_a_stack_and_pass_terraform(
     assert sorted(tables) == sorted(
         f"{prefix}-{table}-dev"
         for prefix in ("cards", "wallets")
-        for table in ("merchant-config", "processed-transactions")
+        for table in ("merchant-config", "api-keys", "processed-transactions")
     )
     # Every name the instances give their resources is their own.
     for kind, attribute in (
