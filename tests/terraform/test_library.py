@@ -112,8 +112,9 @@ def test_a_host_brings_its_vpc_key_topic_and_bucket(toolchain: Toolchain, moto: 
     doc = check.doc
     assert "aws_kms_key" not in doc["resource"]  # the host's key, not one of ours
     assert list(doc["resource"]["aws_vpc"]) == ["HostVpc"]  # the host's VPC, not one of ours
-    key = json.dumps(doc["resource"]["aws_dynamodb_table"])
-    assert key.count("arn:aws:kms:us-east-2:123456789012:key/") == 2
+    host_key = "arn:aws:kms:us-east-2:123456789012:key/0f3c8a52-8a0e-4f6e-9b8f-2a1d6c7e9b10"
+    tables = doc["resource"]["aws_dynamodb_table"].values()
+    assert [t["server_side_encryption"]["kms_key_arn"] for t in tables] == [host_key] * 3
     for function in doc["resource"]["aws_lambda_function"].values():
         assert function["vpc_config"]["subnet_ids"] == [
             "${aws_subnet.HostPrivateSubnet1.id}",
