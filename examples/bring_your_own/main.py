@@ -3,22 +3,27 @@ its alert topic and buckets.
 
 The host owns the provider, the backend and its network; the construct runs its functions in the host's
 private subnets, encrypts everything with the host's key, alerts on the host's topic and keeps the Lambda
-packages in the host's bucket. Synthesize with ``python main.py``.
+packages in the host's bucket. Synthesize from the repository root:
+``PYTHONPATH=. .venv/bin/python examples/bring_your_own/main.py`` (writes ``cdktf.out/``).
 """
 
 from __future__ import annotations
 
-from cdktf import App, TerraformOutput, TerraformStack
-from cdktf_cdktf_provider_aws.default_security_group import DefaultSecurityGroup
-from cdktf_cdktf_provider_aws.flow_log import FlowLog
-from cdktf_cdktf_provider_aws.provider import AwsProvider
-from cdktf_cdktf_provider_aws.subnet import Subnet
-from cdktf_cdktf_provider_aws.vpc import Vpc
-from cdktf_cdktf_provider_aws.vpc_endpoint import VpcEndpoint
-from constructs import Construct
+from stacks import bindings
 
-from stacks.processing import TransactionProcessing
-from stacks.props import (
+bindings.activate()  # optional, before any CDK import: the fast provider import and the pinned Node
+
+from cdktf import App, TerraformOutput, TerraformStack  # noqa: E402
+from cdktf_cdktf_provider_aws.default_security_group import DefaultSecurityGroup  # noqa: E402
+from cdktf_cdktf_provider_aws.flow_log import FlowLog  # noqa: E402
+from cdktf_cdktf_provider_aws.provider import AwsProvider  # noqa: E402
+from cdktf_cdktf_provider_aws.subnet import Subnet  # noqa: E402
+from cdktf_cdktf_provider_aws.vpc import Vpc  # noqa: E402
+from cdktf_cdktf_provider_aws.vpc_endpoint import VpcEndpoint  # noqa: E402
+from constructs import Construct  # noqa: E402
+
+from stacks.processing import TransactionProcessing  # noqa: E402
+from stacks.props import (  # noqa: E402
     EncryptionProps,
     ExistingVpc,
     MonitoringProps,
@@ -31,7 +36,7 @@ from stacks.props import (
 REGION = "us-east-2"
 # The host's key: its policy lets CloudWatch Logs, SNS, alarms and this account's services use it.
 HOST_KEY_ARN = "arn:aws:kms:us-east-2:123456789012:key/0f3c8a52-8a0e-4f6e-9b8f-2a1d6c7e9b10"
-# The host's on-call topic: its policy lets CloudWatch alarms and the alerting functions publish.
+# The host's on-call topic: its policy lets CloudWatch alarms and the alert pipes publish.
 HOST_TOPIC_ARN = "arn:aws:sns:us-east-2:123456789012:payments-alerts"
 # The host's versioned package bucket, and the bucket its S3 access logs go to.
 HOST_ARTIFACT_BUCKET = "payments-platform-lambda-packages"

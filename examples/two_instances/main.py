@@ -1,17 +1,22 @@
 """Two transaction systems in one stack, named apart by a prefix.
 
 Account- and region-wide settings (X-Ray encryption, API Gateway's logging role) are managed by one
-instance only. Synthesize with ``python main.py``.
+instance only. Synthesize from the repository root:
+``PYTHONPATH=. .venv/bin/python examples/two_instances/main.py`` (writes ``cdktf.out/``).
 """
 
 from __future__ import annotations
 
-from cdktf import App, TerraformOutput, TerraformStack
-from cdktf_cdktf_provider_aws.provider import AwsProvider
-from constructs import Construct
+from stacks import bindings
 
-from stacks.processing import TransactionProcessing
-from stacks.props import (
+bindings.activate()  # optional, before any CDK import: the fast provider import and the pinned Node
+
+from cdktf import App, TerraformOutput, TerraformStack  # noqa: E402
+from cdktf_cdktf_provider_aws.provider import AwsProvider  # noqa: E402
+from constructs import Construct  # noqa: E402
+
+from stacks.processing import TransactionProcessing  # noqa: E402
+from stacks.props import (  # noqa: E402
     ApiProps,
     EncryptionProps,
     NamingProps,
