@@ -59,9 +59,8 @@ from stacks.props import AlertTopic, NewNetwork, TransactionProcessingProps
 class TransactionProcessing(Construct):
     """The whole system. Exposes what it creates or was given: ``key_arn`` (and ``key`` when created),
     ``network``, ``merchants``, ``api_keys``, ``transactions``, ``queues``, ``alerts``, ``alert_pipes``,
-    ``code_signing``,
-    ``clients``,
-    ``validation``, ``fraud``, ``failed``, ``reconciler``, ``functions``, ``api``, ``monitoring``.
+    ``code_signing``, ``clients``, ``validation``, ``fraud``, ``failed``, ``reconciler``, ``functions``,
+    ``api``, ``monitoring``.
 
     Default settings: every part is created (customer-managed key, private VPC without internet access,
     alert topic, artifact bucket); ``props`` may bring the host's key, VPC, topic and artifact bucket
@@ -75,7 +74,9 @@ class TransactionProcessing(Construct):
         self.naming = props.naming
         self.account = Account.of(self, props.region)
         self._encryption_and_network()
-        self._data()
+        self._tables()
+        self._messaging()
+        self._signing_and_clients()
         self._functions()
         self._wiring()
         self._api()
@@ -124,7 +125,7 @@ class TransactionProcessing(Construct):
             retention_days=p.monitoring.log_retention_days,
         )
 
-    def _data(self) -> None:
+    def _tables(self) -> None:
         p, n, key_arn = self.props, self.naming, self.key_arn
         self.merchants = EncryptedTable(
             self,
@@ -153,6 +154,10 @@ class TransactionProcessing(Construct):
             pending_index=True,
             stream=True,
         )
+
+    def _messaging(self) -> None:
+        """The transactions queue and its dead-letter queues; alerts from the table's change stream."""
+        p, n, key_arn = self.props, self.naming, self.key_arn
         self.queues = TransactionQueues(
             self,
             "Queues",
@@ -176,7 +181,10 @@ class TransactionProcessing(Construct):
             account=self.account,
             alert_on_review_required=p.fraud.alert_on_review_required,
         )
-        storage = p.storage
+
+    def _signing_and_clients(self) -> None:
+        """Signed deployment packages; the API's name and its clients' usage plans."""
+        p, n, storage = self.props, self.naming, self.props.storage
         self.code_signing = CodeSigning(
             self,
             "CodeSigning",
@@ -184,7 +192,7 @@ class TransactionProcessing(Construct):
             bucket_name=storage.existing_artifact_bucket
             or storage.artifact_bucket
             or n.name(f"{n.project}-artifacts"),
-            kms_key_arn=key_arn,
+            kms_key_arn=self.key_arn,
             access_log_bucket=storage.access_log_bucket or n.name(f"{n.project}-access-logs"),
             create_bucket=storage.existing_artifact_bucket is None,
         )

@@ -6,6 +6,7 @@ release applied against moto, the current code planned against it); these tests 
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import json
 from pathlib import Path
@@ -136,3 +137,16 @@ def test_the_props_reference_is_current():
 def test_the_props_reference_documents_every_field():
     undocumented = [line.split("|")[1].strip() for line in render().splitlines() if line.endswith("|  |")]
     assert not undocumented
+
+
+def test_no_construct_init_is_longer_than_80_lines():
+    """Composition reads in steps: every construct's __init__ under stacks/ delegates past 80 lines."""
+    root = Path(__file__).resolve().parents[2] / "stacks"
+    long = []
+    for path in sorted(root.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef) and node.name == "__init__":
+                length = (node.end_lineno or node.lineno) - node.lineno + 1
+                if length > 80:
+                    long.append(f"{path.relative_to(root)}:{node.lineno} ({length} lines)")
+    assert not long
