@@ -36,7 +36,7 @@ def _counts(runtime: Runtime) -> dict[str, Counter[str]]:
 
 
 def _published(runtime: Runtime) -> int:
-    return sum(pipe["published"] for pipe in runtime.status()["pipes"].values())
+    return sum(rule["published"] for rule in runtime.status()["rules"].values())
 
 
 def _phase(runtime: Runtime, merchant_ids: list[str]) -> tuple[dict[str, Counter[str]], int]:

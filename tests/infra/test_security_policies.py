@@ -125,10 +125,16 @@ def test_only_the_functions_and_the_schedule_send_failed_async_invocations(stack
     assert "OnlyNamedConsumers" not in policy  # operators read them
 
 
-def test_only_the_alert_pipes_and_alarms_publish_to_the_topic(stack):
+def test_only_the_alert_rules_and_alarms_publish_to_the_topic(stack):
     policy = stack.by_path("aws_sns_topic_policy", "Alerts/Policy")
     statements = _statements(stack, policy["policy"])
-    _only(statements["OnlyNamedPublishers"], _role(stack, "AlertPipes"))
+    _only(statements["OnlyNamedPublishers"])  # no IAM principal: no role, no function
+    rules = statements["EventRulesPublish"]
+    assert rules["principals"] == [{"type": "Service", "identifiers": ["events.amazonaws.com"]}]
+    assert _conditions(rules)["aws:SourceArn"]["values"] == [
+        stack.ref("aws_cloudwatch_event_rule", f"AlertPipes/{rule}", "arn")
+        for rule in ("FraudAlerts", "DeadLetterAlerts")
+    ]
     alarms = _conditions(statements["CloudWatchAlarmsPublish"])
     assert alarms["aws:SourceArn"]["values"][0].endswith(":alarm:*")
     assert alarms["aws:SourceAccount"]["test"] == "StringEquals"
@@ -338,7 +344,7 @@ def test_traces_are_encrypted_with_the_stacks_key_which_xray_may_use(stack):
 
 
 def test_get_requests_are_not_traced(stack):
-    (rule,) = stack.resources("aws_xray_sampling_rule").values()
+    rule = stack.by_path("aws_xray_sampling_rule", "Api/UntracedReads")
     api_name = stack.by_path("aws_api_gateway_rest_api", "Api/RestApi")["name"]
     assert (rule["fixed_rate"], rule["reservoir_size"], rule["http_method"]) == (0, 0, "GET")
     assert (rule["service_type"], rule["service_name"]) == ("AWS::ApiGateway::Stage", f"{api_name}/prod")
