@@ -142,8 +142,6 @@ def run(transactions: int = 1000) -> Section:
         "sns_publishes": pipes["sns:Publish"] / steady_accepted,
         # the pollers delete each invocation's successful records in one DeleteMessageBatch
         "fraud_invocations": steady["event_source_mappings"]["sqs:DeleteMessageBatch"] / steady_accepted,
-        # items are under 1 KB: a put is one write unit plus one for its by-merchant index entry
-        "dynamodb_write_units": 2 * per_tx("dynamodb:PutItem") + per_tx("dynamodb:UpdateItem"),
         "dynamodb_read_units": 0.5 * per_tx("dynamodb:GetItem", "dynamodb:Query"),
     }
     section.headlines["AWS requests"] = (

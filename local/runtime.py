@@ -133,6 +133,7 @@ class LocalRuntime:
             "pipes": RequestCounter(),
         }
         self.faults = Tally()  # faults injected into the functions' calls
+        self.log_bytes = Tally()  # bytes the functions wrote, by function and kind (what CloudWatch ingests)
         self.metrics = MetricsSink()
         self.functions: dict[str, LocalFunction] = {}
         self.pollers: list[Poller] = []
@@ -315,6 +316,7 @@ class LocalRuntime:
     def _function_output(self, function: str, line: str) -> None:
         """A line a function wrote: its metrics are counted (like CloudWatch does), its logs printed."""
         values = parse_emf(line)
+        self.log_bytes.add({f"{function}:{'log' if values is None else 'emf'}": len(line.encode()) + 1})
         if values is None:
             print(line, flush=True)
         else:
@@ -414,6 +416,7 @@ class LocalRuntime:
                 for w in self.config.faults.outages
             ],
             "faults": self.faults.summary(),
+            "log_bytes": self.log_bytes.summary(),
             "metrics": self.metrics.summary(),
             "aws_requests": {name: counter.summary() for name, counter in self.requests.items()},
         }
