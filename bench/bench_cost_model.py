@@ -338,9 +338,11 @@ def change_lines(
         before = after
     ia = [v * WAF_LOG_BYTES / 1e9 * Prices().logs_ingest_gb / 2 for v in VOLUMES]
     lines.append(
-        "not applied: the Infrequent Access log class for the WAF and flow-log groups would save "
+        "not applied: the Infrequent Access log class ($0.25/GB ingested instead of $0.50) for the WAF "
+        "log group would save "
         + ", ".join(f"${x:.2f}" for x in ia)
-        + " (100k, 1M, 10M); API execution logs cannot move (see above)."
+        + " (100k, 1M, 10M): a group's class is fixed when it is created, so it means a new group (the old "
+        "one kept until its 365 days end)."
     )
     return lines
 
@@ -408,7 +410,12 @@ def run(
     )
     section.headlines["cost"] = (
         f"${totals[1_000_000]:.0f}/month at 1M transactions, ${totals[10_000_000]:.0f} at 10M (original "
-        f"estimate ${sum(ORIGINAL_AT_1M.values()):.0f} at 1M); largest item {largest}"
+        f"estimate ${sum(ORIGINAL_AT_1M.values()):.0f} at 1M); largest item {largest}; <= ${target:.0f} at "
+        + (
+            "1M: met"
+            if totals[1_000_000] <= target
+            else f"1M: not met (${totals[1_000_000] - target:.2f} over)"
+        )
     )
     return section
 
