@@ -117,8 +117,9 @@ def run(transactions: int = 1000) -> Section:
             f"({steady_accepted} and {cold_accepted}).",
             "event source mappings: the pollers standing in for Lambda's SQS mapping (ReceiveMessage long "
             "polls and DeleteMessageBatch); idle polls while the batch fills are included. alert pipes: the "
-            "EventBridge Pipes of the stream -> SNS path, one Publish per alert (5% of the mix); "
-            "their stream reads are per second, not per transaction (cost model). The scheduled "
+            "stream -> pipe -> alert bus -> rule -> SNS path, one Publish per alert (5% of the mix; the "
+            "bus is emulated in process, its one event per alert is priced by the cost model); the "
+            "pipe's stream reads are per second, not per transaction (cost model). The scheduled "
             "reconciler's requests (16 Queries a run) are per run, not per transaction: left out.",
             "no function publishes to SNS: the functions' requests are the hot path, "
             f"{totals['steady']['functions']:.2f} per transaction in steady state.",
