@@ -143,7 +143,7 @@ class TransactionStack(TerraformStack):
             emails=s.alert_emails,
             https_endpoints=s.alert_https_endpoints,
         )
-        # Alerts from the committed state: the table's change stream -> filter + template -> the topic.
+        # Alerts from the committed state: the table's stream -> a pipe -> the alert bus -> rules -> topic.
         alert_pipes = AlertPipes(
             self,
             "AlertPipes",
@@ -267,7 +267,7 @@ class TransactionStack(TerraformStack):
             async_failure_senders=[*(f.role.arn for f in functions), schedule.role.arn],
             managers=managers,
         )
-        alerts.restrict(publishers=[alert_pipes.role.arn], managers=managers)
+        alerts.restrict(publishers=[], event_rules=alert_pipes.rule_arns, managers=managers)
         alert_pipes.restrict(managers)
         network.restrict_endpoints([(f.role.arn, f.permissions) for f in functions])
 
