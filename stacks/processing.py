@@ -170,7 +170,7 @@ class TransactionProcessing(Construct):
             max_receive_count=p.queues.max_receive_count,
         )
         self.alerts = self._alerts()
-        # Alerts from the committed state: the table's change stream -> filter + template -> the topic.
+        # Alerts from the committed state: the table's stream -> a pipe -> the alert bus -> rules -> topic.
         self.alert_pipes = AlertPipes(
             self,
             "AlertPipes",
@@ -341,7 +341,7 @@ class TransactionProcessing(Construct):
             async_failure_senders=[*(f.role.arn for f in functions), self.schedule.role.arn],
             managers=managers,
         )
-        self.alerts.restrict(publishers=[self.alert_pipes.role.arn], managers=managers)
+        self.alerts.restrict(publishers=[], event_rules=self.alert_pipes.rule_arns, managers=managers)
         self.alert_pipes.restrict(managers)
         self.network.restrict_endpoints([(f.role.arn, f.permissions) for f in functions])
         q = p.queues

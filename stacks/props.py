@@ -195,8 +195,8 @@ class MonitoringProps:
     topic: AlertTopic | None = None
     """The topic to create; None with no ``existing_topic_arn``: one without subscriptions."""
     existing_topic_arn: str | None = None
-    """Bring an existing SNS topic instead (its policy must let CloudWatch alarms and the alert pipes'
-    role (``alert_pipes.role``) publish, and its key must let them use it)."""
+    """Bring an existing SNS topic instead (its policy must let CloudWatch alarms and EventBridge for the
+    alert rules (``alert_pipes.rule_arns``) publish, and its key must let them use it)."""
     alarm_forward_topic_arn: str = ""
     """Also send every alarm to this topic (an on-call system's); empty: no forwarding."""
     runbook_url: str = "docs/runbooks.md"

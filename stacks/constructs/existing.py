@@ -107,11 +107,14 @@ class ExistingNetwork(Construct):
 
 class ExistingTopic:
     """The host's SNS topic for alerts and alarms. Its policy stays the host's: it must let CloudWatch
-    alarms of this account and the alert pipes' role publish, and its key let them use it."""
+    alarms of this account and EventBridge for the alert rules (``alert_pipes.rule_arns``) publish, and
+    its key let them use it."""
 
     def __init__(self, arn: str) -> None:
         self.arn = arn
         self.name = Fn.element(Fn.split(":", arn), 5)
 
-    def restrict(self, *, publishers: Sequence[str], managers: Sequence[str] = ()) -> None:
+    def restrict(
+        self, *, publishers: Sequence[str], event_rules: Sequence[str] = (), managers: Sequence[str] = ()
+    ) -> None:
         """Nothing to write: the topic's policy is its owner's."""
