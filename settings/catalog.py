@@ -502,6 +502,16 @@ class Settings(SettingsGroup):
         doc="role that deploys both stacks: when set, the only principal that may administer the KMS keys "
         "and change the queue and topic policies",
     )
+    operator_role_arn: str = setting(
+        "OPERATOR_ROLE_ARN",
+        matches(r"arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}", "an IAM role ARN"),
+        empty_allowed=True,
+        shown_default="unset (`make replay` refused by the queue policy)",
+        default="",
+        doc="the on-call role that runs docs/runbooks.md (attach the stack's `operator_policy_arn` to it): "
+        "the queue policies admit it to re-enqueue transactions (`make replay`) and to purge the "
+        "async-failure queue",
+    )
 
     RULES = (
         Rule(

@@ -32,6 +32,7 @@ from stacks.constructs.encryption import EncryptionKey
 from stacks.constructs.logs import card_data_log_groups
 from stacks.constructs.monitoring import MonitoredResources, Monitoring
 from stacks.constructs.network import PrivateNetwork
+from stacks.constructs.operators import OperatedResources, OperatorPolicy
 from stacks.constructs.python_function import FunctionPlatform, PythonFunction
 from stacks.constructs.queues import TransactionQueues
 from stacks.constructs.schedule import FunctionSchedule
@@ -245,6 +246,7 @@ class TransactionStack(TerraformStack):
             dead_letter_consumers=[failed.role.arn],
             async_failure_senders=[*(f.role.arn for f in functions), schedule.role.arn],
             managers=managers,
+            operators=[s.operator_role_arn] if s.operator_role_arn else [],
         )
         alerts.restrict(publishers=[fraud.role.arn, failed.role.arn], managers=managers)
         network.restrict_endpoints([(f.role.arn, f.permissions) for f in functions])
@@ -328,6 +330,28 @@ class TransactionStack(TerraformStack):
             forward_topic_arn=s.alarm_forward_topic_arn,
         )
 
+        operator = OperatorPolicy(
+            self,
+            "Operator",
+            name=s.name(f"{s.project}-operator"),
+            account=account,
+            resources=OperatedResources(
+                replay=[
+                    transactions.allow("ReplayFindsPending", "Query", index=PENDING_INDEX),
+                    transactions.allow("ReplayMarksRequeued", "UpdateItem"),
+                    queues.queue.allow_send("ReplayRequeues"),
+                ],
+                queue_arns=[q.arn for q in (queues.queue, queues.dlq, queues.async_failures)],
+                async_failure_queue_arn=queues.async_failures.arn,
+                transaction_table_arn=transactions.arn,
+                log_group_arns=[group.arn for group in card_data_log_groups(self)],
+                function_arns=[f.arn for f in functions],
+                schedule_arn=schedule.schedule.arn,
+                topic_arn=alerts.arn,
+                kms_key_arn=key.arn,
+            ),
+        )
+
         outputs = {
             "api_endpoint": (api.endpoint, "POST here with an x-api-key header (the custom domain if set)"),
             "api_key_ids": (
@@ -345,6 +369,7 @@ class TransactionStack(TerraformStack):
             "failed_transaction_lambda_arn": (failed.arn, "Failed-transaction function"),
             "reconciler_lambda_arn": (reconciler.arn, "Reconciler of stale pending transactions"),
             "kms_key_arn": (key.arn, "Customer-managed key of the stack"),
+            "operator_policy_arn": (operator.arn, "Attach to OPERATOR_ROLE_ARN: what docs/runbooks.md runs"),
         }
         for name, (value, description) in outputs.items():
             TerraformOutput(self, name, value=value, description=description)
