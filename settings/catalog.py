@@ -213,8 +213,9 @@ class Settings(SettingsGroup):
     manage_api_gateway_account: bool = setting(
         "MANAGE_API_GATEWAY_ACCOUNT",
         default=True,
-        doc="set the region's API Gateway CloudWatch Logs role (`aws_api_gateway_account`, one per account "
-        'and region); `false` leaves an existing one alone (README "Deploy")',
+        doc="the bootstrap stack sets the region's API Gateway CloudWatch Logs role for every API of the "
+        "account (`aws_api_gateway_account`, one per account and region): keep it `true` in one environment "
+        'per account and region; `false` leaves the setting to whoever manages it (README "Deploy")',
     )
     manage_xray_encryption: bool = setting(
         "MANAGE_XRAY_ENCRYPTION",

@@ -15,6 +15,7 @@ from constructs import Construct
 
 from stacks.config import Settings
 from stacks.constructs.account import Account
+from stacks.constructs.api_gateway_logging import ApiGatewayLogging
 from stacks.constructs.buckets import SecureBucket, allow_access_log_delivery, require_kms_key
 from stacks.constructs.encryption import EncryptionKey
 from stacks.transaction_stack import default_tags
@@ -35,6 +36,10 @@ class StateBackendStack(TerraformStack):
     same key. Its own state is local, one file per environment at the repository root
     (``terraform.state-backend-<env>.tfstate``, outside ``cdktf.out/`` so ``make clean`` cannot delete
     it): commit it nowhere (``.gitignore``), back it up with your team's secrets.
+
+    With ``MANAGE_API_GATEWAY_ACCOUNT`` (default), it also sets the region's API Gateway logging role
+    (``ApiGatewayLogging``), shared by every API of the account and region: in an account holding
+    several environments, only one environment's file keeps it on.
     """
 
     def __init__(self, scope: Construct, id_: str, settings: Settings) -> None:
@@ -92,6 +97,16 @@ class StateBackendStack(TerraformStack):
             server_side_encryption=DynamodbTableServerSideEncryption(enabled=True, kms_key_arn=key.arn),
             deletion_protection_enabled=s.deletion_protection,
         )
+        if s.manage_api_gateway_account:
+            logging = ApiGatewayLogging(
+                self, "ApiGatewayLogging", name=f"{s.project}-apigateway-logs-{s.region}", account=account
+            )
+            TerraformOutput(
+                self,
+                "api_gateway_logging_role_arn",
+                value=logging.role.arn,
+                description="The region's API Gateway CloudWatch Logs role (every API of the account)",
+            )
         TerraformOutput(self, "state_bucket", value=bucket.bucket)
         TerraformOutput(self, "state_lock_table", value=lock_table.name)
         TerraformOutput(

@@ -286,7 +286,6 @@ class TransactionStack(TerraformStack):
             retention_days=s.log_retention_days,
             account=account,
             domain=s.custom_domain,
-            manage_account=s.manage_api_gateway_account,
         )
         ApiFirewall(
             self,

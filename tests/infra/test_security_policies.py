@@ -254,10 +254,19 @@ def test_function_logs_go_only_to_their_own_group(stack):
         assert manage["values"][0].startswith("${aws_vpc.")
 
 
-def test_api_gateway_logs_only_to_the_apis_groups(stack):
-    policy = stack.by_path("aws_iam_role_policy", "Api/CloudWatchRolePolicy")
-    resources = {r for s in stack.policy_document(policy["policy"])["statement"] for r in s["resources"]}
-    assert resources and all(r.startswith("${aws_cloudwatch_log_group.Api_") for r in resources)
+def test_api_gateway_logs_only_to_api_gateways_groups(backend_stack):
+    policy = backend_stack.by_path("aws_iam_role_policy", "ApiGatewayLogging/RolePolicy")
+    resources = {
+        r for s in backend_stack.policy_document(policy["policy"])["statement"] for r in s["resources"]
+    }
+    groups = {r.rsplit(":log-group:", 1)[1] for r in resources}
+    assert groups == {
+        "API-Gateway-Execution-Logs_*",
+        "API-Gateway-Execution-Logs_*:*",
+        "/aws/apigateway/*",
+        "/aws/apigateway/*:*",
+        "*",
+    }
 
 
 # ---------- 6. card data masked in the logs requests reach ----------

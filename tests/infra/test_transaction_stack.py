@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 from handlers.domain.schema import load_transaction_schema
 from handlers.gateway_responses import GATEWAY_RESPONSES
-from stacks.app import TRANSACTION_STACK, build_app
+from stacks.app import STATE_BACKEND_STACK, TRANSACTION_STACK, build_app
 from stacks.config import Settings
 from stacks.constructs.api import provider_normalized_json
 from tests.infra.synth import Stack
@@ -41,10 +42,15 @@ VARIANT = Settings(
 
 
 @pytest.fixture(scope="module")
-def variant(tmp_path_factory: pytest.TempPathFactory) -> Stack:
+def variant_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     outdir = tmp_path_factory.mktemp("variant")
     build_app(VARIANT, outdir=str(outdir)).synth()
-    return Stack.load(outdir, TRANSACTION_STACK)
+    return outdir
+
+
+@pytest.fixture(scope="module")
+def variant(variant_dir: Path) -> Stack:
+    return Stack.load(variant_dir, TRANSACTION_STACK)
 
 
 def _statements(stack: Stack, reference: str) -> list[dict]:
@@ -718,8 +724,12 @@ def test_without_a_custom_domain_the_default_endpoint_stays(stack):
     assert "disable_execute_api_endpoint" not in api
     assert not stack.resources("aws_api_gateway_domain_name")
     assert stack.doc["output"]["api_endpoint"]["value"].endswith("invoke_url}/transaction")
-    (account,) = stack.resources("aws_api_gateway_account").values()
-    assert account["cloudwatch_role_arn"].startswith("${aws_iam_role.")
+
+
+def test_the_environment_never_touches_the_regions_api_gateway_logging_role(stack):
+    # one setting per account and region, for every API there: the bootstrap stack's
+    assert not stack.resources("aws_api_gateway_account")
+    assert not [r for r in stack.resources("aws_iam_role").values() if "apigw" in r["name"]]
 
 
 def test_a_custom_domain_is_tls_1_2_only_and_closes_the_default_endpoint(variant):
@@ -745,13 +755,15 @@ def test_a_custom_domain_is_tls_1_2_only_and_closes_the_default_endpoint(variant
         "evaluate_target_health": False,
     }
     assert stack.doc["output"]["api_endpoint"]["value"] == "https://api.payments.example.com/transaction"
-    # the account's CloudWatch role is left alone: no aws_api_gateway_account, no role for it
-    assert not stack.resources("aws_api_gateway_account")
-    assert not [
-        r for r in stack.resources("aws_iam_role").values() if r["name"].endswith("-apigw-cloudwatch")
-    ]
-    # so is the region's X-Ray encryption setting
+    # the region's X-Ray encryption setting is left alone
     assert not stack.resources("aws_xray_encryption_config")
+
+
+def test_an_account_whose_api_gateway_logging_is_managed_elsewhere_gets_no_logging_role(variant_dir):
+    backend = Stack.load(variant_dir, STATE_BACKEND_STACK)
+    assert not backend.resources("aws_api_gateway_account")
+    assert not backend.resources("aws_iam_role")
+    assert "api_gateway_logging_role_arn" not in backend.doc["output"]
 
 
 @pytest.mark.parametrize(
