@@ -2,19 +2,25 @@
 
 Inputs: billed AWS requests per transaction (``bench_requests``: counted with botocore hooks through
 the local runtime), CPU per record (``bench_warm_cost``), the deployed configuration (memory,
-architecture, AZs, interface endpoints, alarms), and published us-east-1/us-east-2 list prices (cited
-below; the two regions share these prices). Modelling assumptions are stated next to each line.
+architecture, AZs, interface endpoints, alert pipes, X-Ray sampling, alarms), and published
+us-east-1/us-east-2 list prices (cited below; the two regions share these prices). Modelling
+assumptions are stated next to each line. ``CHANGES`` prices each change of the design against the one
+before it, with every control kept (the controls priced: WAF with its rules, CMK, VPC endpoints, 365-day
+encrypted logs, alarms, X-Ray).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import sys
 from dataclasses import dataclass
+from typing import Any
 
 from bench.report import Section, print_section
 from stacks.config import Settings
+from stacks.constructs.alert_pipes import alert_routes
 from stacks.constructs.network import INTERFACE_ENDPOINT_SERVICES
 
 HOURS_PER_MONTH = 730
@@ -57,6 +63,8 @@ class Prices:
     alarm_metric_month: float = 0.10  # same page (standard resolution, per metric in an alarm)
     dashboard_month: float = 3.00  # same page (beyond the 3 free dashboards)
     xray_trace: float = 5.00 / 1e6  # aws.amazon.com/xray/pricing (recorded; first 100k free)
+    pipes_request: float = 0.40 / 1e6  # aws.amazon.com/eventbridge/pricing (Pipes, events after filtering)
+    stream_read_request: float = 0.02 / 100_000  # aws.amazon.com/dynamodb/pricing (Streams, non-Lambda)
 
 
 # Modelling assumptions (stated, not measured here):
@@ -65,16 +73,88 @@ ESM_POLL_REQUESTS = 2 * 5 * 3 * 60 * 24 * 30  # 2 queues x 5 long-pollers x 3 po
 LOG_BYTES_PER_TX = 6_000  # function logs + EMF + API access and INFO execution logs + WAF log line
 RECORD_BYTES = 600  # one transaction item with its index entry
 KMS_REQUESTS_PER_MONTH = 60_000  # data-key reuse (SQS 5 min, DynamoDB table key), cold-start env decrypts
-XRAY_ENTRY_POINTS = 2  # the API->validation trace and the fraud-detection invocation trace
-XRAY_RESERVOIR = 3600 * HOURS_PER_MONTH  # default sampling rule: 1 request/s, then 5% of the rest
-XRAY_RATE = 0.05
+SECONDS_PER_MONTH = 3600 * HOURS_PER_MONTH
+DEFAULT_SAMPLING = (1, 0.05)  # X-Ray's Default rule (and Lambda's fixed one): 1 request/s, then 5%
 FREE_XRAY_TRACES = 100_000
+# DynamoDB Streams read by EventBridge Pipes: each GetRecords is a billed read request (only Lambda's
+# reads are free), idle or not. Assumed: the managed poller reads each shard 4 times a second (Lambda's
+# documented rate for DynamoDB streams; Pipes documents none) and the on-demand table has 4 partitions,
+# so 4 open shards (a new on-demand table is sized for 4,000 WCU, 1,000 per partition).
+STREAM_POLLS_PER_SECOND = 4
+STREAM_SHARDS = 4
+FREE_STREAM_READS = 2_500_000  # per month and account
 
 
-def sampled_traces(transactions: int) -> float:
-    """Traces recorded per month by X-Ray's default sampling rule, for uniform traffic."""
-    per_entry = min(transactions, XRAY_RESERVOIR) + XRAY_RATE * max(0, transactions - XRAY_RESERVOIR)
-    return XRAY_ENTRY_POINTS * per_entry
+@dataclass(frozen=True)
+class Design:
+    """What the model prices besides traffic: how alerts leave, and how the API is sampled."""
+
+    interface_endpoints: int
+    alert_pipes: int  # readers of the table's stream (0: functions publish from inside the VPC)
+    api_sampling: tuple[int, float]  # (reservoir per second, rate) of the API's X-Ray rule
+    fraud_traces_per_invocation: bool  # False: the earlier model counted one per transaction
+
+
+def sampled(requests: float, sampling: tuple[int, float]) -> float:
+    """Requests X-Ray records in a month under (reservoir per second, rate), for uniform traffic."""
+    reservoir = sampling[0] * SECONDS_PER_MONTH
+    return min(requests, reservoir) + sampling[1] * max(0.0, requests - reservoir)
+
+
+def sampled_traces(transactions: int, per_tx: dict[str, float], design: Design) -> float:
+    """Traces per month: the API's (its rule) and fraud detection's (Lambda's fixed 1/s + 5%, per
+    invocation: a batch of SQS records is one invocation)."""
+    invocations = transactions * (per_tx["fraud_invocations"] if design.fraud_traces_per_invocation else 1)
+    return sampled(transactions, design.api_sampling) + sampled(invocations, DEFAULT_SAMPLING)
+
+
+def stream_reads(design: Design, shards: int = STREAM_SHARDS) -> float:
+    """Billed GetRecords calls per month of the alert pipes, beyond the free tier."""
+    reads = design.alert_pipes * shards * STREAM_POLLS_PER_SECOND * SECONDS_PER_MONTH
+    return max(0.0, reads - FREE_STREAM_READS)
+
+
+def current_design(settings: Settings) -> Design:
+    return Design(
+        interface_endpoints=len(INTERFACE_ENDPOINT_SERVICES),
+        alert_pipes=len(alert_routes(settings.alert_on_review_required)),
+        api_sampling=(settings.xray_sampling_reservoir, settings.xray_sampling_rate),
+        fraud_traces_per_invocation=True,
+    )
+
+
+# The design the previous model priced ($68 at 1M), and each change since, in order.
+EARLIER = Design(
+    interface_endpoints=2, alert_pipes=0, api_sampling=DEFAULT_SAMPLING, fraud_traces_per_invocation=False
+)
+IA_SHARE_OF_LOG_BYTES = 1_000 / 6_000  # the WAF log line: the part of a transaction's logs IA could take
+
+
+def changes(settings: Settings) -> list[tuple[str, Design]]:
+    """(what changed, the design after it), applied one after the other from ``EARLIER``."""
+    now = current_design(settings)
+    reservoir, rate = now.api_sampling
+    steps: list[tuple[str, dict[str, Any]]] = [
+        (
+            "model: fraud-detection traces counted per invocation (a batch of records), not per transaction",
+            {"fraud_traces_per_invocation": True},
+        ),
+        (
+            "alerts from the table's stream: the SNS interface endpoint goes, "
+            f"{now.alert_pipes} pipes read the stream (events + GetRecords), one more alarm",
+            {"interface_endpoints": now.interface_endpoints, "alert_pipes": now.alert_pipes},
+        ),
+        (
+            f"X-Ray sampling rule on the API: {reservoir}/s, then {rate:.0%}",
+            {"api_sampling": (reservoir, rate)},
+        ),
+    ]
+    out: list[tuple[str, Design]] = []
+    design = EARLIER
+    for label, fields in steps:
+        design = dataclasses.replace(design, **fields)
+        out.append((label, design))
+    return out
 
 
 def _function_gb_seconds(memory_mb: int, cpu_us: float, aws_calls: float) -> float:
@@ -87,9 +167,12 @@ def monthly_cost(
     per_tx: dict[str, float],
     cpu_us: dict[str, float],
     settings: Settings,
+    design: Design | None = None,
     prices: Prices = Prices(),
 ) -> dict[str, float]:
-    """USD per month, by the original README's line items (plus X-Ray, which it left out)."""
+    """USD per month, by the original README's line items (plus X-Ray, which it left out, and the alert
+    pipes with their stream reads)."""
+    design = design or current_design(settings)
     gb_second = (
         prices.lambda_gb_second_arm
         if settings.lambda_architecture == "arm64"
@@ -101,8 +184,9 @@ def monthly_cost(
     fraud = _function_gb_seconds(settings.fraud_memory_mb, cpu_us["fraud"], per_tx["fraud_calls"])
     stored_gb = transactions * RECORD_BYTES / 1e9 * 6  # six months of records on average over a year
     logs_gb = transactions * LOG_BYTES_PER_TX / 1e9
-    endpoints = len(INTERFACE_ENDPOINT_SERVICES) * settings.availability_zone_count
-    alarm_metrics = 3 * 2 + 4  # error-rate alarms use two metrics each; DLQ, async DLQ, age, 5xx one each
+    endpoints = design.interface_endpoints * settings.availability_zone_count
+    # error-rate alarms use two metrics each; the DLQ, async-failure and alert DLQ, age, 5xx one each
+    alarm_metrics = 3 * 2 + 4 + (1 if design.alert_pipes else 0)
     waf_rules = 5  # four managed rule groups + the rate-based rule
     return {
         "Lambda": transactions
@@ -123,26 +207,34 @@ def monthly_cost(
         + alarm_metrics * prices.alarm_metric_month
         + prices.dashboard_month,
         "WAF": prices.waf_acl_month + waf_rules * prices.waf_rule_month + transactions * prices.waf_request,
-        "X-Ray": max(0.0, sampled_traces(transactions) - FREE_XRAY_TRACES) * prices.xray_trace,
+        "X-Ray": max(0.0, sampled_traces(transactions, per_tx, design) - FREE_XRAY_TRACES)
+        * prices.xray_trace,
+        "EventBridge Pipes + stream reads": (
+            transactions * per_tx["sns_publishes"] * prices.pipes_request
+            + stream_reads(design) * prices.stream_read_request
+            if design.alert_pipes
+            else 0.0
+        ),
     }
 
 
 HALVING = {
     "VPC endpoints": (
-        "the SNS endpoint exists only because two functions publish alerts from inside the VPC; "
-        "publishing from outside it (DynamoDB Streams -> EventBridge Pipes -> SNS on the FRAUD_SUSPECTED and "
-        "FAILED transitions) removes that endpoint, half of the endpoint bill, with the same encryption, TLS "
-        "and least privilege; sharing one endpoint set across environments (a shared-services VPC) halves "
-        "it again."
+        "one endpoint (SQS) is left, for the validation function and the reconciler; sharing one endpoint "
+        "set across environments (a shared-services VPC) would halve it, at the price of a VPC shared with "
+        "other environments."
     ),
     "CloudWatch (logs, alarms, dashboard)": (
-        "the Infrequent Access log class ($0.25/GB ingested instead of $0.50) for the flow-log, WAF and API "
-        "execution log groups, which are kept for audit and rarely queried, halves ingestion with the same "
-        "KMS encryption and 365-day retention."
+        "the Infrequent Access log class ($0.25/GB ingested instead of $0.50) keeps KMS encryption, the "
+        "365-day retention and data protection, but a group's class is fixed when it is created: moving "
+        "the flow-log and WAF groups means new groups (the old ones kept until their retention ends), and "
+        "API Gateway writes execution logs to a group whose name it fixes, so that one cannot move in an "
+        "existing environment. Not applied (see the changes table)."
     ),
-    "X-Ray": (
-        "an X-Ray sampling rule for the API (reservoir 1/s, then 2.5% instead of 5%) halves recorded traces; "
-        "tracing is for diagnosis, not a security control, and every request stays in the access logs."
+    "EventBridge Pipes + stream reads": (
+        "the stream reads are polling, idle or not (4 a second per shard per pipe): one pipe instead of two "
+        "halves them, but a pipe has one input template and the fraud and dead-letter alerts need "
+        "different fields; Lambda reads streams for free, but then a function would publish."
     ),
 }
 
@@ -150,18 +242,43 @@ DEFAULT_PER_TX = {  # docs/handlers.md, used when bench_requests did not run
     "validation_calls": 2,
     "fraud_calls": 1,
     "sqs_requests": 3,
-    "sns_publishes": 0.01,
+    "sns_publishes": 0.05,
     "fraud_invocations": 1,
     "dynamodb_write_units": 3,
     "dynamodb_read_units": 0.01,
 }
 
 
+def _totals(
+    per_tx: dict[str, float], cpu_us: dict[str, float], settings: Settings, design: Design
+) -> list[float]:
+    return [sum(monthly_cost(v, per_tx, cpu_us, settings, design).values()) for v in VOLUMES]
+
+
+def change_lines(per_tx: dict[str, float], cpu_us: dict[str, float], settings: Settings) -> list[str]:
+    """One note per change: its effect on the monthly total at each volume, then the total after it."""
+    lines, before = [], _totals(per_tx, cpu_us, settings, EARLIER)
+    lines.append("before the changes (same measured inputs): " + ", ".join(f"${t:.2f}" for t in before) + ".")
+    for label, design in changes(settings):
+        after = _totals(per_tx, cpu_us, settings, design)
+        deltas = ", ".join(f"{a - b:+.2f}" for a, b in zip(after, before, strict=True))
+        lines.append(f"change: {label}: {deltas} (100k, 1M, 10M) -> ${after[1]:.2f} at 1M.")
+        before = after
+    ia = [v * LOG_BYTES_PER_TX * IA_SHARE_OF_LOG_BYTES / 1e9 * Prices().logs_ingest_gb / 2 for v in VOLUMES]
+    lines.append(
+        "not applied: the Infrequent Access log class for the WAF and flow-log groups would save "
+        + ", ".join(f"${x:.2f}" for x in ia)
+        + " (100k, 1M, 10M); API execution logs cannot move (see above)."
+    )
+    return lines
+
+
 def run(per_tx: dict[str, float] | None = None, cpu_us: dict[str, float] | None = None) -> Section:
     settings = Settings()
     per_tx = per_tx or DEFAULT_PER_TX
     cpu_us = cpu_us or {"validation": 150.0, "fraud": 120.0}
-    costs = {volume: monthly_cost(volume, per_tx, cpu_us, settings) for volume in VOLUMES}
+    design = current_design(settings)
+    costs = {volume: monthly_cost(volume, per_tx, cpu_us, settings, design) for volume in VOLUMES}
     rows = [
         (item, ORIGINAL_AT_1M.get(item, "-"), *(round(costs[v][item], 2) for v in VOLUMES))
         for item in costs[VOLUMES[0]]
@@ -170,6 +287,7 @@ def run(per_tx: dict[str, float] | None = None, cpu_us: dict[str, float] | None 
     rows.append(("**total**", sum(ORIGINAL_AT_1M.values()), *(round(totals[v], 2) for v in VOLUMES)))
     largest = max(costs[1_000_000], key=lambda item: costs[1_000_000][item])
     largest_10m = max(costs[10_000_000], key=lambda item: costs[10_000_000][item])
+    one_shard_total = totals[1_000_000] - _stream_cost(design) + _stream_cost(design, shards=1)
     section = Section(
         title="Monthly cost model (USD, us-east-2 list prices)",
         header=("item", "original @1M", "100k tx", "1M tx", "10M tx"),
@@ -182,9 +300,16 @@ def run(per_tx: dict[str, float] | None = None, cpu_us: dict[str, float] | None 
             + ".",
             f"assumed: {AWS_CALL_MS} ms per AWS call inside a function; {LOG_BYTES_PER_TX} log bytes per "
             f"transaction; ESM long-polling {ESM_POLL_REQUESTS:,} SQS requests/month; "
-            f"X-Ray default sampling (1/s + 5%) on {XRAY_ENTRY_POINTS} entry points; "
-            f"{len(INTERFACE_ENDPOINT_SERVICES)} interface "
-            f"endpoints x {settings.availability_zone_count} AZs.",
+            f"API X-Ray rule {design.api_sampling[0]}/s + {design.api_sampling[1]:.0%}, fraud detection "
+            "Lambda's fixed 1/s + 5% per invocation; "
+            f"{design.interface_endpoints} interface endpoint(s) x {settings.availability_zone_count} AZs; "
+            f"{design.alert_pipes} alert pipes x {STREAM_SHARDS} stream shards x {STREAM_POLLS_PER_SECOND} "
+            f"GetRecords/s ({stream_reads(design):,.0f} billed reads a month).",
+            "controls priced, all kept: WAF (ACL, 5 rules, requests), customer-managed key, VPC endpoints "
+            "(private functions), encrypted 365-day logs with data protection, every alarm, X-Ray tracing.",
+            *change_lines(per_tx, cpu_us, settings),
+            f"sensitivity: the stream reads are the one assumption-led line (${_stream_cost(design):.2f} at "
+            f"{STREAM_SHARDS} shards); with 1 shard the 1M total is ${one_shard_total:.2f}.",
             f"largest item at 1M: {largest} (${costs[1_000_000][largest]:.2f}).",
             f"halving it without weakening a control: {HALVING[largest]}"
             if largest in HALVING
@@ -196,10 +321,14 @@ def run(per_tx: dict[str, float] | None = None, cpu_us: dict[str, float] | None 
         ],
     )
     section.headlines["cost"] = (
-        f"${totals[1_000_000]:.0f}/month at 1M transactions (original estimate "
-        f"${sum(ORIGINAL_AT_1M.values()):.0f}); largest item {largest}"
+        f"${totals[1_000_000]:.0f}/month at 1M transactions, ${totals[10_000_000]:.0f} at 10M (original "
+        f"estimate ${sum(ORIGINAL_AT_1M.values()):.0f} at 1M); largest item {largest}"
     )
     return section
+
+
+def _stream_cost(design: Design, shards: int = STREAM_SHARDS) -> float:
+    return stream_reads(design, shards) * Prices().stream_read_request
 
 
 if __name__ == "__main__":

@@ -109,7 +109,6 @@ def run(repeats: int = 15) -> Section:
             "MERCHANT_TABLE_NAME": "merchant-config-bench",
             "TRANSACTION_TABLE_NAME": "processed-transactions-bench",
             "QUEUE_URL": "https://sqs.us-east-2.amazonaws.com/123456789012/q",
-            "SNS_TOPIC_ARN": "arn:aws:sns:us-east-2:123456789012:alerts",
         }
     )
     with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):  # logs and EMF go to stdout
@@ -119,7 +118,7 @@ def run(repeats: int = 15) -> Section:
         stub = StubAws()
         context = LambdaContext.for_invocation("bench", memory_mb=256, timeout_seconds=900)
         validation.wire(dynamodb=stub, sqs=stub)
-        fraud_detection.wire(dynamodb=stub, sns=stub)
+        fraud_detection.wire(dynamodb=stub)
         rows = []
         for size in BATCH_SIZES:
             requests = [_post(f"txn_{i}") for i in range(size)]

@@ -1,4 +1,4 @@
-"""Failed-transaction Lambda: SQS batch from the DLQ; FAILED or rescoring records, one alert per kind."""
+"""Failed-transaction Lambda: SQS batch from the DLQ; FAILED or rescoring records (alerted by the stream)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from handlers.container import Container, Dependencies
 from handlers.domain.cache import TTLCache
-from handlers.domain.errors import DependencyError
 from handlers.domain.failure import DeadLetter, FailedEntry, FailureService
 from handlers.domain.merchant_directory import MerchantDirectory
 from handlers.observability import observability
@@ -24,12 +23,10 @@ logger, tracer, metrics = obs.logger, obs.tracer, obs.metrics
 
 def _build(settings: FailedTransactionSettings, dependencies: Dependencies) -> FailureService:
     from handlers.adapters.dynamodb import MerchantTable, TransactionTable
-    from handlers.adapters.messaging import AlertTopic
 
     dynamodb = dependencies.client("dynamodb")
     return FailureService(
         store=TransactionTable(dynamodb, settings.transaction_table_name),
-        notifier=AlertTopic(dependencies.client("sns"), settings.sns_topic_arn),
         clock=dependencies.now,
         # dead letters are rare: each reads its merchant, no cache
         merchants=MerchantDirectory(MerchantTable(dynamodb, settings.merchant_table_name), TTLCache(0)),
@@ -42,7 +39,7 @@ wire, reset = container.wire, container.reset
 
 class DeadLetterBatch(SqsBatch):
     """One invocation's batch of dead letters: records each (FAILED, or pending for the reconciler when the
-    message is valid), then sends one alert per kind for them."""
+    message is valid) and counts them."""
 
     def __init__(self, service: FailureService) -> None:
         super().__init__()
@@ -70,25 +67,9 @@ class DeadLetterBatch(SqsBatch):
         )
         return super().failure_handler(record, exception)
 
-    def alert(self, response: PartialItemFailureResponse) -> PartialItemFailureResponse:
-        """Send the batch's alerts. When one cannot go out, the recorded messages are reported as failed
-        too: their retry re-attempts the alert (FailureService), the records stay as written."""
+    def emit_metrics(self) -> None:
         obs.count("TransactionsFailed", sum(e.final for e in self.entries))
         obs.count("TransactionsRetriesExhausted", sum(not e.final for e in self.entries))
-        if not self.entries:
-            return response
-        try:
-            self.service.alert(self.entries)
-        except DependencyError as exc:
-            logger.warning(
-                "failure alert not published, messages will be retried", extra={"reason": str(exc)}
-            )
-            failures = list(response["batchItemFailures"])
-            failed = {item["itemIdentifier"] for item in failures}
-            failures += [{"itemIdentifier": e.message_id} for e in self.entries if e.message_id not in failed]
-            return {"batchItemFailures": failures}
-        obs.count("FailureAlertsSent")
-        return response
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -97,7 +78,9 @@ class DeadLetterBatch(SqsBatch):
 def handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
     """Lambda entry point ``handlers.failed_transaction.handler``: ``{"batchItemFailures": [...]}``."""
     batch = DeadLetterBatch(container.current.service)
-    response = process_partial_response(
-        event=event, record_handler=batch.record, processor=batch, context=context
-    )
-    return batch.alert(response)
+    try:
+        return process_partial_response(
+            event=event, record_handler=batch.record, processor=batch, context=context
+        )
+    finally:
+        batch.emit_metrics()

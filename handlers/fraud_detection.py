@@ -49,7 +49,7 @@ class Consumer:
 
 def _build(settings: FraudDetectionSettings, dependencies: Dependencies) -> Consumer:
     from handlers.adapters.dynamodb import MerchantTable, TransactionTable
-    from handlers.adapters.messaging import AlertTopic, TransactionQueue
+    from handlers.adapters.messaging import TransactionQueue
 
     dynamodb = dependencies.client("dynamodb")
     service = FraudService(
@@ -58,11 +58,9 @@ def _build(settings: FraudDetectionSettings, dependencies: Dependencies) -> Cons
             MerchantTable(dynamodb, settings.merchant_table_name),
             TTLCache(settings.merchant_cache_ttl_seconds, clock=dependencies.monotonic or time.monotonic),
         ),
-        notifier=AlertTopic(dependencies.client("sns"), settings.sns_topic_arn),
         clock=dependencies.now,
         thresholds=settings.thresholds,
         velocity=settings.velocity,
-        alert_on_review_required=settings.alert_on_review_required,
     )
     return Consumer(
         service,
@@ -84,7 +82,6 @@ class FraudBatch(SqsBatch):
         self._consumer = consumer
         self.outcomes: Counter[str] = Counter()
         self.statuses: Counter[str] = Counter()
-        self.alerts = 0
         self.failures = 0
 
     @tracer.capture_method(capture_response=False)
@@ -96,7 +93,6 @@ class FraudBatch(SqsBatch):
         self.outcomes[result.outcome] += 1
         if result.outcome is ProcessingOutcome.PROCESSED and result.status:
             self.statuses[result.status] += 1
-        self.alerts += result.alerted
         logger.info(
             "record processed",
             extra={
@@ -104,7 +100,6 @@ class FraudBatch(SqsBatch):
                 "outcome": result.outcome,
                 "status": result.status,
                 "fraud_score": result.score,
-                "alerted": result.alerted,
             },
         )
         return super().success_handler(record, result)
@@ -141,7 +136,6 @@ class FraudBatch(SqsBatch):
     def emit_metrics(self) -> None:
         obs.count("TransactionsProcessed", self.outcomes[ProcessingOutcome.PROCESSED])
         obs.count("DuplicateDeliveries", self.outcomes[ProcessingOutcome.DUPLICATE])
-        obs.count("FraudAlertsSent", self.alerts)
         obs.count("RecordsFailed", self.failures)
         obs.count_by("FraudStatus", "status", self.statuses)
 

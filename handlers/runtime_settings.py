@@ -41,11 +41,9 @@ class FraudDetectionSettings(FunctionSettings):
     merchant_cache_ttl_seconds: int
     queue_url: str
     transaction_table_name: str
-    sns_topic_arn: str
     fraud_high_amount: Decimal
     fraud_review_threshold: int
     fraud_suspected_threshold: int
-    alert_on_review_required: bool
     velocity_max_transactions: int | None
     velocity_window_seconds: int
     velocity_points: int
@@ -79,7 +77,6 @@ class FailedTransactionSettings(FunctionSettings):
 
     merchant_table_name: str
     transaction_table_name: str
-    sns_topic_arn: str
 
 
 class ReconcilerSettings(FunctionSettings):

@@ -1,4 +1,4 @@
-"""The local AWS endpoint (moto server) and the stack's tables, queues and topic inside it."""
+"""The local AWS endpoint (moto server) and the stack's tables (with their streams), queues and topic."""
 
 from __future__ import annotations
 
@@ -77,6 +77,7 @@ class Provisioned:
     queue_urls: dict[str, str] = field(default_factory=dict)
     queue_arns: dict[str, str] = field(default_factory=dict)
     topic_arns: dict[str, str] = field(default_factory=dict)
+    stream_arns: dict[str, str] = field(default_factory=dict)
     inbox_url: str = ""
     inbox_name: str = ""
     console_url: str = ""
@@ -92,9 +93,12 @@ def provision(stack: StackSpec, endpoint: str, boto_session: boto3.session.Sessi
     add = out.resolver.add
 
     for table in stack.tables:
-        arn = _create_table(dynamodb, table)
+        arn, stream_arn = _create_table(dynamodb, table)
         for attribute, value in (("name", table.name), ("id", table.name), ("arn", arn)):
             add(Ref("aws_dynamodb_table", table.logical_id, attribute), value)
+        if stream_arn:
+            out.stream_arns[table.logical_id] = stream_arn
+            add(Ref("aws_dynamodb_table", table.logical_id, "stream_arn"), stream_arn)
 
     _create_queues(stack, sqs, out)
 
@@ -159,7 +163,8 @@ def _queue_arn(sqs: Any, url: str) -> str:
     return sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
 
 
-def _create_table(dynamodb: Any, table: Any) -> str:
+def _create_table(dynamodb: Any, table: Any) -> tuple[str, str | None]:
+    """(table ARN, stream ARN or None)."""
     keys = [{"AttributeName": table.hash_key, "KeyType": "HASH"}]
     if table.range_key:
         keys.append({"AttributeName": table.range_key, "KeyType": "RANGE"})
@@ -171,6 +176,8 @@ def _create_table(dynamodb: Any, table: Any) -> str:
         ],
         "BillingMode": "PAY_PER_REQUEST",
     }
+    if table.stream_view_type:
+        request["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": table.stream_view_type}
     if table.indexes:
         request["GlobalSecondaryIndexes"] = [
             {
@@ -190,10 +197,11 @@ def _create_table(dynamodb: Any, table: Any) -> str:
             }
             for index in table.indexes
         ]
-    arn = dynamodb.create_table(**request)["TableDescription"]["TableArn"]
+    description = dynamodb.create_table(**request)["TableDescription"]
+    arn = description["TableArn"]
     if table.ttl_attribute:
         dynamodb.update_time_to_live(
             TableName=table.name,
             TimeToLiveSpecification={"Enabled": True, "AttributeName": table.ttl_attribute},
         )
-    return arn
+    return arn, description.get("LatestStreamArn")

@@ -212,12 +212,7 @@ class Runtime:
                 sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
 
     def alerts_about(self, transaction_id: str) -> list[dict[str, Any]]:
-        return [
-            a
-            for a in self.alerts()
-            if a.get("transaction_id") == transaction_id
-            or any(t.get("transaction_id") == transaction_id for t in a.get("transactions", []))
-        ]
+        return [a for a in self.alerts() if a.get("transaction_id") == transaction_id]
 
     def log(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")

@@ -1,8 +1,9 @@
 """The local runtime: moto + the stack's resources + the real handlers + an API Gateway-like HTTP API.
 
-Start-up order: synthesized stack -> moto server -> tables, queues, topic -> functions, each with a first
-execution environment holding its own resolved environment -> sample merchants -> event source pollers
--> alert printer -> HTTP API -> schedules -> banner (and ``LOCAL_READY_FILE``). Ctrl-C or SIGTERM stops
+Start-up order: synthesized stack -> moto server -> tables (with their streams), queues, topic -> functions,
+each with a first execution environment holding its own resolved environment -> sample merchants -> event
+source pollers -> stream pipes (alerts) -> alert printer -> HTTP API -> schedules -> banner (and
+``LOCAL_READY_FILE``). Ctrl-C or SIGTERM stops
 everything in reverse order. Scripted outages (``LOCAL_OUTAGE``) count from the moment it is ready.
 """
 
@@ -21,9 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from local.aws import CREDENTIALS, MotoServer, Provisioned, client, provision, session
-from local.config import LocalConfig
+from local.config import FaultConfig, LocalConfig
 from local.events import api_key_id
 from local.expressions import Ref
+from local.faults import FaultInjector
 from local.functions import LocalFunction
 from local.gateway import Gateway
 from local.metrics import MetricsSink, parse_emf
@@ -33,6 +35,7 @@ from local.request_counter import RequestCounter, Tally
 from local.schedules import LocalSchedule
 from local.seed import seed_merchants
 from local.stack import FunctionSpec, StackSpec, load_stack
+from local.stream_pipes import StreamPipe
 from local.synth import stack_json
 
 README_TRANSACTION = {
@@ -118,17 +121,20 @@ class LocalRuntime:
         self.stack = stack
         self.stop_event = threading.Event()
         self.moto = MotoServer(config.aws_port)
-        # AWS requests of the functions, of the pollers standing in for Lambda's event source mappings, and
-        # of the scheduled functions (the reconciler: per run, not per transaction)
+        # AWS requests of the functions, of the pollers standing in for Lambda's event source mappings, of
+        # the scheduled functions (the reconciler: per run, not per transaction) and of the alert pipes
         self.requests = {
             "functions": RequestCounter(),
             "event_source_mappings": RequestCounter(),
             "schedules": RequestCounter(),
+            "pipes": RequestCounter(),
         }
         self.faults = Tally()  # faults injected into the functions' calls
         self.metrics = MetricsSink()
         self.functions: dict[str, LocalFunction] = {}
         self.pollers: list[Poller] = []
+        self.pipes: list[StreamPipe] = []
+        self._pipe_faults: FaultInjector | None = None
         self.schedules: list[LocalSchedule] = []
         self.ready_at: float | None = None  # wall clock; scripted outages count from it
         self.gateway: Gateway | None = None
@@ -191,6 +197,7 @@ class LocalRuntime:
             )
             poller.start()
             self.pollers.append(poller)
+        self._start_pipes(endpoint)
         if self.provisioned.console_url:
             printer = threading.Thread(target=self._print_alerts, name="alerts", daemon=True)
             printer.start()
@@ -216,6 +223,8 @@ class LocalRuntime:
         self.ready_at = time.time()
         for function in self.functions.values():
             function.outage_origin = self.ready_at
+        if self._pipe_faults is not None:
+            self._pipe_faults.origin = self.ready_at
 
     def stop(self) -> None:
         if self.gateway is not None:
@@ -223,6 +232,8 @@ class LocalRuntime:
         self.stop_event.set()
         for poller in self.pollers:
             poller.join(5)
+        for pipe in self.pipes:
+            pipe.join(5)
         for thread in self._threads:
             thread.join(5)
         for schedule in self.schedules:
@@ -230,6 +241,35 @@ class LocalRuntime:
         for function in self.functions.values():
             function.stop()
         self.moto.stop()
+
+    def _start_pipes(self, endpoint: str) -> None:
+        """One ``StreamPipe`` per pipe of the stack, reading from now on. Its SNS calls fail like the
+        functions' when the fault settings name SNS (the managed service's publish is what fails then)."""
+        assert self.provisioned is not None
+        own = session(self.stack.region)
+        self.requests["pipes"].install(own.events)
+        sns = client(own, "sns", endpoint)
+        faults = self.config.faults
+        if "sns" in faults.services and faults.enabled:
+            sns_only = FaultConfig(faults.rate, ("sns",), faults.seed, faults.outages)
+            self._pipe_faults = FaultInjector(sns_only)
+            self._pipe_faults.install(sns.meta.events)
+        injector = self._pipe_faults
+        for spec in self.stack.pipes:
+            dlq = spec.dead_letter_queue
+            pipe = StreamPipe(
+                spec,
+                streams=client(own, "dynamodbstreams", endpoint),
+                sns=sns,
+                sqs=client(own, "sqs", endpoint),
+                stream_arn=self.provisioned.stream_arns[spec.table],
+                topic_arn=self.provisioned.topic_arns[spec.topic],
+                dlq_url=self.provisioned.queue_urls[dlq] if dlq else None,
+                stop=self.stop_event,
+                on_attempt=(lambda: self.faults.add(injector.take())) if injector else lambda: None,
+            )
+            pipe.start()
+            self.pipes.append(pipe)
 
     def _start_functions(self) -> None:
         """A first execution environment of each function, started side by side; the first failure
@@ -282,7 +322,8 @@ class LocalRuntime:
                 ).get("Messages", [])
                 for message in messages:
                     envelope = json.loads(message["Body"])
-                    print(f"[alert] {envelope.get('Subject')}: {envelope.get('Message')}", flush=True)
+                    subject = envelope.get("Subject") or "alert"  # alarms have one; the pipes' alerts do not
+                    print(f"[alert] {subject}: {envelope.get('Message')}", flush=True)
                     self.sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
             except Exception as exc:
                 if self.stop_event.is_set():
@@ -331,6 +372,15 @@ class LocalRuntime:
             "schedules": {
                 s.spec.name: {"function": s.function.name, "runs": s.runs, "failed": s.failed}
                 for s in self.schedules
+            },
+            "pipes": {
+                p.spec.name: {
+                    "read": p.read,
+                    "published": p.published,
+                    "retried": p.retried,
+                    "dead_lettered": p.dead_lettered,
+                }
+                for p in self.pipes
             },
             "outages": [
                 {"services": list(w.services), "start": w.start, "duration": w.duration}
@@ -384,6 +434,11 @@ class LocalRuntime:
             lines.append(
                 f"  mapping     {poller.queue_name} -> {poller.function.name} (batch {m.batch_size}, "
                 f"window {m.batching_window_seconds} s, retry after {self.config.retry_visibility_seconds} s)"
+            )
+        for pipe in self.pipes:
+            lines.append(
+                f"  pipe        {pipe.spec.name}: stream of {self.stack.table(pipe.spec.table).name} -> "
+                f"{len(pipe.spec.filters)} filter(s) -> template -> topic"
             )
         for api_client in self.stack.api.clients if self.stack.api else ():
             if (plan := api_client.usage_plan) is not None:

@@ -1,7 +1,7 @@
 """Read the synthesized ``cdk.tf.json`` of the transaction stack into what the local runtime needs.
 
 One job: turn Terraform JSON into plain specs (tables, queues, topics, functions, event source
-mappings, API routes, usage plan). Nothing here is typed twice: names, keys, attributes, handler
+mappings, pipes, API routes, usage plan). Nothing here is typed twice: names, keys, attributes, handler
 strings, environment variables, batch sizes and limits all come from the synthesized stack;
 ``local.expressions`` resolves the references between them.
 """
@@ -36,6 +36,7 @@ class TableSpec:
     attributes: Mapping[str, str]
     indexes: tuple[IndexSpec, ...] = ()
     ttl_attribute: str | None = None
+    stream_view_type: str | None = None  # the change stream, when enabled
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,21 @@ class MappingSpec:
     maximum_concurrency: int | None
     report_batch_item_failures: bool
     enabled: bool
+
+
+@dataclass(frozen=True)
+class PipeSpec:
+    """An EventBridge pipe from a table's change stream to a topic: filters, template, retries, DLQ."""
+
+    logical_id: str
+    name: str
+    table: str  # logical id of the source table (its stream)
+    topic: str  # logical id of the target topic
+    filters: tuple[str, ...]
+    input_template: str | None
+    batch_size: int
+    maximum_retry_attempts: int
+    dead_letter_queue: str | None  # logical id
 
 
 @dataclass(frozen=True)
@@ -135,12 +151,16 @@ class StackSpec:
     api: ApiSpec | None
     doc: Mapping[str, Any] = field(repr=False, default_factory=dict)
     schedules: tuple[ScheduleSpec, ...] = ()
+    pipes: tuple[PipeSpec, ...] = ()
 
     def function(self, logical_id: str) -> FunctionSpec:
         return next(f for f in self.functions if f.logical_id == logical_id)
 
     def queue(self, logical_id: str) -> QueueSpec:
         return next(q for q in self.queues if q.logical_id == logical_id)
+
+    def table(self, logical_id: str) -> TableSpec:
+        return next(t for t in self.tables if t.logical_id == logical_id)
 
     def table_named(self, name: str) -> TableSpec:
         return next(t for t in self.tables if t.name == name)
@@ -190,6 +210,28 @@ def parse_stack(doc: Mapping[str, Any]) -> StackSpec:
         api=_api(doc),
         doc=doc,
         schedules=tuple(_schedule(doc, k, v) for k, v in _resources(doc, "aws_scheduler_schedule").items()),
+        pipes=tuple(_pipe(k, v) for k, v in _resources(doc, "aws_pipes_pipe").items()),
+    )
+
+
+def _pipe(logical_id: str, body: Mapping[str, Any]) -> PipeSpec:
+    source = _required_ref(body["source"], "aws_dynamodb_table", f"{logical_id}.source")
+    target = _required_ref(body["target"], "aws_sns_topic", f"{logical_id}.target")
+    parameters = _single(body.get("source_parameters"))
+    stream = _single(parameters.get("dynamodb_stream_parameters"))
+    dead_letter = _single(stream.get("dead_letter_config")).get("arn")
+    dlq = _required_ref(dead_letter, "aws_sqs_queue", f"{logical_id} DLQ") if dead_letter else None
+    criteria = _single(parameters.get("filter_criteria"))
+    return PipeSpec(
+        logical_id=logical_id,
+        name=body.get("name", logical_id),
+        table=source.logical_id,
+        topic=target.logical_id,
+        filters=tuple(f["pattern"] for f in criteria.get("filter") or ()),
+        input_template=_single(body.get("target_parameters")).get("input_template"),
+        batch_size=int(stream.get("batch_size", 1)),
+        maximum_retry_attempts=int(stream.get("maximum_retry_attempts", -1)),
+        dead_letter_queue=dlq.logical_id if dlq else None,
     )
 
 
@@ -224,6 +266,7 @@ def _table(logical_id: str, body: Mapping[str, Any]) -> TableSpec:
         attributes={a["name"]: a["type"] for a in body.get("attribute", [])},
         indexes=indexes,
         ttl_attribute=ttl.get("attribute_name") if ttl.get("enabled") else None,
+        stream_view_type=body.get("stream_view_type") if body.get("stream_enabled") else None,
     )
 
 

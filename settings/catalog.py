@@ -303,9 +303,8 @@ class Settings(SettingsGroup):
     )
     alert_on_review_required: bool = setting(
         "ALERT_ON_REVIEW_REQUIRED",
-        functions=[FRAUD_DETECTION],
         default=False,
-        doc="also alert on REVIEW_REQUIRED",
+        doc="also alert on REVIEW_REQUIRED (a filter of the alert pipe on the table's change stream)",
     )
     velocity_max_transactions: int | None = setting(
         "VELOCITY_MAX_TRANSACTIONS",
@@ -335,6 +334,19 @@ class Settings(SettingsGroup):
         one_of(*LOG_RETENTION_DAYS_ALLOWED),
         default=365,
         doc="every log group (CloudWatch values only, >= 365 for PCI DSS 10.5.1)",
+    )
+    # Tracing
+    xray_sampling_rate: float = setting(
+        "XRAY_SAMPLING_RATE",
+        between(0.0, 1.0),
+        default=0.05,
+        doc="share of API requests X-Ray traces beyond the reservoir (errors: metrics, alarms, logs)",
+    )
+    xray_sampling_reservoir: int = setting(
+        "XRAY_SAMPLING_RESERVOIR",
+        between(0, 1000),
+        default=0,
+        doc="API requests per second X-Ray traces before the rate applies",
     )
     # Functions
     lambda_architecture: str = setting(
@@ -611,11 +623,6 @@ class FunctionResources(SettingsGroup):
     )
     transaction_table_name: str = setting(
         "TRANSACTION_TABLE_NAME", functions=FUNCTIONS, doc="the processed-transactions table"
-    )
-    sns_topic_arn: str = setting(
-        "SNS_TOPIC_ARN",
-        functions=[FRAUD_DETECTION, FAILED_TRANSACTION],
-        doc="the alerts topic",
     )
     api_client_key_ids: str = setting(
         "API_CLIENT_KEY_IDS",

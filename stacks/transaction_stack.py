@@ -24,6 +24,7 @@ from settings.catalog import (
 )
 from stacks.config import Settings
 from stacks.constructs.account import Account
+from stacks.constructs.alert_pipes import AlertPipes
 from stacks.constructs.alerts import AlertsTopic
 from stacks.constructs.api import STAGE_NAME, TransactionApi
 from stacks.constructs.api_clients import ApiClients
@@ -37,6 +38,7 @@ from stacks.constructs.python_function import FunctionPlatform, PythonFunction
 from stacks.constructs.queues import TransactionQueues
 from stacks.constructs.schedule import FunctionSchedule
 from stacks.constructs.tables import EncryptedTable
+from stacks.constructs.tracing import ApiTraceSampling
 from stacks.constructs.waf import ApiFirewall, RateLimits, RuleActionOverride
 
 
@@ -54,7 +56,7 @@ def default_tags(settings: Settings) -> list[AwsProviderDefaultTags]:
 
 
 class TransactionStack(TerraformStack):
-    """API Gateway (+WAF) -> validation -> SQS (+DLQ) -> fraud detection -> DynamoDB, alerts on SNS."""
+    """API Gateway (+WAF) -> validation -> SQS (+DLQ) -> fraud detection -> DynamoDB; its stream -> alerts."""
 
     def __init__(self, scope: Construct, id_: str, settings: Settings) -> None:
         super().__init__(scope, id_)
@@ -112,6 +114,7 @@ class TransactionStack(TerraformStack):
             deletion_protection=s.deletion_protection,
             merchant_index=True,
             pending_index=True,
+            stream=True,
         )
         queues = TransactionQueues(
             self,
@@ -133,6 +136,17 @@ class TransactionStack(TerraformStack):
             emails=s.alert_emails,
             https_endpoints=s.alert_https_endpoints,
         )
+        # Alerts from the committed state: the table's change stream -> filter + template -> the topic.
+        alert_pipes = AlertPipes(
+            self,
+            "AlertPipes",
+            name=s.name("transaction-alerts"),
+            stream_arn=transactions.stream_arn,
+            topic_arn=alerts.arn,
+            kms_key_arn=key.arn,
+            account=account,
+            alert_on_review_required=s.alert_on_review_required,
+        )
 
         code_signing = CodeSigning(
             self,
@@ -149,7 +163,6 @@ class TransactionStack(TerraformStack):
             merchant_table_name=merchants.name,
             queue_url=queues.queue.url,
             transaction_table_name=transactions.name,
-            sns_topic_arn=alerts.arn,
             api_client_key_ids=clients.key_id_pairs,
         )
         platform = FunctionPlatform(
@@ -189,7 +202,6 @@ class TransactionStack(TerraformStack):
                 transactions.allow("RecordOutcomes", "UpdateItem", "GetItem"),
                 transactions.allow("CountMerchantVelocity", "Query", index=MERCHANT_INDEX),
                 queues.queue.allow_consume("ConsumeTransactions"),
-                alerts.allow_publish(),
             ],
             platform=platform,
         )
@@ -198,14 +210,13 @@ class TransactionStack(TerraformStack):
             "FailedTransactionFunction",
             function=FAILED_TRANSACTION,
             function_name=s.function_names[FAILED_TRANSACTION.entry_point],
-            description="Records dead-lettered transactions (FAILED, or pending for rescoring) and alerts",
+            description="Records dead-lettered transactions (FAILED, or pending for rescoring)",
             sizing=s.failed_transaction,
             environment=s.function_environment(FAILED_TRANSACTION, resources),
             permissions=[
                 merchants.allow("ReadMerchantsOfDeadLetters", "GetItem"),
                 transactions.allow("RecordFailures", "UpdateItem", "GetItem"),
                 queues.dlq.allow_consume("ConsumeDeadLetters"),
-                alerts.allow_publish(),
             ],
             platform=platform,
         )
@@ -248,7 +259,8 @@ class TransactionStack(TerraformStack):
             managers=managers,
             operators=[s.operator_role_arn] if s.operator_role_arn else [],
         )
-        alerts.restrict(publishers=[fraud.role.arn, failed.role.arn], managers=managers)
+        alerts.restrict(publishers=[alert_pipes.role.arn], managers=managers)
+        alert_pipes.restrict(managers)
         network.restrict_endpoints([(f.role.arn, f.permissions) for f in functions])
 
         for mapping_id, queue, function, batch_size, window, concurrency in (
@@ -287,6 +299,15 @@ class TransactionStack(TerraformStack):
             account=account,
             domain=s.custom_domain,
         )
+        ApiTraceSampling(
+            self,
+            "Tracing",
+            name=api_name,
+            api_name=api_name,
+            stage=STAGE_NAME,
+            reservoir=s.xray_sampling_reservoir,
+            rate=s.xray_sampling_rate,
+        )
         ApiFirewall(
             self,
             "Firewall",
@@ -323,6 +344,7 @@ class TransactionStack(TerraformStack):
                 reconciler_service=RECONCILER.service,
                 reconciler_function_name=reconciler.function_name,
                 reconcile_every_minutes=s.reconcile_every_minutes,
+                alert_dlq_name=alert_pipes.dlq.name,
                 card_data_log_groups=[group.name for group in card_data_log_groups(self)],
             ),
             runbook_url=s.runbook_url,
@@ -362,6 +384,7 @@ class TransactionStack(TerraformStack):
             "transaction_table_name": (transactions.table.name, "DynamoDB processed transactions table"),
             "queue_url": (queues.queue.url, "SQS transactions queue"),
             "dlq_url": (queues.dlq.url, "SQS dead-letter queue"),
+            "alert_dlq_url": (alert_pipes.dlq.url, "SQS queue of the alerts the pipes could not deliver"),
             "sns_topic_arn": (alerts.arn, "SNS alerts topic"),
             "validation_lambda_arn": (validation.arn, "Validation function"),
             "fraud_detection_lambda_arn": (fraud.arn, "Fraud-detection function"),

@@ -203,7 +203,8 @@ class TransactionTable:
             raise self._condition_failed(operation, failure)
 
     def finalize(self, fields: Mapping[str, Any], payload_hash: str) -> None:
-        """The final status; the record leaves the sparse pending index (its attributes are removed)."""
+        """The final status; the record leaves the sparse pending index (its attributes are removed), and
+        the ``failure_reason`` of an earlier dead-lettering goes with them."""
         set_values = {k: v for k, v in fields.items() if k != "transaction_id"}
         self._update(
             operation="UpdateItem(finalize)",
@@ -211,7 +212,7 @@ class TransactionTable:
             set_values=set_values,
             condition=SCORABLE,
             condition_values={":pending": PENDING, ":hash": payload_hash},
-            remove=RECONCILE_FIELDS,
+            remove=(*RECONCILE_FIELDS, "failure_reason"),
         )
 
     def mark_retries_exhausted(
@@ -239,17 +240,6 @@ class TransactionTable:
             if_absent=if_absent,
             remove=RECONCILE_FIELDS,
         )
-
-    def mark_alert_sent(self, transaction_id: str, sent_at: str) -> bool:
-        failure = self._conditional_write(
-            "UpdateItem(alert)",
-            self._client.update_item,
-            Key={"transaction_id": {"S": transaction_id}},
-            UpdateExpression="SET alert_sent_at = :at",
-            ConditionExpression="attribute_exists(transaction_id) AND attribute_not_exists(alert_sent_at)",
-            ExpressionAttributeValues={":at": {"S": sent_at}},
-        )
-        return failure is None
 
     def count_recent(self, merchant_id: str, from_ms: int, to_ms: int, limit: int) -> int:
         """Query Select=COUNT on the KEYS_ONLY merchant index; stops as soon as `limit` is reached."""
@@ -305,7 +295,8 @@ class PendingTransactions:
             self._client.update_item(
                 TableName=self._table,
                 Key={"transaction_id": {"S": transaction_id}},
-                UpdateExpression="SET pending_since_ms = :now",
+                # re-enqueued: no longer dead-lettered (a later dead-lettering is a new transition)
+                UpdateExpression="SET pending_since_ms = :now REMOVE failure_reason",
                 ConditionExpression="#status = :pending AND pending_since_ms = :seen",
                 ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues=to_item(

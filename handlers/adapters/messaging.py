@@ -1,9 +1,7 @@
-"""SQS and SNS adapters."""
+"""SQS adapter."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -30,23 +28,3 @@ class TransactionQueue:
             )
         except (ClientError, BotoCoreError) as exc:
             raise dependency_error("ChangeMessageVisibility", exc) from exc
-
-
-class AlertTopic:
-    def __init__(self, client: Any, topic_arn: str) -> None:
-        self._client = client
-        self._arn = topic_arn
-
-    def publish(self, subject: str, message: Mapping[str, Any], attributes: Mapping[str, str]) -> str:
-        try:
-            response = self._client.publish(
-                TopicArn=self._arn,
-                Subject=subject[:100],
-                Message=json.dumps(message, separators=(",", ":"), sort_keys=True, default=str),
-                MessageAttributes={
-                    k: {"DataType": "String", "StringValue": v} for k, v in attributes.items()
-                },
-            )
-        except (ClientError, BotoCoreError) as exc:
-            raise dependency_error("Publish", exc) from exc
-        return str(response.get("MessageId", ""))

@@ -1,4 +1,8 @@
-"""Consumer of the transactions queue: score a message and make the single PENDING -> final transition."""
+"""Consumer of the transactions queue: score a message and make the single PENDING -> final transition.
+
+The transition is the whole job: the alerts topic hears of a FRAUD_SUSPECTED (or REVIEW_REQUIRED) verdict
+from the table's change stream, never from this service (docs/handlers.md, "Alerts").
+"""
 
 from __future__ import annotations
 
@@ -12,17 +16,15 @@ from typing import Any
 from handlers.domain.errors import ConditionFailed, DependencyError, InvalidMessage
 from handlers.domain.fraud import (
     FraudAssessment,
-    FraudStatus,
     FraudThresholds,
     ScoringInput,
     VelocityRule,
     assess,
     rules_for,
 )
-from handlers.domain.fraud_alerts import FraudAlerts
 from handlers.domain.merchant import Merchant
 from handlers.domain.merchant_directory import MerchantDirectory
-from handlers.domain.ports import Notifier, TransactionStore
+from handlers.domain.ports import TransactionStore
 from handlers.domain.records import Status, TransactionMessage, TransactionRecord, iso_utc
 
 logger = logging.getLogger(__name__)
@@ -32,7 +34,7 @@ class ProcessingOutcome(StrEnum):
     """What processing one message did."""
 
     PROCESSED = "PROCESSED"  # the PENDING -> verdict transition
-    DUPLICATE = "DUPLICATE"  # already final: nothing written (a missed alert is re-sent)
+    DUPLICATE = "DUPLICATE"  # already final: nothing written
     SUPERSEDED = "SUPERSEDED"  # pending for a newer payload, whose own message will finalize it
 
 
@@ -43,7 +45,6 @@ class FraudOutcome:
     status: Status | None
     score: int | None
     reasons: tuple[str, ...]
-    alerted: bool
 
 
 class FraudService:
@@ -52,20 +53,16 @@ class FraudService:
         store: TransactionStore,
         *,
         merchants: MerchantDirectory,
-        notifier: Notifier,
         clock: Callable[[], datetime],
         thresholds: FraudThresholds | None = None,
         velocity: VelocityRule | None = None,
-        alert_on_review_required: bool = False,
     ) -> None:
         self._store = store
         self._merchants = merchants
-        self._alerts = FraudAlerts(store, notifier, clock)
         self._clock = clock
         self._thresholds = thresholds or FraudThresholds()
         self._velocity = velocity
         self._rules = rules_for(velocity)
-        self._alert_on_review = alert_on_review_required
 
     def prefetch_merchants(self, bodies: Iterable[str]) -> None:
         """Read the merchants of a batch's messages in one request; on failure each record reads its own."""
@@ -106,57 +103,37 @@ class FraudService:
         )
         return assess(subject, self._rules)
 
-    def alert_required(self, status: FraudStatus) -> bool:
-        return status is FraudStatus.FRAUD_SUSPECTED or (
-            status is FraudStatus.REVIEW_REQUIRED and self._alert_on_review
-        )
-
     def process(self, message: TransactionMessage) -> FraudOutcome:
-        """Raises DependencyError (the record is retried) and never alerts twice for one transition."""
+        """Raises DependencyError (the record is retried); the transition is written once."""
         transaction_id = message.transaction.transaction_id
         result = self.assess(message)
-        alert = self.alert_required(result.status)
         fields: dict[str, Any] = {
             **message.record_fields(),
             "status": result.status.value,
             "fraud_score": result.score,
             "reasons": list(result.reasons),
             "processed_at": iso_utc(self._clock()),
-            "alert_required": alert,
         }
         try:
             self._store.finalize(fields, message.payload_hash)
         except ConditionFailed as exc:
             existing = exc.existing or self._store.get(transaction_id, consistent=True)
             return self._already_done(transaction_id, existing, message)
-        if alert:
-            self._alerts.send(TransactionRecord.from_attributes(fields))
         return FraudOutcome(
-            transaction_id, ProcessingOutcome.PROCESSED, result.status, result.score, result.reasons, alert
+            transaction_id, ProcessingOutcome.PROCESSED, result.status, result.score, result.reasons
         )
 
     def _already_done(
         self, transaction_id: str, existing: TransactionRecord | None, message: TransactionMessage
     ) -> FraudOutcome:
         if existing is None:  # deleted in between: nothing left to finalize
-            return FraudOutcome(transaction_id, ProcessingOutcome.DUPLICATE, None, None, (), False)
+            return FraudOutcome(transaction_id, ProcessingOutcome.DUPLICATE, None, None, ())
         if existing.pending:
             # Pending for a different payload: this message belongs to an attempt the client was told
             # failed (503) and then replaced. The newer attempt's own message will finalize the record.
             logger.warning(
                 "message superseded by a newer pending payload", extra={"transaction_id": transaction_id}
             )
-            return FraudOutcome(transaction_id, ProcessingOutcome.SUPERSEDED, None, None, (), False)
-        alerted = False
-        if existing.alert_pending and existing.payload_hash == message.payload_hash:
-            # The transition happened on an earlier attempt whose publish failed: re-attempt the alert.
-            self._alerts.send(existing)
-            alerted = True
-        return FraudOutcome(
-            transaction_id,
-            ProcessingOutcome.DUPLICATE,
-            existing.status,
-            existing.fraud_score,
-            existing.reasons,
-            alerted,
-        )
+            return FraudOutcome(transaction_id, ProcessingOutcome.SUPERSEDED, None, None, ())
+        status, score = existing.status, existing.fraud_score
+        return FraudOutcome(transaction_id, ProcessingOutcome.DUPLICATE, status, score, existing.reasons)

@@ -50,8 +50,6 @@ class TransactionStore(Protocol):
         """Keep the record pending (created from ``if_absent`` when missing) with ``fields`` set, unless it
         is final or pending for another payload; raises ConditionFailed(existing=stored record)."""
 
-    def mark_alert_sent(self, transaction_id: str, sent_at: str) -> bool: ...
-
     def count_recent(self, merchant_id: str, from_ms: int, to_ms: int, limit: int) -> int:
         """Transactions of the merchant with from_ms <= received_epoch_ms <= to_ms; stops at limit."""
 
@@ -72,7 +70,3 @@ class MessageQueue(Protocol):
 class VisibilityControl(Protocol):
     def change_visibility(self, receipt_handle: str, seconds: int) -> None:
         """Make a received message visible again after ``seconds``; raises DependencyError."""
-
-
-class Notifier(Protocol):
-    def publish(self, subject: str, message: Mapping[str, Any], attributes: Mapping[str, str]) -> str: ...

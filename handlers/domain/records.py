@@ -171,8 +171,6 @@ class TransactionRecord:
     fraud_score: int | None = None
     reasons: tuple[str, ...] = ()
     processed_at: str | None = None
-    alert_required: bool = False
-    alert_sent_at: str | None = None
     failure_reason: str | None = None
     receive_count: int | None = None
     message: str | None = None  # the queue message, kept while pending (sparse index)
@@ -197,8 +195,6 @@ class TransactionRecord:
                 fraud_score=_optional(item, "fraud_score", int),
                 reasons=tuple(str(r) for r in item.get("reasons") or ()),
                 processed_at=_optional(item, "processed_at", str),
-                alert_required=item.get("alert_required") is True,
-                alert_sent_at=_optional(item, "alert_sent_at", str),
                 failure_reason=_optional(item, "failure_reason", str),
                 receive_count=_optional(item, "receive_count", int),
                 message=_optional(item, "message", str),
@@ -210,15 +206,6 @@ class TransactionRecord:
     @property
     def pending(self) -> bool:
         return self.status is ProcessingStatus.PENDING_FRAUD_CHECK
-
-    @property
-    def alert_pending(self) -> bool:
-        """A fraud verdict that needed an alert which has not been recorded as sent."""
-        return (
-            self.status in (FraudStatus.FRAUD_SUSPECTED, FraudStatus.REVIEW_REQUIRED)
-            and self.alert_required
-            and not self.alert_sent_at
-        )
 
 
 def _optional(item: Mapping[str, Any], name: str, kind: type[Any]) -> Any:

@@ -30,8 +30,8 @@ KEY_MANAGEMENT_ACTIONS = (
 KEY_READ_ACTIONS = ("kms:Describe*", "kms:Get*", "kms:List*")
 KEY_USE_ACTIONS = ("kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey")
 # The services that use the key on a caller's behalf (tables, queues, topic, Lambda environment, buckets,
-# the reconciler's encrypted schedule, X-Ray traces).
-VIA_SERVICES = ("dynamodb", "sqs", "sns", "lambda", "s3", "scheduler", "xray")
+# the reconciler's encrypted schedule, X-Ray traces, the alert pipes).
+VIA_SERVICES = ("dynamodb", "sqs", "sns", "lambda", "s3", "scheduler", "xray", "pipes")
 
 
 def key_administration(key: str, administrator: str) -> Statement:
@@ -145,7 +145,7 @@ class EncryptionKey(Construct):
         grants revocation, tags) belongs to ``administrator`` (the deploy role) when one is named, else
         to the account's IAM policies; reading the key's configuration stays with the account;
       * IAM policies of this account may use the key only through DynamoDB, SQS, SNS, Lambda and S3
-        (``kms:ViaService``), never directly;
+        (``kms:ViaService``; also Scheduler and EventBridge Pipes), never directly;
       * each service principal is bound to this account and to its source: CloudWatch Logs by the log
         group in the encryption context, CloudWatch alarms and SNS by ``aws:SourceArn``;
       * ``s3_log_delivery_sources`` (bucket ARNs) lets S3 server access logging write those buckets'

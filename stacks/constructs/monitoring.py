@@ -51,6 +51,7 @@ class MonitoredResources:
     reconciler_service: str
     reconciler_function_name: str
     reconcile_every_minutes: int
+    alert_dlq_name: str
     card_data_log_groups: Sequence[str] = ()  # log groups with a card-data protection policy
 
 
@@ -85,6 +86,7 @@ RUNBOOK_SECTIONS = {
     "failed": "Transactions FAILED",
     "retries_exhausted": "Transactions exhausted their retries",
     "delivery_failures": "Alert deliveries failed",
+    "alert_dlq": "Alert dead-letter queue not empty",
     "stale": "Stale pending transactions",
     "reconciler_silent": "Reconciler not running",
     "card_data_in_logs": "Card data found in logs",
@@ -127,6 +129,7 @@ class Monitoring(Construct):
                 "async_failures",
                 "a scheduled reconciler run failed for good",
             ),
+            ("AlertDeadLetterQueueNotEmpty", w.alert_dlq_name, "alert_dlq", "alerts could not be published"),
         ):
             self._alarm(
                 queue_id,

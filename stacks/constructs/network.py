@@ -29,12 +29,12 @@ from stacks.constructs.logs import encrypted_log_group
 from stacks.constructs.policy import Statement, allow, condition, policy_document, principals, service_role
 
 # Interface endpoints exist only for services a function calls from inside the VPC:
-#   sqs  - the validation function sends accepted transactions to the queue (SendMessage).
-#   sns  - the fraud-detection and failed-transaction functions publish alerts (Publish).
-# Not needed: DynamoDB (free gateway endpoint below); KMS (SQS, SNS, DynamoDB and Lambda call KMS
-# themselves, functions never do); CloudWatch Logs and X-Ray (the Lambda service ships logs and
-# trace segments outside the function's ENI); Lambda (nothing invokes a function from the VPC).
-INTERFACE_ENDPOINT_SERVICES = ("sqs", "sns")
+#   sqs  - the validation function and the reconciler send transactions to the queue (SendMessage).
+# Not needed: DynamoDB (free gateway endpoint below); SNS (alerts are published by EventBridge Pipes
+# from the table's change stream, outside the VPC); KMS (SQS, DynamoDB and Lambda call KMS themselves,
+# functions never do); CloudWatch Logs and X-Ray (the Lambda service ships logs and trace segments
+# outside the function's ENI); Lambda (nothing invokes a function from the VPC).
+INTERFACE_ENDPOINT_SERVICES = ("sqs",)
 # Zone-name suffixes the subnets may use. An allowlist keeps the zone list (and so each subnet's
 # zone) fixed when AWS adds a zone to the region; it also leaves out Local and Wavelength Zones.
 ZONE_LETTERS = "abcdef"

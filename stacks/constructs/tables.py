@@ -20,7 +20,8 @@ class EncryptedTable(Construct):
 
     Default settings: PAY_PER_REQUEST billing, point-in-time recovery, server-side encryption with the
     stack's customer-managed key, deletion protection (``DELETION_PROTECTION=false`` for throw-away
-    environments).
+    environments). ``stream`` turns on the change stream with old and new images (``stream_arn``), an
+    in-place update of an existing table.
     """
 
     def __init__(
@@ -34,6 +35,7 @@ class EncryptedTable(Construct):
         deletion_protection: bool,
         merchant_index: bool = False,
         pending_index: bool = False,
+        stream: bool = False,
     ) -> None:
         super().__init__(scope, id_)
         attributes = [DynamodbTableAttribute(name=hash_key, type="S")]
@@ -78,9 +80,12 @@ class EncryptedTable(Construct):
             point_in_time_recovery=DynamodbTablePointInTimeRecovery(enabled=True),
             server_side_encryption=DynamodbTableServerSideEncryption(enabled=True, kms_key_arn=kms_key_arn),
             deletion_protection_enabled=deletion_protection,
+            stream_enabled=stream or None,
+            stream_view_type="NEW_AND_OLD_IMAGES" if stream else None,
         )
         self.name = name
         self.arn = self.table.arn
+        self.stream_arn = self.table.stream_arn
 
     def allow(self, sid: str, *actions: str, index: str | None = None) -> Statement:
         """``actions`` on this table (or on one of its indexes) and nothing else."""

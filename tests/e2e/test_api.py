@@ -305,7 +305,7 @@ def test_poison_message_reaches_the_dlq_and_becomes_failed_with_an_alert(runtime
     )
     assert (garbage["status"], garbage["failure_reason"]) == ("FAILED", "UNPARSEABLE_BODY")
     alert = wait_for(lambda: runtime.alerts_about(transaction_id), 10, what="the failure alert")[0]
-    assert alert["alert_type"] == "TRANSACTION_FAILED"
+    assert (alert["alert_type"], alert["status"]) == ("TRANSACTION_DEAD_LETTERED", "FAILED")
     assert runtime.get(transaction_id).body["status"] == "FAILED"
     wait_for(lambda: runtime.queue_depth("transaction-dlq") == 0, 10, what="an empty DLQ")
 

@@ -1,5 +1,7 @@
 """Shared fixtures of the handler tests: fake credentials, a moto backend with every table/queue/topic the
-stack creates, and helpers to drive the three handlers. Nothing here reaches AWS."""
+stack creates, and helpers to drive the three handlers. Alerts are what the stack's alert pipes make of
+the transactions table's change stream (their filters and templates, ``local.pipe_rules``). Nothing here
+reaches AWS."""
 
 from __future__ import annotations
 
@@ -19,12 +21,15 @@ from handlers import failed_transaction, fraud_detection, reconciler, validation
 from handlers.adapters.aws import make_client
 from handlers.adapters.dynamodb import from_item, to_item
 from local.lambda_context import LambdaContext
+from local.pipe_rules import matches, render
 from settings.catalog import MERCHANT_INDEX, PENDING_INDEX
+from stacks.constructs.alert_pipes import alert_routes
 from tests.events import api_get, api_post, dlq_batch, sqs_batch
 
 REGION = "us-east-2"
 MERCHANT_TABLE = "merchant-config-test"
 TRANSACTION_TABLE = "processed-transactions-test"
+ACCOUNT = "123456789012"  # moto's default account
 
 
 @pytest.fixture(autouse=True)
@@ -64,6 +69,7 @@ class Backend:
     dlq_url: str
     alerts_url: str
     topic_arn: str
+    stream_position: int = 0
     context: LambdaContext = field(
         default_factory=lambda: LambdaContext.for_invocation(
             "test-function", memory_mb=256, timeout_seconds=30
@@ -116,12 +122,29 @@ class Backend:
         """Bodies waiting on the transactions queue (consumed)."""
         return [m["Body"] for m in self.drain(self.queue_url)]
 
-    def alerts(self) -> list[dict[str, Any]]:
-        """SNS alerts delivered to the test subscription: the parsed JSON message plus its subject."""
+    def published(self) -> list[dict[str, Any]]:
+        """What reached the topic's test subscription directly (no function publishes: always empty)."""
+        return self.drain(self.alerts_url)
+
+    def stream(self) -> list[dict[str, Any]]:
+        """The transactions table's change-stream records since the last call."""
+        from moto.dynamodb.models import dynamodb_backends
+
+        shard = dynamodb_backends[ACCOUNT][REGION].get_table(TRANSACTION_TABLE).stream_shard
+        assert shard is not None, "the transactions table streams"
+        # as the Streams API returns them (JSON; the timestamp as text)
+        fresh = shard.items[self.stream_position :]
+        records = [json.loads(json.dumps(item.to_json(), default=str)) for item in fresh]
+        self.stream_position += len(records)
+        return records
+
+    def alerts(self, *, alert_on_review_required: bool = False) -> list[dict[str, Any]]:
+        """The alerts the stack's pipes publish for the stream records since the last call (parsed)."""
         out = []
-        for message in self.drain(self.alerts_url):
-            envelope = json.loads(message["Body"])
-            out.append({"subject": envelope.get("Subject"), **json.loads(envelope["Message"])})
+        for record in self.stream():
+            for route in alert_routes(alert_on_review_required):
+                if matches(route.filters, record):
+                    out.append(json.loads(render(route.template, record)))
         return out
 
     # --- handlers ----------------------------------------------------------------------------------------
@@ -198,6 +221,7 @@ def aws(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Backend]:
                 },
             ],
             BillingMode="PAY_PER_REQUEST",
+            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
         )
         dlq_url = sqs.create_queue(QueueName="transaction-dlq-test")["QueueUrl"]
         dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
@@ -220,7 +244,6 @@ def aws(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Backend]:
         monkeypatch.setenv("MERCHANT_TABLE_NAME", MERCHANT_TABLE)
         monkeypatch.setenv("TRANSACTION_TABLE_NAME", TRANSACTION_TABLE)
         monkeypatch.setenv("QUEUE_URL", queue_url)
-        monkeypatch.setenv("SNS_TOPIC_ARN", topic_arn)
         _reset_wiring()
         try:
             yield Backend(dynamodb, sqs, sns, queue_url, dlq_url, alerts_url, topic_arn)

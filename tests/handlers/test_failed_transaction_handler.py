@@ -32,16 +32,24 @@ def test_dead_letter_of_a_valid_message_keeps_the_transaction_for_rescoring(aws)
     assert record["message_id"] == event["Records"][0]["messageId"]
     assert record["message"] == body
     assert record["pending_since_ms"] == record["received_epoch_ms"]
-    assert "failure_reason" not in record
+    assert record["failure_reason"] == "PROCESSING_RETRIES_EXHAUSTED"
+    # AND the stream carries its dead-letter alert (the function published nothing)
     (alert,) = aws.alerts()
-    assert alert["alert_type"] == "TRANSACTION_RETRIES_EXHAUSTED"
-    assert alert["transactions"] == [{"transaction_id": "txn_123456", "receive_count": 24}]
+    assert alert == {
+        "alert_type": "TRANSACTION_DEAD_LETTERED",
+        "transaction_id": "txn_123456",
+        "status": "PENDING_FRAUD_CHECK",
+        "failure_reason": "PROCESSING_RETRIES_EXHAUSTED",
+        "receive_count": 24,
+    }
+    assert aws.published() == []
     assert aws.get("txn_123456")[1]["status"] == "PENDING_FRAUD_CHECK"
     # AND once its message is delivered again, it is scored and leaves the pending index
     aws.fraud([body])
     record = aws.record("txn_123456")
     assert record["status"] == "APPROVED"
-    assert not {"pending_shard", "pending_since_ms", "message"} & set(record)
+    assert not {"pending_shard", "pending_since_ms", "message", "failure_reason"} & set(record)
+    assert aws.alerts() == []
 
 
 def test_dead_letter_whose_merchant_is_gone_is_failed_not_kept_for_the_reconciler(aws):
@@ -56,8 +64,7 @@ def test_dead_letter_whose_merchant_is_gone_is_failed_not_kept_for_the_reconcile
     assert (record["status"], record["failure_reason"]) == ("FAILED", "MERCHANT_NOT_FOUND")
     assert not {"pending_shard", "pending_since_ms", "retries_exhausted_at"} & set(record)
     (alert,) = aws.alerts()
-    assert alert["alert_type"] == "TRANSACTION_FAILED"
-    assert alert["by_reason"] == {"MERCHANT_NOT_FOUND": 1}
+    assert (alert["status"], alert["failure_reason"]) == ("FAILED", "MERCHANT_NOT_FOUND")
 
 
 def test_dead_letter_of_a_lost_pending_record_creates_it_pending(aws):
@@ -79,7 +86,7 @@ def test_invalid_message_for_a_pending_transaction_marks_it_failed(aws):
     assert (record["status"], record["failure_reason"]) == ("FAILED", "INVALID_MESSAGE")
     assert not {"pending_shard", "pending_since_ms", "message"} & set(record)  # out of the pending index
     (alert,) = aws.alerts()
-    assert alert["alert_type"] == "TRANSACTION_FAILED"
+    assert (alert["alert_type"], alert["status"]) == ("TRANSACTION_DEAD_LETTERED", "FAILED")
 
 
 def test_non_json_body_is_recorded_by_message_id(aws):
@@ -90,6 +97,8 @@ def test_non_json_body_is_recorded_by_message_id(aws):
     assert record["status"] == "FAILED"
     assert record["failure_reason"] == "UNPARSEABLE_BODY"
     assert "merchant_id" not in record  # stays out of the by-merchant index
+    (alert,) = aws.alerts()  # created FAILED: the template needs no transaction field it lacks
+    assert (alert["transaction_id"], alert["failure_reason"]) == (f"dlq-{message_id}", "UNPARSEABLE_BODY")
 
 
 def test_final_status_is_never_overwritten(aws):
@@ -102,18 +111,41 @@ def test_final_status_is_never_overwritten(aws):
     assert aws.alerts() == []
 
 
-def test_one_alert_per_kind_per_invocation_and_failed_is_idempotent(aws):
+def test_one_alert_per_dead_lettered_transaction_and_a_redelivery_alerts_nobody(aws):
     bodies = [queue_message(transaction_id=f"t{i}") for i in range(3)] + ["garbage", "more garbage"]
     event, response = aws.failed(bodies)
     assert response == {"batchItemFailures": []}
-    exhausted, failed = aws.alerts()
-    assert (exhausted["alert_type"], exhausted["count"]) == ("TRANSACTION_RETRIES_EXHAUSTED", 3)
-    assert (failed["alert_type"], failed["failed_count"]) == ("TRANSACTION_FAILED", 2)
-    assert failed["by_reason"] == {"UNPARSEABLE_BODY": 2}
-    # a redelivery of the dead messages records nothing new; FAILED ones are not alerted again
-    failed_transaction.handler({"Records": event["Records"][3:]}, aws.context)
+    alerts = aws.alerts()
+    assert sorted((a["status"], a["failure_reason"]) for a in alerts) == [
+        ("FAILED", "UNPARSEABLE_BODY"),
+        ("FAILED", "UNPARSEABLE_BODY"),
+        *[("PENDING_FRAUD_CHECK", "PROCESSING_RETRIES_EXHAUSTED")] * 3,
+    ]
+    # a redelivery of the dead messages records nothing new, so nothing is alerted again
+    failed_transaction.handler(event, aws.context)
     assert aws.alerts() == []
     assert len(aws.records()) == 5
+
+
+def test_a_second_dead_lettering_after_the_reconciler_alerts_again(aws, monkeypatch):
+    # GIVEN a transaction dead-lettered once and re-enqueued by the reconciler
+    from datetime import UTC, datetime, timedelta
+
+    from handlers import reconciler
+
+    monkeypatch.setenv("RECONCILE_AFTER_SECONDS", "1")
+    reconciler.wire(clock=lambda: datetime.now(UTC) + timedelta(hours=1))
+    body = queue_message(transaction_id="again")
+    aws.failed([body])
+    assert len(aws.alerts()) == 1
+    aws.reconcile()
+    assert "failure_reason" not in aws.record("again")
+    assert aws.alerts() == []
+    # WHEN its message is dead-lettered again
+    aws.failed([aws.queued()[0]])
+    # THEN that transition alerts again
+    (alert,) = aws.alerts()
+    assert (alert["transaction_id"], alert["failure_reason"]) == ("again", "PROCESSING_RETRIES_EXHAUSTED")
 
 
 def test_partial_failure_when_dynamodb_fails_for_one_record(aws, failing_client):
@@ -123,21 +155,7 @@ def test_partial_failure_when_dynamodb_fails_for_one_record(aws, failing_client)
     assert response == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
     assert aws.record("a") is None
     assert aws.record("b")["retries_exhausted_at"]
-    assert [a["count"] for a in aws.alerts()] == [1]
-
-
-def test_sns_failure_retries_the_records_and_alerts_later(aws, failing_client):
-    sns, _ = failing_client("sns", "Publish", "InternalError", 99, status=500)
-    failed_transaction.wire(sns=sns)
-    event, response = aws.failed(['{"version": 9, "transaction": {"transaction_id": "a"}}'])
-    assert response == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
-    assert aws.record("a")["status"] == "FAILED"
-    failed_transaction.wire()
-    assert failed_transaction.handler(event, aws.context) == {"batchItemFailures": []}
-    assert [a["failed_count"] for a in aws.alerts()] == [1]
-    assert aws.record("a")["alert_sent_at"]
-    failed_transaction.handler(event, aws.context)
-    assert aws.alerts() == []
+    assert [a["transaction_id"] for a in aws.alerts()] == ["b"]
 
 
 def test_poison_message_reaches_the_dlq_and_becomes_failed(aws, deliver):
@@ -158,45 +176,18 @@ def test_poison_message_reaches_the_dlq_and_becomes_failed(aws, deliver):
     assert failed["transaction_id"].startswith("dlq-")
     assert failed["failure_reason"] == "INVALID_MESSAGE" or failed["failure_reason"] == "UNPARSEABLE_BODY"
     assert failed["receive_count"] >= 3
-    assert [a["failed_count"] for a in aws.alerts()] == [1]
+    alerted = [a["transaction_id"] for a in aws.alerts() if a["status"] == "FAILED"]
+    assert alerted == [failed["transaction_id"]]
 
 
-def test_fraud_alert_that_never_went_out_is_sent_from_the_dlq(aws, failing_client):
-    # GIVEN a suspected transaction whose fraud alert failed on every delivery until it was dead-lettered
-    sns, _ = failing_client("sns", "Publish", "InternalError", 99, status=500)
-    fraud_detection.wire(sns=sns)
-    body = queue_message(amount=Decimal("6000"), currency="JPY")
-    for receive in (1, 2, 3):
-        event, response = aws.fraud([body], receive_count=receive)
-        assert response == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
-    record = aws.record("txn_123456")
-    assert record["status"] == "FRAUD_SUSPECTED"
-    assert "alert_sent_at" not in record
-    assert aws.alerts() == []
-    # WHEN the dead message reaches the failed-transaction handler
-    _, response = aws.failed([body])
-    # THEN the fraud alert goes out, the final status stays, and nothing is reported as failed
-    assert response == {"batchItemFailures": []}
-    (alert,) = aws.alerts()
-    assert (alert["alert_type"], alert["status"], alert["transaction_id"]) == (
-        "FRAUD",
-        "FRAUD_SUSPECTED",
-        "txn_123456",
-    )
-    record = aws.record("txn_123456")
-    assert record["status"] == "FRAUD_SUSPECTED"
-    assert record["alert_sent_at"]
-    # AND a redelivery of the dead message alerts nobody
-    aws.failed([body])
-    assert aws.alerts() == []
-
-
-def test_dead_letter_is_retried_while_its_fraud_alert_cannot_be_sent(aws, failing_client):
-    sns, _ = failing_client("sns", "Publish", "InternalError", 99, status=500)
-    fraud_detection.wire(sns=sns)
-    failed_transaction.wire(sns=sns)
+def test_a_dead_letter_of_a_scored_transaction_changes_nothing_and_alerts_nobody(aws):
+    # GIVEN a suspected transaction scored (its alert came from the stream) whose message was dead-lettered
     body = queue_message(amount=Decimal("6000"), currency="JPY")
     aws.fraud([body])
-    event, response = aws.failed([body])
-    assert response == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
+    assert [a["alert_type"] for a in aws.alerts()] == ["FRAUD"]
+    # WHEN the dead message reaches the failed-transaction handler
+    _, response = aws.failed([body])
+    # THEN the final status stays and no second alert exists
+    assert response == {"batchItemFailures": []}
     assert aws.record("txn_123456")["status"] == "FRAUD_SUSPECTED"
+    assert aws.alerts() == []

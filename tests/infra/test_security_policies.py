@@ -120,14 +120,10 @@ def test_only_the_functions_and_the_schedule_send_failed_async_invocations(stack
     assert "OnlyNamedConsumers" not in policy  # operators read them
 
 
-def test_only_the_two_consumers_and_alarms_publish_to_the_topic(stack):
+def test_only_the_alert_pipes_and_alarms_publish_to_the_topic(stack):
     policy = stack.by_path("aws_sns_topic_policy", "Alerts/Policy")
     statements = _statements(stack, policy["policy"])
-    _only(
-        statements["OnlyNamedPublishers"],
-        _role(stack, "FraudDetectionFunction"),
-        _role(stack, "FailedTransactionFunction"),
-    )
+    _only(statements["OnlyNamedPublishers"], _role(stack, "AlertPipes"))
     alarms = _conditions(statements["CloudWatchAlarmsPublish"])
     assert alarms["aws:SourceArn"]["values"][0].endswith(":alarm:*")
     assert alarms["aws:SourceAccount"]["test"] == "StringEquals"

@@ -130,12 +130,12 @@ def test_flow_logs_go_to_an_encrypted_log_group(stack):
 
 
 def test_endpoints_only_for_services_the_functions_call(stack):
+    # no SNS endpoint: alerts are published by EventBridge Pipes from the table's stream, outside the VPC
     endpoints = {e["service_name"].rsplit(".", 1)[1]: e for e in stack.resources("aws_vpc_endpoint").values()}
-    assert set(endpoints) == {"dynamodb", "sqs", "sns"}
+    assert set(endpoints) == {"dynamodb", "sqs"}
     assert endpoints["dynamodb"]["vpc_endpoint_type"] == "Gateway"
-    for service in ("sqs", "sns"):
-        assert endpoints[service]["vpc_endpoint_type"] == "Interface"
-        assert endpoints[service]["private_dns_enabled"] is True
+    assert endpoints["sqs"]["vpc_endpoint_type"] == "Interface"
+    assert endpoints["sqs"]["private_dns_enabled"] is True
 
 
 # ---------- data ----------
@@ -185,7 +185,7 @@ def test_queue_redrives_to_the_dlq_after_24_receives(stack):
 def test_every_queue_is_cmk_encrypted_and_tls_only(stack):
     queues = stack.resources("aws_sqs_queue")
     policies = stack.resources("aws_sqs_queue_policy").values()
-    assert len(queues) == len(policies) == 3
+    assert len(queues) == len(policies) == 4  # transactions, its DLQ, async failures, undelivered alerts
     for queue in queues.values():
         assert queue["kms_master_key_id"].startswith("${aws_kms_key.")
     for policy in policies:
@@ -318,7 +318,8 @@ def test_seed_environment_variable_names_are_kept(stack):
     }
     assert {"MERCHANT_TABLE_NAME", "QUEUE_URL"} <= set(env["ValidationFunction"])
     for construct in ("FraudDetectionFunction", "FailedTransactionFunction"):
-        assert {"TRANSACTION_TABLE_NAME", "SNS_TOPIC_ARN"} <= set(env[construct])
+        assert "TRANSACTION_TABLE_NAME" in env[construct]
+    assert not any("SNS_TOPIC_ARN" in variables for variables in env.values())  # no function publishes
 
 
 # Every function: its own log group, X-Ray, and the network interfaces Lambda manages in the VPC.
@@ -353,7 +354,6 @@ EXPECTED_ACTIONS = {
         "sqs:DeleteMessage",
         "sqs:GetQueueAttributes",
         "sqs:ChangeMessageVisibility",
-        "sns:Publish",
         "sqs:SendMessage",
         "kms:Decrypt",
         "kms:GenerateDataKey",
@@ -365,7 +365,6 @@ EXPECTED_ACTIONS = {
         "sqs:DeleteMessage",
         "sqs:GetQueueAttributes",
         "sqs:ChangeMessageVisibility",
-        "sns:Publish",
         "sqs:SendMessage",
         "kms:Decrypt",
         "kms:GenerateDataKey",

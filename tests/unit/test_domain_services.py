@@ -131,15 +131,15 @@ def test_public_view_formats_amount_and_hides_internals():
             "reasons": ["X"],
             "status": "REVIEW_REQUIRED",
             "payload_hash": "h",
-            "alert_required": True,
+            "message": "{}",
         }
     )
-    assert record.status is FraudStatus.REVIEW_REQUIRED and record.alert_pending
+    assert record.status is FraudStatus.REVIEW_REQUIRED
     view = public_view(record)
     assert view["amount"] == "1500.00"
     assert view["fraud_score"] == 40
     assert "payload_hash" not in view
-    assert "alert_required" not in view
+    assert "message" not in view
     assert (view["processed_at"], "merchant_id" in view) == (None, False)  # null until known, absent if never
 
 

@@ -19,7 +19,6 @@ BASE = {
     "MERCHANT_TABLE_NAME": "merchant-config-dev",
     "QUEUE_URL": "https://sqs.us-east-2.amazonaws.com/123456789012/transaction-queue-dev",
     "TRANSACTION_TABLE_NAME": "processed-transactions-dev",
-    "SNS_TOPIC_ARN": "arn:aws:sns:us-east-2:123456789012:fraud-alerts-dev",
 }
 
 
@@ -38,11 +37,9 @@ def test_env_var_contract():
         "MERCHANT_CACHE_TTL_SECONDS",
         "QUEUE_URL",
         "TRANSACTION_TABLE_NAME",
-        "SNS_TOPIC_ARN",
         "FRAUD_HIGH_AMOUNT",
         "FRAUD_REVIEW_THRESHOLD",
         "FRAUD_SUSPECTED_THRESHOLD",
-        "ALERT_ON_REVIEW_REQUIRED",
         "VELOCITY_MAX_TRANSACTIONS",
         "VELOCITY_WINDOW_SECONDS",
         "VELOCITY_POINTS",
@@ -52,7 +49,6 @@ def test_env_var_contract():
     assert set(FailedTransactionSettings.ENV_VARS) == {
         "MERCHANT_TABLE_NAME",
         "TRANSACTION_TABLE_NAME",
-        "SNS_TOPIC_ARN",
     }
     assert set(ReconcilerSettings.ENV_VARS) == {
         "QUEUE_URL",
@@ -90,7 +86,6 @@ def test_defaults():
     fraud = FraudDetectionSettings.from_env(BASE)
     assert fraud.thresholds == FraudThresholds()
     assert fraud.velocity is None
-    assert fraud.alert_on_review_required is False
 
 
 def test_fraud_overrides_and_velocity():
@@ -100,7 +95,6 @@ def test_fraud_overrides_and_velocity():
             "FRAUD_HIGH_AMOUNT": "7500.50",
             "FRAUD_REVIEW_THRESHOLD": "20",
             "FRAUD_SUSPECTED_THRESHOLD": "60",
-            "ALERT_ON_REVIEW_REQUIRED": "TRUE",
             "VELOCITY_MAX_TRANSACTIONS": "10",
             "VELOCITY_WINDOW_SECONDS": "30",
             "VELOCITY_POINTS": "25",
@@ -108,7 +102,6 @@ def test_fraud_overrides_and_velocity():
     )
     assert fraud.thresholds == FraudThresholds(Decimal("7500.50"), 20, 60)
     assert fraud.velocity == VelocityRule(10, 30, 25)
-    assert fraud.alert_on_review_required is True
     assert FraudDetectionSettings.from_env({**BASE, "VELOCITY_MAX_TRANSACTIONS": ""}).velocity is None
 
 
@@ -123,15 +116,9 @@ def test_fraud_overrides_and_velocity():
         (FraudDetectionSettings, {"FRAUD_HIGH_AMOUNT": "0"}, "FRAUD_HIGH_AMOUNT", "'0'"),
         (FraudDetectionSettings, {"FRAUD_REVIEW_THRESHOLD": "3.5"}, "FRAUD_REVIEW_THRESHOLD", "'3.5'"),
         (FraudDetectionSettings, {"FRAUD_SUSPECTED_THRESHOLD": "10"}, "FRAUD_SUSPECTED_THRESHOLD", "'10'"),
-        (
-            FraudDetectionSettings,
-            {"ALERT_ON_REVIEW_REQUIRED": "maybe"},
-            "ALERT_ON_REVIEW_REQUIRED",
-            "'maybe'",
-        ),
         (FraudDetectionSettings, {"VELOCITY_MAX_TRANSACTIONS": "0"}, "VELOCITY_MAX_TRANSACTIONS", "'0'"),
         (FraudDetectionSettings, {"VELOCITY_WINDOW_SECONDS": "x"}, "VELOCITY_WINDOW_SECONDS", "'x'"),
-        (FailedTransactionSettings, {"SNS_TOPIC_ARN": " "}, "SNS_TOPIC_ARN", "' '"),
+        (FailedTransactionSettings, {"TRANSACTION_TABLE_NAME": " "}, "TRANSACTION_TABLE_NAME", "' '"),
     ],
 )
 def test_errors_name_variable_and_value(cls, env, name, value):

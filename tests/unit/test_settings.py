@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from handlers.runtime_settings import SETTINGS_OF, FraudDetectionSettings
+from handlers.runtime_settings import SETTINGS_OF
 from settings.catalog import (
     FUNCTIONS,
     FunctionResources,
@@ -22,7 +22,6 @@ RESOURCES = FunctionResources(
     merchant_table_name="merchant-config-dev",
     queue_url="https://sqs.us-east-2.amazonaws.com/123456789012/transaction-queue-dev",
     transaction_table_name="processed-transactions-dev",
-    sns_topic_arn="arn:aws:sns:us-east-2:123456789012:transaction-alerts-dev",
 )
 GROUPS = (Settings, FunctionResources, LocalSettings)
 
@@ -91,8 +90,7 @@ def test_a_view_that_drifts_from_the_catalog_is_refused():
 def test_booleans_have_one_spelling_everywhere(raw, value):
     assert Settings.from_env({"DELETION_PROTECTION": raw}).deletion_protection is value
     assert LocalSettings.from_env({"LOCAL_SEED": raw}).seed_merchants is value
-    fraud = FraudDetectionSettings.from_env({**RESOURCE_ENV, "ALERT_ON_REVIEW_REQUIRED": raw})
-    assert fraud.alert_on_review_required is value
+    assert Settings.from_env({"ALERT_ON_REVIEW_REQUIRED": raw}).alert_on_review_required is value
 
 
 RESOURCE_ENV = {spec.env: getattr(RESOURCES, spec.name) for spec in settings_of(FunctionResources)}
@@ -105,7 +103,7 @@ def test_other_boolean_spellings_are_refused_everywhere(raw):
     with pytest.raises(ValueError, match="LOCAL_SEED must be true or false"):
         LocalSettings.from_env({"LOCAL_SEED": raw})
     with pytest.raises(ValueError, match="ALERT_ON_REVIEW_REQUIRED must be true or false"):
-        SETTINGS_OF[FUNCTIONS[1]].from_env({**RESOURCE_ENV, "ALERT_ON_REVIEW_REQUIRED": raw})
+        Settings.from_env({"ALERT_ON_REVIEW_REQUIRED": raw})
 
 
 @pytest.mark.parametrize(
@@ -143,7 +141,7 @@ def test_a_rule_across_settings_names_both_variables():
 
 def test_required_function_settings_name_the_variable():
     with pytest.raises(ValueError, match="TRANSACTION_TABLE_NAME must be set, got None"):
-        SETTINGS_OF[FUNCTIONS[2]].from_env({"SNS_TOPIC_ARN": "arn", "MERCHANT_TABLE_NAME": "merchants"})
+        SETTINGS_OF[FUNCTIONS[2]].from_env({"MERCHANT_TABLE_NAME": "merchants"})
     assert Decimal(Settings().fraud_high_amount) == Decimal(5000)
 
 

@@ -112,7 +112,7 @@ LEFT_OUT: tuple[LeftOut, ...] = (
     ),
     LeftOut(
         "aws_xray_sampling_rule",
-        "moto's X-Ray has no CreateSamplingRule",
+        "moto's X-Ray has no CreateSamplingRule (it emulates trace segments and summaries only)",
     ),
     LeftOut(
         "aws_s3_bucket_policy",

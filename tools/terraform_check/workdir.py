@@ -26,6 +26,7 @@ ENDPOINT_BY_PREFIX = (
     ("aws_iam_", "iam"),
     ("aws_kms_", "kms"),
     ("aws_lambda_", "lambda"),
+    ("aws_pipes_", "pipes"),
     ("aws_route_table", "ec2"),
     ("aws_s3_", "s3"),
     ("aws_scheduler_", "scheduler"),
