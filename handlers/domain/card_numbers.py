@@ -9,8 +9,9 @@ What is refused (docs/card-numbers.md has the full table and the measured false-
   Arabic-Indic become ASCII digits; format characters such as the zero-width space or the soft hyphen
   are dropped), then a number is a *run of digit groups*: groups of ASCII digits joined by runs of any
   characters that are neither letters nor digits (spaces, tabs, no-break spaces, ``-``, ``/``, ``.``,
-  ``_``, ``:``..., mixed and repeated). Every stretch of whole consecutive groups of 12-19 digits is a
-  candidate, so a PAN followed by an expiry date or preceded by a reference number is still found.
+  ``_``, ``:``..., mixed and repeated). A run is read from its first digit, whole groups at a time: when
+  its first 12-19 digits are a PAN it is refused, so a PAN followed by an expiry date or a CVV is found;
+  a PAN preceded by other digits of the same run (``ref 12 4111 ...``) is not (docs/card-numbers.md).
 - Glued to letters: a letter ends a run of groups but does not hide it, so ``card4111111111111111`` and
   ``id_4111111111111111`` are refused; the random part of an id (``txn_8537556874694e6b``) is refused only
   when it is itself a PAN by prefix, length and Luhn, which the network table makes rare.

@@ -21,7 +21,7 @@ def _sections() -> dict[str, str]:
 def test_every_alarm_links_to_an_existing_section_with_the_four_parts(stack):
     sections = _sections()
     alarms = stack.resources("aws_cloudwatch_metric_alarm").values()
-    assert len(alarms) == 14  # 4 error rates + 10, one per kind
+    assert len(alarms) == 15  # 4 error rates + 11, one per kind
     for alarm in alarms:
         match = re.search(r"Runbook: docs/runbooks\.md#([a-z0-9_-]+)$", alarm["alarm_description"])
         assert match, alarm["alarm_description"]

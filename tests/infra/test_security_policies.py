@@ -348,7 +348,10 @@ def test_traces_are_encrypted_with_the_stacks_key_which_xray_may_use(stack):
 
 
 def test_get_requests_are_not_traced(stack):
-    (rule,) = stack.resources("aws_xray_sampling_rule").values()
+    rules = stack.resources("aws_xray_sampling_rule").values()
+    (rule,) = [r for r in rules if r["http_method"] == "GET"]
+    # X-Ray applies the matching rule of lowest priority first: the stage's general rule comes after.
+    assert all(rule["priority"] < other["priority"] for other in rules if other is not rule)
     api_name = stack.by_path("aws_api_gateway_rest_api", "Api/RestApi")["name"]
     assert (rule["fixed_rate"], rule["reservoir_size"], rule["http_method"]) == (0, 0, "GET")
     assert (rule["service_type"], rule["service_name"]) == ("AWS::ApiGateway::Stage", f"{api_name}/prod")
