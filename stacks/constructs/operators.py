@@ -23,7 +23,10 @@ class OperatedResources:
     replay: Sequence[Statement]
     queue_arns: Sequence[str]
     async_failure_queue_arn: str
+    alert_dlq_arn: str
     transaction_table_arn: str
+    transaction_stream_arn: str
+    pipe_arns: Sequence[str]
     log_group_arns: Sequence[str]
     function_arns: Sequence[str]
     schedule_arn: str
@@ -42,8 +45,19 @@ def runbook_statements(resources: OperatedResources, account: Account) -> list[S
             ["sqs:ReceiveMessage", "sqs:PurgeQueue"],
             [r.async_failure_queue_arn],
         ),
+        allow(
+            "HandUndeliveredAlerts",
+            ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+            [r.alert_dlq_arn],
+        ),
         allow("ReadTransactions", ["dynamodb:GetItem"], [r.transaction_table_arn]),
-        # Only through the services (the key policy's kms:ViaService): queues, table, schedule.
+        allow(
+            "ReadTheirChanges",
+            ["dynamodb:DescribeStream", "dynamodb:GetShardIterator", "dynamodb:GetRecords"],
+            [r.transaction_stream_arn],
+        ),
+        allow("ReadTheAlertPipes", ["pipes:DescribePipe"], list(r.pipe_arns)),
+        # Only through the services (the key policy's kms:ViaService): queues, table, schedule, pipes.
         allow("UseTheKeyThroughServices", ["kms:Decrypt", "kms:GenerateDataKey"], [r.kms_key_arn]),
         allow(
             "ReadLogs",
@@ -69,10 +83,11 @@ class OperatorPolicy(Construct):
 
     Default settings: every statement names this stack's resources (metrics reads excepted: CloudWatch
     takes no resource there); no write but re-enqueueing pending transactions (the reconciler's own
-    ``dynamodb:UpdateItem`` and ``sqs:SendMessage``) and purging the async-failure queue, which the
-    queue policies admit only for the operator role; the key only through the services that use it; no
-    ``logs:Unmask``, no log deletion, no IAM. The stack creates the policy and never attaches it: the
-    account's administrators attach it to the on-call role (output ``operator_policy_arn``).
+    ``dynamodb:UpdateItem`` and ``sqs:SendMessage``), purging the async-failure queue, which the queue
+    policies admit only for the operator role, and deleting the alert dead letters handled by hand; the
+    key only through the services that use it; no ``logs:Unmask``, no log deletion, no IAM. The stack
+    creates the policy and never attaches it: the account's administrators attach it to the on-call role
+    (output ``operator_policy_arn``).
     """
 
     def __init__(

@@ -71,6 +71,7 @@ class Resolver:
         "aws_s3_bucket": "arn:aws:s3:::{bucket}",
         "aws_kms_key": "arn:aws:kms:{region}:{account}:key/{logical}",
         "aws_api_gateway_rest_api": "arn:aws:apigateway:{region}::/restapis/api-{logical}",
+        "aws_pipes_pipe": "arn:aws:pipes:{region}:{account}:pipe/{name}",
     }
 
     def __init__(self, stack: Stack) -> None:
@@ -98,6 +99,8 @@ class Resolver:
         fields |= {"region": self.region, "account": ACCOUNT, "logical": logical}
         if kind == "aws_sqs_queue" and attribute == "url":
             return f"https://sqs.{self.region}.amazonaws.com/{ACCOUNT}/{fields['name']}"
+        if kind == "aws_dynamodb_table" and attribute == "stream_arn":
+            return self.ARNS[kind].format(**fields) + "/stream/2026-01-01T00:00:00.000"
         if kind == "aws_api_gateway_rest_api" and attribute == "id":
             return f"api-{logical}"
         if kind == "aws_kms_key" and attribute in ("key_id", "id"):

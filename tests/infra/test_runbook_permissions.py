@@ -92,6 +92,7 @@ class Names:
             "$QUEUE_URL": [f"{queue}transaction-queue-{ENV}"],
             "$DLQ_URL": [f"{queue}transaction-dlq-{ENV}"],
             "$ASYNC_URL": [f"{queue}lambda-async-failures-{ENV}"],
+            "$ALERT_DLQ_URL": [f"{queue}transaction-alerts-{ENV}-dlq"],
             "$FN": [b["function_name"] for b in self.stack.resources("aws_lambda_function").values()],
             "$GROUP": self.log_groups,
             "$TOPIC_ARN": [f"arn:aws:sns:{REGION}:{ACCOUNT}:transaction-alerts-{ENV}"],
@@ -159,7 +160,20 @@ CALLS: dict[str, Calls] = {
         ("sqs:ReceiveMessage", _queue(o["queue-url"]), None),
         ("kms:Decrypt", _key(s), "sqs"),
     ],
+    "aws sqs delete-message": lambda o, s: [("sqs:DeleteMessage", _queue(o["queue-url"]), None)],
     "aws sqs purge-queue": lambda o, s: [("sqs:PurgeQueue", _queue(o["queue-url"]), None)],
+    "aws pipes describe-pipe": lambda o, s: [
+        ("pipes:DescribePipe", _arn("pipes", f"pipe/{o['name']}"), None),
+        ("kms:Decrypt", _key(s), "pipes"),
+    ],
+    # the stream of the transactions table: an iterator for the shard, then its records
+    "aws dynamodbstreams get-records": lambda o, s: (
+        [
+            (action, _arn("dynamodb", f"{TABLE}/stream/2026-01-01T00:00:00.000"), None)
+            for action in ("dynamodb:GetShardIterator", "dynamodb:GetRecords")
+        ]
+        + [("kms:Decrypt", _key(s), "dynamodb")]
+    ),
     "aws scheduler get-schedule": lambda o, s: [
         ("scheduler:GetSchedule", _arn("scheduler", f"schedule/default/{o['name']}"), None),
         ("kms:Decrypt", _key(s), "scheduler"),
