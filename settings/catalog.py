@@ -515,6 +515,17 @@ class Settings(SettingsGroup):
         doc="role that deploys both stacks: when set, the only principal that may administer the KMS keys "
         "and change the queue and topic policies",
     )
+    permissions_boundary_arn: str = setting(
+        "PERMISSIONS_BOUNDARY_ARN",
+        matches(
+            r"arn:aws[a-z-]*:iam::([0-9]{12}|aws):policy/[A-Za-z0-9+=,.@_/-]{1,512}", "an IAM policy ARN"
+        ),
+        empty_allowed=True,
+        shown_default="unset (no boundary)",
+        default="",
+        doc="permissions boundary set on every IAM role both stacks create (the deploy policy lets the "
+        'deploy role create roles only with it, README "AWS permissions")',
+    )
     operator_role_arn: str = setting(
         "OPERATOR_ROLE_ARN",
         matches(r"arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}", "an IAM role ARN"),

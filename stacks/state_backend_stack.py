@@ -18,6 +18,7 @@ from stacks.constructs.account import Account
 from stacks.constructs.api_gateway_logging import ApiGatewayLogging
 from stacks.constructs.buckets import SecureBucket, allow_access_log_delivery, require_kms_key
 from stacks.constructs.encryption import EncryptionKey
+from stacks.constructs.policy import apply_permissions_boundary
 from stacks.transaction_stack import default_tags
 
 NONCURRENT_STATE_VERSIONS_DAYS = 90
@@ -116,3 +117,5 @@ class StateBackendStack(TerraformStack):
             description="Set TF_STATE_KMS_KEY_ARN to this before `make deploy` of the main stack",
         )
         TerraformOutput(self, "access_log_bucket", value=access_logs.bucket.bucket)
+        if s.permissions_boundary_arn:
+            apply_permissions_boundary(self, s.permissions_boundary_arn)

@@ -34,6 +34,7 @@ from stacks.constructs.logs import card_data_log_groups
 from stacks.constructs.monitoring import MonitoredResources, Monitoring
 from stacks.constructs.network import PrivateNetwork
 from stacks.constructs.operators import OperatedResources, OperatorPolicy
+from stacks.constructs.policy import apply_permissions_boundary
 from stacks.constructs.python_function import FunctionPlatform, PythonFunction
 from stacks.constructs.queues import TransactionQueues
 from stacks.constructs.schedule import FunctionSchedule
@@ -398,3 +399,5 @@ class TransactionStack(TerraformStack):
         }
         for name, (value, description) in outputs.items():
             TerraformOutput(self, name, value=value, description=description)
+        if s.permissions_boundary_arn:
+            apply_permissions_boundary(self, s.permissions_boundary_arn)

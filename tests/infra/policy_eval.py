@@ -43,6 +43,7 @@ class Request:
     action: str
     resource: str
     via: str | None = None
+    keys: tuple[tuple[str, str], ...] = ()  # further condition keys of the request
 
     def context(self, region: str) -> dict[str, str]:
         keys = {
@@ -53,7 +54,7 @@ class Request:
         }
         if self.via:
             keys["kms:ViaService"] = f"{self.via}.{region}.amazonaws.com"
-        return keys
+        return keys | dict(self.keys)
 
 
 class Resolver:
@@ -237,10 +238,35 @@ def decide(
             return EXPLICIT_DENY, f"statement {s.get('sid')!r}"
     identity_allows = identity is None or any(s["effect"] == "Allow" for s in relevant_identity)
     grants = {_principal_match(s, request.principal) for s in relevant_resource if s["effect"] == "Allow"}
-    if "direct" in grants or (
-        identity_allows and ("account" in grants or not request.action.startswith("kms:"))
-    ):
+    on_a_key = request.action.startswith("kms:") and ":key/" in request.resource
+    if "direct" in grants or (identity_allows and ("account" in grants or not on_a_key)):
         return ALLOW, "allowed"
-    if request.action.startswith("kms:"):
+    if on_a_key:
         return IMPLICIT_DENY, "the key policy does not allow it"
     return IMPLICIT_DENY, "no statement allows it"
+
+
+def from_aws_json(document: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The statements of a policy in IAM's JSON (``Effect``, ``Action``, ``Condition``...) in the form of
+    a synthesized policy document, which ``decide`` reads."""
+
+    def listed(value: Any) -> list[str]:
+        return value if isinstance(value, list) else [value]
+
+    statements = []
+    for s in document["Statement"]:
+        conditions = [
+            {"test": test, "variable": variable, "values": listed(values)}
+            for test, pairs in s.get("Condition", {}).items()
+            for variable, values in pairs.items()
+        ]
+        statements.append(
+            {
+                "sid": s.get("Sid"),
+                "effect": s["Effect"],
+                "actions": listed(s["Action"]),
+                "resources": listed(s["Resource"]),
+                "condition": conditions,
+            }
+        )
+    return statements
