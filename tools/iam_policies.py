@@ -429,13 +429,17 @@ def _scoped(
 ) -> list[dict[str, Any]]:
     """Regional actions limited to the stack's region; IAM policy actions to the stacks' policies;
     Route 53 (global) on its own."""
-    regional = {a for a in actions if a.split(":")[0] not in GLOBAL_SERVICES}
+    objects = {a for a in actions if a.startswith("s3:") and "Object" in a}
+    regional = {a for a in actions if a.split(":")[0] not in GLOBAL_SERVICES} - objects
     policies = [a for a in actions if a.startswith("iam:")]
     dns = [a for a in actions if a.startswith("route53:")]
     found = []
     if regional:
         region = {"StringEquals": {"aws:RequestedRegion": settings.region}}
         found.append(_statement(f"{verb}TheStacksResources", regional, ["*"], **region))
+    if objects:  # the function packages only: no other bucket's objects (logs, state) are read
+        packages = [f"arn:aws:s3:::{settings.artifact_bucket}/*"]
+        found.append(_statement(f"{verb}TheFunctionPackages", objects, packages))
     if policies:
         arns = [f"arn:aws:iam::{account}:policy/{name}" for name in sorted(stacks.policies)]
         found.append(_statement(f"{verb}TheStacksPolicies", policies, arns))
