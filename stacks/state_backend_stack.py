@@ -16,7 +16,12 @@ from constructs import Construct
 from stacks.config import Settings
 from stacks.constructs.account import Account
 from stacks.constructs.api_gateway_logging import ApiGatewayLogging
-from stacks.constructs.buckets import SecureBucket, allow_access_log_delivery, require_kms_key
+from stacks.constructs.buckets import (
+    SecureBucket,
+    allow_access_log_delivery,
+    only_log_delivery_writes,
+    require_kms_key,
+)
 from stacks.constructs.encryption import EncryptionKey
 from stacks.constructs.policy import apply_permissions_boundary
 from stacks.transaction_stack import default_tags
@@ -32,7 +37,8 @@ class StateBackendStack(TerraformStack):
     key and bucket key, public access fully blocked, owner-enforced, TLS only, object events to
     EventBridge). The state bucket keeps old state versions 90 days and logs its accesses to the
     access-log bucket; the access-log bucket accepts writes only from S3 log delivery for this
-    account's state and artifact buckets (each under its own prefix) and keeps logs
+    account's state and artifact buckets (each under its own prefix), refuses writes from every IAM
+    principal and deletes of objects and versions from everyone, and keeps logs
     ``log_retention_days`` (>= 365, PCI DSS 10.5.1). The lock table is on-demand with PITR and the
     same key. Its own state is local, one file per environment at the repository root
     (``terraform.state-backend-<env>.tfstate``, outside ``cdktf.out/`` so ``make clean`` cannot delete
@@ -59,6 +65,7 @@ class StateBackendStack(TerraformStack):
             s3_log_delivery_sources=[
                 f"arn:{account.partition}:s3:::{b}" for b in (s.resolved_state_bucket, s.artifact_bucket)
             ],
+            state_only=True,
         )
         access_logs = SecureBucket(
             self,
@@ -73,7 +80,8 @@ class StateBackendStack(TerraformStack):
                     f"arn:{account.partition}:s3:::{s.access_log_bucket}",
                     [s.resolved_state_bucket, s.artifact_bucket],
                     account,
-                )
+                ),
+                *only_log_delivery_writes(f"arn:{account.partition}:s3:::{s.access_log_bucket}"),
             ],
         )
         bucket = SecureBucket(

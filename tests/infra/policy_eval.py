@@ -70,7 +70,7 @@ class Resolver:
         "aws_cloudwatch_log_group": "arn:aws:logs:{region}:{account}:log-group:{name}",
         "aws_scheduler_schedule": "arn:aws:scheduler:{region}:{account}:schedule/default/{name}",
         "aws_s3_bucket": "arn:aws:s3:::{bucket}",
-        "aws_kms_key": "arn:aws:kms:{region}:{account}:key/{logical}",
+        "aws_kms_key": "arn:aws:kms:{region}:{account}:key/{stack}-{logical}",  # ids repeat across stacks
         "aws_api_gateway_rest_api": "arn:aws:apigateway:{region}::/restapis/api-{logical}",
         "aws_pipes_pipe": "arn:aws:pipes:{region}:{account}:pipe/{name}",
     }
@@ -78,6 +78,7 @@ class Resolver:
     def __init__(self, stack: Stack) -> None:
         self.stack = stack
         self.region = stack.doc["provider"]["aws"][0]["region"]
+        self.name = stack.doc["//"]["metadata"]["stackName"]
 
     def value(self, text: str) -> str:
         return _REF.sub(lambda m: self._reference(m.group(1)), text)
@@ -97,7 +98,7 @@ class Resolver:
             for k in ("name", "function_name", "bucket")
             if isinstance(body.get(k), str)
         }
-        fields |= {"region": self.region, "account": ACCOUNT, "logical": logical}
+        fields |= {"region": self.region, "account": ACCOUNT, "logical": logical, "stack": self.name}
         if kind == "aws_sqs_queue" and attribute == "url":
             return f"https://sqs.{self.region}.amazonaws.com/{ACCOUNT}/{fields['name']}"
         if kind == "aws_dynamodb_table" and attribute == "stream_arn":
@@ -105,7 +106,7 @@ class Resolver:
         if kind == "aws_api_gateway_rest_api" and attribute == "id":
             return f"api-{logical}"
         if kind == "aws_kms_key" and attribute in ("key_id", "id"):
-            return logical
+            return f"{self.name}-{logical}"
         if kind in ("aws_iam_role", "aws_s3_bucket") and attribute == "id":
             return fields["name" if kind == "aws_iam_role" else "bucket"]
         if attribute == "name" and "name" in fields:

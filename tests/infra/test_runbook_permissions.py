@@ -123,7 +123,7 @@ def _queue(url: str) -> str:
 
 def _key(stack: Stack) -> str:
     (logical,) = stack.resources("aws_kms_key")
-    return _arn("kms", f"key/{logical}")
+    return Resolver(stack).value(f"${{aws_kms_key.{logical}.arn}}")
 
 
 # (service, operation) -> the requests one run makes, from its options (expanded) and the stack.

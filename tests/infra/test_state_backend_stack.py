@@ -71,7 +71,7 @@ def test_state_bucket_access_is_logged_to_the_access_log_bucket(backend_stack):
 
 def test_access_log_bucket_accepts_only_s3_log_delivery_of_our_buckets(backend_stack):
     policy = _for_bucket(backend_stack, "aws_s3_bucket_policy", "AccessLogBucket")
-    _, delivery = backend_stack.policy_document(policy["policy"])["statement"]
+    _, delivery, *_ = backend_stack.policy_document(policy["policy"])["statement"]
     assert delivery["effect"] == "Allow" and delivery["actions"] == ["s3:PutObject"]
     assert delivery["principals"] == [{"type": "Service", "identifiers": ["logging.s3.amazonaws.com"]}]
     sources = ("transaction-processing-tfstate-dev", "transaction-processing-artifacts-dev")
