@@ -108,6 +108,8 @@ diff: install ## Show what deploy would change in STACK (default transaction-pro
 deploy: install ## Deploy STACK (default transaction-processing; AUTO_APPROVE=1 skips the prompt)
 	$(PY) -m tools.preflight deploy $(STACK)
 	cdktf deploy $(STACK) $(CDKTF_APPROVE)
+	@# Keys already in the clients' usage plans join the key table (idempotent; README "Upgrading from keys in Terraform").
+	if [ "$(STACK)" = "transaction-processing" ]; then $(PY) -m tools.clients adopt; fi
 
 destroy: install ## Destroy STACK (default transaction-processing; state-backend last)
 	$(PY) -m tools.preflight destroy $(STACK)
@@ -135,6 +137,17 @@ REPLAY_ARGS ?=
 .PHONY: replay
 replay: install ## Re-enqueue pending transactions now (the reconciler's pass; REPLAY_ARGS="--dry-run" ...)
 	$(PY) -m tools.replay $(REPLAY_ARGS)
+
+# --- API clients: keys (created through API Gateway's API, never in Terraform), rotation, merchant
+# bindings (README "Clients and merchants"). CLIENTS_ARGS, e.g. "add acme", "rotate acme",
+# "finish-rotation acme", "revoke acme", "bind acme merchant_001", "unbind acme merchant_001", "adopt".
+CLIENTS_ARGS ?= list
+.PHONY: clients clients-local
+clients: install ## API clients on AWS: CLIENTS_ARGS="list" | "add acme" | "rotate acme" | "bind acme m_1" ...
+	$(PY) -m tools.clients $(CLIENTS_ARGS)
+
+clients-local: install ## The same against make local (its AWS endpoint, LOCAL_AWS_PORT or 5000)
+	$(PY) -m tools.clients --endpoint-url http://127.0.0.1:$${LOCAL_AWS_PORT:-5000} $(CLIENTS_ARGS)
 
 # --- Benchmarks: tables with ratios against same-run baselines; never asserted in tests.
 .PHONY: bench

@@ -30,6 +30,10 @@ MERCHANT = {
 }
 
 
+API_KEY_TABLE = "api-keys-bench"
+API_KEY = {"key_id": {"S": "benchkey01"}, "client": {"S": "bench"}, "state": {"S": "active"}}
+
+
 class StubAws:
     """Answers every call the handlers make with the shape AWS returns on success; keeps what the
     validation function queued, to feed it to fraud detection."""
@@ -37,8 +41,8 @@ class StubAws:
     def __init__(self) -> None:
         self.queued: list[dict[str, Any]] = []
 
-    def get_item(self, **_: Any) -> dict[str, Any]:
-        return {"Item": MERCHANT}
+    def get_item(self, *, TableName: str, **_: Any) -> dict[str, Any]:
+        return {"Item": API_KEY if TableName == API_KEY_TABLE else MERCHANT}
 
     def batch_get_item(self, *, RequestItems: dict[str, Any], **_: Any) -> dict[str, Any]:
         return {
@@ -78,6 +82,7 @@ def _post(transaction_id: str) -> dict[str, Any]:
         body=body.encode(),
         source_ip="127.0.0.1",
         api_key="bench-api-key-0123456789",
+        api_key_id="benchkey01",
         request_id=str(uuid.uuid4()),
         host="bench.execute-api.us-east-2.amazonaws.com",
     )
@@ -108,6 +113,7 @@ def run(repeats: int = 15) -> Section:
             "AWS_DEFAULT_REGION": "us-east-2",
             "MERCHANT_TABLE_NAME": "merchant-config-bench",
             "TRANSACTION_TABLE_NAME": "processed-transactions-bench",
+            "API_KEY_TABLE_NAME": API_KEY_TABLE,
             "QUEUE_URL": "https://sqs.us-east-2.amazonaws.com/123456789012/q",
         }
     )

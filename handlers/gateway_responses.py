@@ -8,7 +8,13 @@ from the function and from the gateway alike, with ``request_id`` equal to the `
 header (``$context.requestId``), and branches on ``code``.
 
 Status codes stay the ones API Gateway uses for each response type (a ``None`` status keeps the status of
-the error that fell back to ``DEFAULT_4XX`` / ``DEFAULT_5XX``).
+the error that fell back to ``DEFAULT_4XX`` / ``DEFAULT_5XX``), but one: when Lambda throttles the
+function (its 429 ``TooManyRequestsException``, the reserved concurrency in use), a REST API's Lambda proxy
+integration answers ``INTEGRATION_FAILURE`` (504 by default; no integration response can map a Lambda
+429, and API Gateway answered a plain 500 before that response type took it). This API answers it 503
+``SERVICE_UNAVAILABLE`` with ``Retry-After``, and every other 5xx (``DEFAULT_5XX``) carries
+``Retry-After`` too: a client retries any of them with the same payload (the transaction id makes the
+retry safe).
 """
 
 from __future__ import annotations
@@ -151,10 +157,11 @@ GATEWAY_RESPONSES: tuple[GatewayResponse, ...] = (
     ),
     GatewayResponse(
         "INTEGRATION_FAILURE",
-        HTTPStatus.GATEWAY_TIMEOUT,
+        HTTPStatus.SERVICE_UNAVAILABLE,
         "SERVICE_UNAVAILABLE",
-        "The service could not be reached: retry with the same payload",
-        "The function could not be invoked.",
+        "The service is busy: retry with the same payload",
+        "The function could not be invoked: Lambda throttled it (its reserved concurrency is in use, "
+        "e.g. a burst) or refused the call.",
         _RETRY,
     ),
     GatewayResponse(
@@ -170,6 +177,7 @@ GATEWAY_RESPONSES: tuple[GatewayResponse, ...] = (
         INTERNAL_ERROR,
         "Internal server error",
         "The function failed or answered a malformed response (502), or another gateway-side failure.",
+        _RETRY,
     ),
 )
 GATEWAY_RESPONSE: Mapping[str, GatewayResponse] = {r.response_type: r for r in GATEWAY_RESPONSES}

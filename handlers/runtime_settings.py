@@ -25,13 +25,7 @@ class ValidationSettings(FunctionSettings):
     merchant_cache_ttl_seconds: int
     max_body_bytes: int
     require_merchant_clients: bool
-    api_client_key_ids: str
-
-    @property
-    def client_of_key(self) -> dict[str, str]:
-        """API key id -> client name (``API_CLIENT_KEY_IDS``)."""
-        pairs = (pair.split("=", 1) for pair in self.api_client_key_ids.split(",") if "=" in pair)
-        return {key_id.strip(): name.strip() for name, key_id in pairs}
+    api_key_table_name: str
 
 
 class FraudDetectionSettings(FunctionSettings):

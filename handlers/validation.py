@@ -18,6 +18,7 @@ from aws_lambda_powertools.logging import correlation_paths
 
 from handlers import http
 from handlers.container import Container, Dependencies
+from handlers.domain.api_keys import ApiKeyDirectory
 from handlers.domain.cache import TTLCache
 from handlers.domain.errors import RequestRefused
 from handlers.domain.submission import TransactionService
@@ -37,18 +38,21 @@ _ITEM_PATH = re.compile(r"/transaction/([^/]+)/?")
 
 
 def _build(settings: ValidationSettings, dependencies: Dependencies) -> TransactionService:
-    from handlers.adapters.dynamodb import MerchantTable, TransactionTable
+    from handlers.adapters.dynamodb import ApiKeyTable, MerchantTable, TransactionTable
     from handlers.adapters.messaging import TransactionQueue
 
     dynamodb = dependencies.client("dynamodb")
+    monotonic = dependencies.monotonic or time.monotonic
     return TransactionService(
         merchants=MerchantTable(dynamodb, settings.merchant_table_name),
         store=TransactionTable(dynamodb, settings.transaction_table_name),
         queue=TransactionQueue(dependencies.client("sqs"), settings.queue_url),
-        merchant_cache=TTLCache(
-            settings.merchant_cache_ttl_seconds, clock=dependencies.monotonic or time.monotonic
-        ),
+        merchant_cache=TTLCache(settings.merchant_cache_ttl_seconds, clock=monotonic),
         clock=dependencies.now,
+        keys=ApiKeyDirectory(
+            ApiKeyTable(dynamodb, settings.api_key_table_name),
+            TTLCache(settings.merchant_cache_ttl_seconds, clock=monotonic),
+        ),
         binding_required=settings.require_merchant_clients,
     )
 
@@ -72,12 +76,12 @@ def _route(event: dict[str, Any]) -> tuple[str, str | None]:
     raise http.Refused(http.NOT_FOUND, "No route for this path")
 
 
-def _client(event: dict[str, Any], settings: ValidationSettings) -> str | None:
-    """The API client of the calling key (``requestContext.identity.apiKeyId``), None when unknown."""
+def _key_id(event: dict[str, Any]) -> str | None:
+    """The calling key's id (``requestContext.identity.apiKeyId``; API Gateway never passes the value)."""
     context = event.get("requestContext")
     identity = context.get("identity") if isinstance(context, dict) else None
     key_id = identity.get("apiKeyId") if isinstance(identity, dict) else None
-    return settings.client_of_key.get(key_id) if isinstance(key_id, str) else None
+    return key_id if isinstance(key_id, str) and key_id else None
 
 
 def _dispatch(event: dict[str, Any]) -> dict[str, Any]:
@@ -87,7 +91,7 @@ def _dispatch(event: dict[str, Any]) -> dict[str, Any]:
         message = f"{method or 'This method'} is not allowed on {resource}"
         raise http.Refused(http.METHOD_NOT_ALLOWED, message, allow=(ROUTES[resource],))
     wiring = container.current
-    client = _client(event, wiring.settings)
+    client = wiring.service.client_of_key(_key_id(event))
     if resource == ITEM:
         return http.ok(wiring.service.status(transaction_id, client))
     payload = decode_body(

@@ -15,6 +15,7 @@ from local.config import HOST
 from local.expressions import Ref, Resolver
 from local.lambda_context import function_arn
 from local.stack import StackSpec
+from settings.catalog import API_CLIENT_TAG
 
 CREDENTIALS = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
 _CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=2, read_timeout=25)
@@ -77,6 +78,7 @@ class Provisioned:
     queue_urls: dict[str, str] = field(default_factory=dict)
     queue_arns: dict[str, str] = field(default_factory=dict)
     topic_arns: dict[str, str] = field(default_factory=dict)
+    usage_plan_ids: dict[str, str] = field(default_factory=dict)  # client -> its plan (in moto)
     stream_arns: dict[str, str] = field(default_factory=dict)
     inbox_url: str = ""
     inbox_name: str = ""
@@ -84,8 +86,8 @@ class Provisioned:
 
 
 def provision(stack: StackSpec, endpoint: str, boto_session: boto3.session.Session) -> Provisioned:
-    """Create every table, queue (with its redrive policy) and topic of the stack, plus an inbox queue
-    subscribed to each topic for clients and tests, and a console queue the runtime prints."""
+    """Create every table, queue (with its redrive policy), topic and client usage plan of the stack, plus
+    an inbox queue subscribed to each topic for clients and tests, and a console queue the runtime prints."""
     dynamodb = client(boto_session, "dynamodb", endpoint)
     sqs = client(boto_session, "sqs", endpoint)
     sns = client(boto_session, "sns", endpoint)
@@ -113,6 +115,22 @@ def provision(stack: StackSpec, endpoint: str, boto_session: boto3.session.Sessi
         for url in (inbox, console):
             sns.subscribe(TopicArn=arn, Protocol="sqs", Endpoint=_queue_arn(sqs, url))
         out.inbox_url, out.inbox_name, out.console_url = inbox, inbox_name, console
+
+    apigateway = client(boto_session, "apigateway", endpoint)
+    for api_client in stack.api.clients if stack.api else ():
+        plan = api_client.usage_plan
+        created = apigateway.create_usage_plan(
+            name=api_client.plan_name,
+            tags={API_CLIENT_TAG: api_client.name},
+            throttle={"rateLimit": plan.rate_limit, "burstLimit": plan.burst_limit},
+            **(
+                {"quota": {"limit": plan.quota_limit, "period": plan.quota_period}}
+                if plan.quota_limit
+                else {}
+            ),
+        )
+        out.usage_plan_ids[api_client.name] = created["id"]
+        add(Ref("aws_api_gateway_usage_plan", api_client.plan_logical_id, "id"), created["id"])
 
     for function in stack.functions:
         arn = function_arn(stack.region, function.function_name)

@@ -13,11 +13,6 @@ from typing import Any
 LOCAL_API_ID = "local000001"
 
 
-def api_key_id(api_key: str) -> str:
-    """A stable, non-secret identifier of the key (API Gateway logs the id, never the value)."""
-    return hashlib.sha256(api_key.encode()).hexdigest()[:10]
-
-
 def proxy_event(
     *,
     method: str,
@@ -30,6 +25,7 @@ def proxy_event(
     body: bytes | None,
     source_ip: str,
     api_key: str | None,
+    api_key_id: str | None,
     request_id: str,
     host: str,
 ) -> dict[str, Any]:
@@ -84,7 +80,7 @@ def proxy_event(
                 "userAgent": user_agent,
                 "user": None,
                 "apiKey": api_key,
-                "apiKeyId": api_key_id(api_key) if api_key else None,
+                "apiKeyId": api_key_id,
             },
             "domainName": host,
             "apiId": LOCAL_API_ID,

@@ -4,8 +4,10 @@ An execution environment is a process of its own (``local.worker``) whose enviro
 function's (from the synthesized stack, references resolved to local values) plus Lambda's runtime
 variables. It imports the handler once and runs one invocation at a time. A function scales out to up
 to ``concurrency`` environments when every existing one is busy, so concurrent invocations never share a
-process, as in Lambda. An invocation that outlives the function's timeout is stopped with its
-environment. Each environment's stdout (the function's logs and EMF metrics) goes to ``output``.
+process, as in Lambda. Beyond the function's reserved concurrency, Lambda throttles: an invocation
+raises ``FunctionThrottled`` (Lambda's 429) instead of waiting. An invocation that outlives the
+function's timeout is stopped with its environment. Each environment's stdout (the function's logs and
+EMF metrics) goes to ``output``.
 """
 
 from __future__ import annotations
@@ -127,6 +129,10 @@ class ExecutionEnvironment:
             self._process.wait()
 
 
+class FunctionThrottled(Exception):
+    """Lambda's 429 TooManyRequestsException: the function's reserved concurrency is in use."""
+
+
 class LocalFunction:
     """One function of the stack and its execution environments."""
 
@@ -150,12 +156,14 @@ class LocalFunction:
         self._usage = usage
         self._idle: list[ExecutionEnvironment] = []
         self._count = 0  # environments running or starting
+        self._in_flight = 0  # invocations running or waiting for an environment
         self._started = 0
         self._stopped = False
         self._changed = threading.Condition()
         self.outage_origin: float | None = None  # when the runtime was ready (scripted outages count from it)
         self.invocations = 0
         self.errors = 0
+        self.throttles = 0
 
     @property
     def name(self) -> str:
@@ -209,7 +217,20 @@ class LocalFunction:
 
     def invoke(self, event: Any) -> Any:
         """Run the handler in a free environment; raises FunctionError (callers apply Lambda's error
-        semantics)."""
+        semantics), or FunctionThrottled when the reserved concurrency is in use."""
+        reserved = self.spec.reserved_concurrency
+        with self._changed:
+            if reserved is not None and self._in_flight >= reserved:
+                self.throttles += 1
+                raise FunctionThrottled(f"{self.name}: Rate Exceeded (reserved concurrency {reserved})")
+            self._in_flight += 1
+        try:
+            return self._invoke(event)
+        finally:
+            with self._changed:
+                self._in_flight -= 1
+
+    def _invoke(self, event: Any) -> Any:
         context = LambdaContext.for_invocation(
             self.name,
             memory_mb=self.spec.memory_mb,

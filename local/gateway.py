@@ -1,13 +1,15 @@
 """The HTTP API, behaving like the deployed API Gateway REST stage in front of the Lambda proxy.
 
 Per request, in API Gateway's order: route match (unknown route or method: 403
-``MISSING_AUTHENTICATION_TOKEN``), API key (403 ``INVALID_API_KEY``), usage plan (429 ``THROTTLED`` /
+``MISSING_AUTHENTICATION_TOKEN``), API key (403 ``INVALID_API_KEY`` unless an enabled key of a client's
+usage plan, read from API Gateway in moto: ``local.api_keys``), usage plan (429 ``THROTTLED`` /
 ``QUOTA_EXCEEDED``), payload hard limit (413 ``REQUEST_TOO_LARGE``), request validation against the
 method's model when its validator checks bodies (400 ``BAD_REQUEST_BODY``), then a REST proxy event to
 the function and its proxy response back (502 ``DEFAULT_5XX`` when the function fails or answers a
-malformed response). Every refusal of its own is answered from the stack's gateway responses
-(``handlers.gateway_responses``, the same rows the stack deploys), with ``request_id`` equal to the
-``x-amzn-RequestId`` header. Routes, stage, key requirement, model and limits come from the stack.
+malformed response; ``INTEGRATION_FAILURE`` when Lambda throttles it beyond its reserved concurrency).
+Every refusal of its own is answered from the stack's gateway responses (``handlers.gateway_responses``,
+the same rows the stack deploys), with ``request_id`` equal to the ``x-amzn-RequestId`` header. Routes,
+stage, key requirement, model and limits come from the stack.
 """
 
 from __future__ import annotations
@@ -27,9 +29,10 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import fastjsonschema
 
 from handlers.gateway_responses import GATEWAY_RESPONSE
+from local.api_keys import KeyLookup
 from local.config import HOST
 from local.events import proxy_event
-from local.functions import LocalFunction
+from local.functions import FunctionThrottled, LocalFunction
 from local.stack import ApiSpec, RouteSpec
 from local.throttle import UsagePlan
 
@@ -77,7 +80,7 @@ class Gateway:
         api: ApiSpec,
         functions: Mapping[str, LocalFunction],
         *,
-        client_keys: Mapping[str, str],
+        keys: KeyLookup,
         port: int,
         openapi: Callable[[str], dict[str, Any]],
         status: Callable[[], dict[str, Any]],
@@ -87,13 +90,16 @@ class Gateway:
         self.stage = api.stage
         self._routes = [_Route(r) for r in api.routes]
         self._functions = functions
-        # API key -> its client's usage plan: API Gateway admits only keys of a usage plan of the stage
+        # API Gateway admits only enabled keys of a usage plan of the stage, each under its plan's limits
+        self._keys = keys
         self._plans = {
-            client_keys[client.name]: UsagePlan(
-                plan.rate_limit, plan.burst_limit, plan.quota_limit, plan.quota_period
+            client.name: UsagePlan(
+                client.usage_plan.rate_limit,
+                client.usage_plan.burst_limit,
+                client.usage_plan.quota_limit,
+                client.usage_plan.quota_period,
             )
             for client in api.clients
-            if (plan := client.usage_plan) is not None
         }
         self._openapi = openapi
         self._status = status
@@ -183,10 +189,12 @@ class Gateway:
             return 200, [("Content-Type", "application/json")], json.dumps(document, indent=2).encode()
         route, parameters, resource_path = self._match(method, split.path)
         api_key = request.headers.get("x-api-key")
+        admitted = None
         if route.spec.api_key_required:
-            if api_key is None or api_key not in self._plans:
+            admitted = self._keys.find(api_key) if api_key else None
+            if api_key is None or admitted is None:
                 raise GatewayError("INVALID_API_KEY", "ForbiddenException")
-            refusal = self._plans[api_key].admit(api_key)
+            refusal = self._plans[admitted.client].admit(api_key)
             if refusal is not None:
                 raise GatewayError(refusal, "TooManyRequestsException")
         if route.validate is not None and not self._valid(route.validate, body):
@@ -202,12 +210,16 @@ class Gateway:
             path_parameters=parameters or None,
             body=body,
             source_ip=request.client_address[0],
-            api_key=api_key if route.spec.api_key_required else None,
+            api_key=api_key if admitted else None,
+            api_key_id=admitted.key_id if admitted else None,
             request_id=request_id,
             host=request.headers.get("Host") or f"{HOST}:{self.port}",
         )
         try:
             response = function.invoke(event)
+        except FunctionThrottled as exc:  # Lambda's 429 is API Gateway's INTEGRATION_FAILURE
+            print(f"[api] {exc}", file=sys.stderr, flush=True)
+            raise GatewayError("INTEGRATION_FAILURE", "InternalServerErrorException") from None
         except Exception as exc:  # a function error: API Gateway answers 502
             print(f"[api] {function.name} raised {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
             raise GatewayError("DEFAULT_5XX", "InternalServerErrorException", 502) from None

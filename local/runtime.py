@@ -21,10 +21,9 @@ from collections.abc import Mapping, MutableMapping
 from pathlib import Path
 from typing import Any
 
+from local.api_keys import KeyLookup
 from local.aws import CREDENTIALS, MotoServer, Provisioned, client, provision, session
 from local.config import FaultConfig, LocalConfig
-from local.events import api_key_id
-from local.expressions import Ref
 from local.faults import FaultInjector
 from local.functions import LocalFunction
 from local.gateway import Gateway
@@ -37,6 +36,7 @@ from local.seed import seed_merchants
 from local.stack import FunctionSpec, StackSpec, load_stack
 from local.stream_pipes import StreamPipe
 from local.synth import stack_json
+from tools.clients import ClientLifecycle, Names
 
 README_TRANSACTION = {
     "transaction_id": "txn_test_001",
@@ -145,6 +145,7 @@ class LocalRuntime:
         self._openapi = build_openapi(stack.api, stack.region) if stack.api else None
         # API client -> its key (LOCAL_API_CLIENTS, LOCAL_API_KEY or generated)
         self.client_keys = config.client_keys([c.name for c in stack.api.clients] if stack.api else [])
+        self.client_key_ids: dict[str, str] = {}  # created in moto's API Gateway at start
 
     # --- lifecycle ----------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -156,9 +157,6 @@ class LocalRuntime:
         self.sqs = client(own, "sqs", endpoint)
         self.provisioned = provision(self.stack, endpoint, own)
         resolver = self.provisioned.resolver
-        for api_client in self.stack.api.clients if self.stack.api else ():
-            key_id = api_key_id(self.client_keys[api_client.name])
-            resolver.add(Ref("aws_api_gateway_api_key", api_client.key_logical_id, "id"), key_id)
         scheduled = {schedule.function for schedule in self.stack.schedules}
         for spec in self.stack.functions:
             counter = self.requests["schedules" if spec.logical_id in scheduled else "functions"]
@@ -174,6 +172,7 @@ class LocalRuntime:
                 usage=functools.partial(self._function_usage, counter),
             )
         self._start_functions()
+        self._issue_keys(own, endpoint)
         if self.config.seed_merchants:
             table = self.merchant_table()
             if table:
@@ -206,7 +205,7 @@ class LocalRuntime:
             self.gateway = Gateway(
                 self.stack.api,
                 self.functions,
-                client_keys=self.client_keys,
+                keys=KeyLookup(client(own, "apigateway", endpoint), self.provisioned.usage_plan_ids),
                 port=self.config.api_port,
                 openapi=lambda url: with_local_server(self._openapi or {}, url),
                 status=self.status,
@@ -305,13 +304,31 @@ class LocalRuntime:
         self.faults.add(faults)
 
     # --- helpers ------------------------------------------------------------------------------------------
+    def _issue_keys(self, own: Any, endpoint: str) -> None:
+        """Each client's key, created like ``python -m tools.clients add`` does (with its local value)."""
+        if self.stack.api is None or not self.stack.api.clients:
+            return
+        names = Names(
+            self.stack.api.name,
+            self._function_setting("API_KEY_TABLE_NAME") or "",
+            self.merchant_table() or "",
+        )
+        lifecycle = ClientLifecycle(
+            client(own, "apigateway", endpoint), client(own, "dynamodb", endpoint), names
+        )
+        for name, value in self.client_keys.items():
+            self.client_key_ids[name] = lifecycle.add(name, value=value).key_id
+
+    def _function_setting(self, variable: str) -> str | None:
+        """A variable of the first function that has it (resolved to local values)."""
+        for function in self.functions.values():
+            if value := function.environment.get(variable):
+                return value
+        return None
+
     def merchant_table(self) -> str | None:
         """The table the validation function reads merchants from (its MERCHANT_TABLE_NAME)."""
-        for function in self.functions.values():
-            name = function.environment.get("MERCHANT_TABLE_NAME")
-            if name:
-                return name
-        return None
+        return self._function_setting("MERCHANT_TABLE_NAME")
 
     def _print_alerts(self) -> None:
         url = self.provisioned.console_url if self.provisioned else ""
@@ -340,7 +357,7 @@ class LocalRuntime:
             "aws_endpoint": self.moto.endpoint,
             "api_key": next(iter(self.client_keys.values()), None),  # the first client's
             "api_clients": {
-                name: {"api_key_id": api_key_id(key), "api_key": key}
+                name: {"api_key_id": self.client_key_ids.get(name), "api_key": key}
                 for name, key in self.client_keys.items()
             },
             "region": self.stack.region,
@@ -357,7 +374,12 @@ class LocalRuntime:
         return {
             "ready": True,
             "functions": {
-                f.name: {"invocations": f.invocations, "errors": f.errors, "environments": f.environments}
+                f.name: {
+                    "invocations": f.invocations,
+                    "errors": f.errors,
+                    "throttles": f.throttles,
+                    "environments": f.environments,
+                }
                 for f in self.functions.values()
             },
             "pollers": {
@@ -441,11 +463,11 @@ class LocalRuntime:
                 f"{len(pipe.spec.filters)} filter(s) -> template -> topic"
             )
         for api_client in self.stack.api.clients if self.stack.api else ():
-            if (plan := api_client.usage_plan) is not None:
-                lines.append(
-                    f"  usage plan  {api_client.name}: {plan.rate_limit:g} req/s, burst {plan.burst_limit}, "
-                    f"quota {plan.quota_limit}/{(plan.quota_period or 'DAY').lower()}"
-                )
+            plan = api_client.usage_plan
+            lines.append(
+                f"  usage plan  {api_client.name}: {plan.rate_limit:g} req/s, burst {plan.burst_limit}, "
+                f"quota {plan.quota_limit}/{(plan.quota_period or 'DAY').lower()}"
+            )
         if self.seeded:
             merchants = ", ".join(
                 f"{m['merchant_id']} ({m['name']}{'' if m['active'] else ', inactive'})" for m in self.seeded

@@ -64,6 +64,7 @@ class FunctionSpec:
     timeout_seconds: int
     memory_mb: int
     environment: Mapping[str, str]  # raw, may hold references
+    reserved_concurrency: int | None = None  # Lambda throttles invocations beyond it
 
 
 @dataclass(frozen=True)
@@ -125,11 +126,12 @@ class UsagePlanSpec:
 
 @dataclass(frozen=True)
 class ClientSpec:
-    """An API client of the stack: its API key (logical id) and the usage plan that key is in."""
+    """An API client of the stack: its usage plan (its keys are created by ``tools.clients``)."""
 
     name: str
-    key_logical_id: str
-    usage_plan: UsagePlanSpec | None
+    plan_logical_id: str
+    plan_name: str
+    usage_plan: UsagePlanSpec
 
 
 @dataclass(frozen=True)
@@ -291,7 +293,13 @@ def _function(logical_id: str, body: Mapping[str, Any]) -> FunctionSpec:
         timeout_seconds=int(body.get("timeout", 3)),
         memory_mb=int(body.get("memory_size", 128)),
         environment=dict(environment),
+        reserved_concurrency=_reserved(body.get("reserved_concurrent_executions")),
     )
+
+
+def _reserved(value: Any) -> int | None:
+    """``reserved_concurrent_executions``: unset or -1 is the account's unreserved pool (no cap here)."""
+    return int(value) if value is not None and int(value) >= 0 else None
 
 
 def _function_of(doc: Mapping[str, Any], value: Any, what: str) -> str:
@@ -403,23 +411,16 @@ def _usage_plan(body: Mapping[str, Any]) -> UsagePlanSpec:
 
 
 def _clients(doc: Mapping[str, Any]) -> tuple[ClientSpec, ...]:
-    """Every API key of the stack as a client (named by its ``ApiClient`` tag, else the key's name),
-    with the usage plan a usage plan key puts it in."""
-    plans = _resources(doc, "aws_api_gateway_usage_plan")
-    plan_of_key: dict[str, UsagePlanSpec] = {}
-    for logical_id, body in _resources(doc, "aws_api_gateway_usage_plan_key").items():
-        key = _required_ref(body["key_id"], "aws_api_gateway_api_key", f"{logical_id}.key_id")
-        plan = _required_ref(
-            body["usage_plan_id"], "aws_api_gateway_usage_plan", f"{logical_id}.usage_plan_id"
-        )
-        plan_of_key[key.logical_id] = _usage_plan(plans[plan.logical_id])
+    """Every usage plan of the stack tagged with its client's name (``ApiClient``)."""
     return tuple(
         ClientSpec(
-            name=(body.get("tags") or {}).get(API_CLIENT_TAG) or body["name"],
-            key_logical_id=logical_id,
-            usage_plan=plan_of_key.get(logical_id),
+            name=body["tags"][API_CLIENT_TAG],
+            plan_logical_id=logical_id,
+            plan_name=body["name"],
+            usage_plan=_usage_plan(body),
         )
-        for logical_id, body in _resources(doc, "aws_api_gateway_api_key").items()
+        for logical_id, body in _resources(doc, "aws_api_gateway_usage_plan").items()
+        if API_CLIENT_TAG in (body.get("tags") or {})
     )
 
 

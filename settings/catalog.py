@@ -85,6 +85,10 @@ WAF_DEFAULT_RULE_GROUPS = (
 )
 # Merchant backends run on cloud hosting ranges: count that rule, keep Tor and VPN blocks.
 WAF_DEFAULT_OVERRIDES = ("AWSManagedRulesAnonymousIpList:HostingProviderIPList=count",)
+# Common rule set rules that block requests the API accepts: counted unless the settings say otherwise.
+WAF_COMMON_RULE_SET = "AWSManagedRulesCommonRuleSet"
+WAF_NO_USER_AGENT_RULE = "NoUserAgent_HEADER"
+WAF_BODY_SIZE_RULE = "SizeRestrictions_BODY"
 WAF_RATE_WINDOWS = (60, 120, 300, 600)  # evaluation windows WAF accepts (seconds)
 WAF_MAX_RATE_LIMIT = 2_000_000_000
 _OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
@@ -242,6 +246,18 @@ class Settings(SettingsGroup):
         doc="rules of those groups whose action is overridden (default: cloud hosting ranges only "
         "counted, so merchant servers on AWS, GCP or Azure get through)",
     )
+    waf_count_no_user_agent: bool = setting(
+        "WAF_COUNT_NO_USER_AGENT",
+        default=True,
+        doc="the common rule set's `NoUserAgent_HEADER` only counts (server HTTP clients such as .NET "
+        "HttpClient and PHP curl send no User-Agent); `false` blocks them with 403",
+    )
+    waf_count_body_size: bool = setting(
+        "WAF_COUNT_BODY_SIZE",
+        default=True,
+        doc="the common rule set's `SizeRestrictions_BODY` (bodies over 8 KB) only counts: `MAX_BODY_BYTES` "
+        "is the one body limit (413); `false` blocks such bodies with 403 first",
+    )
     waf_rate_window_seconds: int = setting(
         "WAF_RATE_WINDOW_SECONDS",
         one_of(*WAF_RATE_WINDOWS),
@@ -277,7 +293,8 @@ class Settings(SettingsGroup):
         between(0, 3600),
         functions=[VALIDATION, FRAUD_DETECTION],
         default=60,
-        doc="in-memory merchant cache of the validation and fraud-detection functions (`0`: no cache)",
+        doc="in-memory merchant cache of the validation and fraud-detection functions, and the validation "
+        "function's cache of API key ids' clients (`0`: no cache)",
     )
     # Fraud rules (global; a merchant's config item may override the thresholds)
     fraud_high_amount: Decimal = setting(
@@ -358,11 +375,20 @@ class Settings(SettingsGroup):
     validation_memory_mb: int = setting(
         "VALIDATION_MEMORY_MB", between(128, 10_240), default=256, doc="memory of the validation function"
     )
-    validation_reserved_concurrency: int = setting(
+    validation_reserved_concurrency: int | None = setting(
         "VALIDATION_RESERVED_CONCURRENCY",
         at_least(1),
-        default=50,
-        doc="reserved concurrency of the validation function",
+        shown_default="derived from the usage plans",
+        default=None,
+        doc="reserved concurrency of the validation function; unset: (API_RATE_LIMIT + API_BURST_LIMIT) x "
+        'VALIDATION_LATENCY_BUDGET_MS / 1000, rounded up (README "Bursts")',
+    )
+    validation_latency_budget_ms: int = setting(
+        "VALIDATION_LATENCY_BUDGET_MS",
+        between(10, 10_000),
+        default=100,
+        doc="how long one validation invocation may take at the usage plan's peak: what the derived "
+        "reserved concurrency serves (Little's law)",
     )
     validation_provisioned_concurrency: int = setting(
         "VALIDATION_PROVISIONED_CONCURRENCY",
@@ -580,6 +606,12 @@ class Settings(SettingsGroup):
             lambda s: all(o.split(":")[0] in s.waf_managed_rule_groups for o in s.waf_rule_action_overrides),
         ),
         Rule(
+            "max_body_bytes",
+            ("max_body_bytes", "waf_count_body_size"),
+            lambda _: "<= 8192 unless WAF_COUNT_BODY_SIZE is true (the WAF blocks larger bodies)",
+            lambda s: s.max_body_bytes <= 8192 or s.waf_count_body_size,
+        ),
+        Rule(
             "fraud_suspected_threshold",
             ("fraud_review_threshold", "fraud_suspected_threshold"),
             lambda s: f">= FRAUD_REVIEW_THRESHOLD ({s.fraud_review_threshold})",
@@ -594,8 +626,8 @@ class Settings(SettingsGroup):
         Rule(
             "validation_provisioned_concurrency",
             ("validation_provisioned_concurrency", "validation_reserved_concurrency"),
-            lambda s: f"<= VALIDATION_RESERVED_CONCURRENCY ({s.validation_reserved_concurrency})",
-            lambda s: s.validation_provisioned_concurrency <= s.validation_reserved_concurrency,
+            lambda s: f"<= the validation function's reserved concurrency ({validation_concurrency(s)})",
+            lambda s: s.validation_provisioned_concurrency <= validation_concurrency(s),
         ),
         Rule(
             "queue_max_concurrency",
@@ -618,6 +650,18 @@ class Settings(SettingsGroup):
     )
 
 
+def validation_concurrency(s: Settings) -> int:
+    """The validation function's reserved concurrency: as set, else what the stage's peak needs.
+
+    API Gateway admits at most API_BURST_LIMIT requests at once and API_RATE_LIMIT a second after that
+    (every client together), so the first second of a burst brings rate + burst requests; each holds an
+    execution environment for up to the latency budget (Little's law: concurrency = arrivals x time)."""
+    if s.validation_reserved_concurrency is not None:
+        return s.validation_reserved_concurrency
+    arrivals = s.api_rate_limit + s.api_burst_limit
+    return -(-arrivals * s.validation_latency_budget_ms // 1000)
+
+
 # --- set by the stack ----------------------------------------------------------------------------------
 
 
@@ -635,12 +679,10 @@ class FunctionResources(SettingsGroup):
     transaction_table_name: str = setting(
         "TRANSACTION_TABLE_NAME", functions=FUNCTIONS, doc="the processed-transactions table"
     )
-    api_client_key_ids: str = setting(
-        "API_CLIENT_KEY_IDS",
+    api_key_table_name: str = setting(
+        "API_KEY_TABLE_NAME",
         functions=[VALIDATION],
-        empty_allowed=True,
-        default="",
-        doc="`name=<API key id>` of each API client, comma-separated: who is calling (ids, never keys)",
+        doc="the API key table: which client each key id belongs to (ids, never key values)",
     )
 
 

@@ -38,12 +38,47 @@ def write_versions_files(outdir: Path) -> list[Path]:
     return written
 
 
+# Resources a stack no longer manages but must not destroy go to `removed` blocks in a `removed.tf` beside
+# its `cdk.tf.json`, for the same reason: checkov 3.3.30 cannot parse a `removed` key in the JSON.
+REMOVED_FILE = "removed.tf"
+
+
+def removed_tf(addresses: list[str]) -> str:
+    """``removed`` blocks (Terraform >= 1.7) that drop ``addresses`` from the state and keep the objects."""
+    blocks = [
+        f"removed {{\n  from = {address}\n\n  lifecycle {{\n    destroy = false\n  }}\n}}\n"
+        for address in addresses
+    ]
+    return "# Written by stacks/app.py at synth: forget these, never destroy them (README, Clients).\n" + (
+        "\n".join(blocks)
+    )
+
+
+def write_removed_files(outdir: Path, forgotten: dict[str, list[str]]) -> list[Path]:
+    """Write ``removed.tf`` into the working directory of every stack that forgets resources."""
+    manifest = json.loads((outdir / "manifest.json").read_text())
+    written = []
+    for name, addresses in forgotten.items():
+        if addresses:
+            path = outdir / manifest["stacks"][name]["workingDirectory"] / REMOVED_FILE
+            path.write_text(removed_tf(addresses))
+            written.append(path)
+    return written
+
+
 class PinnedTerraformApp(App):
-    """An App whose synth also pins the Terraform CLI version of every stack (``versions.tf``)."""
+    """An App whose synth also pins the Terraform CLI version of every stack (``versions.tf``) and writes
+    the ``removed`` blocks of the stacks that have some (``removed.tf``)."""
 
     def synth(self) -> None:
         super().synth()
         write_versions_files(Path(self.outdir))
+        forgotten = {
+            stack.node.id: stack.forgotten_addresses
+            for stack in self.node.children
+            if isinstance(stack, TransactionStack)
+        }
+        write_removed_files(Path(self.outdir), forgotten)
 
 
 def build_app(settings: Settings, outdir: str | None = None) -> App:

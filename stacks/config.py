@@ -60,6 +60,14 @@ class Settings(catalog.Settings):
         return self.name("merchant-config")
 
     @property
+    def api_key_table_name(self) -> str:
+        return self.name("api-keys")
+
+    @property
+    def api_name(self) -> str:
+        return self.name("transaction-api")
+
+    @property
     def transaction_table_name(self) -> str:
         return self.name("processed-transactions")
 
@@ -106,7 +114,7 @@ class Settings(catalog.Settings):
         return FunctionSizing(
             self.validation_memory_mb,
             catalog.VALIDATION.timeout_seconds,
-            self.validation_reserved_concurrency,
+            catalog.validation_concurrency(self),
             self.validation_provisioned_concurrency,
         )
 
@@ -166,6 +174,23 @@ class Settings(catalog.Settings):
     @property
     def resolved_waf_key_rate_limit(self) -> int:
         return self.waf_key_rate_limit or max(self.waf_limit_of(c) for c in self.clients)
+
+    @property
+    def resolved_waf_rule_action_overrides(self) -> tuple[str, ...]:
+        """``WAF_RULE_ACTION_OVERRIDES``, plus ``count`` for the common rule set's rules that
+        ``WAF_COUNT_NO_USER_AGENT`` / ``WAF_COUNT_BODY_SIZE`` relax (an explicit override of either wins)."""
+        named = {o.split("=")[0] for o in self.waf_rule_action_overrides}
+        counted = [
+            f"{catalog.WAF_COMMON_RULE_SET}:{rule}=count"
+            for rule, relaxed in (
+                (catalog.WAF_NO_USER_AGENT_RULE, self.waf_count_no_user_agent),
+                (catalog.WAF_BODY_SIZE_RULE, self.waf_count_body_size),
+            )
+            if relaxed
+            and catalog.WAF_COMMON_RULE_SET in self.waf_managed_rule_groups
+            and f"{catalog.WAF_COMMON_RULE_SET}:{rule}" not in named
+        ]
+        return (*self.waf_rule_action_overrides, *counted)
 
     @property
     def resolved_waf_ip_rate_limit(self) -> int:

@@ -106,6 +106,14 @@ class TransactionStack(TerraformStack):
             kms_key_arn=key.arn,
             deletion_protection=s.deletion_protection,
         )
+        api_keys = EncryptedTable(
+            self,
+            "ApiKeyTable",
+            name=s.api_key_table_name,
+            hash_key="key_id",
+            kms_key_arn=key.arn,
+            deletion_protection=s.deletion_protection,
+        )
         transactions = EncryptedTable(
             self,
             "TransactionTable",
@@ -157,14 +165,15 @@ class TransactionStack(TerraformStack):
             kms_key_arn=key.arn,
             access_log_bucket=s.access_log_bucket,
         )
-        api_name = s.name("transaction-api")
-        # API clients (issue 13): their keys first, the validation function maps the calling key's id
+        api_name = s.api_name
+        # API clients: usage plans here; keys by `python -m tools.clients`, mapped to clients by api_keys
         clients = ApiClients(self, "Clients", api_name=api_name, clients=s.clients)
+        self.forgotten_addresses = clients.former_key_addresses
         resources = FunctionResources(
             merchant_table_name=merchants.name,
             queue_url=queues.queue.url,
             transaction_table_name=transactions.name,
-            api_client_key_ids=clients.key_id_pairs,
+            api_key_table_name=api_keys.name,
         )
         platform = FunctionPlatform(
             account=account,
@@ -185,6 +194,7 @@ class TransactionStack(TerraformStack):
             environment=s.function_environment(VALIDATION, resources),
             permissions=[
                 merchants.allow("ReadMerchants", "GetItem"),
+                api_keys.allow("ReadApiKeys", "GetItem"),
                 transactions.allow("RecordPendingTransactions", "PutItem", "GetItem", "DeleteItem"),
                 queues.queue.allow_send("QueueTransactions"),
             ],
@@ -300,6 +310,7 @@ class TransactionStack(TerraformStack):
             account=account,
             domain=s.custom_domain,
         )
+        self.forgotten_addresses = [*self.forgotten_addresses, *api.former_account_addresses]
         ApiTraceSampling(
             self,
             "Tracing",
@@ -314,7 +325,7 @@ class TransactionStack(TerraformStack):
             "Firewall",
             name=s.name("transaction-api-waf"),
             managed_rule_groups=s.waf_managed_rule_groups,
-            overrides=[RuleActionOverride.parse(o) for o in s.waf_rule_action_overrides],
+            overrides=[RuleActionOverride.parse(o) for o in s.resolved_waf_rule_action_overrides],
             rate_limits=RateLimits(
                 per_api_key=s.resolved_waf_key_rate_limit,
                 per_ip=s.resolved_waf_ip_rate_limit,
@@ -379,10 +390,11 @@ class TransactionStack(TerraformStack):
 
         outputs = {
             "api_endpoint": (api.endpoint, "POST here with an x-api-key header (the custom domain if set)"),
-            "api_key_ids": (
-                clients.key_ids,
-                "API key id of each client: aws apigateway get-api-key --api-key <id> --include-value",
+            "api_usage_plan_ids": (
+                clients.plan_ids,
+                "usage plan id of each client (its keys: python -m tools.clients, never Terraform)",
             ),
+            "api_key_table_name": (api_keys.name, "DynamoDB table of API key ids and their clients"),
             "dashboard_url": (monitoring.dashboard_url, "CloudWatch dashboard"),
             "merchant_table_name": (merchants.table.name, "DynamoDB merchant configuration table"),
             "transaction_table_name": (transactions.table.name, "DynamoDB processed transactions table"),
@@ -397,6 +409,15 @@ class TransactionStack(TerraformStack):
             "kms_key_arn": (key.arn, "Customer-managed key of the stack"),
             "operator_policy_arn": (operator.arn, "Attach to OPERATOR_ROLE_ARN: what docs/runbooks.md runs"),
         }
+        if api.domain_name is not None:
+            outputs["api_domain_regional_target"] = (
+                api.domain_name.regional_domain_name,
+                "point API_DOMAIN_NAME's CNAME (or alias, with api_domain_regional_zone_id) here",
+            )
+            outputs["api_domain_regional_zone_id"] = (
+                api.domain_name.regional_zone_id,
+                "hosted zone id of the regional target, for an alias record",
+            )
         for name, (value, description) in outputs.items():
             TerraformOutput(self, name, value=value, description=description)
         if s.permissions_boundary_arn:

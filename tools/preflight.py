@@ -187,7 +187,7 @@ def concurrency_problem(settings: Settings, lambda_client: Any) -> tuple[str | N
         return None, found
     return (
         f"the functions would reserve {wanted} concurrent executions (VALIDATION_RESERVED_CONCURRENCY "
-        f"{settings.validation_reserved_concurrency} + FRAUD_RESERVED_CONCURRENCY "
+        f"{settings.validation.reserved_concurrency}{_derived(settings)} + FRAUD_RESERVED_CONCURRENCY "
         f"{settings.fraud_reserved_concurrency} + FAILED_RESERVED_CONCURRENCY "
         f"{settings.failed_reserved_concurrency} + the reconciler's "
         f"{settings.reconciler.reserved_concurrency}), but this account's quota is {quota}, other functions "
@@ -196,6 +196,15 @@ def concurrency_problem(settings: Settings, lambda_client: Any) -> tuple[str | N
         "those settings (each at least its minimum), or ask AWS for a higher 'Concurrent executions' "
         "quota (Service Quotas, Lambda).",
         found,
+    )
+
+
+def _derived(settings: Settings) -> str:
+    if settings.validation_reserved_concurrency is not None:
+        return ""
+    return (
+        f" derived from (API_RATE_LIMIT {settings.api_rate_limit} + API_BURST_LIMIT "
+        f"{settings.api_burst_limit}) x VALIDATION_LATENCY_BUDGET_MS {settings.validation_latency_budget_ms}"
     )
 
 

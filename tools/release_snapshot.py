@@ -4,10 +4,11 @@
 
 synthesizes the app (``main.py``, the environment's committed file, no variable overriding it) into a
 scratch directory and copies what Terraform reads into ``releases/last/``: ``manifest.json`` and each
-stack's ``cdk.tf.json`` and ``versions.tf``, byte for byte, plus ``release.json`` (the environment and
-the commit it was synthesized from). The Lambda packages (``assets/``, about 1.5 MB each) are left out:
-the upgrade check puts a small placeholder zip at each path the snapshot names (``place_assets``), which
-is enough to apply the stateful resources the check is about. ``releases/README.md`` says when to run it.
+stack's ``cdk.tf.json`` and ``versions.tf`` (and ``removed.tf`` where the stack has one), byte for byte,
+plus ``release.json`` (the environment and the commit it was synthesized from). The Lambda packages
+(``assets/``, about 1.5 MB each) are left out: the upgrade check puts a small placeholder zip at each path
+the snapshot names (``place_assets``), which is enough to apply the stateful resources the check is
+about. ``releases/README.md`` says when to run it.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 RELEASE_DIR = ROOT / "releases" / "last"
 RELEASE_FILE = "release.json"
 STACK_FILES = ("cdk.tf.json", "versions.tf")
+OPTIONAL_STACK_FILES = ("removed.tf",)  # stacks.app writes it for a stack that forgets resources
 PLACEHOLDER_ENTRY = "index.py"
 
 
@@ -55,8 +57,10 @@ def write_snapshot(outdir: Path, target: Path, metadata: dict[str, Any]) -> list
     manifest = json.loads((outdir / "manifest.json").read_text())
     for stack in manifest["stacks"].values():
         (target / stack["workingDirectory"]).mkdir(parents=True)
-        for name in STACK_FILES:
+        for name in STACK_FILES + OPTIONAL_STACK_FILES:
             source = outdir / stack["workingDirectory"] / name
+            if name in OPTIONAL_STACK_FILES and not source.exists():
+                continue
             shutil.copyfile(source, target / stack["workingDirectory"] / name)
             written.append(target / stack["workingDirectory"] / name)
     (target / RELEASE_FILE).write_text(json.dumps(metadata, indent=2) + "\n")

@@ -60,6 +60,22 @@ def _record(operation: str, item: Mapping[str, Any]) -> TransactionRecord:
         raise DependencyError(operation, "MalformedRecord", str(exc)) from exc
 
 
+class ApiKeyTable:
+    """api-keys-{env}: read only (GetItem); written by ``python -m tools.clients``."""
+
+    def __init__(self, client: Any, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    def get(self, key_id: str) -> dict[str, Any] | None:
+        try:
+            response = self._client.get_item(TableName=self._table, Key={"key_id": {"S": key_id}})
+        except (ClientError, BotoCoreError) as exc:
+            raise dependency_error("API key GetItem", exc) from exc
+        item = response.get("Item")
+        return from_item(item) if item else None
+
+
 class MerchantTable:
     """merchant-config-{env}: read only (GetItem, BatchGetItem)."""
 

@@ -26,6 +26,11 @@ class MerchantSource(Protocol):
         """The items of the merchants that exist, by id; DependencyError unless every key was read."""
 
 
+class ApiKeySource(Protocol):
+    def get(self, key_id: str) -> Mapping[str, Any] | None:
+        """The API key table's item of ``key_id`` (``handlers.domain.api_keys``), or None."""
+
+
 class TransactionStore(Protocol):
     def put_pending(self, item: Mapping[str, Any]) -> None:
         """Create the record unless the key exists; raises ConditionFailed(existing=stored record)."""

@@ -8,6 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from handlers.domain.api_keys import ApiKeyDirectory
 from handlers.domain.cache import TTLCache
 from handlers.domain.card_numbers import refuse_card_numbers
 from handlers.domain.errors import (
@@ -66,13 +67,24 @@ class TransactionService:
         merchant_cache: TTLCache[Merchant | None],
         clock: Callable[[], datetime],
         *,
+        keys: ApiKeyDirectory | None = None,
         binding_required: bool = False,
     ) -> None:
+        self._keys = keys
         self._binding_required = binding_required
         self._merchants = MerchantDirectory(merchants, merchant_cache)
         self._store = store
         self._queue = queue
         self._clock = clock
+
+    def client_of_key(self, key_id: str | None) -> str | None:
+        """The API client of the calling key (None: no key, or a key no client owns)."""
+        if key_id is None or self._keys is None:
+            return None
+        try:
+            return self._keys.client_of(key_id)
+        except DependencyError as exc:
+            raise ServiceUnavailable("API key directory unavailable, retry") from exc
 
     # --- POST --------------------------------------------------------------------------------------
 

@@ -36,11 +36,18 @@ from constructs import Construct
 from handlers.gateway_responses import GATEWAY_RESPONSES
 from stacks.config import CustomDomain
 from stacks.constructs.account import Account
-from stacks.constructs.api_clients import ApiClients
+from stacks.constructs.api_clients import ApiClients, logical_id
 from stacks.constructs.logs import encrypted_log_group
 from stacks.constructs.python_function import PythonFunction
 
 STAGE_NAME = "prod"
+# The region's API Gateway logging setting and its role, made here by earlier versions (now the
+# bootstrap stack's): forgotten, never destroyed.
+FORMER_ACCOUNT_RESOURCES = (
+    ("aws_api_gateway_account", "Account"),
+    ("aws_iam_role", "CloudWatchRole"),
+    ("aws_iam_role_policy", "CloudWatchRolePolicy"),
+)
 # One JSON line per request; no request or response bodies, no API key value (only its id).
 ACCESS_LOG_FORMAT: Mapping[str, str] = {
     "requestId": "$context.requestId",
@@ -96,7 +103,10 @@ class TransactionApi(Construct):
         record in the given Route 53 zone.
 
     API Gateway writes both logs through the region's account setting, which this construct never
-    touches: the bootstrap stack sets it (``ApiGatewayLogging``), or the account's owners do.
+    touches: the bootstrap stack sets it (``ApiGatewayLogging``), or the account's owners do. The
+    setting and its role that an earlier version made here are forgotten by the state, never destroyed
+    (``former_account_addresses``: with provider 6, destroying ``aws_api_gateway_account`` resets the
+    region's setting, and every API of the region would lose its logs).
     """
 
     def __init__(
@@ -116,6 +126,10 @@ class TransactionApi(Construct):
         domain: CustomDomain | None = None,
     ) -> None:
         super().__init__(scope, id_)
+        self.former_account_addresses = [
+            f"{resource_type}.{logical_id(id_, construct)}"
+            for resource_type, construct in FORMER_ACCOUNT_RESOURCES
+        ]
         self.rest_api = ApiGatewayRestApi(
             self,
             "RestApi",
@@ -304,11 +318,12 @@ class TransactionApi(Construct):
         )
         clients.subscribe(api_id, self.stage.stage_name)
         self.endpoint = f"{self.stage.invoke_url}/transaction"
+        self.domain_name: ApiGatewayDomainName | None = None
         if domain is not None:
-            self._custom_domain(domain, api_id)
+            self.domain_name = self._custom_domain(domain, api_id)
             self.endpoint = f"https://{domain.name}/transaction"
 
-    def _custom_domain(self, domain: CustomDomain, api_id: str) -> None:
+    def _custom_domain(self, domain: CustomDomain, api_id: str) -> ApiGatewayDomainName:
         """The stage at the root of ``domain``, TLS 1.2+ only, with its DNS alias when a zone is given."""
         domain_name = ApiGatewayDomainName(
             self,
@@ -338,3 +353,4 @@ class TransactionApi(Construct):
                     evaluate_target_health=False,
                 ),
             )
+        return domain_name

@@ -326,27 +326,32 @@ def test_a_small_quota_stops_the_deploy_with_the_numbers_and_the_fix():
     client, _ = stubbed_lambda(10, 10, {})
     problem, _ = preflight.concurrency_problem(Settings(), client)
     assert problem is not None
-    assert "would reserve 73 concurrent executions" in problem
+    assert "would reserve 173 concurrent executions" in problem
     assert "quota is 10" in problem and "at most 0 can be reserved" in problem
-    assert "VALIDATION_RESERVED_CONCURRENCY 50" in problem and "Service Quotas" in problem
+    derived = "VALIDATION_RESERVED_CONCURRENCY 150 derived from (API_RATE_LIMIT 500 + API_BURST_LIMIT 1000)"
+    assert derived in problem
+    assert "VALIDATION_LATENCY_BUDGET_MS 100" in problem and "Service Quotas" in problem
 
 
 def test_the_stacks_own_reservations_are_counted_once():
     from stacks.config import Settings
 
-    # GIVEN a quota of 200 where this stack already reserves 73 and another function 27
+    # GIVEN a quota of 300 where this stack already reserves 173 and another function 27
     ours = {
-        "validation-lambda-dev": 50,
+        "validation-lambda-dev": 150,
         "fraud-detection-lambda-dev": 20,
         "failed-transaction-lambda-dev": 2,
         "reconciler-lambda-dev": 1,
     }
-    client, _ = stubbed_lambda(200, 100, ours)
-    # THEN redeploying the same reservations fits (200 - 27 - 100 = 73) ...
+    client, _ = stubbed_lambda(300, 100, ours)
+    # THEN redeploying the same reservations fits (300 - 27 - 100 = 173) ...
     assert preflight.concurrency_problem(Settings(), client)[0] is None
-    # ... and one more unit does not
-    client, _ = stubbed_lambda(200, 100, ours)
-    assert preflight.concurrency_problem(Settings(validation_reserved_concurrency=51), client)[0] is not None
+    # ... and one more unit does not, whether derived from the usage plan or set
+    client, _ = stubbed_lambda(300, 100, ours)
+    assert preflight.concurrency_problem(Settings(validation_latency_budget_ms=101), client)[0] is not None
+    client, _ = stubbed_lambda(300, 100, ours)
+    problem = preflight.concurrency_problem(Settings(validation_reserved_concurrency=151), client)[0]
+    assert problem is not None and "VALIDATION_RESERVED_CONCURRENCY 151 +" in problem
 
 
 def test_run_checks_concurrency_only_before_deploying_the_transaction_stack(tmp_path: Path):

@@ -24,8 +24,12 @@ def test_a_snapshot_copies_the_manifest_and_each_stacks_terraform_files(synth_di
     write_snapshot(synth_dir, target, {"environment": "dev", "commit": "abc"})
     stacks = json.loads((synth_dir / "manifest.json").read_text())["stacks"].values()
     expected = {"manifest.json", RELEASE_FILE} | {
-        f"{s['workingDirectory']}/{name}" for s in stacks for name in ("cdk.tf.json", "versions.tf")
+        f"{s['workingDirectory']}/{name}"
+        for s in stacks
+        for name in ("cdk.tf.json", "versions.tf", "removed.tf")
+        if (synth_dir / s["workingDirectory"] / name).exists()
     }
+    assert "stacks/transaction-processing/removed.tf" in expected
     assert relative_files(target) == expected  # no assets, no metadata
     for name in expected - {RELEASE_FILE}:
         assert (target / name).read_bytes() == (synth_dir / name).read_bytes()
@@ -36,7 +40,9 @@ def test_the_committed_snapshot_has_the_same_shape():
     files = relative_files(RELEASE_DIR)
     assert {"manifest.json", RELEASE_FILE} <= files
     stack_files = [name for name in files if name.startswith("stacks/")]
-    assert stack_files and all(name.endswith(("cdk.tf.json", "versions.tf")) for name in stack_files)
+    assert stack_files and all(
+        name.endswith(("cdk.tf.json", "versions.tf", "removed.tf")) for name in stack_files
+    )
     assert release_environment() == "dev"
     assert len(json.loads((RELEASE_DIR / RELEASE_FILE).read_text())["commit"]) == 40
 

@@ -29,6 +29,7 @@ from tests.events import api_get, api_post, dlq_batch, sqs_batch
 REGION = "us-east-2"
 MERCHANT_TABLE = "merchant-config-test"
 TRANSACTION_TABLE = "processed-transactions-test"
+API_KEY_TABLE = "api-keys-test"
 ACCOUNT = "123456789012"  # moto's default account
 
 
@@ -193,6 +194,12 @@ def aws(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Backend]:
             BillingMode="PAY_PER_REQUEST",
         )
         dynamodb.create_table(
+            TableName=API_KEY_TABLE,
+            KeySchema=[{"AttributeName": "key_id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "key_id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        dynamodb.create_table(
             TableName=TRANSACTION_TABLE,
             KeySchema=[{"AttributeName": "transaction_id", "KeyType": "HASH"}],
             AttributeDefinitions=[
@@ -243,6 +250,7 @@ def aws(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Backend]:
 
         monkeypatch.setenv("MERCHANT_TABLE_NAME", MERCHANT_TABLE)
         monkeypatch.setenv("TRANSACTION_TABLE_NAME", TRANSACTION_TABLE)
+        monkeypatch.setenv("API_KEY_TABLE_NAME", API_KEY_TABLE)
         monkeypatch.setenv("QUEUE_URL", queue_url)
         _reset_wiring()
         try:

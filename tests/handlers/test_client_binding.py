@@ -10,6 +10,7 @@ import pytest
 
 from handlers import validation
 from tests.events import api_get, api_post, transaction_body
+from tests.handlers.conftest import API_KEY_TABLE
 
 KEYS = {"acme": "acmekey001", "globex": "globexkey2"}
 
@@ -33,7 +34,9 @@ def get(aws, client: str | None, transaction_id: str) -> tuple[int, dict[str, An
 @pytest.fixture
 def bound(aws, monkeypatch: pytest.MonkeyPatch):
     """GIVEN clients acme and globex, merchant m_acme bound to acme, m_globex to globex, m_open to none."""
-    monkeypatch.setenv("API_CLIENT_KEY_IDS", ",".join(f"{name}={key}" for name, key in KEYS.items()))
+    for name, key_id in KEYS.items():  # as python -m tools.clients records them
+        item = {"key_id": {"S": key_id}, "client": {"S": name}, "state": {"S": "active"}}
+        aws.dynamodb.put_item(TableName=API_KEY_TABLE, Item=item)
     validation.reset()
     aws.put_merchant("m_acme", name="Acme Stores", clients={"acme"})
     aws.put_merchant("m_globex", name="Globex Travel", clients={"globex"})
@@ -105,3 +108,33 @@ def test_the_binding_check_reads_the_merchant_through_the_cache(bound, monkeypat
     assert get(bound, "acme", "t_warm2")[0] == 200
     assert get(bound, "globex", "t_warm2")[0] == 404
     assert reads == []
+
+
+def test_the_calling_keys_client_is_read_once_per_container_and_a_revoked_key_is_nobodys(
+    bound, monkeypatch: pytest.MonkeyPatch
+):
+    reads: list[str] = []
+    source = validation.container.current.service._keys._source  # type: ignore[union-attr]
+    original = source.get
+
+    def counted(key_id: str) -> Any:
+        reads.append(key_id)
+        return original(key_id)
+
+    monkeypatch.setattr(source, "get", counted)
+    assert post(bound, "acme", "m_acme", "t_key1")[0] == 202
+    assert post(bound, "acme", "m_acme", "t_key2")[0] == 202
+    assert reads == [KEYS["acme"]]
+    # a key recorded as revoked belongs to no client (API Gateway has refused it since revoke anyway)
+    item = {"key_id": {"S": "revokedkey"}, "client": {"S": "acme"}, "state": {"S": "revoked"}}
+    bound.dynamodb.put_item(TableName=API_KEY_TABLE, Item=item)
+    event = api_post(transaction_body(transaction_id="t_revoked", merchant_id="m_acme"))
+    event["requestContext"]["identity"]["apiKeyId"] = "revokedkey"
+    assert validation.handler(event, bound.context)["statusCode"] == 403
+
+
+def test_an_unreadable_key_table_is_a_503_to_retry(bound):
+    bound.dynamodb.delete_table(TableName=API_KEY_TABLE)
+    status, body = post(bound, "acme", "m_acme", "t_no_keys")
+    assert (status, body["error"]["code"]) == (503, "SERVICE_UNAVAILABLE")
+    assert bound.records() == []

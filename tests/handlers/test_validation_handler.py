@@ -312,7 +312,7 @@ def test_routes_by_path_when_resource_is_missing(aws):
 
 
 def test_aws_requests_per_accepted_transaction(aws):
-    """The request budget: cold cache 3 + 1, steady state 2 + 1 (validation + fraud detection)."""
+    """The request budget: cold cache 4 + 1, steady state 2 + 1 (validation + fraud detection)."""
     calls: list[str] = []
     from handlers import fraud_detection
     from handlers.adapters.aws import make_client
@@ -327,7 +327,7 @@ def test_aws_requests_per_accepted_transaction(aws):
     fraud_detection.wire(dynamodb=dynamodb, sns=counting("sns"))
     aws.put_merchant()
     aws.post(transaction_body(transaction_id="t1"))
-    assert calls == ["GetItem", "PutItem", "SendMessage"]
+    assert calls == ["GetItem", "GetItem", "PutItem", "SendMessage"]  # the key's client, the merchant
     calls.clear()
     aws.post(transaction_body(transaction_id="t2"))
     assert calls == ["PutItem", "SendMessage"]

@@ -9,9 +9,12 @@ import pytest
 
 from handlers.domain.schema import load_transaction_schema
 from handlers.gateway_responses import GATEWAY_RESPONSES
-from stacks.app import STATE_BACKEND_STACK, TRANSACTION_STACK, build_app
+from stacks.app import REMOVED_FILE, STATE_BACKEND_STACK, TRANSACTION_STACK, build_app, removed_tf
 from stacks.config import Settings
 from stacks.constructs.api import provider_normalized_json
+from stacks.constructs.api_clients import FORMER_KEY_RESOURCES
+from stacks.constructs.api_clients import logical_id as cdktf_logical_id
+from stacks.transaction_stack import TransactionStack
 from tests.infra.synth import Stack
 
 FUNCTIONS = {
@@ -534,49 +537,140 @@ def test_every_gateway_error_has_the_apis_error_shape_and_redeploys(stack):
         assert f"aws_api_gateway_gateway_response.{logical_id}.id" in deployment["triggers"]["redeployment"]
 
 
-def test_usage_plan_limits_and_key(stack):
+def test_validation_concurrency_serves_the_first_second_of_a_burst_within_the_latency_budget(stack):
+    fn = stack.by_path("aws_lambda_function", "ValidationFunction/Function")
+    (method_settings,) = stack.resources("aws_api_gateway_method_settings").values()
+    rate = method_settings["settings"]["throttling_rate_limit"]
+    burst = method_settings["settings"]["throttling_burst_limit"]
+    # (rate + burst) requests in the first second, each holding an environment for up to 100 ms
+    assert fn["reserved_concurrent_executions"] == (rate + burst) * 100 // 1000 == 150
+    assert Settings(validation_latency_budget_ms=250).validation.reserved_concurrency == 375
+    assert Settings(validation_reserved_concurrency=40).validation.reserved_concurrency == 40
+
+
+def test_a_throttled_validation_function_reaches_the_client_as_503_with_retry_after(stack):
+    # Lambda's 429 on a proxy integration is API Gateway's INTEGRATION_FAILURE; any other 5xx retries too
+    responses = {r["response_type"]: r for r in stack.resources("aws_api_gateway_gateway_response").values()}
+    throttled = responses["INTEGRATION_FAILURE"]
+    assert throttled["status_code"] == "503"
+    assert json.loads(
+        throttled["response_templates"]["application/json"].replace("$context.requestId", "r-1")
+    ) == {
+        "error": {
+            "code": "SERVICE_UNAVAILABLE",
+            "message": "The service is busy: retry with the same payload",
+            "details": [],
+            "request_id": "r-1",
+        }
+    }
+    for response_type in ("INTEGRATION_FAILURE", "DEFAULT_5XX", "THROTTLED"):
+        assert responses[response_type]["response_parameters"]["gatewayresponse.header.Retry-After"] == "'1'"
+
+
+def test_usage_plan_limits_and_no_key(stack):
     (plan,) = stack.resources("aws_api_gateway_usage_plan").values()
     assert plan["throttle_settings"] == {"rate_limit": 500, "burst_limit": 1000}
     assert plan["quota_settings"] == {"limit": 10_000, "period": "DAY"}
-    (plan_key,) = stack.resources("aws_api_gateway_usage_plan_key").values()
-    assert plan_key["key_id"] == stack.ref("aws_api_gateway_api_key", "Clients/Key-default", "id")
-    assert stack.doc["output"]["api_key_ids"]["value"] == {
-        "default": stack.ref("aws_api_gateway_api_key", "Clients/Key-default", "id")
+    assert plan["tags"] == {"ApiClient": "default"}  # how `python -m tools.clients` finds it
+    assert stack.doc["output"]["api_usage_plan_ids"]["value"] == {
+        "default": stack.ref("aws_api_gateway_usage_plan", "Clients/UsagePlan-default", "id")
     }
 
 
-def test_each_client_has_its_own_key_usage_plan_and_limits(variant):
+def _key_value_places(doc: dict) -> list[str]:
+    """Everything in a synthesized stack that creates, reads or outputs an API key (or its value)."""
+    found = [
+        f"{kind} resource"
+        for kind in ("aws_api_gateway_api_key", "aws_api_gateway_usage_plan_key")
+        if doc.get("resource", {}).get(kind)
+    ]
+    found += [f"{kind} data source" for kind in doc.get("data", {}) if "api_key" in kind]
+    text = json.dumps(doc)
+    found += [
+        f"reference {ref}" for ref in ("aws_api_gateway_api_key.", "include_values", ".value}") if ref in text
+    ]
+    return found
+
+
+def test_no_key_value_is_created_read_or_output_by_terraform(stack, variant):
+    for doc in (stack.doc, variant.doc):
+        assert _key_value_places(doc) == []
+
+
+def test_the_former_keys_are_forgotten_by_the_state_never_destroyed(toolkit_synth_dir, tmp_path):
+    # removed blocks in removed.tf beside cdk.tf.json (checkov cannot parse them in the JSON)
+    written = (toolkit_synth_dir / "stacks" / TRANSACTION_STACK / REMOVED_FILE).read_text()
+    assert written == removed_tf(
+        [
+            f"aws_api_gateway_api_key.{cdktf_logical_id('Clients', 'Key-default')}",
+            f"aws_api_gateway_usage_plan_key.{cdktf_logical_id('Clients', 'UsagePlanKey-default')}",
+            *FORMER_ACCOUNT_ADDRESSES,
+        ]
+    )
+    assert written.count("destroy = false") == 5
+    assert "removed" not in Stack.load(toolkit_synth_dir, TRANSACTION_STACK).doc
+    app = build_app(VARIANT, outdir=str(tmp_path))
+    (transaction_stack,) = [c for c in app.node.children if isinstance(c, TransactionStack)]
+    assert transaction_stack.forgotten_addresses == [
+        *(
+            f"{kind}.{cdktf_logical_id('Clients', f'{prefix}-{name}')}"
+            for name in ("acme", "globex")
+            for kind, prefix in FORMER_KEY_RESOURCES
+        ),
+        *FORMER_ACCOUNT_ADDRESSES,
+    ]
+
+
+# The region's API Gateway logging setting and its role as the last release synthesized them: forgotten,
+# never destroyed (provider 6 resets the region's setting when it destroys aws_api_gateway_account).
+FORMER_ACCOUNT_ADDRESSES = (
+    "aws_api_gateway_account.Api_Account_A18C9B29",
+    "aws_iam_role.Api_CloudWatchRole_639D55FF",
+    "aws_iam_role_policy.Api_CloudWatchRolePolicy_310BF1CF",
+)
+
+
+def test_the_former_account_setting_addresses_are_the_last_releases():
+    release = json.loads(
+        (
+            Path(__file__).resolve().parents[2] / "releases/last/stacks" / TRANSACTION_STACK / "cdk.tf.json"
+        ).read_text()
+    )
+    for address in FORMER_ACCOUNT_ADDRESSES:
+        kind, name = address.split(".")
+        assert name in release["resource"][kind], address
+
+
+def test_the_former_key_addresses_are_the_ones_cdktf_gave_them():
+    # as synthesized before keys left Terraform (construct ids Clients/Key-default, .../UsagePlanKey-default)
+    assert cdktf_logical_id("Clients", "Key-default") == "Clients_Key-default_4DC98F04"
+    assert cdktf_logical_id("Clients", "UsagePlanKey-default") == "Clients_UsagePlanKey-default_5E023139"
+
+
+def test_each_client_has_its_own_usage_plan_and_the_function_reads_the_key_table(variant):
     stack = variant
-    keys = {k["tags"]["ApiClient"]: k for k in stack.resources("aws_api_gateway_api_key").values()}
-    assert {name: k["name"] for name, k in keys.items()} == {
-        "acme": "transaction-api-dev-acme",
-        "globex": "transaction-api-dev-globex",
-    }
-    assert all(k["enabled"] is True and "value" not in k for k in keys.values())  # AWS generates them
-    key_ref = {name: stack.ref("aws_api_gateway_api_key", f"Clients/Key-{name}", "id") for name in keys}
     plans = {p["name"]: p for p in stack.resources("aws_api_gateway_usage_plan").values()}
+    assert {name: p["tags"] for name, p in plans.items()} == {
+        "transaction-api-dev-acme": {"ApiClient": "acme"},
+        "transaction-api-dev-globex": {"ApiClient": "globex"},
+    }
     assert plans["transaction-api-dev-acme"]["throttle_settings"] == {"rate_limit": 100, "burst_limit": 200}
     assert plans["transaction-api-dev-acme"]["quota_settings"] == {"limit": 5000, "period": "DAY"}
     assert plans["transaction-api-dev-globex"]["throttle_settings"] == {
         "rate_limit": 50,
         "burst_limit": 100,
     }
-    plan_ref = {
-        name: stack.ref("aws_api_gateway_usage_plan", f"Clients/UsagePlan-{name}", "id") for name in keys
-    }
-    assert sorted(
-        (k["key_id"], k["usage_plan_id"]) for k in stack.resources("aws_api_gateway_usage_plan_key").values()
-    ) == sorted((key_ref[name], plan_ref[name]) for name in keys)
-    assert stack.doc["output"]["api_key_ids"]["value"] == key_ref
-    # the validation function maps the calling key id to its client; binding is required here
-    (function,) = [
-        f
-        for f in stack.resources("aws_lambda_function").values()
-        if f["function_name"] == "validation-lambda-dev"
-    ]
+    # the validation function maps the calling key id to its client through the key table
+    table = stack.by_path("aws_dynamodb_table", "ApiKeyTable/Table")
+    assert (table["name"], table["hash_key"]) == ("api-keys-dev", "key_id")
+    assert table["point_in_time_recovery"] == {"enabled": True}
+    assert table["server_side_encryption"]["kms_key_arn"].startswith("${aws_kms_key.")
+    function = stack.by_path("aws_lambda_function", "ValidationFunction/Function")
     variables = function["environment"]["variables"]
-    assert variables["API_CLIENT_KEY_IDS"] == f"acme={key_ref['acme']},globex={key_ref['globex']}"
+    assert variables["API_KEY_TABLE_NAME"] == "api-keys-dev"
+    assert "API_CLIENT_KEY_IDS" not in variables
     assert variables["REQUIRE_MERCHANT_CLIENTS"] == "true"
+    assert stack.doc["output"]["api_key_table_name"]["value"] == "api-keys-dev"
 
 
 def test_waf_has_managed_rules_and_rate_limit_and_is_attached_and_logged(stack):
@@ -598,7 +692,13 @@ def test_waf_has_managed_rules_and_rate_limit_and_is_attached_and_logged(stack):
     assert overrides["AWSManagedRulesAnonymousIpList"] == [
         {"name": "HostingProviderIPList", "action_to_use": [{"count": [{}]}]}
     ]
-    assert [g for g, o in overrides.items() if o and g != "AWSManagedRulesAnonymousIpList"] == []
+    # server callers without a User-Agent pass; a large body reaches the function's one limit (413)
+    assert overrides["AWSManagedRulesCommonRuleSet"] == [
+        {"name": "NoUserAgent_HEADER", "action_to_use": [{"count": [{}]}]},
+        {"name": "SizeRestrictions_BODY", "action_to_use": [{"count": [{}]}]},
+    ]
+    assert overrides["AWSManagedRulesKnownBadInputsRuleSet"] is None
+    assert overrides["AWSManagedRulesAmazonIpReputationList"] is None
     (association,) = stack.resources("aws_wafv2_web_acl_association").values()
     assert association["resource_arn"] == stack.ref("aws_api_gateway_stage", "Api/Stage", "arn")
     (logging,) = stack.resources("aws_wafv2_web_acl_logging_configuration").values()
@@ -652,6 +752,21 @@ def test_waf_settings_choose_groups_overrides_window_and_limits(variant):
     assert rules["RateLimitPerApiKey"]["limit"] == (100 * 60 + 200) * 5 // 4 == 7750
     assert rules["RateLimitPerIp"]["limit"] == 7750 + (50 * 60 + 100) * 5 // 4
     assert {r["evaluation_window_sec"] for r in rules.values()} == {60}
+
+
+def test_waf_common_rule_set_relaxations_follow_their_settings():
+    group = "AWSManagedRulesCommonRuleSet"
+    assert Settings(waf_count_no_user_agent=False).resolved_waf_rule_action_overrides == (
+        "AWSManagedRulesAnonymousIpList:HostingProviderIPList=count",
+        f"{group}:SizeRestrictions_BODY=count",
+    )
+    # an explicit override of the same rule wins; a stack without the group gets neither
+    explicit = Settings(waf_rule_action_overrides=(f"{group}:NoUserAgent_HEADER=block",))
+    assert explicit.resolved_waf_rule_action_overrides == (
+        f"{group}:NoUserAgent_HEADER=block",
+        f"{group}:SizeRestrictions_BODY=count",
+    )
+    assert VARIANT.resolved_waf_rule_action_overrides == VARIANT.waf_rule_action_overrides
 
 
 def test_waf_limits_can_be_set(tmp_path):
@@ -723,6 +838,7 @@ def test_without_a_custom_domain_the_default_endpoint_stays(stack):
     assert "disable_execute_api_endpoint" not in api
     assert not stack.resources("aws_api_gateway_domain_name")
     assert stack.doc["output"]["api_endpoint"]["value"].endswith("invoke_url}/transaction")
+    assert "api_domain_regional_target" not in stack.doc["output"]
 
 
 def test_the_environment_never_touches_the_regions_api_gateway_logging_role(stack):
@@ -754,6 +870,10 @@ def test_a_custom_domain_is_tls_1_2_only_and_closes_the_default_endpoint(variant
         "evaluate_target_health": False,
     }
     assert stack.doc["output"]["api_endpoint"]["value"] == "https://api.payments.example.com/transaction"
+    # where to point the domain's CNAME (or alias) when the stack does not manage the record
+    outputs = stack.doc["output"]
+    assert outputs["api_domain_regional_target"]["value"] == f"${{{domain_ref}.regional_domain_name}}"
+    assert outputs["api_domain_regional_zone_id"]["value"] == f"${{{domain_ref}.regional_zone_id}}"
     # the region's X-Ray encryption setting is left alone
     assert not stack.resources("aws_xray_encryption_config")
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from local.config import FaultConfig
-from local.functions import FunctionError, LocalFunction
+from local.functions import FunctionError, FunctionThrottled, LocalFunction
 from local.metrics import MetricsSink, parse_emf
 from local.stack import FunctionSpec
 
@@ -19,9 +19,13 @@ HANDLER = "tests.local.rendezvous_handler.handler"
 
 
 def _function(
-    concurrency: int = 2, timeout: int = 30, handler: str = HANDLER, lines: list[str] | None = None
+    concurrency: int = 2,
+    timeout: int = 30,
+    handler: str = HANDLER,
+    lines: list[str] | None = None,
+    reserved: int | None = None,
 ) -> LocalFunction:
-    spec = FunctionSpec("F", "rendezvous-test", handler, timeout, 128, {})
+    spec = FunctionSpec("F", "rendezvous-test", handler, timeout, 128, {}, reserved)
     return LocalFunction(
         spec,
         {"PATH": os.environ.get("PATH", ""), "MARKER": "from-the-stack", "PYTHONUNBUFFERED": "1"},
@@ -74,6 +78,25 @@ def test_concurrency_is_capped_and_invocations_wait_for_a_free_environment():
             results = list(pool.map(function.invoke, [{"id": str(i), "sleep": 0.1} for i in range(3)]))
         assert len({r["pid"] for r in results}) == 1
         assert function.environments == 1
+    finally:
+        function.stop()
+
+
+def test_invocations_beyond_the_reserved_concurrency_are_throttled_not_queued():
+    # GIVEN a function with a reserved concurrency of 1, busy with one invocation
+    function = _function(concurrency=2, reserved=1)
+    function.start()
+    try:
+        with ThreadPoolExecutor(1) as pool:
+            busy = pool.submit(function.invoke, {"id": "slow", "sleep": 0.5})
+            while function._in_flight == 0:
+                pass
+            # THEN a second one is refused at once, like Lambda's 429, and the first completes
+            with pytest.raises(FunctionThrottled, match="Rate Exceeded"):
+                function.invoke({"id": "second"})
+            assert busy.result()["seen"][-1] == "slow"
+        assert function.throttles == 1
+        assert function.invoke({"id": "third"})["seen"][-1] == "third"  # free again
     finally:
         function.stop()
 

@@ -24,6 +24,7 @@ def answer(error: GatewayError) -> tuple[int, dict[str, str], dict]:
         ("QUOTA_EXCEEDED", "TooManyRequestsException", 429, "QUOTA_EXCEEDED"),
         ("BAD_REQUEST_BODY", "BadRequestException", 400, "VALIDATION_FAILED"),
         ("REQUEST_TOO_LARGE", "RequestTooLongException", 413, "PAYLOAD_TOO_LARGE"),
+        ("INTEGRATION_FAILURE", "InternalServerErrorException", 503, "SERVICE_UNAVAILABLE"),
     ],
 )
 def test_each_refusal_has_the_status_code_and_headers_of_the_table(response_type, error_type, status, code):

@@ -225,12 +225,14 @@ def test_proxy_event_has_api_gateway_shape():
         body=b"\xff",
         source_ip="127.0.0.1",
         api_key="secret",
+        api_key_id="k1a2b3c4d5",
         request_id="rid",
         host="127.0.0.1:8080",
     )
     assert event["requestContext"]["path"] == "/prod/transaction/t1"
     assert event["requestContext"]["resourcePath"] == "/transaction/{transaction_id}"
-    assert event["requestContext"]["identity"]["apiKeyId"] and event["requestContext"]["requestId"] == "rid"
+    assert event["requestContext"]["identity"]["apiKeyId"] == "k1a2b3c4d5"
+    assert event["requestContext"]["requestId"] == "rid"
     assert event["headers"]["Accept"] == "b" and event["multiValueHeaders"]["Accept"] == ["a", "b"]
     assert event["queryStringParameters"] == {"q": "2"}
     assert event["isBase64Encoded"] is True  # not UTF-8

@@ -8,7 +8,7 @@ from http import HTTPStatus
 import pytest
 
 from handlers import http
-from handlers.gateway_responses import GATEWAY_MESSAGE, GATEWAY_RESPONSES, REQUEST_ID
+from handlers.gateway_responses import GATEWAY_MESSAGE, GATEWAY_RESPONSE, GATEWAY_RESPONSES, REQUEST_ID
 
 # The response types the API must answer in its own shape (handlers/gateway_responses.py module doc).
 REQUIRED = {
@@ -60,6 +60,14 @@ def test_headers_are_the_apis_and_static(response):
     assert all(v.startswith("'") and v.endswith("'") and "'" not in v[1:-1] for v in parameters.values())
     if response.status in (HTTPStatus.TOO_MANY_REQUESTS,) and response.response_type == "THROTTLED":
         assert parameters["gatewayresponse.header.Retry-After"] == "'1'"
+
+
+def test_every_answer_a_client_should_retry_says_when():
+    retried = {r.response_type for r in GATEWAY_RESPONSES if "Retry-After" in r.headers}
+    assert retried == {"THROTTLED", "INTEGRATION_TIMEOUT", "INTEGRATION_FAILURE", "DEFAULT_5XX"}
+    # a throttled Lambda function (INTEGRATION_FAILURE) is a 503, the function's own "retry" code
+    throttled = GATEWAY_RESPONSE["INTEGRATION_FAILURE"]
+    assert (throttled.status, throttled.code) == (HTTPStatus.SERVICE_UNAVAILABLE, "SERVICE_UNAVAILABLE")
 
 
 def test_codes_shared_with_the_function_mean_the_same():

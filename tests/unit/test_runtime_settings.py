@@ -19,6 +19,7 @@ BASE = {
     "MERCHANT_TABLE_NAME": "merchant-config-dev",
     "QUEUE_URL": "https://sqs.us-east-2.amazonaws.com/123456789012/transaction-queue-dev",
     "TRANSACTION_TABLE_NAME": "processed-transactions-dev",
+    "API_KEY_TABLE_NAME": "api-keys-dev",
 }
 
 
@@ -30,7 +31,7 @@ def test_env_var_contract():
         "MERCHANT_CACHE_TTL_SECONDS",
         "MAX_BODY_BYTES",
         "REQUIRE_MERCHANT_CLIENTS",
-        "API_CLIENT_KEY_IDS",
+        "API_KEY_TABLE_NAME",
     }
     assert set(FraudDetectionSettings.ENV_VARS) == {
         "MERCHANT_TABLE_NAME",
@@ -127,8 +128,7 @@ def test_errors_name_variable_and_value(cls, env, name, value):
     assert value in str(caught.value)
 
 
-def test_the_validation_function_maps_api_key_ids_to_clients():
-    settings = ValidationSettings.from_env({**BASE, "API_CLIENT_KEY_IDS": "acme=a1b2c3,globex=d4e5f6"})
-    assert settings.client_of_key == {"a1b2c3": "acme", "d4e5f6": "globex"}
+def test_the_validation_function_reads_the_api_key_table():
+    settings = ValidationSettings.from_env(BASE)
+    assert settings.api_key_table_name == "api-keys-dev"
     assert settings.require_merchant_clients is False
-    assert ValidationSettings.from_env(BASE).client_of_key == {}

@@ -115,6 +115,8 @@ class UpgradeCheck(StackCheck):
         assets = stack_dir / "assets"
         if assets.is_dir():
             shutil.copytree(assets, self.workdir / "assets", dirs_exist_ok=True)
+        for configuration in stack_dir.glob("*.tf"):  # versions.tf, removed.tf: read with the JSON
+            shutil.copyfile(configuration, self.workdir / configuration.name)
         reduced, _ = leave_out(doc)
         write_stack(self.workdir, reduced)
         write_override(self.workdir, moto_override(reduced, endpoint, ignore_changes(reduced)))
