@@ -23,10 +23,13 @@ from tests.infra.policy_eval import (
 )
 from tests.infra.synth import Stack
 
+CLIENTS_ROLE = "arn:aws:iam::123456789012:role/api-clients-admin"
 RUNBOOKS = Path(__file__).resolve().parents[2] / "docs" / "runbooks.md"
 ENV, REGION = "dev", "us-east-2"
-PRINCIPALS = ("operator", "deploy", "local")
-COMMAND = re.compile(r"\baws\s+([a-z0-9-]+)\s+([a-z0-9-]+)(.*?)(?=\baws\s+[a-z]|$)|\bmake\s+replay\b")
+PRINCIPALS = ("operator", "clients", "deploy", "local")
+COMMAND = re.compile(
+    r"\baws\s+([a-z0-9-]+)\s+([a-z0-9-]+)(.*?)(?=\baws\s+[a-z]|$)|\bmake\s+(?:replay|clients(?:-local)?)(?![\w-])"
+)
 # The options that name what a command acts on (the others only shape its output).
 TARGETS = (
     "table-name",
@@ -50,7 +53,7 @@ class Command:
 
     @property
     def name(self) -> str:
-        return " ".join(self.text.split()[:3]) if self.text.startswith("aws") else "make replay"
+        return " ".join(self.text.split()[: 3 if self.text.startswith("aws") else 2])
 
 
 def _commands_in(text: str, principal: str) -> Iterator[Command]:
@@ -69,7 +72,9 @@ def runbook_commands() -> list[Command]:
         for line in block.split("\n"):
             found += _commands_in(line, header.group(1) if header else "")
     prose = re.sub(r"```.*?```", "", text, flags=re.DOTALL)
-    for span, principal in re.findall(r"`((?:aws |make\s+replay)[^`]*)`(?: \(as ([a-z]+)\))?", prose):
+    for span, principal in re.findall(
+        r"`((?:aws |make\s+(?:replay|clients))[^`]*)`(?: \(as ([a-z]+)\))?", prose
+    ):
         found += _commands_in(span.replace("\n", " "), principal)
     return found
 
@@ -195,6 +200,21 @@ CALLS: dict[str, Calls] = {
         ("kms:GenerateDataKey", _key(s), "sqs"),
         ("kms:Decrypt", _key(s), "sqs"),
     ],
+    # tools/clients.py: keys and their usage plan bindings in API Gateway, their table, the merchants
+    "make clients": lambda o, s: [
+        ("apigateway:GET", f"arn:aws:apigateway:{REGION}::/usageplans", None),
+        ("apigateway:POST", f"arn:aws:apigateway:{REGION}::/apikeys", None),
+        ("apigateway:POST", f"arn:aws:apigateway:{REGION}::/usageplans/plan/keys", None),
+        ("apigateway:DELETE", f"arn:aws:apigateway:{REGION}::/apikeys/key", None),
+        ("apigateway:DELETE", f"arn:aws:apigateway:{REGION}::/usageplans/plan/keys/key", None),
+        *(
+            (action, _arn("dynamodb", f"table/{table}-{ENV}"), None)
+            for table in ("api-keys", "merchant-config")
+            for action in ("dynamodb:Scan", "dynamodb:PutItem", "dynamodb:UpdateItem")
+        ),
+        ("kms:Decrypt", _key(s), "dynamodb"),
+        ("kms:GenerateDataKey", _key(s), "dynamodb"),
+    ],
 }
 
 
@@ -219,11 +239,12 @@ def configured(configured_dir: Path) -> tuple[Stack, ResourcePolicies, dict[str,
     stack = Stack.load(configured_dir, TRANSACTION_STACK)
     backend = Stack.load(configured_dir, STATE_BACKEND_STACK)
     (operator_policy,) = stack.resources("aws_iam_policy").values()
-    identities = {"operator": Resolver(stack).statements(operator_policy["policy"]), "deploy": None}
+    operator = Resolver(stack).statements(operator_policy["policy"])
+    identities = {"operator": operator, "clients": None, "deploy": None}
     return stack, ResourcePolicies.of(stack, backend), identities
 
 
-ROLES = {"operator": OPERATOR_ROLE, "deploy": DEPLOY_ROLE}
+ROLES = {"operator": OPERATOR_ROLE, "clients": CLIENTS_ROLE, "deploy": DEPLOY_ROLE}
 
 
 def test_every_command_names_a_known_principal():
@@ -236,7 +257,10 @@ def test_every_command_names_a_known_principal():
 def test_local_commands_talk_to_make_local_only():
     for command in runbook_commands():
         if command.principal == "local":
-            assert "--endpoint-url http://127.0.0.1:5000" in command.line
+            local = (
+                "--endpoint-url http://127.0.0.1:5000" in command.line or command.name == "make clients-local"
+            )
+            assert local, command.line
 
 
 def test_every_runbook_command_is_allowed_to_its_principal(configured):
