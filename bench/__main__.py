@@ -9,6 +9,7 @@ from bench import (
     bench_card_numbers,
     bench_cold_start,
     bench_cost_model,
+    bench_log_bytes,
     bench_requests,
     bench_synth,
     bench_throughput,
@@ -29,15 +30,17 @@ def main() -> None:
         bench_requests.run,
         bench_throughput.run,
         bench_card_numbers.run,
+        bench_log_bytes.run,
     ):
         section = run()
         print_section(section)
         sections.append(section)
         sys.stdout.flush()
-    warm, requests = sections[2], sections[3]
+    warm, requests, measured = sections[2], sections[3], sections[6]
     cost = bench_cost_model.run(
         per_tx=requests.data,
         cpu_us={"validation": warm.data["validation_us"], "fraud": warm.data["fraud_us"]},
+        measured=bench_cost_model.Inputs(**measured.data),
     )
     print_section(cost)
     sections.append(cost)

@@ -21,9 +21,9 @@ UNTHROTTLED = {"API_RATE_LIMIT": "10000", "API_BURST_LIMIT": "5000", "API_QUOTA_
 
 
 @contextlib.contextmanager
-def local_runtime() -> Iterator[Runtime]:
+def local_runtime(**overrides: str) -> Iterator[Runtime]:
     with tempfile.TemporaryDirectory() as scratch:
-        runtime = start_runtime(Path(scratch), LOCAL_SEED="false", **UNTHROTTLED)
+        runtime = start_runtime(Path(scratch), LOCAL_SEED="false", **UNTHROTTLED, **overrides)
         try:
             yield runtime
         finally:

@@ -1,23 +1,27 @@
-"""What an EventBridge pipe does to one source record: its filters and its input template.
+"""What EventBridge does to one event: a pipe's filters and input template, a rule's event pattern and
+its target's input transformer.
 
-Both come from the synthesized stack (``aws_pipes_pipe``), never from a copy: the filters are EventBridge
-event patterns, evaluated by moto's implementation of them; the template is rendered here with the rules
-the Pipes documentation gives: ``<$.json.path>`` placeholders (dot notation, array indices, ``[*]``),
-a placeholder inside quotes takes the value's text (JSON-escaped), one outside quotes takes the value as
-JSON (a number's text as it is, an object or array as JSON). A path the record does not have is an
-error: the pipe cannot build the message, so the record is not delivered.
+All come from the synthesized stack (``aws_pipes_pipe``, ``aws_cloudwatch_event_rule``,
+``aws_cloudwatch_event_target``), never from a copy: filters and patterns are EventBridge event patterns,
+evaluated by moto's implementation of them; templates are rendered here with the rules the Pipes and
+EventBridge documentation give: a pipe's template names ``<$.json.path>`` placeholders, an input
+transformer names variables (``<name>``) whose paths its ``input_paths`` give (dot notation, array
+indices, ``[*]``). A placeholder inside quotes takes the value's text (JSON-escaped), one outside quotes
+takes the value as JSON (a number's text as it is, an object or array as JSON). A path the event does not
+have is an error: the message cannot be built, so it is not delivered (it goes to the DLQ).
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from moto.events.models import EventPattern
 
 _PLACEHOLDER = re.compile(r'("?)<(\$[^>]*)>("?)')
+_VARIABLE = re.compile(r'("?)<([A-Za-z0-9_.-]+)>("?)')
 _STEP = re.compile(r"\.([A-Za-z0-9_/-]+)|\[(\*|\d+)\]")
 
 
@@ -67,14 +71,29 @@ def _inline(value: Any, quoted: bool) -> str:
 
 def render(template: str, record: Mapping[str, Any]) -> str:
     """The message the pipe sends for ``record``: a JSON template must render to JSON."""
+    return _fill(template, _PLACEHOLDER, lambda path: select(record, path))
 
+
+def transform(input_paths: Mapping[str, str], template: str, event: Mapping[str, Any]) -> str:
+    """The message a rule's target sends for ``event``: ``<name>`` is the value at ``input_paths[name]``."""
+    values = {name: select(event, path) for name, path in input_paths.items()}
+
+    def value(name: str) -> Any:
+        if name not in values:
+            raise TemplateError(f"the template names <{name}>, which input_paths does not define")
+        return values[name]
+
+    return _fill(template, _VARIABLE, value)
+
+
+def _fill(template: str, placeholder: re.Pattern[str], value: Callable[[str], Any]) -> str:
     def substitute(match: re.Match[str]) -> str:
-        opening, path, closing = match.groups()
+        opening, key, closing = match.groups()
         quoted = bool(opening and closing)
-        text = _inline(select(record, path), quoted)
+        text = _inline(value(key), quoted)
         return text if quoted else f"{opening}{text}{closing}"
 
-    rendered = _PLACEHOLDER.sub(substitute, template)
+    rendered = placeholder.sub(substitute, template)
     if template.lstrip().startswith(("{", "[")):
         try:
             json.loads(rendered)

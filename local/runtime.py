@@ -9,6 +9,7 @@ everything in reverse order. Scripted outages (``LOCAL_OUTAGE``) count from the 
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import os
@@ -24,9 +25,11 @@ from typing import Any
 from local.api_keys import KeyLookup
 from local.aws import CREDENTIALS, MotoServer, Provisioned, client, provision, session
 from local.config import FaultConfig, LocalConfig
+from local.event_bus import Endpoints, EventBus
 from local.faults import FaultInjector
 from local.functions import LocalFunction
 from local.gateway import Gateway
+from local.lambda_context import ACCOUNT_ID
 from local.metrics import MetricsSink, parse_emf
 from local.openapi import build_openapi, with_local_server
 from local.pollers import Poller
@@ -130,10 +133,12 @@ class LocalRuntime:
             "pipes": RequestCounter(),
         }
         self.faults = Tally()  # faults injected into the functions' calls
+        self.log_bytes = Tally()  # bytes the functions wrote, by function and kind (what CloudWatch ingests)
         self.metrics = MetricsSink()
         self.functions: dict[str, LocalFunction] = {}
         self.pollers: list[Poller] = []
         self.pipes: list[StreamPipe] = []
+        self.buses: dict[str, EventBus] = {}
         self._pipe_faults: FaultInjector | None = None
         self.schedules: list[LocalSchedule] = []
         self.ready_at: float | None = None  # wall clock; scripted outages count from it
@@ -233,6 +238,8 @@ class LocalRuntime:
             poller.join(5)
         for pipe in self.pipes:
             pipe.join(5)
+        for bus in self.buses.values():
+            bus.join(5)
         for thread in self._threads:
             thread.join(5)
         for schedule in self.schedules:
@@ -242,8 +249,9 @@ class LocalRuntime:
         self.moto.stop()
 
     def _start_pipes(self, endpoint: str) -> None:
-        """One ``StreamPipe`` per pipe of the stack, reading from now on. Its SNS calls fail like the
-        functions' when the fault settings name SNS (the managed service's publish is what fails then)."""
+        """One ``EventBus`` per bus of the stack's rules and one ``StreamPipe`` per pipe, reading from now
+        on. The buses' SNS calls fail like the functions' when the fault settings name SNS (the managed
+        service's publish is what fails then)."""
         assert self.provisioned is not None
         own = session(self.stack.region)
         self.requests["pipes"].install(own.events)
@@ -254,18 +262,33 @@ class LocalRuntime:
             self._pipe_faults = FaultInjector(sns_only)
             self._pipe_faults.install(sns.meta.events)
         injector = self._pipe_faults
+        sqs = client(own, "sqs", endpoint)
+        endpoints = Endpoints(self.provisioned.topic_arns, self.provisioned.queue_urls)
+        buses = self.stack.doc.get("resource", {}).get("aws_cloudwatch_event_bus", {})
+        for logical_id, body in buses.items():
+            bus = EventBus(
+                body["name"],
+                [r for r in self.stack.rules if r.bus == logical_id],
+                sns=sns,
+                sqs=sqs,
+                endpoints=endpoints,
+                account=ACCOUNT_ID,
+                region=self.stack.region,
+                stop=self.stop_event,
+                on_attempt=(lambda: self.faults.add(injector.take())) if injector else lambda: None,
+            )
+            bus.start()
+            self.buses[logical_id] = bus
         for spec in self.stack.pipes:
             dlq = spec.dead_letter_queue
             pipe = StreamPipe(
                 spec,
                 streams=client(own, "dynamodbstreams", endpoint),
-                sns=sns,
-                sqs=client(own, "sqs", endpoint),
+                bus=self.buses[spec.bus],
+                sqs=sqs,
                 stream_arn=self.provisioned.stream_arns[spec.table],
-                topic_arn=self.provisioned.topic_arns[spec.topic],
                 dlq_url=self.provisioned.queue_urls[dlq] if dlq else None,
                 stop=self.stop_event,
-                on_attempt=(lambda: self.faults.add(injector.take())) if injector else lambda: None,
             )
             pipe.start()
             self.pipes.append(pipe)
@@ -292,6 +315,7 @@ class LocalRuntime:
     def _function_output(self, function: str, line: str) -> None:
         """A line a function wrote: its metrics are counted (like CloudWatch does), its logs printed."""
         values = parse_emf(line)
+        self.log_bytes.add({f"{function}:{'log' if values is None else 'emf'}": len(line.encode()) + 1})
         if values is None:
             print(line, flush=True)
         else:
@@ -404,11 +428,17 @@ class LocalRuntime:
                 }
                 for p in self.pipes
             },
+            "rules": {
+                name: dataclasses.asdict(counts)
+                for bus in self.buses.values()
+                for name, counts in bus.counts.items()
+            },
             "outages": [
                 {"services": list(w.services), "start": w.start, "duration": w.duration}
                 for w in self.config.faults.outages
             ],
             "faults": self.faults.summary(),
+            "log_bytes": self.log_bytes.summary(),
             "metrics": self.metrics.summary(),
             "aws_requests": {name: counter.summary() for name, counter in self.requests.items()},
         }
@@ -460,8 +490,13 @@ class LocalRuntime:
         for pipe in self.pipes:
             lines.append(
                 f"  pipe        {pipe.spec.name}: stream of {self.stack.table(pipe.spec.table).name} -> "
-                f"{len(pipe.spec.filters)} filter(s) -> template -> topic"
+                f"{len(pipe.spec.filters)} filter(s) -> bus {self.buses[pipe.spec.bus].name}"
             )
+        lines.extend(
+            f"  rule        {bus.name}/{rule.name}: pattern -> input transformer -> topic"
+            for bus in self.buses.values()
+            for rule in bus.rules
+        )
         for api_client in self.stack.api.clients if self.stack.api else ():
             plan = api_client.usage_plan
             lines.append(

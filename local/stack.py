@@ -81,17 +81,45 @@ class MappingSpec:
 
 @dataclass(frozen=True)
 class PipeSpec:
-    """An EventBridge pipe from a table's change stream to a topic: filters, template, retries, DLQ."""
+    """An EventBridge pipe from a table's change stream to an event bus: filters, template, the events'
+    source and detail type, retries, DLQ."""
 
     logical_id: str
     name: str
     table: str  # logical id of the source table (its stream)
-    topic: str  # logical id of the target topic
+    bus: str  # logical id of the target event bus
     filters: tuple[str, ...]
     input_template: str | None
     batch_size: int
     maximum_retry_attempts: int
     dead_letter_queue: str | None  # logical id
+    event_source: str = ""
+    detail_type: str = ""
+
+
+@dataclass(frozen=True)
+class EventTargetSpec:
+    """A rule's target: a topic, the input transformer, the retry policy and the DLQ."""
+
+    logical_id: str
+    topic: str  # logical id of the target topic
+    input_paths: Mapping[str, str]
+    input_template: str | None
+    maximum_retry_attempts: int
+    maximum_event_age_seconds: int
+    dead_letter_queue: str | None  # logical id
+
+
+@dataclass(frozen=True)
+class EventRuleSpec:
+    """An EventBridge rule of a bus of the stack, with its targets."""
+
+    logical_id: str
+    name: str
+    bus: str  # logical id of the event bus
+    pattern: str
+    enabled: bool
+    targets: tuple[EventTargetSpec, ...]
 
 
 @dataclass(frozen=True)
@@ -154,6 +182,7 @@ class StackSpec:
     doc: Mapping[str, Any] = field(repr=False, default_factory=dict)
     schedules: tuple[ScheduleSpec, ...] = ()
     pipes: tuple[PipeSpec, ...] = ()
+    rules: tuple[EventRuleSpec, ...] = ()
 
     def function(self, logical_id: str) -> FunctionSpec:
         return next(f for f in self.functions if f.logical_id == logical_id)
@@ -213,26 +242,66 @@ def parse_stack(doc: Mapping[str, Any]) -> StackSpec:
         doc=doc,
         schedules=tuple(_schedule(doc, k, v) for k, v in _resources(doc, "aws_scheduler_schedule").items()),
         pipes=tuple(_pipe(k, v) for k, v in _resources(doc, "aws_pipes_pipe").items()),
+        rules=tuple(_rule(doc, k, v) for k, v in _resources(doc, "aws_cloudwatch_event_rule").items()),
     )
 
 
 def _pipe(logical_id: str, body: Mapping[str, Any]) -> PipeSpec:
     source = _required_ref(body["source"], "aws_dynamodb_table", f"{logical_id}.source")
-    target = _required_ref(body["target"], "aws_sns_topic", f"{logical_id}.target")
+    target = _required_ref(body["target"], "aws_cloudwatch_event_bus", f"{logical_id}.target")
     parameters = _single(body.get("source_parameters"))
     stream = _single(parameters.get("dynamodb_stream_parameters"))
     dead_letter = _single(stream.get("dead_letter_config")).get("arn")
     dlq = _required_ref(dead_letter, "aws_sqs_queue", f"{logical_id} DLQ") if dead_letter else None
     criteria = _single(parameters.get("filter_criteria"))
+    target_parameters = _single(body.get("target_parameters"))
+    bus_parameters = _single(target_parameters.get("eventbridge_event_bus_parameters"))
     return PipeSpec(
         logical_id=logical_id,
         name=body.get("name", logical_id),
         table=source.logical_id,
-        topic=target.logical_id,
+        bus=target.logical_id,
         filters=tuple(f["pattern"] for f in criteria.get("filter") or ()),
-        input_template=_single(body.get("target_parameters")).get("input_template"),
+        input_template=target_parameters.get("input_template"),
         batch_size=int(stream.get("batch_size", 1)),
         maximum_retry_attempts=int(stream.get("maximum_retry_attempts", -1)),
+        dead_letter_queue=dlq.logical_id if dlq else None,
+        event_source=bus_parameters.get("source", f"Pipe {body.get('name', logical_id)}"),
+        detail_type=bus_parameters.get("detail_type", "Event from aws:dynamodb.stream"),
+    )
+
+
+def _rule(doc: Mapping[str, Any], logical_id: str, body: Mapping[str, Any]) -> EventRuleSpec:
+    bus_name = body.get("event_bus_name")
+    bus = _required_ref(bus_name, "aws_cloudwatch_event_bus", f"{logical_id}.event_bus_name")
+    targets = tuple(
+        _event_target(k, v)
+        for k, v in _resources(doc, "aws_cloudwatch_event_target").items()
+        if (ref := as_ref(v.get("rule"))) is not None and ref.logical_id == logical_id
+    )
+    return EventRuleSpec(
+        logical_id=logical_id,
+        name=body.get("name", logical_id),
+        bus=bus.logical_id,
+        pattern=body["event_pattern"],
+        enabled=body.get("state", "ENABLED") == "ENABLED",
+        targets=targets,
+    )
+
+
+def _event_target(logical_id: str, body: Mapping[str, Any]) -> EventTargetSpec:
+    topic = _required_ref(body["arn"], "aws_sns_topic", f"{logical_id}.arn")
+    transformer = _single(body.get("input_transformer"))
+    retry = _single(body.get("retry_policy"))
+    dead_letter = _single(body.get("dead_letter_config")).get("arn")
+    dlq = _required_ref(dead_letter, "aws_sqs_queue", f"{logical_id} DLQ") if dead_letter else None
+    return EventTargetSpec(
+        logical_id=logical_id,
+        topic=topic.logical_id,
+        input_paths=dict(transformer.get("input_paths") or {}),
+        input_template=transformer.get("input_template"),
+        maximum_retry_attempts=int(retry.get("maximum_retry_attempts", 185)),
+        maximum_event_age_seconds=int(retry.get("maximum_event_age_in_seconds", 86400)),
         dead_letter_queue=dlq.logical_id if dlq else None,
     )
 

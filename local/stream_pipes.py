@@ -1,14 +1,13 @@
-"""EventBridge Pipes from a table's change stream to a topic, emulated: read, filter, render, publish.
+"""EventBridge Pipes from a table's change stream to an event bus, emulated: read, filter, render, put.
 
 One thread per pipe of the stack reads the table's stream from moto (DynamoDB Streams, from the moment
 the runtime starts, as ``LATEST`` does), four times a second like the managed poller; each record the
-pipe's filters pass is rendered with its input template and published to its topic (``local.pipe_rules``).
-A publish that fails is retried with back-off in stream order (the shard waits, as on AWS) up to the
-pipe's ``maximum_retry_attempts``; then the record's place in the stream goes to the pipe's dead-letter
-queue and the pipe moves on. A record whose template cannot be rendered goes there at once.
-
-The SNS client may carry the runtime's fault injection (``LOCAL_FAULT_SERVICES`` with ``sns``), so the
-fault runs exercise the retries; the stream reads never fail.
+pipe's filters pass (``local.pipe_rules``) is put on its bus (``local.event_bus``) as the detail of an
+event with the pipe's source and detail type (rendered with its input template first, if it has one).
+A put that fails is retried with back-off in stream order (the shard waits, as on AWS) up to the pipe's
+``maximum_retry_attempts``; then the record's place in the stream goes to the pipe's dead-letter queue
+and the pipe moves on. A record whose template cannot be rendered goes there at once. The stream reads
+never fail.
 """
 
 from __future__ import annotations
@@ -16,10 +15,11 @@ from __future__ import annotations
 import json
 import sys
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from local.event_bus import EventBus
 from local.pipe_rules import TemplateError, matches, render
 from local.stack import PipeSpec
 
@@ -48,23 +48,19 @@ class StreamPipe:
         spec: PipeSpec,
         *,
         streams: Any,
-        sns: Any,
+        bus: EventBus,
         sqs: Any,
         stream_arn: str,
-        topic_arn: str,
         dlq_url: str | None,
         stop: threading.Event,
-        on_attempt: Callable[[], None] = lambda: None,
     ) -> None:
         self.spec = spec
         self._streams = streams
-        self._sns = sns
+        self._bus = bus
         self._sqs = sqs
         self._stream_arn = stream_arn
-        self._topic_arn = topic_arn
         self._dlq_url = dlq_url
         self._stop = stop
-        self._on_attempt = on_attempt
         self._iterators = self._latest_iterators()
         self._thread = threading.Thread(target=self._run, name=f"pipe-{spec.name}", daemon=True)
         self.read = 0
@@ -115,7 +111,7 @@ class StreamPipe:
     def _deliver(self, shard: str, record: Mapping[str, Any]) -> None:
         template = self.spec.input_template
         try:
-            message = render(template, record) if template else json.dumps(record)
+            detail = json.loads(render(template, record)) if template else record
         except TemplateError as exc:
             print(f"[pipe] {self.spec.name}: {exc}", file=sys.stderr, flush=True)
             self._dead_letter(shard, record)
@@ -131,12 +127,10 @@ class StreamPipe:
                     return
                 delay = min(RETRY_MAX_SECONDS, delay * 2)
             try:
-                self._sns.publish(TopicArn=self._topic_arn, Message=message)
+                self._bus.put(self.spec.event_source, self.spec.detail_type, detail)
             except Exception as exc:  # retried, as the pipe retries a failed target
                 last_error = f"{type(exc).__name__}: {exc}"
                 continue
-            finally:
-                self._on_attempt()
             self.published += 1
             return
         print(f"[pipe] {self.spec.name}: gave up after {attempts} attempts ({last_error})", file=sys.stderr)

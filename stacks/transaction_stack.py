@@ -145,7 +145,7 @@ class TransactionStack(TerraformStack):
             emails=s.alert_emails,
             https_endpoints=s.alert_https_endpoints,
         )
-        # Alerts from the committed state: the table's change stream -> filter + template -> the topic.
+        # Alerts from the committed state: the table's stream -> a pipe -> the alert bus -> rules -> topic.
         alert_pipes = AlertPipes(
             self,
             "AlertPipes",
@@ -270,7 +270,7 @@ class TransactionStack(TerraformStack):
             managers=managers,
             operators=[s.operator_role_arn] if s.operator_role_arn else [],
         )
-        alerts.restrict(publishers=[alert_pipes.role.arn], managers=managers)
+        alerts.restrict(publishers=[], event_rules=alert_pipes.rule_arns, managers=managers)
         alert_pipes.restrict(managers)
         network.restrict_endpoints([(f.role.arn, f.permissions) for f in functions])
 
@@ -379,7 +379,7 @@ class TransactionStack(TerraformStack):
                 alert_dlq_arn=alert_pipes.dlq.arn,
                 transaction_table_arn=transactions.arn,
                 transaction_stream_arn=transactions.stream_arn,
-                pipe_arns=[pipe.arn for pipe in alert_pipes.pipes],
+                pipe_arns=[alert_pipes.pipe.arn],
                 log_group_arns=[group.arn for group in card_data_log_groups(self)],
                 function_arns=[f.arn for f in functions],
                 schedule_arn=schedule.schedule.arn,

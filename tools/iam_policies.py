@@ -76,6 +76,17 @@ RESOURCE_ACTIONS: Mapping[str, Actions] = {
     "aws_cloudwatch_dashboard": _a(
         "cloudwatch:GetDashboard", "cloudwatch:PutDashboard cloudwatch:DeleteDashboards"
     ),
+    "aws_cloudwatch_event_bus": _a(
+        "events:DescribeEventBus events:ListTagsForResource",
+        "events:CreateEventBus events:UpdateEventBus events:DeleteEventBus events:TagResource "
+        "events:UntagResource",
+    ),
+    "aws_cloudwatch_event_rule": _a(
+        "events:DescribeRule events:ListTagsForResource",
+        "events:PutRule events:DeleteRule events:EnableRule events:DisableRule events:TagResource "
+        "events:UntagResource",
+    ),
+    "aws_cloudwatch_event_target": _a("events:ListTargetsByRule", "events:PutTargets events:RemoveTargets"),
     "aws_cloudwatch_metric_alarm": _a(
         "cloudwatch:DescribeAlarms cloudwatch:ListTagsForResource",
         "cloudwatch:PutMetricAlarm cloudwatch:DeleteAlarms cloudwatch:TagResource cloudwatch:UntagResource",
@@ -374,8 +385,8 @@ def _role_statements(stacks: SynthesizedStacks, settings: Settings, account: str
 
 
 # The services that use the stacks' keys on the deploy role's behalf while it creates resources (tables,
-# functions' environment, schedules, pipes, packages in S3); the key policies admit only these too.
-KEY_USERS = ("dynamodb", "lambda", "scheduler", "pipes", "s3", "sqs", "sns")
+# functions' environment, schedules, pipes, the alert bus, packages in S3); the key policies admit these.
+KEY_USERS = ("dynamodb", "lambda", "scheduler", "pipes", "events", "s3", "sqs", "sns")
 
 
 def _use_the_keys(settings: Settings, account: str) -> dict[str, Any]:

@@ -1,15 +1,18 @@
-"""Alerts from the committed state: the transactions table's change stream -> EventBridge Pipes -> SNS.
+"""Alerts from the committed state: the transactions table's change stream -> one EventBridge pipe -> an
+encrypted event bus -> one rule per alert kind -> SNS.
 
-A transaction's alert exists exactly when its record makes the transition: each pipe reads the stream,
-keeps only the records of its transitions (filters on the old and new images) and publishes a message
-shaped by its input template to the alerts topic. No function publishes, nothing is marked as sent.
+A transaction's alert exists exactly when its record makes the transition. One pipe reads the stream
+(a stream is billed per read, polled or not: one reader, not one per alert kind) and passes only the
+records of an alerting transition (filters on the old and new images) to the alert bus; on the bus, each
+kind's rule matches its own transitions with the same filters and its target shapes the message with an
+input transformer and publishes it to the alerts topic. No function publishes, nothing is marked as sent.
 
 * ``FraudAlerts``: PENDING_FRAUD_CHECK (or no record) -> FRAUD_SUSPECTED (and -> REVIEW_REQUIRED when
   ``ALERT_ON_REVIEW_REQUIRED``); the message of the fraud alert.
 * ``DeadLetterAlerts``: a dead-lettered transaction made FAILED (from pending, or created FAILED), or
   kept pending for the reconciler (``failure_reason`` PROCESSING_RETRIES_EXHAUSTED appears).
 
-The templates name identifiers, amounts and verdicts only: no cardholder data, no metadata.
+The messages name identifiers, amounts and verdicts only: no cardholder data, no metadata.
 """
 
 from __future__ import annotations
@@ -19,6 +22,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from cdktf_cdktf_provider_aws.cloudwatch_event_bus import CloudwatchEventBus
+from cdktf_cdktf_provider_aws.cloudwatch_event_rule import CloudwatchEventRule
+from cdktf_cdktf_provider_aws.cloudwatch_event_target import (
+    CloudwatchEventTarget,
+    CloudwatchEventTargetDeadLetterConfig,
+    CloudwatchEventTargetInputTransformer,
+    CloudwatchEventTargetRetryPolicy,
+)
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.pipes_pipe import (
     PipesPipe,
@@ -28,6 +39,7 @@ from cdktf_cdktf_provider_aws.pipes_pipe import (
     PipesPipeSourceParametersFilterCriteria,
     PipesPipeSourceParametersFilterCriteriaFilter,
     PipesPipeTargetParameters,
+    PipesPipeTargetParametersEventbridgeEventBusParameters,
 )
 from constructs import Construct
 
@@ -37,10 +49,15 @@ from stacks.constructs.queues import FOURTEEN_DAYS, EncryptedQueue, QueueAccess
 
 PENDING = "PENDING_FRAUD_CHECK"
 RETRIES_EXHAUSTED = "PROCESSING_RETRIES_EXHAUSTED"
-NEW = "$.dynamodb.NewImage"
-# Delivery: retried with exponential back-off for up to an hour, then the record goes to the DLQ.
+NEW = "$.detail.dynamodb.NewImage"
+# The bus events the pipe writes: the stream record is their detail.
+EVENT_SOURCE = "transactions.stream"
+EVENT_DETAIL_TYPE = "Transaction alerting transition"
+# Delivery: the pipe retries the bus, each rule's target retries the topic, with exponential back-off
+# for up to an hour; then the record (the pipe) or the event (a target) goes to the alert DLQ.
 MAXIMUM_RETRY_ATTEMPTS = 10
 MAXIMUM_RECORD_AGE_SECONDS = 3600
+TARGET_RETRY_ATTEMPTS = 185  # EventBridge's maximum: the hour below bounds the retries
 STREAM_READ_ACTIONS = (
     "dynamodb:DescribeStream",
     "dynamodb:GetRecords",
@@ -49,40 +66,66 @@ STREAM_READ_ACTIONS = (
 )
 
 
-def _string(attribute: str) -> str:
-    return f'"<{NEW}.{attribute}.S>"'
+@dataclass(frozen=True)
+class Field:
+    """One field of an alert message: a constant, or the value at ``path`` of the bus event (``quoted``:
+    as a JSON string; else as JSON, a number's text or a list)."""
+
+    name: str
+    path: str | None = None
+    constant: str | None = None
+    quoted: bool = True
 
 
-def _number(attribute: str) -> str:
-    return f"<{NEW}.{attribute}.N>"
+def _string(attribute: str) -> Field:
+    return Field(attribute, f"{NEW}.{attribute}.S")
 
 
-def _template(fields: Sequence[tuple[str, str]]) -> str:
-    """A JSON object template: constants are JSON-encoded, ``<$.path>`` placeholders written as given."""
-    return "{" + ", ".join(f"{json.dumps(name)}: {value}" for name, value in fields) + "}"
+def _number(attribute: str) -> Field:
+    return Field(attribute, f"{NEW}.{attribute}.N", quoted=False)
 
 
-FRAUD_TEMPLATE = _template(
-    [
-        ("alert_type", '"FRAUD"'),
-        ("transaction_id", _string("transaction_id")),
-        ("merchant_id", _string("merchant_id")),
-        ("amount", f'"<{NEW}.amount.N>"'),
-        ("currency", _string("currency")),
-        ("status", _string("status")),
-        ("fraud_score", _number("fraud_score")),
-        ("reasons", f"<{NEW}.reasons.L[*].S>"),
-        ("received_at", _string("received_at")),
-    ]
+@dataclass(frozen=True)
+class Message:
+    """An alert message as an EventBridge input transformer: variables (paths) and a JSON template."""
+
+    fields: Sequence[Field]
+
+    @property
+    def input_paths(self) -> dict[str, str]:
+        return {f.name: f.path for f in self.fields if f.path is not None}
+
+    @property
+    def template(self) -> str:
+        def value(f: Field) -> str:
+            if f.path is None:
+                return json.dumps(f.constant)
+            return f'"<{f.name}>"' if f.quoted else f"<{f.name}>"
+
+        return "{" + ", ".join(f"{json.dumps(f.name)}: {value(f)}" for f in self.fields) + "}"
+
+
+FRAUD_MESSAGE = Message(
+    (
+        Field("alert_type", constant="FRAUD"),
+        _string("transaction_id"),
+        _string("merchant_id"),
+        Field("amount", f"{NEW}.amount.N"),
+        _string("currency"),
+        _string("status"),
+        _number("fraud_score"),
+        Field("reasons", f"{NEW}.reasons.L[*].S", quoted=False),
+        _string("received_at"),
+    )
 )
-DEAD_LETTER_TEMPLATE = _template(
-    [
-        ("alert_type", '"TRANSACTION_DEAD_LETTERED"'),
-        ("transaction_id", _string("transaction_id")),
-        ("status", _string("status")),
-        ("failure_reason", _string("failure_reason")),
-        ("receive_count", _number("receive_count")),
-    ]
+DEAD_LETTER_MESSAGE = Message(
+    (
+        Field("alert_type", constant="TRANSACTION_DEAD_LETTERED"),
+        _string("transaction_id"),
+        _string("status"),
+        _string("failure_reason"),
+        _number("receive_count"),
+    )
 )
 
 
@@ -90,21 +133,21 @@ def _status(*values: str) -> dict[str, Any]:
     return {"status": {"S": list(values)}}
 
 
-def _pattern(events: Sequence[str], new: dict[str, Any], old: dict[str, Any] | None = None) -> str:
+def _pattern(events: Sequence[str], new: dict[str, Any], old: dict[str, Any] | None = None) -> dict[str, Any]:
     dynamodb: dict[str, Any] = {"NewImage": new}
     if old is not None:
         dynamodb["OldImage"] = old
-    return json.dumps({"eventName": list(events), "dynamodb": dynamodb}, sort_keys=True)
+    return {"eventName": list(events), "dynamodb": dynamodb}
 
 
-def fraud_filters(alert_on_review_required: bool) -> list[str]:
-    """The verdict transitions that alert: from pending, or a verdict written where the pending record
-    was missing (``finalize`` creates it then)."""
+def fraud_filters(alert_on_review_required: bool) -> list[dict[str, Any]]:
+    """Stream records of the verdict transitions that alert: from pending, or a verdict written where the
+    pending record was missing (``finalize`` creates it then)."""
     verdicts = _status("FRAUD_SUSPECTED", *(["REVIEW_REQUIRED"] if alert_on_review_required else []))
     return [_pattern(["MODIFY"], verdicts, _status(PENDING)), _pattern(["INSERT"], verdicts)]
 
 
-def dead_letter_filters() -> list[str]:
+def dead_letter_filters() -> list[dict[str, Any]]:
     """FAILED from pending or created FAILED; retries exhausted when ``failure_reason`` appears (the
     reconciler removes it when it re-enqueues, so each dead-lettering alerts once). ``exists`` matches
     leaf nodes only: the typed value ``S``."""
@@ -119,30 +162,48 @@ def dead_letter_filters() -> list[str]:
 
 @dataclass(frozen=True)
 class AlertRoute:
-    """One pipe: its construct id, name suffix, filters and input template."""
+    """One alert kind: its rule's construct id and name suffix, its filters and its message."""
 
     construct_id: str
     suffix: str
-    filters: Sequence[str]
-    template: str
+    filters: Sequence[dict[str, Any]]
+    message: Message
+
+    @property
+    def record_filter(self) -> str:
+        """The pipe's filter for this kind's stream records (one filter: any of the transitions)."""
+        return json.dumps({"$or": list(self.filters)}, sort_keys=True)
+
+    @property
+    def event_pattern(self) -> str:
+        """The rule's pattern: the pipe's events whose detail (the record) is one of the transitions."""
+        pattern = {
+            "source": [EVENT_SOURCE],
+            "detail-type": [EVENT_DETAIL_TYPE],
+            "detail": {"$or": list(self.filters)},
+        }
+        return json.dumps(pattern, sort_keys=True)
 
 
 def alert_routes(alert_on_review_required: bool) -> tuple[AlertRoute, ...]:
     return (
-        AlertRoute("FraudAlerts", "fraud", fraud_filters(alert_on_review_required), FRAUD_TEMPLATE),
-        AlertRoute("DeadLetterAlerts", "dead-letters", dead_letter_filters(), DEAD_LETTER_TEMPLATE),
+        AlertRoute("FraudAlerts", "fraud", fraud_filters(alert_on_review_required), FRAUD_MESSAGE),
+        AlertRoute("DeadLetterAlerts", "dead-letters", dead_letter_filters(), DEAD_LETTER_MESSAGE),
     )
 
 
 class AlertPipes(Construct):
-    """The alert pipes from ``stream_arn`` to ``topic_arn``, their role and their dead-letter queue.
+    """The alert path from ``stream_arn`` to ``topic_arn``: the pipe, its role, the alert bus, one rule
+    and target per alert kind, and the dead-letter queue they share.
 
-    Default settings: each pipe's data encrypted with the customer-managed key; starts at the stream's
-    latest record, one record per delivery, retried up to ``MAXIMUM_RETRY_ATTEMPTS`` times within
-    ``MAXIMUM_RECORD_AGE_SECONDS``, then sent to ``dlq`` (encrypted with the key, kept 14 days, its
-    policy written by ``restrict``); one role, assumable only by EventBridge Pipes for this account,
-    may read this one stream, publish to this one topic, send to this one queue and use the key.
-    Two pipes: DynamoDB Streams serves at most two readers per shard without throttling.
+    Default settings: the pipe's data and the bus encrypted with the customer-managed key; the pipe
+    starts at the stream's latest record, one record per delivery, retried up to
+    ``MAXIMUM_RETRY_ATTEMPTS`` times within ``MAXIMUM_RECORD_AGE_SECONDS``; each target is retried within
+    the same hour; then the record's place (pipe) or the event (target) goes to ``dlq`` (encrypted with
+    the key, kept 14 days, its policy written by ``restrict``). The pipe's role, assumable only by
+    EventBridge Pipes for this account, may read this one stream, put events on this one bus, send to
+    this one queue and use the key; EventBridge publishes to the topic for these rules only
+    (``rule_arns``, for the topic's policy).
     """
 
     def __init__(
@@ -158,6 +219,7 @@ class AlertPipes(Construct):
         alert_on_review_required: bool,
     ) -> None:
         super().__init__(scope, id_)
+        routes = alert_routes(alert_on_review_required)
         self.dlq = EncryptedQueue(
             self,
             "DeadLetterQueue",
@@ -165,6 +227,13 @@ class AlertPipes(Construct):
             kms_key_arn=kms_key_arn,
             visibility_timeout_seconds=30,
             retention_seconds=FOURTEEN_DAYS,
+        )
+        self.bus = CloudwatchEventBus(
+            self,
+            "Bus",
+            name=name,
+            description="Alerting transitions of the transactions table, from its stream",
+            kms_key_identifier=kms_key_arn,
         )
         self.role = service_role(
             self,
@@ -179,7 +248,7 @@ class AlertPipes(Construct):
             "Permissions",
             [
                 allow("ReadTransactionStream", STREAM_READ_ACTIONS, [stream_arn]),
-                allow("PublishAlerts", ["sns:Publish"], [topic_arn]),
+                allow("PutAlertEvents", ["events:PutEvents"], [self.bus.arn]),
                 allow("SendUndeliveredAlerts", ["sqs:SendMessage"], [self.dlq.arn]),
                 allow("UseTransactionKey", ["kms:Decrypt", "kms:GenerateDataKey"], [kms_key_arn]),
             ],
@@ -191,39 +260,76 @@ class AlertPipes(Construct):
             role=self.role.id,
             policy=permissions.json,
         )
-        filters = PipesPipeSourceParametersFilterCriteriaFilter
-        self.pipes = [
-            PipesPipe(
-                self,
-                route.construct_id,
-                name=f"{name}-{route.suffix}",
-                description=f"Alerts of {route.suffix} transitions from the transactions table's stream",
-                role_arn=self.role.arn,
-                source=stream_arn,
-                target=topic_arn,
-                kms_key_identifier=kms_key_arn,
-                desired_state="RUNNING",
-                source_parameters=PipesPipeSourceParameters(
-                    dynamodb_stream_parameters=PipesPipeSourceParametersDynamodbStreamParameters(
-                        starting_position="LATEST",
-                        batch_size=1,
-                        maximum_retry_attempts=MAXIMUM_RETRY_ATTEMPTS,
-                        maximum_record_age_in_seconds=MAXIMUM_RECORD_AGE_SECONDS,
-                        dead_letter_config=PipesPipeSourceParametersDynamodbStreamParametersDeadLetterConfig(
-                            arn=self.dlq.arn
-                        ),
-                    ),
-                    filter_criteria=PipesPipeSourceParametersFilterCriteria(
-                        filter=[filters(pattern=p) for p in route.filters]
+        Filter = PipesPipeSourceParametersFilterCriteriaFilter
+        self.pipe = PipesPipe(
+            self,
+            "Pipe",
+            name=name,
+            description="Alerting transitions from the transactions table's stream to the alert bus",
+            role_arn=self.role.arn,
+            source=stream_arn,
+            target=self.bus.arn,
+            kms_key_identifier=kms_key_arn,
+            desired_state="RUNNING",
+            source_parameters=PipesPipeSourceParameters(
+                dynamodb_stream_parameters=PipesPipeSourceParametersDynamodbStreamParameters(
+                    starting_position="LATEST",
+                    batch_size=1,
+                    maximum_retry_attempts=MAXIMUM_RETRY_ATTEMPTS,
+                    maximum_record_age_in_seconds=MAXIMUM_RECORD_AGE_SECONDS,
+                    dead_letter_config=PipesPipeSourceParametersDynamodbStreamParametersDeadLetterConfig(
+                        arn=self.dlq.arn
                     ),
                 ),
-                target_parameters=PipesPipeTargetParameters(input_template=route.template),
-                depends_on=[role_policy],
-            )
-            for route in alert_routes(alert_on_review_required)
-        ]
+                filter_criteria=PipesPipeSourceParametersFilterCriteria(
+                    filter=[Filter(pattern=route.record_filter) for route in routes]
+                ),
+            ),
+            target_parameters=PipesPipeTargetParameters(
+                eventbridge_event_bus_parameters=PipesPipeTargetParametersEventbridgeEventBusParameters(
+                    source=EVENT_SOURCE, detail_type=EVENT_DETAIL_TYPE
+                )
+            ),
+            depends_on=[role_policy],
+        )
+        self.rules = [self._route(route, name, topic_arn) for route in routes]
+
+    def _route(self, route: AlertRoute, name: str, topic_arn: str) -> CloudwatchEventRule:
+        rule = CloudwatchEventRule(
+            self,
+            route.construct_id,
+            name=f"{name}-{route.suffix}",
+            description=f"Alerts of {route.suffix} transitions, to the alerts topic",
+            event_bus_name=self.bus.name,
+            event_pattern=route.event_pattern,
+            state="ENABLED",
+        )
+        CloudwatchEventTarget(
+            self,
+            f"{route.construct_id}Target",
+            rule=rule.name,
+            event_bus_name=self.bus.name,
+            target_id="alerts-topic",
+            arn=topic_arn,
+            input_transformer=CloudwatchEventTargetInputTransformer(
+                input_paths=route.message.input_paths, input_template=route.message.template
+            ),
+            retry_policy=CloudwatchEventTargetRetryPolicy(
+                maximum_retry_attempts=TARGET_RETRY_ATTEMPTS,
+                maximum_event_age_in_seconds=MAXIMUM_RECORD_AGE_SECONDS,
+            ),
+            dead_letter_config=CloudwatchEventTargetDeadLetterConfig(arn=self.dlq.arn),
+        )
+        return rule
+
+    @property
+    def rule_arns(self) -> list[str]:
+        return [rule.arn for rule in self.rules]
 
     def restrict(self, managers: Sequence[str] = ()) -> None:
-        """The DLQ's policy: TLS only, only the pipes' role sends; operators read it (consuming is left
-        to IAM)."""
-        self.dlq.restrict(QueueAccess(senders=[self.role.arn], consumers=None, managers=managers))
+        """The DLQ's policy: TLS only; the pipe's role and EventBridge for these rules send; operators
+        read it (consuming is left to IAM)."""
+        access = QueueAccess(
+            senders=[self.role.arn], consumers=None, managers=managers, event_rules=self.rule_arns
+        )
+        self.dlq.restrict(access)

@@ -66,9 +66,12 @@ class AlertsTopic(Construct):
             self._subscribe("HttpsSubscription", "https", url) for url in https_endpoints
         ]
 
-    def restrict(self, *, publishers: Sequence[str], managers: Sequence[str] = ()) -> None:
-        """The topic policy (call once): TLS only; CloudWatch alarms of this account and the roles
-        ``publishers`` (ARNs) publish, no other IAM principal; only ``managers`` change the topic."""
+    def restrict(
+        self, *, publishers: Sequence[str], event_rules: Sequence[str] = (), managers: Sequence[str] = ()
+    ) -> None:
+        """The topic policy (call once): TLS only; CloudWatch alarms of this account, EventBridge for the
+        rules ``event_rules`` and the roles ``publishers`` (ARNs) publish, no other IAM principal; only
+        ``managers`` change the topic."""
         account = self._account
         alarms = account.alarms
         statements = [
@@ -86,6 +89,16 @@ class AlertsTopic(Construct):
             deny_other_principals("OnlyNamedPublishers", ["sns:Publish"], [self.arn], publishers),
             self._only_configured_endpoints(),
         ]
+        if event_rules:
+            statements.append(
+                allow(
+                    "EventRulesPublish",
+                    ["sns:Publish"],
+                    [self.arn],
+                    principals=principals("Service", "events.amazonaws.com"),
+                    condition=[condition("ArnEquals", "aws:SourceArn", *event_rules)],
+                )
+            )
         if managers:
             statements.append(
                 deny_other_principals("OnlyTheDeployRoleManages", MANAGE_ACTIONS, [self.arn], managers)

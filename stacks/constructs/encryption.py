@@ -31,7 +31,7 @@ KEY_READ_ACTIONS = ("kms:Describe*", "kms:Get*", "kms:List*")
 KEY_USE_ACTIONS = ("kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey")
 # The services that use the key on a caller's behalf (tables, queues, topic, Lambda environment, buckets,
 # the reconciler's encrypted schedule, X-Ray traces, the alert pipes).
-VIA_SERVICES = ("dynamodb", "sqs", "sns", "lambda", "s3", "scheduler", "xray", "pipes")
+VIA_SERVICES = ("dynamodb", "sqs", "sns", "lambda", "s3", "scheduler", "xray", "pipes", "events")
 # The state key's: the state and access-log buckets (S3) and the lock table (DynamoDB).
 STATE_VIA_SERVICES = ("s3", "dynamodb")
 # Grants exist only for AWS services using the key on the caller's behalf (kms:GrantIsForAWSResource).
@@ -130,6 +130,19 @@ def alarm_notifications(key: str, account: Account) -> Statement:
     )
 
 
+def event_deliveries(key: str, account: Account) -> Statement:
+    """EventBridge of this account: its encrypted buses, and its rules' deliveries to the encrypted topic
+    and dead-letter queue."""
+    return service_on_behalf_of(
+        "EventBridge",
+        "events.amazonaws.com",
+        ("kms:Decrypt", "kms:GenerateDataKey*"),
+        key,
+        source_arns=[account.arn("events", "*")],
+        account=account,
+    )
+
+
 def topic_deliveries(key: str, account: Account) -> Statement:
     """SNS topics of this account deliver to encrypted SQS subscriptions."""
     topics = account.arn("sns", "*")
@@ -164,15 +177,15 @@ class EncryptionKey(Construct):
         grants revocation, tags) belongs to ``administrator`` (the deploy role) when one is named, else
         to the account's IAM policies; reading the key's configuration stays with the account;
       * IAM policies of this account may use the key only through DynamoDB, SQS, SNS, Lambda and S3
-        (``kms:ViaService``; also Scheduler and EventBridge Pipes), never directly;
+        (``kms:ViaService``; also Scheduler, EventBridge Pipes and EventBridge), never directly;
       * each service principal is bound to this account and to its source: CloudWatch Logs by the log
-        group in the encryption context, CloudWatch alarms and SNS by ``aws:SourceArn``;
+        group in the encryption context, CloudWatch alarms, SNS and EventBridge by ``aws:SourceArn``;
       * ``s3_log_delivery_sources`` (bucket ARNs) lets S3 server access logging write those buckets'
         logs to a bucket encrypted with this key;
       * ``kms:CreateGrant`` only with ``kms:GrantIsForAWSResource`` (a service granting itself use for
         a resource), for the administrator as for the account;
       * ``state_only``: the state key, used through S3 and DynamoDB only, trusting no CloudWatch Logs,
-        alarms or SNS.
+        alarms, SNS or EventBridge.
     """
 
     def __init__(
@@ -201,6 +214,7 @@ class EncryptionKey(Construct):
                 cloudwatch_logs(this_key, account),
                 alarm_notifications(this_key, account),
                 topic_deliveries(this_key, account),
+                event_deliveries(this_key, account),
             ]
         if s3_log_delivery_sources:
             statements.append(s3_access_log_delivery(this_key, account, s3_log_delivery_sources))

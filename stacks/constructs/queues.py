@@ -14,9 +14,11 @@ from constructs import Construct
 from stacks.constructs.policy import (
     Statement,
     allow,
+    condition,
     deny_insecure_transport,
     deny_other_principals,
     policy_document,
+    principals,
 )
 
 FOURTEEN_DAYS = 14 * 24 * 3600
@@ -47,12 +49,14 @@ MANAGE_ACTIONS = (
 class QueueAccess:
     """Who may use a queue, by role ARN: send, consume (receive, delete, change visibility), manage.
     Empty ``senders`` or ``consumers`` deny that to every IAM principal; ``consumers=None`` and no
-    ``managers`` leave consuming and managing to IAM. ``purgers`` may purge beside the managers."""
+    ``managers`` leave consuming and managing to IAM. ``purgers`` may purge beside the managers.
+    EventBridge sends for the rules ``event_rules`` (ARNs): their targets' dead letters."""
 
     senders: Sequence[str] = ()
     consumers: Sequence[str] | None = ()
     managers: Sequence[str] = ()
     purgers: Sequence[str] = ()
+    event_rules: Sequence[str] = ()
 
 
 class EncryptedQueue(Construct):
@@ -102,6 +106,16 @@ class EncryptedQueue(Construct):
             deny_insecure_transport(["sqs:*"], [self.arn]),
             deny_other_principals("OnlyNamedSenders", ["sqs:SendMessage"], [self.arn], access.senders),
         ]
+        if access.event_rules:
+            statements.append(
+                allow(
+                    "EventRulesSendDeadLetters",
+                    ["sqs:SendMessage"],
+                    [self.arn],
+                    principals=principals("Service", "events.amazonaws.com"),
+                    condition=[condition("ArnEquals", "aws:SourceArn", *access.event_rules)],
+                )
+            )
         if access.consumers is not None:
             statements.append(
                 deny_other_principals("OnlyNamedConsumers", TAKE_ACTIONS, [self.arn], access.consumers)

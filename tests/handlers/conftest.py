@@ -21,9 +21,9 @@ from handlers import failed_transaction, fraud_detection, reconciler, validation
 from handlers.adapters.aws import make_client
 from handlers.adapters.dynamodb import from_item, to_item
 from local.lambda_context import LambdaContext
-from local.pipe_rules import matches, render
+from local.pipe_rules import matches, transform
 from settings.catalog import MERCHANT_INDEX, PENDING_INDEX
-from stacks.constructs.alert_pipes import alert_routes
+from stacks.constructs.alert_pipes import EVENT_DETAIL_TYPE, EVENT_SOURCE, alert_routes
 from tests.events import api_get, api_post, dlq_batch, sqs_batch
 
 REGION = "us-east-2"
@@ -140,12 +140,18 @@ class Backend:
         return records
 
     def alerts(self, *, alert_on_review_required: bool = False) -> list[dict[str, Any]]:
-        """The alerts the stack's pipes publish for the stream records since the last call (parsed)."""
+        """The alerts the stack publishes for the stream records since the last call (parsed): the pipe's
+        filters, its event on the alert bus, each rule's pattern and input transformer."""
+        routes = alert_routes(alert_on_review_required)
         out = []
         for record in self.stream():
-            for route in alert_routes(alert_on_review_required):
-                if matches(route.filters, record):
-                    out.append(json.loads(render(route.template, record)))
+            if not matches([route.record_filter for route in routes], record):
+                continue
+            event = {"source": EVENT_SOURCE, "detail-type": EVENT_DETAIL_TYPE, "detail": record}
+            for route in routes:
+                if matches([route.event_pattern], event):
+                    message = route.message
+                    out.append(json.loads(transform(message.input_paths, message.template, event)))
         return out
 
     # --- handlers ----------------------------------------------------------------------------------------

@@ -73,6 +73,8 @@ class Resolver:
         "aws_kms_key": "arn:aws:kms:{region}:{account}:key/{stack}-{logical}",  # ids repeat across stacks
         "aws_api_gateway_rest_api": "arn:aws:apigateway:{region}::/restapis/api-{logical}",
         "aws_pipes_pipe": "arn:aws:pipes:{region}:{account}:pipe/{name}",
+        "aws_cloudwatch_event_bus": "arn:aws:events:{region}:{account}:event-bus/{name}",
+        "aws_cloudwatch_event_rule": "arn:aws:events:{region}:{account}:rule/{event_bus_name}/{name}",
     }
 
     def __init__(self, stack: Stack) -> None:
@@ -95,7 +97,7 @@ class Resolver:
         body = self.stack.resources(kind)[logical]
         fields = {
             k: self.value(body[k])
-            for k in ("name", "function_name", "bucket")
+            for k in ("name", "function_name", "bucket", "event_bus_name")
             if isinstance(body.get(k), str)
         }
         fields |= {"region": self.region, "account": ACCOUNT, "logical": logical, "stack": self.name}

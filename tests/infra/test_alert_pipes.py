@@ -1,5 +1,5 @@
-"""Alerts from the committed state (the table's stream, the two pipes, their role, DLQ and alarm), and the
-X-Ray sampling rule of the API."""
+"""Alerts from the committed state (the table's stream, the pipe, the alert bus, its rules and targets,
+the role, DLQ and alarm), and the X-Ray sampling rule of the API."""
 
 from __future__ import annotations
 
@@ -9,18 +9,24 @@ import re
 import pytest
 
 from local.pipe_rules import matches
+from local.stack import parse_stack
 from stacks.constructs.alert_pipes import (
-    DEAD_LETTER_TEMPLATE,
-    FRAUD_TEMPLATE,
+    DEAD_LETTER_MESSAGE,
+    EVENT_DETAIL_TYPE,
+    EVENT_SOURCE,
+    FRAUD_MESSAGE,
+    MAXIMUM_RECORD_AGE_SECONDS,
     MAXIMUM_RETRY_ATTEMPTS,
+    AlertRoute,
+    alert_routes,
     dead_letter_filters,
     fraud_filters,
 )
 from tests.infra.synth import Stack
 
-PIPES = {
-    "FraudAlerts": "transaction-alerts-dev-fraud",
-    "DeadLetterAlerts": "transaction-alerts-dev-dead-letters",
+RULES = {
+    "FraudAlerts": ("transaction-alerts-dev-fraud", FRAUD_MESSAGE),
+    "DeadLetterAlerts": ("transaction-alerts-dev-dead-letters", DEAD_LETTER_MESSAGE),
 }
 
 
@@ -37,8 +43,14 @@ def _record(event: str, new: dict | None, old: dict | None = None) -> dict:
     return {"eventName": event, "dynamodb": images}
 
 
-def _matches(patterns: list[str], record: dict) -> bool:
-    return matches(patterns, record)
+def _matches(patterns: list[dict], record: dict) -> bool:
+    """Whether ``record`` alerts: the pipe's filter passes it, and as the detail of the pipe's event on
+    the bus the rule's pattern matches it (the two must agree)."""
+    route = AlertRoute("R", "r", patterns, FRAUD_MESSAGE)
+    event = {"source": EVENT_SOURCE, "detail-type": EVENT_DETAIL_TYPE, "detail": record}
+    passes = matches([route.record_filter], record)
+    assert matches([route.event_pattern], event) == passes
+    return passes
 
 
 def test_the_transaction_table_streams_old_and_new_images_and_the_merchant_table_does_not(stack):
@@ -47,12 +59,12 @@ def test_the_transaction_table_streams_old_and_new_images_and_the_merchant_table
     assert "stream_enabled" not in stack.by_path("aws_dynamodb_table", "MerchantTable/Table")
 
 
-@pytest.mark.parametrize(("construct", "name"), PIPES.items())
-def test_each_pipe_reads_the_stream_and_publishes_to_the_topic_encrypted(stack, construct, name):
-    pipe = stack.by_path("aws_pipes_pipe", f"AlertPipes/{construct}")
-    assert pipe["name"] == name
+def test_one_pipe_reads_the_stream_and_puts_the_alerting_records_on_the_encrypted_bus(stack):
+    (pipe,) = stack.resources("aws_pipes_pipe").values()
+    assert pipe == stack.by_path("aws_pipes_pipe", "AlertPipes/Pipe")
+    assert pipe["name"] == "transaction-alerts-dev"
     assert pipe["source"] == stack.ref("aws_dynamodb_table", "TransactionTable/Table", "stream_arn")
-    assert pipe["target"] == stack.ref("aws_sns_topic", "Alerts/Topic", "arn")
+    assert pipe["target"] == stack.ref("aws_cloudwatch_event_bus", "AlertPipes/Bus", "arn")
     assert pipe["kms_key_identifier"].startswith("${aws_kms_key.")
     assert pipe["role_arn"] == stack.ref("aws_iam_role", "AlertPipes/Role", "arn")
     source = pipe["source_parameters"]["dynamodb_stream_parameters"]
@@ -61,17 +73,37 @@ def test_each_pipe_reads_the_stream_and_publishes_to_the_topic_encrypted(stack, 
     )
     assert source["maximum_retry_attempts"] == MAXIMUM_RETRY_ATTEMPTS
     assert source["starting_position"] == "LATEST"
+    patterns = [f["pattern"] for f in pipe["source_parameters"]["filter_criteria"]["filter"]]
+    assert patterns == [r.record_filter for r in alert_routes(alert_on_review_required=False)]
+    assert len(patterns) <= 5  # the Pipes quota of filters per pipe
+    assert pipe["target_parameters"] == {
+        "eventbridge_event_bus_parameters": {"source": EVENT_SOURCE, "detail_type": EVENT_DETAIL_TYPE}
+    }
+    bus = stack.by_path("aws_cloudwatch_event_bus", "AlertPipes/Bus")
+    assert (bus["name"], bus["kms_key_identifier"]) == ("transaction-alerts-dev", pipe["kms_key_identifier"])
 
 
-def test_the_pipes_carry_the_filters_and_templates_of_the_module(stack):
-    fraud = stack.by_path("aws_pipes_pipe", "AlertPipes/FraudAlerts")
-    dead = stack.by_path("aws_pipes_pipe", "AlertPipes/DeadLetterAlerts")
-    patterns = [f["pattern"] for f in fraud["source_parameters"]["filter_criteria"]["filter"]]
-    assert patterns == fraud_filters(alert_on_review_required=False)
-    assert fraud["target_parameters"]["input_template"] == FRAUD_TEMPLATE
-    patterns = [f["pattern"] for f in dead["source_parameters"]["filter_criteria"]["filter"]]
-    assert patterns == dead_letter_filters()
-    assert dead["target_parameters"]["input_template"] == DEAD_LETTER_TEMPLATE
+@pytest.mark.parametrize(("construct", "expected"), RULES.items())
+def test_each_alert_kind_has_a_rule_on_the_bus_publishing_its_message(stack, construct, expected):
+    name, message = expected
+    rule = stack.by_path("aws_cloudwatch_event_rule", f"AlertPipes/{construct}")
+    route = {r.construct_id: r for r in alert_routes(alert_on_review_required=False)}[construct]
+    assert rule["name"] == name
+    assert rule["event_bus_name"] == stack.ref("aws_cloudwatch_event_bus", "AlertPipes/Bus", "name")
+    assert rule["event_pattern"] == route.event_pattern
+    assert json.loads(rule["event_pattern"])["detail"] == {"$or": list(route.filters)}
+    target = stack.by_path("aws_cloudwatch_event_target", f"AlertPipes/{construct}Target")
+    assert target["rule"] == stack.ref("aws_cloudwatch_event_rule", f"AlertPipes/{construct}", "name")
+    assert target["event_bus_name"] == rule["event_bus_name"]
+    assert target["arn"] == stack.ref("aws_sns_topic", "Alerts/Topic", "arn")
+    assert target["input_transformer"] == {
+        "input_paths": message.input_paths,
+        "input_template": message.template,
+    }
+    assert target["retry_policy"]["maximum_event_age_in_seconds"] == MAXIMUM_RECORD_AGE_SECONDS
+    assert target["dead_letter_config"]["arn"] == stack.ref(
+        "aws_sqs_queue", "AlertPipes/DeadLetterQueue/Queue", "arn"
+    )
 
 
 def test_fraud_filter_matches_the_verdict_transition_only():
@@ -103,8 +135,8 @@ def test_dead_letter_filters_match_failed_and_the_first_exhaustion_only():
     assert not _matches(filters, _record("INSERT", pending))
 
 
-def test_templates_carry_the_alert_fields_and_no_cardholder_data():
-    fraud = json.loads(re.sub(r'"?<\$[^>]*>"?', "0", FRAUD_TEMPLATE))
+def test_messages_carry_the_alert_fields_and_no_cardholder_data():
+    fraud = json.loads(re.sub(r'"?<[a-z_]+>"?', "0", FRAUD_MESSAGE.template))
     assert set(fraud) == {
         "alert_type",
         "transaction_id",
@@ -116,12 +148,14 @@ def test_templates_carry_the_alert_fields_and_no_cardholder_data():
         "reasons",
         "received_at",
     }
-    for template in (FRAUD_TEMPLATE, DEAD_LETTER_TEMPLATE):
-        assert "metadata" not in template and "message" not in template.replace("$.dynamodb", "")
-    assert '"failure_reason": "<$.dynamodb.NewImage.failure_reason.S>"' in DEAD_LETTER_TEMPLATE
+    for message in (FRAUD_MESSAGE, DEAD_LETTER_MESSAGE):
+        assert "metadata" not in message.template + json.dumps(message.input_paths)
+        assert all(path.startswith("$.detail.dynamodb.NewImage.") for path in message.input_paths.values())
+    assert '"failure_reason": "<failure_reason>"' in DEAD_LETTER_MESSAGE.template
+    assert DEAD_LETTER_MESSAGE.input_paths["failure_reason"] == "$.detail.dynamodb.NewImage.failure_reason.S"
 
 
-def test_the_pipes_role_reads_this_stream_publishes_to_this_topic_and_nothing_else(stack):
+def test_the_pipes_role_reads_this_stream_puts_events_on_this_bus_and_nothing_else(stack):
     role = stack.by_path("aws_iam_role", "AlertPipes/Role")
     (trust,) = stack.policy_document(role["assume_role_policy"])["statement"]
     assert trust["principals"] == [{"type": "Service", "identifiers": ["pipes.amazonaws.com"]}]
@@ -129,7 +163,7 @@ def test_the_pipes_role_reads_this_stream_publishes_to_this_topic_and_nothing_el
     statements = _statements(stack, policy["policy"])
     assert set(statements) == {
         "ReadTransactionStream",
-        "PublishAlerts",
+        "PutAlertEvents",
         "SendUndeliveredAlerts",
         "UseTransactionKey",
     }
@@ -141,27 +175,43 @@ def test_the_pipes_role_reads_this_stream_publishes_to_this_topic_and_nothing_el
         "dynamodb:GetShardIterator",
         "dynamodb:ListStreams",
     }
-    assert statements["PublishAlerts"]["resources"] == [stack.ref("aws_sns_topic", "Alerts/Topic", "arn")]
-    assert statements["PublishAlerts"]["actions"] == ["sns:Publish"]
+    bus = stack.ref("aws_cloudwatch_event_bus", "AlertPipes/Bus", "arn")
+    assert statements["PutAlertEvents"]["resources"] == [bus]
+    assert statements["PutAlertEvents"]["actions"] == ["events:PutEvents"]
 
 
-def test_the_alert_dlq_is_encrypted_only_the_pipes_send_to_it_and_it_alarms(stack):
+def test_the_alert_dlq_is_encrypted_only_the_pipe_and_the_rules_send_to_it_and_it_alarms(stack):
     queue = stack.by_path("aws_sqs_queue", "AlertPipes/DeadLetterQueue/Queue")
     assert queue["name"] == "transaction-alerts-dev-dlq"
     assert queue["kms_master_key_id"].startswith("${aws_kms_key.")
     policy = stack.by_path("aws_sqs_queue_policy", "AlertPipes/DeadLetterQueue/Policy")
-    senders = _statements(stack, policy["policy"])["OnlyNamedSenders"]
+    statements = _statements(stack, policy["policy"])
+    senders = statements["OnlyNamedSenders"]
     assert senders["condition"][0]["values"] == [stack.ref("aws_iam_role", "AlertPipes/Role", "arn")]
+    rules = statements["EventRulesSendDeadLetters"]
+    assert rules["principals"] == [{"type": "Service", "identifiers": ["events.amazonaws.com"]}]
+    assert rules["condition"] == [
+        {
+            "test": "ArnEquals",
+            "variable": "aws:SourceArn",
+            "values": [stack.ref("aws_cloudwatch_event_rule", f"AlertPipes/{r}", "arn") for r in RULES],
+        }
+    ]
     alarm = stack.by_path("aws_cloudwatch_metric_alarm", "Monitoring/AlertDeadLetterQueueNotEmpty")
     assert alarm["dimensions"] == {"QueueName": "transaction-alerts-dev-dlq"}
     assert alarm["alarm_description"].endswith("#alert-dead-letter-queue-not-empty")
 
 
-def test_the_key_lets_the_pipes_use_it_through_the_service(stack):
+def test_the_key_lets_the_pipe_and_eventbridge_of_this_account_use_it(stack):
     key_policy = stack.by_path("aws_kms_key", "Encryption/Key")["policy"]
     statements = _statements(stack, key_policy)
     via = {c["variable"]: c for c in statements["UseThroughAwsServices"]["condition"]}["kms:ViaService"]
-    assert "pipes.us-east-2.amazonaws.com" in via["values"]
+    assert {"pipes.us-east-2.amazonaws.com", "events.us-east-2.amazonaws.com"} <= set(via["values"])
+    events = statements["EventBridge"]
+    assert events["principals"] == [{"type": "Service", "identifiers": ["events.amazonaws.com"]}]
+    conditions = {c["variable"]: c for c in events["condition"]}
+    assert re.fullmatch(r"arn:.*:events:us-east-2:.*:\*", conditions["aws:SourceArn"]["values"][0])
+    assert conditions["aws:SourceAccount"]["test"] == "StringEquals"
 
 
 def test_api_requests_are_sampled_by_the_configured_rule(stack):
@@ -189,3 +239,22 @@ def test_a_sampling_rule_name_longer_than_xray_allows_is_refused():
             reservoir=0,
             rate=0.1,
         )
+
+
+def test_the_local_runtime_reads_the_pipe_rules_and_targets_from_the_synthesized_stack(stack):
+    spec = parse_stack(stack.doc)
+    (pipe,) = spec.pipes
+    bus = stack.logical_id("aws_cloudwatch_event_bus", "AlertPipes/Bus")
+    assert (pipe.bus, pipe.event_source, pipe.detail_type) == (bus, EVENT_SOURCE, EVENT_DETAIL_TYPE)
+    assert pipe.filters == tuple(r.record_filter for r in alert_routes(alert_on_review_required=False))
+    topic = stack.logical_id("aws_sns_topic", "Alerts/Topic")
+    dlq = stack.logical_id("aws_sqs_queue", "AlertPipes/DeadLetterQueue/Queue")
+    assert pipe.dead_letter_queue == dlq
+    rules = {r.name: r for r in spec.rules}
+    assert set(rules) == {name for name, _ in RULES.values()}
+    for name, message in RULES.values():
+        (target,) = rules[name].targets
+        assert (rules[name].bus, rules[name].enabled) == (bus, True)
+        assert (target.topic, target.dead_letter_queue) == (topic, dlq)
+        assert (dict(target.input_paths), target.input_template) == (message.input_paths, message.template)
+        assert target.maximum_event_age_seconds == MAXIMUM_RECORD_AGE_SECONDS

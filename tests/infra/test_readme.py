@@ -36,3 +36,23 @@ def test_the_environments_and_their_variables_are_documented():
         assert f"`{variable}`" in README, variable
     assert "`.github/allowed-destroys.toml`" in README
     assert "[releases/README.md](releases/README.md)" in README
+
+
+def test_the_moto_apply_counts_quoted_are_those_of_the_synthesized_stacks(stack, backend_stack):
+    """The README's "What moto cannot emulate" quotes how many resources the apply creates of each stack."""
+    import re
+
+    from tools.terraform_check.moto_gaps import leave_out
+
+    def count(doc):
+        return sum(len(bodies) for bodies in doc.get("resource", {}).values())
+
+    def created_of(doc):
+        kept, _ = leave_out(doc)
+        return f"{count(kept)} of {count(doc)}"
+
+    quoted = re.search(
+        r"(\d+ of \d+) in `state-backend`, (\d+ of \d+) in `transaction-processing`", " ".join(README.split())
+    )
+    assert quoted, "README: the moto apply counts are missing"
+    assert quoted.groups() == (created_of(backend_stack.doc), created_of(stack.doc))

@@ -92,7 +92,12 @@ def test_the_workload_key_still_serves_logs_alarms_and_topics(stack):
         if p["type"] == "Service"
         for i in p["identifiers"]
     }
-    assert services == {"logs.us-east-2.amazonaws.com", "sns.amazonaws.com", "cloudwatch.amazonaws.com"}
+    assert services == {
+        "logs.us-east-2.amazonaws.com",
+        "sns.amazonaws.com",
+        "cloudwatch.amazonaws.com",
+        "events.amazonaws.com",
+    }
 
 
 # ---------- SNS ----------

@@ -120,10 +120,16 @@ def test_only_the_functions_and_the_schedule_send_failed_async_invocations(stack
     assert "OnlyNamedConsumers" not in policy  # operators read them
 
 
-def test_only_the_alert_pipes_and_alarms_publish_to_the_topic(stack):
+def test_only_the_alert_rules_and_alarms_publish_to_the_topic(stack):
     policy = stack.by_path("aws_sns_topic_policy", "Alerts/Policy")
     statements = _statements(stack, policy["policy"])
-    _only(statements["OnlyNamedPublishers"], _role(stack, "AlertPipes"))
+    _only(statements["OnlyNamedPublishers"])  # no IAM principal: no role, no function
+    rules = statements["EventRulesPublish"]
+    assert rules["principals"] == [{"type": "Service", "identifiers": ["events.amazonaws.com"]}]
+    assert _conditions(rules)["aws:SourceArn"]["values"] == [
+        stack.ref("aws_cloudwatch_event_rule", f"AlertPipes/{rule}", "arn")
+        for rule in ("FraudAlerts", "DeadLetterAlerts")
+    ]
     alarms = _conditions(statements["CloudWatchAlarmsPublish"])
     assert alarms["aws:SourceArn"]["values"][0].endswith(":alarm:*")
     assert alarms["aws:SourceAccount"]["test"] == "StringEquals"

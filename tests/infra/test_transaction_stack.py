@@ -79,7 +79,12 @@ def test_one_customer_managed_key_with_rotation_and_scoped_policy(stack):
         if p["type"] == "Service"
         for i in p["identifiers"]
     }
-    assert services == {"logs.us-east-2.amazonaws.com", "sns.amazonaws.com", "cloudwatch.amazonaws.com"}
+    assert services == {
+        "logs.us-east-2.amazonaws.com",
+        "sns.amazonaws.com",
+        "cloudwatch.amazonaws.com",
+        "events.amazonaws.com",
+    }
 
 
 # ---------- network ----------

@@ -18,6 +18,7 @@ ENDPOINT_BY_PREFIX = (
     ("aws_api_gateway_", "apigateway"),
     ("aws_availability_zones", "ec2"),
     ("aws_caller_identity", "sts"),
+    ("aws_cloudwatch_event_", "events"),
     ("aws_cloudwatch_log_", "logs"),
     ("aws_cloudwatch_", "cloudwatch"),
     ("aws_default_security_group", "ec2"),
