@@ -9,8 +9,9 @@ each only to the service its trust policy names (``iam:PassedToService``), may n
 and is given no ``iam:AttachRolePolicy`` (the stacks attach no managed policy).
 
 Usage: ``python -m tools.iam_policies deploy|plan [--synth cdktf.out] [--account ID]`` prints the policy
-document for the environment (``ENV``) synthesized in ``--synth``; ``--write`` writes dev's to
-``docs/iam/`` (placeholder account 111122223333 and boundary), which a test keeps in step.
+for the environment (``DEPLOY_ENV``) synthesized in ``--synth``, as the managed policies it fits in (IAM
+takes 6,144 characters per managed policy; attach them all); ``--write`` writes dev's to
+``docs/iam/<kind>-policy-<n>.json`` (placeholder account 111122223333 and boundary), kept in step by a test.
 """
 
 from __future__ import annotations
@@ -459,6 +460,33 @@ def _scoped(
     return found
 
 
+# IAM's quota for a customer-managed policy document (characters, whitespace not counted).
+MANAGED_POLICY_MAX_CHARS = 6144
+
+
+def _size(document: Mapping[str, Any]) -> int:
+    return len(json.dumps(document, separators=(",", ":")))
+
+
+def managed_policies(document: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """``document``'s statements packed, in order, into as few documents as fit IAM's size quota for a
+    managed policy (attach them all to the role; a role takes 10 managed policies by default)."""
+    parts: list[dict[str, Any]] = []
+    for statement in document["Statement"]:
+        if parts and _size({**parts[-1], "Statement": [*parts[-1]["Statement"], statement]}) <= (
+            MANAGED_POLICY_MAX_CHARS
+        ):
+            parts[-1]["Statement"].append(statement)
+            continue
+        part = {"Version": document["Version"], "Statement": [statement]}
+        if _size(part) > MANAGED_POLICY_MAX_CHARS:
+            raise ValueError(
+                f"statement {statement['Sid']} alone exceeds {MANAGED_POLICY_MAX_CHARS} characters"
+            )
+        parts.append(part)
+    return parts
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m tools.iam_policies", description=__doc__.split("\n\n")[0]
@@ -475,12 +503,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         settings = load_environment(Settings, os.environ).settings
     document = policy(args.kind, SynthesizedStacks.load(args.synth), settings, args.account)
-    text = json.dumps(document, indent=2) + "\n"
+    parts = managed_policies(document)
     if args.write:
         DOCS.mkdir(exist_ok=True)
-        (DOCS / f"{args.kind}-policy.json").write_text(text)
+        for stale in DOCS.glob(f"{args.kind}-policy-*.json"):
+            stale.unlink()
+        for number, part in enumerate(parts, start=1):
+            (DOCS / f"{args.kind}-policy-{number}.json").write_text(json.dumps(part, indent=2) + "\n")
     else:
-        sys.stdout.write(text)
+        sys.stdout.write("".join(json.dumps(part, indent=2) + "\n" for part in parts))
     return 0
 
 
