@@ -3,6 +3,7 @@ the stacks write (evaluated by ``tests.infra.policy_eval``, which says what it d
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -363,3 +364,11 @@ def test_the_evaluator_reads_denies_wildcards_conditions_and_the_key_policy_dele
             resource_policies=policies,
             region=REGION,
         )
+
+
+def test_the_operator_policy_fits_a_managed_policy_with_room_for_longer_names(configured):
+    from tools.iam_policies import MANAGED_POLICY_MAX_CHARS
+
+    _, _, identities = configured
+    document = {"Version": "2012-10-17", "Statement": identities["operator"]}
+    assert len(json.dumps(document, separators=(",", ":"))) <= MANAGED_POLICY_MAX_CHARS - 1000
