@@ -33,6 +33,8 @@ from stacks.constructs.encryption import EncryptionKey
 from stacks.constructs.logs import card_data_log_groups
 from stacks.constructs.monitoring import MonitoredResources, Monitoring
 from stacks.constructs.network import PrivateNetwork
+from stacks.constructs.operators import OperatedResources, OperatorPolicy
+from stacks.constructs.policy import apply_permissions_boundary
 from stacks.constructs.python_function import FunctionPlatform, PythonFunction
 from stacks.constructs.queues import TransactionQueues
 from stacks.constructs.schedule import FunctionSchedule
@@ -266,6 +268,7 @@ class TransactionStack(TerraformStack):
             dead_letter_consumers=[failed.role.arn],
             async_failure_senders=[*(f.role.arn for f in functions), schedule.role.arn],
             managers=managers,
+            operators=[s.operator_role_arn] if s.operator_role_arn else [],
         )
         alerts.restrict(publishers=[], event_rules=alert_pipes.rule_arns, managers=managers)
         alert_pipes.restrict(managers)
@@ -306,8 +309,8 @@ class TransactionStack(TerraformStack):
             retention_days=s.log_retention_days,
             account=account,
             domain=s.custom_domain,
-            manage_account=s.manage_api_gateway_account,
         )
+        self.forgotten_addresses = [*self.forgotten_addresses, *api.former_account_addresses]
         ApiTraceSampling(
             self,
             "Tracing",
@@ -360,6 +363,31 @@ class TransactionStack(TerraformStack):
             forward_topic_arn=s.alarm_forward_topic_arn,
         )
 
+        operator = OperatorPolicy(
+            self,
+            "Operator",
+            name=s.name(f"{s.project}-operator"),
+            account=account,
+            resources=OperatedResources(
+                replay=[
+                    transactions.allow("ReplayFindsPending", "Query", index=PENDING_INDEX),
+                    transactions.allow("ReplayMarksRequeued", "UpdateItem"),
+                    queues.queue.allow_send("ReplayRequeues"),
+                ],
+                queue_arns=[q.arn for q in (queues.queue, queues.dlq, queues.async_failures)],
+                async_failure_queue_arn=queues.async_failures.arn,
+                alert_dlq_arn=alert_pipes.dlq.arn,
+                transaction_table_arn=transactions.arn,
+                transaction_stream_arn=transactions.stream_arn,
+                pipe_arns=[alert_pipes.pipe.arn],
+                log_group_arns=[group.arn for group in card_data_log_groups(self)],
+                function_arns=[f.arn for f in functions],
+                schedule_arn=schedule.schedule.arn,
+                topic_arn=alerts.arn,
+                kms_key_arn=key.arn,
+            ),
+        )
+
         outputs = {
             "api_endpoint": (api.endpoint, "POST here with an x-api-key header (the custom domain if set)"),
             "api_usage_plan_ids": (
@@ -379,6 +407,7 @@ class TransactionStack(TerraformStack):
             "failed_transaction_lambda_arn": (failed.arn, "Failed-transaction function"),
             "reconciler_lambda_arn": (reconciler.arn, "Reconciler of stale pending transactions"),
             "kms_key_arn": (key.arn, "Customer-managed key of the stack"),
+            "operator_policy_arn": (operator.arn, "Attach to OPERATOR_ROLE_ARN: what docs/runbooks.md runs"),
         }
         if api.domain_name is not None:
             outputs["api_domain_regional_target"] = (
@@ -391,3 +420,5 @@ class TransactionStack(TerraformStack):
             )
         for name, (value, description) in outputs.items():
             TerraformOutput(self, name, value=value, description=description)
+        if s.permissions_boundary_arn:
+            apply_permissions_boundary(self, s.permissions_boundary_arn)
