@@ -217,8 +217,9 @@ class Settings(SettingsGroup):
     manage_api_gateway_account: bool = setting(
         "MANAGE_API_GATEWAY_ACCOUNT",
         default=True,
-        doc="set the region's API Gateway CloudWatch Logs role (`aws_api_gateway_account`, one per account "
-        'and region); `false` leaves an existing one alone (README "Deploy")',
+        doc="the bootstrap stack sets the region's API Gateway CloudWatch Logs role for every API of the "
+        "account (`aws_api_gateway_account`, one per account and region): keep it `true` in one environment "
+        'per account and region; `false` leaves the setting to whoever manages it (README "Deploy")',
     )
     manage_xray_encryption: bool = setting(
         "MANAGE_XRAY_ENCRYPTION",
@@ -539,6 +540,27 @@ class Settings(SettingsGroup):
         default="",
         doc="role that deploys both stacks: when set, the only principal that may administer the KMS keys "
         "and change the queue and topic policies",
+    )
+    permissions_boundary_arn: str = setting(
+        "PERMISSIONS_BOUNDARY_ARN",
+        matches(
+            r"arn:aws[a-z-]*:iam::([0-9]{12}|aws):policy/[A-Za-z0-9+=,.@_/-]{1,512}", "an IAM policy ARN"
+        ),
+        empty_allowed=True,
+        shown_default="unset (no boundary)",
+        default="",
+        doc="permissions boundary set on every IAM role both stacks create (the deploy policy lets the "
+        'deploy role create roles only with it, README "AWS permissions")',
+    )
+    operator_role_arn: str = setting(
+        "OPERATOR_ROLE_ARN",
+        matches(r"arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}", "an IAM role ARN"),
+        empty_allowed=True,
+        shown_default="unset (`make replay` refused by the queue policy)",
+        default="",
+        doc="the on-call role that runs docs/runbooks.md (attach the stack's `operator_policy_arn` to it): "
+        "the queue policies admit it to re-enqueue transactions (`make replay`) and to purge the "
+        "async-failure queue",
     )
 
     RULES = (

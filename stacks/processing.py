@@ -46,7 +46,8 @@ from stacks.constructs.existing import ExistingNetwork, ExistingTopic
 from stacks.constructs.logs import card_data_log_groups
 from stacks.constructs.monitoring import MonitoredResources, Monitoring
 from stacks.constructs.network import PrivateNetwork
-from stacks.constructs.policy import Statement
+from stacks.constructs.operators import OperatedResources, OperatorPolicy
+from stacks.constructs.policy import Statement, apply_permissions_boundary
 from stacks.constructs.python_function import FunctionNetwork, FunctionPlatform, PythonFunction
 from stacks.constructs.queues import TransactionQueues
 from stacks.constructs.schedule import FunctionSchedule
@@ -65,8 +66,7 @@ class TransactionProcessing(Construct):
     Default settings: every part is created (customer-managed key, private VPC without internet access,
     alert topic, artifact bucket); ``props`` may bring the host's key, VPC, topic and artifact bucket
     instead. Names come from ``props.naming``: instances with different prefixes coexist in one stack
-    (at most one of them with ``manage_xray_encryption`` and ``api.manage_account``, settings of the
-    account and region)."""
+    (at most one of them with ``manage_xray_encryption``, a setting of the account and region)."""
 
     def __init__(self, scope: Construct, id_: str, props: TransactionProcessingProps | None = None) -> None:
         super().__init__(scope, id_)
@@ -81,6 +81,9 @@ class TransactionProcessing(Construct):
         self._wiring()
         self._api()
         self._monitoring()
+        self._operator()
+        if props.access.permissions_boundary_arn:
+            apply_permissions_boundary(self, props.access.permissions_boundary_arn)
 
     def _encryption_and_network(self) -> None:
         p, n = self.props, self.naming
@@ -340,6 +343,7 @@ class TransactionProcessing(Construct):
             dead_letter_consumers=[self.failed.role.arn],
             async_failure_senders=[*(f.role.arn for f in functions), self.schedule.role.arn],
             managers=managers,
+            operators=[p.access.operator_role_arn] if p.access.operator_role_arn else [],
         )
         self.alerts.restrict(publishers=[], event_rules=self.alert_pipes.rule_arns, managers=managers)
         self.alert_pipes.restrict(managers)
@@ -382,7 +386,6 @@ class TransactionProcessing(Construct):
             retention_days=retention,
             account=self.account,
             domain=p.api.custom_domain,
-            manage_account=p.api.manage_account,
         )
         ApiTraceSampling(
             self,
@@ -433,4 +436,32 @@ class TransactionProcessing(Construct):
             ),
             runbook_url=p.monitoring.runbook_url,
             forward_topic_arn=p.monitoring.alarm_forward_topic_arn,
+        )
+
+    def _operator(self) -> None:
+        """The policy for the role that runs docs/runbooks.md (``operator.arn``)."""
+        n, queues, transactions = self.naming, self.queues, self.transactions
+        self.operator = OperatorPolicy(
+            self,
+            "Operator",
+            name=n.name(f"{n.project}-operator"),
+            account=self.account,
+            resources=OperatedResources(
+                replay=[
+                    transactions.allow("ReplayFindsPending", "Query", index=PENDING_INDEX),
+                    transactions.allow("ReplayMarksRequeued", "UpdateItem"),
+                    queues.queue.allow_send("ReplayRequeues"),
+                ],
+                queue_arns=[q.arn for q in (queues.queue, queues.dlq, queues.async_failures)],
+                async_failure_queue_arn=queues.async_failures.arn,
+                alert_dlq_arn=self.alert_pipes.dlq.arn,
+                transaction_table_arn=transactions.arn,
+                transaction_stream_arn=transactions.stream_arn,
+                pipe_arns=[self.alert_pipes.pipe.arn],
+                log_group_arns=[group.arn for group in card_data_log_groups(self)],
+                function_arns=[f.arn for f in self.functions],
+                schedule_arn=self.schedule.schedule.arn,
+                topic_arn=self.alerts.arn,
+                kms_key_arn=self.key_arn,
+            ),
         )

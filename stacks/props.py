@@ -71,8 +71,6 @@ class ApiProps:
     """Stage throttling: burst."""
     custom_domain: CustomDomain | None = None
     """The API's own domain (TLS 1.2+); None keeps the default execute-api endpoint."""
-    manage_account: bool = True
-    """Set the account-wide API Gateway logging role (one per account and region)."""
     require_merchant_clients: bool = False
     """Refuse a merchant's transactions from a client it does not name."""
     max_body_bytes: int = 8192
@@ -299,6 +297,16 @@ class StorageProps:
 
 
 @dataclass(frozen=True)
+class AccessProps:
+    """Who operates the system, and the bounds of the roles it creates."""
+
+    operator_role_arn: str | None = None
+    """The on-call role running the runbooks: the queue policies admit it to re-enqueue and purge."""
+    permissions_boundary_arn: str | None = None
+    """Permissions boundary set on every IAM role the construct creates."""
+
+
+@dataclass(frozen=True)
 class TransactionProcessingProps:
     """Everything a ``TransactionProcessing`` construct is given, grouped by concern."""
 
@@ -322,6 +330,8 @@ class TransactionProcessingProps:
     """The customer-managed key."""
     storage: StorageProps = field(default_factory=StorageProps)
     """The package and access-log buckets."""
+    access: AccessProps = field(default_factory=AccessProps)
+    """The operator role and the roles' permissions boundary."""
 
     @property
     def groups(self) -> Sequence[object]:

@@ -15,8 +15,15 @@ from constructs import Construct
 
 from stacks.config import Settings
 from stacks.constructs.account import Account
-from stacks.constructs.buckets import SecureBucket, allow_access_log_delivery, require_kms_key
+from stacks.constructs.api_gateway_logging import ApiGatewayLogging
+from stacks.constructs.buckets import (
+    SecureBucket,
+    allow_access_log_delivery,
+    only_log_delivery_writes,
+    require_kms_key,
+)
 from stacks.constructs.encryption import EncryptionKey
+from stacks.constructs.policy import apply_permissions_boundary
 from stacks.transaction_stack import default_tags
 
 NONCURRENT_STATE_VERSIONS_DAYS = 90
@@ -30,11 +37,16 @@ class StateBackendStack(TerraformStack):
     key and bucket key, public access fully blocked, owner-enforced, TLS only, object events to
     EventBridge). The state bucket keeps old state versions 90 days and logs its accesses to the
     access-log bucket; the access-log bucket accepts writes only from S3 log delivery for this
-    account's state and artifact buckets (each under its own prefix) and keeps logs
+    account's state and artifact buckets (each under its own prefix), refuses writes from every IAM
+    principal and deletes of objects and versions from everyone, and keeps logs
     ``log_retention_days`` (>= 365, PCI DSS 10.5.1). The lock table is on-demand with PITR and the
     same key. Its own state is local, one file per environment at the repository root
     (``terraform.state-backend-<env>.tfstate``, outside ``cdktf.out/`` so ``make clean`` cannot delete
     it): commit it nowhere (``.gitignore``), back it up with your team's secrets.
+
+    With ``MANAGE_API_GATEWAY_ACCOUNT`` (default), it also sets the region's API Gateway logging role
+    (``ApiGatewayLogging``), shared by every API of the account and region: in an account holding
+    several environments, only one environment's file keeps it on.
     """
 
     def __init__(self, scope: Construct, id_: str, settings: Settings) -> None:
@@ -53,6 +65,7 @@ class StateBackendStack(TerraformStack):
             s3_log_delivery_sources=[
                 f"arn:{account.partition}:s3:::{b}" for b in (s.resolved_state_bucket, s.artifact_bucket)
             ],
+            state_only=True,
         )
         access_logs = SecureBucket(
             self,
@@ -67,7 +80,8 @@ class StateBackendStack(TerraformStack):
                     f"arn:{account.partition}:s3:::{s.access_log_bucket}",
                     [s.resolved_state_bucket, s.artifact_bucket],
                     account,
-                )
+                ),
+                *only_log_delivery_writes(f"arn:{account.partition}:s3:::{s.access_log_bucket}"),
             ],
         )
         bucket = SecureBucket(
@@ -92,6 +106,16 @@ class StateBackendStack(TerraformStack):
             server_side_encryption=DynamodbTableServerSideEncryption(enabled=True, kms_key_arn=key.arn),
             deletion_protection_enabled=s.deletion_protection,
         )
+        if s.manage_api_gateway_account:
+            logging = ApiGatewayLogging(
+                self, "ApiGatewayLogging", name=f"{s.project}-apigateway-logs-{s.region}", account=account
+            )
+            TerraformOutput(
+                self,
+                "api_gateway_logging_role_arn",
+                value=logging.role.arn,
+                description="The region's API Gateway CloudWatch Logs role (every API of the account)",
+            )
         TerraformOutput(self, "state_bucket", value=bucket.bucket)
         TerraformOutput(self, "state_lock_table", value=lock_table.name)
         TerraformOutput(
@@ -101,3 +125,5 @@ class StateBackendStack(TerraformStack):
             description="Set TF_STATE_KMS_KEY_ARN to this before `make deploy` of the main stack",
         )
         TerraformOutput(self, "access_log_bucket", value=access_logs.bucket.bucket)
+        if s.permissions_boundary_arn:
+            apply_permissions_boundary(self, s.permissions_boundary_arn)

@@ -11,6 +11,7 @@ from stacks.config import Settings
 from stacks.constructs.waf import RuleActionOverride
 from stacks.processing import TransactionProcessing
 from stacks.props import (
+    AccessProps,
     AlertTopic,
     ApiProps,
     EncryptionProps,
@@ -53,7 +54,6 @@ def props_from_settings(s: Settings) -> TransactionProcessingProps:
             rate_limit=s.api_rate_limit,
             burst_limit=s.api_burst_limit,
             custom_domain=s.custom_domain,
-            manage_account=s.manage_api_gateway_account,
             require_merchant_clients=s.require_merchant_clients,
             max_body_bytes=s.max_body_bytes,
             merchant_cache_ttl_seconds=s.merchant_cache_ttl_seconds,
@@ -111,6 +111,10 @@ def props_from_settings(s: Settings) -> TransactionProcessingProps:
             deletion_protection=s.deletion_protection,
         ),
         storage=StorageProps(artifact_bucket=s.artifact_bucket, access_log_bucket=s.access_log_bucket),
+        access=AccessProps(
+            operator_role_arn=s.operator_role_arn or None,
+            permissions_boundary_arn=s.permissions_boundary_arn or None,
+        ),
     )
 
 
@@ -137,7 +141,10 @@ class TransactionStack(TerraformStack):
         AwsProvider(self, "aws", region=s.region, default_tags=default_tags(s))
         self.system = TransactionProcessing(self, SYSTEM_ID, props_from_settings(s))
         # Keys an earlier version created in Terraform: forgotten, never destroyed (``removed.tf``).
-        self.forgotten_addresses = self.system.clients.former_key_addresses
+        self.forgotten_addresses = [
+            *self.system.clients.former_key_addresses,
+            *self.system.api.former_account_addresses,
+        ]
         self._outputs(self.system)
 
     def _outputs(self, system: TransactionProcessing) -> None:
@@ -169,6 +176,10 @@ class TransactionStack(TerraformStack):
             "failed_transaction_lambda_arn": (system.failed.arn, "Failed-transaction function"),
             "reconciler_lambda_arn": (system.reconciler.arn, "Reconciler of stale pending transactions"),
             "kms_key_arn": (system.key_arn, "Customer-managed key of the stack"),
+            "operator_policy_arn": (
+                system.operator.arn,
+                "Attach to OPERATOR_ROLE_ARN: what docs/runbooks.md runs",
+            ),
         }
         api = system.api
         if api.domain_name is not None:

@@ -6,7 +6,8 @@ same pass at once, with a threshold of your choice, against AWS (your credential
 ``ENVIRONMENT_SUFFIX``) or against ``make local`` (``--endpoint-url http://127.0.0.1:5000``). It finds the
 records through the sparse pending index (a Query per shard, no Scan), sends each one's stored message to
 the transactions queue and moves its ``pending_since_ms`` to now. Re-sending is always safe: the consumer's
-conditional write makes a duplicate a no-op.
+conditional write makes a duplicate a no-op. On AWS, run it as the on-call role ``OPERATOR_ROLE_ARN`` (with
+the stack's operator policy): the transactions queue's policy admits no other person as a sender.
 
 Usage: ``python -m tools.replay [--older-than SECONDS] [--limit N] [--dry-run] [--endpoint-url URL]
 [--table NAME] [--queue-url URL]``. It prints one JSON line: found, requeued, without_payload, failed;

@@ -1,7 +1,7 @@
 """Two transaction systems in one stack, named apart by a prefix.
 
-Account- and region-wide settings (X-Ray encryption, API Gateway's logging role) are managed by one
-instance only. Synthesize from the repository root:
+X-Ray encryption, an account- and region-wide setting, is managed by one instance only.
+Synthesize from the repository root:
 ``PYTHONPATH=. .venv/bin/python examples/two_instances/main.py`` (writes ``cdktf.out/``).
 """
 
@@ -17,7 +17,6 @@ from constructs import Construct  # noqa: E402
 
 from stacks.processing import TransactionProcessing  # noqa: E402
 from stacks.props import (  # noqa: E402
-    ApiProps,
     EncryptionProps,
     NamingProps,
     NetworkProps,
@@ -43,7 +42,6 @@ class TwoSystemsStack(TerraformStack):
                     region=REGION,
                     naming=NamingProps(environment="dev", prefix=prefix),
                     network=NetworkProps(vpc=NewNetwork(cidr=cidr)),
-                    api=ApiProps(manage_account=manages_region),
                     encryption=EncryptionProps(manage_xray_encryption=manages_region),
                 ),
             )

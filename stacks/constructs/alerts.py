@@ -38,7 +38,8 @@ class AlertsTopic(Construct):
 
     Default settings: encrypted with the customer-managed key; ``restrict`` adds the topic policy:
     any request without TLS denied, CloudWatch alarms of this account allowed to publish (by
-    ``aws:SourceArn``), every other IAM principal but the named publisher roles denied publishing. One
+    ``aws:SourceArn``), every other IAM principal but the named publisher roles denied publishing, and
+    every IAM principal denied subscribing any endpoint but the configured ones. One
     subscription per e-mail address and HTTPS endpoint (each must confirm before SNS delivers to it; raw
     message delivery off, so HTTPS endpoints get the signed SNS envelope they can verify). Construct ids
     derive from the endpoint, so adding or removing one never replaces the others.
@@ -60,6 +61,7 @@ class AlertsTopic(Construct):
         self.name = name
         self.arn = self.topic.arn
         self._account = account
+        self.endpoints = (*emails, *https_endpoints)
         self.subscriptions = [self._subscribe("EmailSubscription", "email", email) for email in emails] + [
             self._subscribe("HttpsSubscription", "https", url) for url in https_endpoints
         ]
@@ -85,6 +87,7 @@ class AlertsTopic(Construct):
                 ],
             ),
             deny_other_principals("OnlyNamedPublishers", ["sns:Publish"], [self.arn], publishers),
+            self._only_configured_endpoints(),
         ]
         if event_rules:
             statements.append(
@@ -102,6 +105,21 @@ class AlertsTopic(Construct):
             )
         policy = policy_document(self, "TopicPolicy", statements)
         SnsTopicPolicy(self, "Policy", arn=self.arn, policy=policy.json)
+
+    def _only_configured_endpoints(self) -> Statement:
+        """No IAM principal subscribes any endpoint but the configured ones (none: no subscription at
+        all), so nobody in the account can route alerts to an outside address."""
+        conditions = [condition("Null", "aws:PrincipalArn", "false")]
+        if self.endpoints:
+            conditions.insert(0, condition("StringNotEquals", "sns:Endpoint", *self.endpoints))
+        return Statement(
+            sid="OnlyConfiguredSubscriptions",
+            effect="Deny",
+            actions=["sns:Subscribe"],
+            resources=[self.arn],
+            principals=principals("*", "*"),
+            condition=conditions,
+        )
 
     def _subscribe(self, kind: str, protocol: str, endpoint: str) -> SnsTopicSubscription:
         digest = hashlib.sha256(endpoint.encode()).hexdigest()[:10]

@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from cdktf import Fn, ITerraformDependable, TerraformResourceLifecycle
-from cdktf_cdktf_provider_aws.api_gateway_account import ApiGatewayAccount
 from cdktf_cdktf_provider_aws.api_gateway_base_path_mapping import ApiGatewayBasePathMapping
 from cdktf_cdktf_provider_aws.api_gateway_deployment import ApiGatewayDeployment
 from cdktf_cdktf_provider_aws.api_gateway_domain_name import (
@@ -29,7 +28,6 @@ from cdktf_cdktf_provider_aws.api_gateway_rest_api import (
     ApiGatewayRestApiEndpointConfiguration,
 )
 from cdktf_cdktf_provider_aws.api_gateway_stage import ApiGatewayStage, ApiGatewayStageAccessLogSettings
-from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.lambda_permission import LambdaPermission
 from cdktf_cdktf_provider_aws.route53_record import Route53Record, Route53RecordAlias
 from cdktf_cdktf_provider_aws.xray_sampling_rule import XraySamplingRule
@@ -38,12 +36,18 @@ from constructs import Construct
 from handlers.gateway_responses import GATEWAY_RESPONSES
 from stacks.config import CustomDomain
 from stacks.constructs.account import Account
-from stacks.constructs.api_clients import ApiClients
+from stacks.constructs.api_clients import ApiClients, logical_id
 from stacks.constructs.logs import encrypted_log_group
-from stacks.constructs.policy import Statement, allow, policy_document, service_role
 from stacks.constructs.python_function import PythonFunction
 
 STAGE_NAME = "prod"
+# The region's API Gateway logging setting and its role, made here by earlier versions (now the
+# bootstrap stack's): forgotten, never destroyed.
+FORMER_ACCOUNT_RESOURCES = (
+    ("aws_api_gateway_account", "Account"),
+    ("aws_iam_role", "CloudWatchRole"),
+    ("aws_iam_role_policy", "CloudWatchRolePolicy"),
+)
 # One JSON line per request; no request or response bodies, no API key value (only its id).
 ACCESS_LOG_FORMAT: Mapping[str, str] = {
     "requestId": "$context.requestId",
@@ -62,18 +66,6 @@ ACCESS_LOG_FORMAT: Mapping[str, str] = {
     "wafStatus": "$context.waf.status",
     "xrayTraceId": "$context.xrayTraceId",
 }
-
-
-def write_api_logs(log_group_arns: list[str]) -> list[Statement]:
-    """What API Gateway does with its logging role, on the API's own log groups (pre-created)."""
-    return [
-        allow(
-            "WriteApiLogs",
-            ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-            [f"{arn}:*" for arn in log_group_arns],
-        ),
-        allow("DescribeApiLogGroups", ["logs:DescribeLogGroups"], log_group_arns),
-    ]
 
 
 def provider_normalized_json(value: Any) -> str:
@@ -108,9 +100,13 @@ class TransactionApi(Construct):
       * rest API and deployment replaced create-before-destroy, redeployed when routes change;
       * with a custom domain: a regional domain name with a TLS 1.2+ security policy mapped to the
         stage, the default execute-api endpoint (which negotiates TLS 1.0) disabled, and an alias
-        record in the given Route 53 zone;
-      * the region's CloudWatch Logs role for API Gateway (``aws_api_gateway_account``), unless the
-        account already manages it (``manage_account=False``).
+        record in the given Route 53 zone.
+
+    API Gateway writes both logs through the region's account setting, which this construct never
+    touches: the bootstrap stack sets it (``ApiGatewayLogging``), or the account's owners do. The
+    setting and its role that an earlier version made here are forgotten by the state, never destroyed
+    (``former_account_addresses``: with provider 6, destroying ``aws_api_gateway_account`` resets the
+    region's setting, and every API of the region would lose its logs).
     """
 
     def __init__(
@@ -128,9 +124,12 @@ class TransactionApi(Construct):
         retention_days: int,
         account: Account,
         domain: CustomDomain | None = None,
-        manage_account: bool = True,
     ) -> None:
         super().__init__(scope, id_)
+        self.former_account_addresses = [
+            f"{resource_type}.{logical_id(id_, construct)}"
+            for resource_type, construct in FORMER_ACCOUNT_RESOURCES
+        ]
         self.rest_api = ApiGatewayRestApi(
             self,
             "RestApi",
@@ -160,7 +159,6 @@ class TransactionApi(Construct):
             kms_key_arn=kms_key_arn,
             retention_days=retention_days,
             account=account,
-            manage_account=manage_account,
         )
         XraySamplingRule(
             self,
@@ -310,7 +308,6 @@ class TransactionApi(Construct):
         kms_key_arn: str,
         retention_days: int,
         account: Account,
-        manage_account: bool,
     ) -> None:
         """The stage with its encrypted access and execution logs, and its method settings."""
         access_logs = encrypted_log_group(
@@ -329,8 +326,6 @@ class TransactionApi(Construct):
             retention_days=retention_days,
             card_data_partition=account.partition,
         )
-        log_groups = [access_logs.arn, execution_logs.arn]
-        logs_role = [self._cloudwatch_role(account, name, log_groups)] if manage_account else []
         self.stage = ApiGatewayStage(
             self,
             "Stage",
@@ -342,7 +337,7 @@ class TransactionApi(Construct):
             access_log_settings=ApiGatewayStageAccessLogSettings(
                 destination_arn=access_logs.arn, format=json.dumps(ACCESS_LOG_FORMAT, separators=(",", ":"))
             ),
-            depends_on=[*logs_role, execution_logs],
+            depends_on=[execution_logs],
         )
         ApiGatewayMethodSettings(
             self,
@@ -392,26 +387,3 @@ class TransactionApi(Construct):
                 ),
             )
         return domain_name
-
-    def _cloudwatch_role(self, account: Account, name: str, log_group_arns: list[str]) -> ApiGatewayAccount:
-        """API Gateway writes execution and access logs through this region-wide account role, allowed
-        only this API's two log groups (the managed AmazonAPIGatewayPushToCloudWatchLogs allows every
-        log group of the account). Another API of the region that logs through the account role needs
-        its groups added here."""
-        role = service_role(
-            self,
-            "CloudWatchRole",
-            name=f"{name}-apigw-cloudwatch",
-            service="apigateway.amazonaws.com",
-            account_id=account.account_id,
-            description="Lets API Gateway write this account's API logs",
-        )
-        permissions = policy_document(self, "CloudWatchRolePermissions", write_api_logs(log_group_arns))
-        attachment = IamRolePolicy(
-            self,
-            "CloudWatchRolePolicy",
-            name=f"{name}-apigw-cloudwatch",
-            role=role.id,
-            policy=permissions.json,
-        )
-        return ApiGatewayAccount(self, "Account", cloudwatch_role_arn=role.arn, depends_on=[attachment])

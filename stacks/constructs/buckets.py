@@ -207,3 +207,27 @@ def allow_access_log_delivery(
             ),
         ],
     )
+
+
+def only_log_delivery_writes(bucket_arn: str) -> list[Statement]:
+    """Bucket-policy statements keeping an audit-log bucket to its one writer: no IAM principal (anyone
+    with an ``aws:PrincipalArn``; the S3 logging service has none) writes objects, and nobody deletes an
+    object or a version (expiry is the lifecycle rule's, which no bucket policy governs)."""
+    objects = [f"{bucket_arn}/*"]
+    return [
+        Statement(
+            sid="OnlyLogDeliveryWrites",
+            effect="Deny",
+            actions=["s3:PutObject", "s3:PutObjectAcl", "s3:RestoreObject"],
+            resources=objects,
+            principals=principals("*", "*"),
+            condition=[condition("Null", "aws:PrincipalArn", "false")],
+        ),
+        Statement(
+            sid="NobodyDeletesLogs",
+            effect="Deny",
+            actions=["s3:DeleteObject", "s3:DeleteObjectVersion", "s3:PutObjectRetention"],
+            resources=objects,
+            principals=principals("*", "*"),
+        ),
+    ]

@@ -14,7 +14,7 @@ from stacks.constructs.policy import Statement, allow, condition, policy_documen
 # Changing the key or its policy, disabling or deleting it: the key administrator's alone when one is
 # named. Reading the key's configuration (Describe*, Get*, List*) stays with the account (plans refresh it).
 KEY_MANAGEMENT_ACTIONS = (
-    "kms:Create*",
+    "kms:CreateAlias",
     "kms:Enable*",
     "kms:Put*",
     "kms:Update*",
@@ -32,12 +32,26 @@ KEY_USE_ACTIONS = ("kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:Generate
 # The services that use the key on a caller's behalf (tables, queues, topic, Lambda environment, buckets,
 # the reconciler's encrypted schedule, X-Ray traces, the alert pipes).
 VIA_SERVICES = ("dynamodb", "sqs", "sns", "lambda", "s3", "scheduler", "xray", "pipes", "events")
+# The state key's: the state and access-log buckets (S3) and the lock table (DynamoDB).
+STATE_VIA_SERVICES = ("s3", "dynamodb")
+# Grants exist only for AWS services using the key on the caller's behalf (kms:GrantIsForAWSResource).
+GRANT_FOR_AWS_RESOURCES = ("Bool", "kms:GrantIsForAWSResource", "true")
 
 
-def key_administration(key: str, administrator: str) -> Statement:
-    return allow(
-        "KeyAdministration", KEY_MANAGEMENT_ACTIONS, [key], principals=principals("AWS", administrator)
-    )
+def key_administration(key: str, administrator: str) -> list[Statement]:
+    """Managing the key, and granting it only to AWS services that use it for a resource."""
+    return [
+        allow(
+            "KeyAdministration", KEY_MANAGEMENT_ACTIONS, [key], principals=principals("AWS", administrator)
+        ),
+        allow(
+            "GrantsOnlyForAwsResources",
+            ["kms:CreateGrant"],
+            [key],
+            principals=principals("AWS", administrator),
+            condition=[condition(*GRANT_FOR_AWS_RESOURCES)],
+        ),
+    ]
 
 
 def key_configuration_reads(key: str, account: Account) -> Statement:
@@ -45,23 +59,28 @@ def key_configuration_reads(key: str, account: Account) -> Statement:
     return allow("ReadKeyConfiguration", KEY_READ_ACTIONS, [key], principals=principals("AWS", root))
 
 
-def use_through_aws_services(key: str, account: Account) -> Statement:
-    """IAM policies of this account may grant use of the key, but only through the services above."""
-    root = account.root
-    return allow(
-        "UseThroughAwsServices",
-        (*KEY_USE_ACTIONS, "kms:CreateGrant"),
-        [key],
-        principals=principals("AWS", root),
-        condition=[
-            condition("StringEquals", "kms:CallerAccount", account.account_id),
-            condition(
-                "StringEquals",
-                "kms:ViaService",
-                *(f"{svc}.{account.region}.amazonaws.com" for svc in VIA_SERVICES),
-            ),
-        ],
-    )
+def use_through_aws_services(
+    key: str, account: Account, services: Sequence[str] = VIA_SERVICES
+) -> list[Statement]:
+    """IAM policies of this account may grant use of the key, but only through ``services``; grants only
+    for the AWS resources those services make."""
+    through = [
+        condition("StringEquals", "kms:CallerAccount", account.account_id),
+        condition(
+            "StringEquals", "kms:ViaService", *(f"{svc}.{account.region}.amazonaws.com" for svc in services)
+        ),
+    ]
+    root = principals("AWS", account.root)
+    return [
+        allow("UseThroughAwsServices", KEY_USE_ACTIONS, [key], principals=root, condition=through),
+        allow(
+            "GrantThroughAwsServices",
+            ["kms:CreateGrant"],
+            [key],
+            principals=root,
+            condition=[*through, condition(*GRANT_FOR_AWS_RESOURCES)],
+        ),
+    ]
 
 
 def cloudwatch_logs(key: str, account: Account) -> Statement:
@@ -162,7 +181,11 @@ class EncryptionKey(Construct):
       * each service principal is bound to this account and to its source: CloudWatch Logs by the log
         group in the encryption context, CloudWatch alarms, SNS and EventBridge by ``aws:SourceArn``;
       * ``s3_log_delivery_sources`` (bucket ARNs) lets S3 server access logging write those buckets'
-        logs to a bucket encrypted with this key.
+        logs to a bucket encrypted with this key;
+      * ``kms:CreateGrant`` only with ``kms:GrantIsForAWSResource`` (a service granting itself use for
+        a resource), for the administrator as for the account;
+      * ``state_only``: the state key, used through S3 and DynamoDB only, trusting no CloudWatch Logs,
+        alarms, SNS or EventBridge.
     """
 
     def __init__(
@@ -174,6 +197,7 @@ class EncryptionKey(Construct):
         account: Account,
         administrator: str | None = None,
         s3_log_delivery_sources: Sequence[str] = (),
+        state_only: bool = False,
     ) -> None:
         super().__init__(scope, id_)
         # In a key policy the resource is the key itself; the ARN pattern names this account's keys so
@@ -181,14 +205,17 @@ class EncryptionKey(Construct):
         this_key = account.arn("kms", "key/*")
         root = account.root
         statements = [
-            key_administration(this_key, administrator or root),
+            *key_administration(this_key, administrator or root),
             key_configuration_reads(this_key, account),
-            use_through_aws_services(this_key, account),
-            cloudwatch_logs(this_key, account),
-            alarm_notifications(this_key, account),
-            topic_deliveries(this_key, account),
-            event_deliveries(this_key, account),
+            *use_through_aws_services(this_key, account, STATE_VIA_SERVICES if state_only else VIA_SERVICES),
         ]
+        if not state_only:
+            statements += [
+                cloudwatch_logs(this_key, account),
+                alarm_notifications(this_key, account),
+                topic_deliveries(this_key, account),
+                event_deliveries(this_key, account),
+            ]
         if s3_log_delivery_sources:
             statements.append(s3_access_log_delivery(this_key, account, s3_log_delivery_sources))
         self.policy = policy_document(self, "Policy", statements)

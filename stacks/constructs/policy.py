@@ -87,3 +87,12 @@ def service_role(
         ],
     )
     return IamRole(scope, id_, name=name, description=description, assume_role_policy=trust.json)
+
+
+def apply_permissions_boundary(scope: Construct, boundary_arn: str) -> list[IamRole]:
+    """Set ``boundary_arn`` as the permissions boundary of every role under ``scope`` (call once the
+    scope is complete); returns the roles."""
+    roles = [node for node in scope.node.find_all() if isinstance(node, IamRole)]
+    for role in roles:
+        role.permissions_boundary = boundary_arn
+    return roles

@@ -49,12 +49,13 @@ MANAGE_ACTIONS = (
 class QueueAccess:
     """Who may use a queue, by role ARN: send, consume (receive, delete, change visibility), manage.
     Empty ``senders`` or ``consumers`` deny that to every IAM principal; ``consumers=None`` and no
-    ``managers`` leave consuming and managing to IAM. EventBridge sends for the rules ``event_rules``
-    (ARNs): their targets' dead letters."""
+    ``managers`` leave consuming and managing to IAM. ``purgers`` may purge beside the managers.
+    EventBridge sends for the rules ``event_rules`` (ARNs): their targets' dead letters."""
 
     senders: Sequence[str] = ()
     consumers: Sequence[str] | None = ()
     managers: Sequence[str] = ()
+    purgers: Sequence[str] = ()
     event_rules: Sequence[str] = ()
 
 
@@ -119,7 +120,14 @@ class EncryptedQueue(Construct):
             statements.append(
                 deny_other_principals("OnlyNamedConsumers", TAKE_ACTIONS, [self.arn], access.consumers)
             )
-        if access.managers:
+        if access.managers and access.purgers:
+            managed = [a for a in MANAGE_ACTIONS if a != "sqs:PurgeQueue"]
+            purgers = [*access.managers, *access.purgers]
+            statements += [
+                deny_other_principals("OnlyTheDeployRoleManages", managed, [self.arn], access.managers),
+                deny_other_principals("OnlyNamedPurgers", ["sqs:PurgeQueue"], [self.arn], purgers),
+            ]
+        elif access.managers:
             statements.append(
                 deny_other_principals("OnlyTheDeployRoleManages", MANAGE_ACTIONS, [self.arn], access.managers)
             )
@@ -202,15 +210,19 @@ class TransactionQueues(Construct):
         dead_letter_consumers: Sequence[str],
         async_failure_senders: Sequence[str],
         managers: Sequence[str] = (),
+        operators: Sequence[str] = (),
     ) -> None:
         """Queue policies naming their principals (role ARNs): ``producers`` send transactions,
         ``consumers`` score them, ``dead_letter_consumers`` read the DLQ (which nobody sends to: SQS
         moves messages there itself), ``async_failure_senders`` (the functions, for their failed
         asynchronous invocations, and the schedule's role, for invocations it could not deliver) send
-        to the async-failure queue."""
-        self.queue.restrict(QueueAccess(senders=producers, consumers=consumers, managers=managers))
+        to the async-failure queue. ``operators`` (the on-call role) re-enqueue transactions like the
+        reconciler (``make replay``) and purge the async-failure queue once its cause is fixed."""
+        self.queue.restrict(
+            QueueAccess(senders=[*producers, *operators], consumers=consumers, managers=managers)
+        )
         self.dlq.restrict(QueueAccess(senders=(), consumers=dead_letter_consumers, managers=managers))
         # Operators read failed asynchronous invocations: consuming them is left to IAM.
         self.async_failures.restrict(
-            QueueAccess(senders=async_failure_senders, consumers=None, managers=managers)
+            QueueAccess(senders=async_failure_senders, consumers=None, managers=managers, purgers=operators)
         )

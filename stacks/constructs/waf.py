@@ -30,6 +30,10 @@ from stacks.constructs.logs import encrypted_log_group
 from stacks.constructs.policy import allow, condition, policy_document, principals
 
 API_KEY_HEADER = "x-api-key"
+# WAF keeps sampled requests three hours with every header and the full URI, unredacted (redaction
+# applies to logging only): an API key value or a card number in a path would be readable by anyone
+# with wafv2:GetSampledRequests. The ACL's log has every request, with the sensitive parts redacted.
+SAMPLED_REQUESTS = False
 
 
 @dataclass(frozen=True)
@@ -58,7 +62,7 @@ class RateLimits:
 
 def _visibility(metric: str) -> Wafv2WebAclRuleVisibilityConfig:
     return Wafv2WebAclRuleVisibilityConfig(
-        cloudwatch_metrics_enabled=True, metric_name=metric, sampled_requests_enabled=True
+        cloudwatch_metrics_enabled=True, metric_name=metric, sampled_requests_enabled=SAMPLED_REQUESTS
     )
 
 
@@ -116,8 +120,9 @@ class ApiFirewall(Construct):
       * then the AWS managed rule groups given (IP reputation, anonymous IPs with
         ``HostingProviderIPList`` only counted so merchant servers on cloud hosting get through, known
         bad inputs with Log4JRCE, the common rule set), with the given rule action overrides;
-      * CloudWatch metrics and sampled requests on every rule, full logging to a KMS-encrypted
-        ``aws-waf-logs-*`` group with the ``x-api-key`` header redacted.
+      * CloudWatch metrics on every rule, no sampled requests (WAF would keep them unredacted), full
+        logging to a KMS-encrypted ``aws-waf-logs-*`` group with the ``x-api-key`` header, the URI path
+        and the query string redacted.
     """
 
     def __init__(
@@ -144,7 +149,7 @@ class ApiFirewall(Construct):
             default_action=Wafv2WebAclDefaultAction(allow=Wafv2WebAclDefaultActionAllow()),
             rule=_rules(managed_rule_groups, overrides, rate_limits),
             visibility_config=Wafv2WebAclVisibilityConfig(
-                cloudwatch_metrics_enabled=True, metric_name=name, sampled_requests_enabled=True
+                cloudwatch_metrics_enabled=True, metric_name=name, sampled_requests_enabled=SAMPLED_REQUESTS
             ),
         )
         Wafv2WebAclAssociation(self, "Association", resource_arn=stage_arn, web_acl_arn=self.web_acl.arn)
@@ -190,7 +195,7 @@ class ApiFirewall(Construct):
             # The path and query can carry whatever a client put there (a card number in
             # GET /transaction/<id>): redacted like the API key.
             redacted_fields=[
-                Wafv2WebAclLoggingConfigurationRedactedFields(single_header={"name": "x-api-key"}),
+                Wafv2WebAclLoggingConfigurationRedactedFields(single_header={"name": API_KEY_HEADER}),
                 Wafv2WebAclLoggingConfigurationRedactedFields(uri_path={}),
                 Wafv2WebAclLoggingConfigurationRedactedFields(query_string={}),
             ],

@@ -25,3 +25,29 @@ def stack(toolkit_synth_dir: Path) -> Stack:
 @pytest.fixture(scope="session")
 def backend_stack(toolkit_synth_dir: Path) -> Stack:
     return Stack.load(toolkit_synth_dir, STATE_BACKEND_STACK)
+
+
+OPERATOR_ROLE = "arn:aws:iam::123456789012:role/oncall-operator"
+DEPLOY_ROLE = "arn:aws:iam::123456789012:role/platform-deployer"
+STATE_KEY = "arn:aws:kms:us-east-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+BOUNDARY = "arn:aws:iam::123456789012:policy/workload-boundary"
+ONCALL_EMAIL = "payments-oncall@example.com"
+
+
+@pytest.fixture(scope="session")
+def configured_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Both stacks synthesized (cdktf) as a production account runs them: the state key, the deploy and
+    operator roles, the permissions boundary and an alert address named."""
+    from stacks.app import build_app
+    from stacks.config import Settings
+
+    outdir = tmp_path_factory.mktemp("configured-synth")
+    settings = Settings(
+        state_kms_key_arn=STATE_KEY,
+        deploy_role_arn=DEPLOY_ROLE,
+        operator_role_arn=OPERATOR_ROLE,
+        permissions_boundary_arn=BOUNDARY,
+        alert_emails=(ONCALL_EMAIL,),
+    )
+    build_app(settings, outdir=str(outdir)).synth()
+    return outdir

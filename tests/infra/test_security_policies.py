@@ -8,14 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from stacks.app import STATE_BACKEND_STACK, TRANSACTION_STACK, build_app
+from stacks.app import STATE_BACKEND_STACK, TRANSACTION_STACK
 from stacks.config import Settings
 from stacks.constructs.encryption import VIA_SERVICES
 from stacks.constructs.logs import PAN_IDENTIFIER_NAME, PAN_PATTERN
+from tests.infra.conftest import DEPLOY_ROLE, OPERATOR_ROLE, STATE_KEY
 from tests.infra.synth import Stack
-
-STATE_KEY = "arn:aws:kms:us-east-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-DEPLOY_ROLE = "arn:aws:iam::123456789012:role/platform-deployer"
 
 
 def _statements(stack: Stack, reference: str) -> dict[str, dict]:
@@ -31,12 +29,9 @@ def _conditions(statement: dict) -> dict[str, dict]:
 
 
 @pytest.fixture(scope="module")
-def configured(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Both stacks synthesized with the state key and a deploy role named."""
-    outdir = tmp_path_factory.mktemp("security-synth")
-    settings = Settings(state_kms_key_arn=STATE_KEY, deploy_role_arn=DEPLOY_ROLE)
-    build_app(settings, outdir=str(outdir)).synth()
-    return outdir
+def configured(configured_dir: Path) -> Path:
+    """Both stacks synthesized with the state key and a deploy role named (and an operator role)."""
+    return configured_dir
 
 
 # ---------- 1. state ----------
@@ -145,8 +140,14 @@ def test_a_named_deploy_role_alone_manages_queues_and_topic(configured):
     for queue in ("TransactionQueue", "DeadLetterQueue", "AsyncFailureQueue"):
         manage = _queue_policy(stack, f"Queues/{queue}")["OnlyTheDeployRoleManages"]
         _only(manage, DEPLOY_ROLE)
-        assert {"sqs:SetQueueAttributes", "sqs:DeleteQueue", "sqs:PurgeQueue"} <= set(manage["actions"])
+        assert {"sqs:SetQueueAttributes", "sqs:DeleteQueue"} <= set(manage["actions"])
         assert "sqs:GetQueueAttributes" not in manage["actions"]  # plans still read
+        if queue == "AsyncFailureQueue":  # the operator role purges it too (docs/runbooks.md)
+            purge = _queue_policy(stack, f"Queues/{queue}")["OnlyNamedPurgers"]
+            _only(purge, DEPLOY_ROLE, OPERATOR_ROLE)
+            assert purge["actions"] == ["sqs:PurgeQueue"]
+        else:
+            assert "sqs:PurgeQueue" in manage["actions"]
     topic = stack.by_path("aws_sns_topic_policy", "Alerts/Policy")
     manage = _statements(stack, topic["policy"])["OnlyTheDeployRoleManages"]
     _only(manage, DEPLOY_ROLE)
@@ -255,10 +256,19 @@ def test_function_logs_go_only_to_their_own_group(stack):
         assert manage["values"][0].startswith("${aws_vpc.")
 
 
-def test_api_gateway_logs_only_to_the_apis_groups(stack):
-    policy = stack.by_path("aws_iam_role_policy", "Api/CloudWatchRolePolicy")
-    resources = {r for s in stack.policy_document(policy["policy"])["statement"] for r in s["resources"]}
-    assert resources and all(r.startswith("${aws_cloudwatch_log_group.Api_") for r in resources)
+def test_api_gateway_logs_only_to_api_gateways_groups(backend_stack):
+    policy = backend_stack.by_path("aws_iam_role_policy", "ApiGatewayLogging/RolePolicy")
+    resources = {
+        r for s in backend_stack.policy_document(policy["policy"])["statement"] for r in s["resources"]
+    }
+    groups = {r.rsplit(":log-group:", 1)[1] for r in resources}
+    assert groups == {
+        "API-Gateway-Execution-Logs_*",
+        "API-Gateway-Execution-Logs_*:*",
+        "/aws/apigateway/*",
+        "/aws/apigateway/*:*",
+        "*",
+    }
 
 
 # ---------- 6. card data masked in the logs requests reach ----------

@@ -71,7 +71,7 @@ def test_state_bucket_access_is_logged_to_the_access_log_bucket(backend_stack):
 
 def test_access_log_bucket_accepts_only_s3_log_delivery_of_our_buckets(backend_stack):
     policy = _for_bucket(backend_stack, "aws_s3_bucket_policy", "AccessLogBucket")
-    _, delivery = backend_stack.policy_document(policy["policy"])["statement"]
+    _, delivery, *_ = backend_stack.policy_document(policy["policy"])["statement"]
     assert delivery["effect"] == "Allow" and delivery["actions"] == ["s3:PutObject"]
     assert delivery["principals"] == [{"type": "Service", "identifiers": ["logging.s3.amazonaws.com"]}]
     sources = ("transaction-processing-tfstate-dev", "transaction-processing-artifacts-dev")
@@ -102,3 +102,54 @@ def test_lock_table_is_encrypted_and_recoverable(backend_stack):
     assert table["hash_key"] == "LockID"
     assert table["point_in_time_recovery"] == {"enabled": True}
     assert table["server_side_encryption"]["kms_key_arn"].startswith("${aws_kms_key.")
+
+
+# ---------- the region's API Gateway logging role, for every API of the account ----------
+
+
+def _logging_role_policy(stack):
+    from tests.infra.policy_eval import Resolver
+
+    policy = stack.by_path("aws_iam_role_policy", "ApiGatewayLogging/RolePolicy")
+    return Resolver(stack).statements(policy["policy"])
+
+
+def test_bootstrap_sets_the_regions_api_gateway_logging_role(backend_stack):
+    (setting,) = backend_stack.resources("aws_api_gateway_account").values()
+    role = backend_stack.by_path("aws_iam_role", "ApiGatewayLogging/Role")
+    assert setting["cloudwatch_role_arn"] == backend_stack.ref(
+        "aws_iam_role", "ApiGatewayLogging/Role", "arn"
+    )
+    assert role["name"] == "transaction-processing-apigateway-logs-us-east-2"  # one per account and region
+    trust = backend_stack.policy_document(role["assume_role_policy"])["statement"]
+    assert [s["principals"] for s in trust] == [
+        [{"type": "Service", "identifiers": ["apigateway.amazonaws.com"]}]
+    ]
+    assert "api_gateway_logging_role_arn" in backend_stack.doc["output"]
+
+
+@pytest.mark.parametrize(
+    ("group", "allowed"),
+    [
+        ("API-Gateway-Execution-Logs_a1b2c3/prod", True),  # this environment's API
+        ("API-Gateway-Execution-Logs_z9y8x7/staging", True),  # a second environment's, same account
+        ("/aws/apigateway/transaction-api-prod/access", True),
+        ("/aws/apigateway/another-teams-api/access", True),
+        ("/aws/lambda/validation-lambda-dev", False),  # not API Gateway's
+        ("aws-waf-logs-transaction-api-waf-dev", False),
+    ],
+)
+def test_every_apis_execution_and_access_logs_are_writable_and_nothing_else(backend_stack, group, allowed):
+    from tests.infra.policy_eval import ALLOW, Request, ResourcePolicies, decide
+
+    role = "arn:aws:iam::123456789012:role/transaction-processing-apigateway-logs-us-east-2"
+    identity = _logging_role_policy(backend_stack)
+    for action, suffix in (("logs:CreateLogStream", ":log-stream:s"), ("logs:PutLogEvents", ":log-stream:s")):
+        resource = f"arn:aws:logs:us-east-2:123456789012:log-group:{group}{suffix}"
+        decision, _ = decide(
+            Request(role, action, resource),
+            identity=identity,
+            resource_policies=ResourcePolicies(),
+            region="us-east-2",
+        )
+        assert (decision == ALLOW) is allowed, (action, group)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 from handlers.domain.schema import load_transaction_schema
 from handlers.gateway_responses import GATEWAY_RESPONSES
-from stacks.app import REMOVED_FILE, TRANSACTION_STACK, build_app, removed_tf
+from stacks.app import REMOVED_FILE, STATE_BACKEND_STACK, TRANSACTION_STACK, build_app, removed_tf
 from stacks.config import Settings
 from stacks.constructs.api import provider_normalized_json
 from stacks.constructs.api_clients import FORMER_KEY_RESOURCES
@@ -44,10 +45,15 @@ VARIANT = Settings(
 
 
 @pytest.fixture(scope="module")
-def variant(tmp_path_factory: pytest.TempPathFactory) -> Stack:
+def variant_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     outdir = tmp_path_factory.mktemp("variant")
     build_app(VARIANT, outdir=str(outdir)).synth()
-    return Stack.load(outdir, TRANSACTION_STACK)
+    return outdir
+
+
+@pytest.fixture(scope="module")
+def variant(variant_dir: Path) -> Stack:
+    return Stack.load(variant_dir, TRANSACTION_STACK)
 
 
 def _statements(stack: Stack, reference: str) -> list[dict]:
@@ -603,17 +609,41 @@ def test_the_former_keys_are_forgotten_by_the_state_never_destroyed(toolkit_synt
         [
             f"aws_api_gateway_api_key.{cdktf_logical_id('Clients', 'Key-default')}",
             f"aws_api_gateway_usage_plan_key.{cdktf_logical_id('Clients', 'UsagePlanKey-default')}",
+            *FORMER_ACCOUNT_ADDRESSES,
         ]
     )
-    assert written.count("destroy = false") == 2
+    assert written.count("destroy = false") == 5
     assert "removed" not in Stack.load(toolkit_synth_dir, TRANSACTION_STACK).doc
     app = build_app(VARIANT, outdir=str(tmp_path))
     (transaction_stack,) = [c for c in app.node.children if isinstance(c, TransactionStack)]
     assert transaction_stack.forgotten_addresses == [
-        f"{kind}.{cdktf_logical_id('Clients', f'{prefix}-{name}')}"
-        for name in ("acme", "globex")
-        for kind, prefix in FORMER_KEY_RESOURCES
+        *(
+            f"{kind}.{cdktf_logical_id('Clients', f'{prefix}-{name}')}"
+            for name in ("acme", "globex")
+            for kind, prefix in FORMER_KEY_RESOURCES
+        ),
+        *FORMER_ACCOUNT_ADDRESSES,
     ]
+
+
+# The region's API Gateway logging setting and its role as the last release synthesized them: forgotten,
+# never destroyed (provider 6 resets the region's setting when it destroys aws_api_gateway_account).
+FORMER_ACCOUNT_ADDRESSES = (
+    "aws_api_gateway_account.Api_Account_A18C9B29",
+    "aws_iam_role.Api_CloudWatchRole_639D55FF",
+    "aws_iam_role_policy.Api_CloudWatchRolePolicy_310BF1CF",
+)
+
+
+def test_the_former_account_setting_addresses_are_the_last_releases():
+    release = json.loads(
+        (
+            Path(__file__).resolve().parents[2] / "releases/last/stacks" / TRANSACTION_STACK / "cdk.tf.json"
+        ).read_text()
+    )
+    for address in FORMER_ACCOUNT_ADDRESSES:
+        kind, name = address.split(".")
+        assert name in release["resource"][kind], address
 
 
 def test_the_former_key_addresses_are_the_ones_cdktf_gave_them():
@@ -814,8 +844,12 @@ def test_without_a_custom_domain_the_default_endpoint_stays(stack):
     assert not stack.resources("aws_api_gateway_domain_name")
     assert stack.doc["output"]["api_endpoint"]["value"].endswith("invoke_url}/transaction")
     assert "api_domain_regional_target" not in stack.doc["output"]
-    (account,) = stack.resources("aws_api_gateway_account").values()
-    assert account["cloudwatch_role_arn"].startswith("${aws_iam_role.")
+
+
+def test_the_environment_never_touches_the_regions_api_gateway_logging_role(stack):
+    # one setting per account and region, for every API there: the bootstrap stack's
+    assert not stack.resources("aws_api_gateway_account")
+    assert not [r for r in stack.resources("aws_iam_role").values() if "apigw" in r["name"]]
 
 
 def test_a_custom_domain_is_tls_1_2_only_and_closes_the_default_endpoint(variant):
@@ -845,13 +879,15 @@ def test_a_custom_domain_is_tls_1_2_only_and_closes_the_default_endpoint(variant
     outputs = stack.doc["output"]
     assert outputs["api_domain_regional_target"]["value"] == f"${{{domain_ref}.regional_domain_name}}"
     assert outputs["api_domain_regional_zone_id"]["value"] == f"${{{domain_ref}.regional_zone_id}}"
-    # the account's CloudWatch role is left alone: no aws_api_gateway_account, no role for it
-    assert not stack.resources("aws_api_gateway_account")
-    assert not [
-        r for r in stack.resources("aws_iam_role").values() if r["name"].endswith("-apigw-cloudwatch")
-    ]
-    # so is the region's X-Ray encryption setting
+    # the region's X-Ray encryption setting is left alone
     assert not stack.resources("aws_xray_encryption_config")
+
+
+def test_an_account_whose_api_gateway_logging_is_managed_elsewhere_gets_no_logging_role(variant_dir):
+    backend = Stack.load(variant_dir, STATE_BACKEND_STACK)
+    assert not backend.resources("aws_api_gateway_account")
+    assert not backend.resources("aws_iam_role")
+    assert "api_gateway_logging_role_arn" not in backend.doc["output"]
 
 
 @pytest.mark.parametrize(

@@ -89,13 +89,16 @@ def test_a_badly_formatted_versions_tf_fails_fmt(checks: dict[str, StackCheck]):
 
 
 def test_the_custom_domain_and_per_client_resources_validate(toolchain: Toolchain, tmp_path: Path):
-    # GIVEN the stack with a TLS 1.2 custom domain, its DNS record, two clients and no account setting
+    # GIVEN the stack with a TLS 1.2 custom domain, its DNS record, two clients, no account setting, an
+    # operator role and a permissions boundary on every role
     settings = Settings(
         api_domain_name="api.payments.example.com",
         api_certificate_arn="arn:aws:acm:us-east-2:123456789012:certificate/0f1e2d3c-aaaa-bbbb-cccc-1234567890ab",
         api_hosted_zone_id="Z0123456789ABCDEFGHIJ",
         api_clients=("acme:100:200:5000", "globex"),
         manage_api_gateway_account=False,
+        operator_role_arn="arn:aws:iam::123456789012:role/oncall",
+        permissions_boundary_arn="arn:aws:iam::123456789012:policy/workload-boundary",
     )
     build_app(settings, outdir=str(tmp_path / "synth")).synth()
     (check,) = [
@@ -106,5 +109,6 @@ def test_the_custom_domain_and_per_client_resources_validate(toolchain: Toolchai
     check.prepare()
     # THEN the real provider accepts every resource and attribute
     assert {"aws_api_gateway_domain_name", "aws_route53_record"} <= set(check.doc["resource"])
+    assert all(r["permissions_boundary"] for r in check.doc["resource"]["aws_iam_role"].values())
     check.init()
     check.validate()
