@@ -399,6 +399,16 @@ def _use_the_keys(settings: Settings, account: str) -> dict[str, Any]:
     )
 
 
+def _adopt_client_keys(settings: Settings, account: str) -> dict[str, Any]:
+    """``make deploy`` ends with ``tools.clients adopt``: it reads the key table and records the keys already
+    in the clients' usage plans (reading the plans is in the refresh statements)."""
+    return _statement(
+        "AdoptTheClientsKeys",
+        ["dynamodb:Scan", "dynamodb:PutItem"],
+        [f"arn:aws:dynamodb:{settings.region}:{account}:table/{settings.api_key_table_name}"],
+    )
+
+
 def _deny_statements() -> list[dict[str, Any]]:
     return [
         {
@@ -428,6 +438,7 @@ def policy(kind: str, stacks: SynthesizedStacks, settings: Settings, account: st
     if write:
         statements += _scoped("Apply", writes, stacks, settings, account)
         statements.append(_use_the_keys(settings, account))
+        statements.append(_adopt_client_keys(settings, account))
         statements += _role_statements(stacks, settings, account)
         statements += _deny_statements()
     else:

@@ -158,3 +158,18 @@ def test_the_committed_documents_are_the_generators_and_each_fits_a_managed_poli
     assert [s for part in committed for s in part["Statement"]] == document["Statement"]
     assert all(len(json.dumps(p, separators=(",", ":"))) <= MANAGED_POLICY_MAX_CHARS for p in committed)
     assert len(committed) <= 10  # a role's default quota of managed policies
+
+
+def test_deploy_may_adopt_the_clients_keys_after_the_apply(deploy):
+    # GIVEN make deploy's last step (tools.clients adopt), WHEN it runs as the deploy role,
+    # THEN it may read the usage plans' keys and record them in this environment's key table only
+    table = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{Settings().api_key_table_name}"
+    plan_keys = f"arn:aws:apigateway:{REGION}::/usageplans/plan-1/keys"
+    for action, resource in (
+        ("dynamodb:Scan", table),
+        ("dynamodb:PutItem", table),
+        ("apigateway:GET", plan_keys),
+    ):
+        assert _decide(deploy, action, resource, **{"aws:RequestedRegion": REGION}) == ALLOW, action
+    other = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/api-keys-prod"
+    assert _decide(deploy, "dynamodb:PutItem", other, **{"aws:RequestedRegion": REGION}) != ALLOW
