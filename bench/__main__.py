@@ -5,7 +5,11 @@ from __future__ import annotations
 import sys
 import time
 
-from bench import (
+from stacks import bindings
+
+bindings.activate()  # an entry point: the fast provider import before any benchmark imports a construct
+
+from bench import (  # noqa: E402
     bench_card_numbers,
     bench_cold_start,
     bench_cost_model,
@@ -15,7 +19,7 @@ from bench import (
     bench_throughput,
     bench_warm_cost,
 )
-from bench.report import ROOT, machine, now, print_section
+from bench.report import ROOT, machine, now, print_section  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results.md"
 

@@ -1,3 +1,5 @@
-"""CDK for Terraform stacks of the transaction-processing system."""
+"""CDK for Terraform stacks and constructs of the transaction-processing system.
 
-from stacks import bindings  # noqa: F401  (must run before any provider module is imported)
+Importing the package has no side effects; the app's entry point switches the provider-import speed-up
+on (``stacks.bindings.activate``).
+"""

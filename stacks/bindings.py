@@ -1,6 +1,8 @@
 """Which CDK toolkit builds the stacks, fast loading of its AWS provider bindings, and Node for jsii.
 
-Two toolkits synthesize this app, chosen by ``CDK_TOOLKIT`` (``make synth CDK_TOOLKIT=cdktn``):
+Nothing here runs on import: the app's entry point (``main.py``) and the test harness call
+``activate()`` first. Two toolkits synthesize this app, chosen by ``CDK_TOOLKIT``
+(``make synth CDK_TOOLKIT=cdktn``):
 
 - ``cdktf`` (default): CDK for Terraform 0.21.0 with ``cdktf-cdktf-provider-aws`` 21.22.1, from the main
   environment (``Pipfile``). HashiCorp archived it on 2025-12-10; these are its last releases.
@@ -140,9 +142,14 @@ def alias_toolkit(toolkit: Toolkit) -> None:
             sys.meta_path.insert(0, PackageAlias(alias, target))
 
 
-ACTIVE = selected_toolkit()
-use_pinned_node()
-if ACTIVE is CDKTF:
-    register_provider_package()
-else:
-    alias_toolkit(ACTIVE)
+def activate(environ: Mapping[str, str] = os.environ) -> Toolkit:
+    """Switch the toolkit, the fast provider import and the pinned Node on for this process; call it
+    first in an entry point (``main.py``), before any CDK module is imported. Importing ``stacks``
+    changes nothing in the process: a host app imports the construct without it."""
+    toolkit = selected_toolkit(environ)
+    use_pinned_node()
+    if toolkit is CDKTF:
+        register_provider_package()
+    else:
+        alias_toolkit(toolkit)
+    return toolkit

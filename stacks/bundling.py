@@ -2,11 +2,12 @@
 dependencies.
 
 The Lambda runtime ships boto3/botocore (and jmespath); everything else a handler imports is vendored
-at the exact version pinned in ``Pipfile.lock``, as wheels for the function's architecture and
-runtime. Vendored trees are cached under ``build/lambda/deps/<key>`` (the key covers versions,
-architecture and runtime), so only the first synth downloads anything; ``--no-compile`` and removing
-``bin/`` keep the tree identical from build to build. Each function's zip is then written
-reproducibly and cached under ``build/lambda/archives/``.
+at the exact version pinned in ``lambda-requirements.txt`` beside this module (the functions' own pins,
+shipped with the code; a test keeps them equal to ``Pipfile.lock``), as wheels for the function's
+architecture and runtime. Vendored trees are cached under ``build/lambda/deps/<key>`` (the key
+covers versions, architecture and runtime), so only the first synth downloads anything;
+``--no-compile`` and removing ``bin/`` keep the tree identical from build to build. Each function's
+zip is then written reproducibly and cached under ``build/lambda/archives/``.
 """
 
 from __future__ import annotations
@@ -32,36 +33,29 @@ HANDLERS = ROOT / "handlers"
 PACKAGES = (HANDLERS, ROOT / "settings")
 BUILD = ROOT / "build" / "lambda"
 BUILD_LOCK = BUILD / ".lock"
-LOCKFILE = ROOT / "Pipfile.lock"
+REQUIREMENTS = Path(__file__).with_name("lambda-requirements.txt")
 PYTHON_RUNTIME = "python3.12"
-# What the handlers import beyond the Lambda runtime (Powertools with its tracer extra, JSON Schema).
-RUNTIME_DEPENDENCIES = (
-    "aws-lambda-powertools",
-    "aws-xray-sdk",
-    "wrapt",
-    "fastjsonschema",
-    "typing-extensions",
-)
 ENTRY_POINTS = tuple(function.entry_point for function in FUNCTIONS)
 _MACHINE = {"arm64": "aarch64", "x86_64": "x86_64"}
 _IGNORED_PARTS = frozenset({"__pycache__", ".pytest_cache"})
 _EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest zip timestamp: archives do not depend on file times
 
 
-def locked_requirements(lockfile: Path = LOCKFILE) -> list[str]:
-    """``name==version`` for each runtime dependency, as pinned in the lock file."""
-    default = json.loads(lockfile.read_text())["default"]
-    missing = [name for name in RUNTIME_DEPENDENCIES if name not in default]
-    if missing:
-        raise ValueError(f"Pipfile.lock has no pin for Lambda dependencies {missing}")
-    return [f"{name}{default[name]['version']}" for name in RUNTIME_DEPENDENCIES]
+def function_requirements(path: Path = REQUIREMENTS) -> list[str]:
+    """``name==version`` of each dependency the functions import beyond the Lambda runtime."""
+    lines = [line.strip() for line in path.read_text().splitlines()]
+    requirements = [line for line in lines if line and not line.startswith("#")]
+    unpinned = [line for line in requirements if "==" not in line]
+    if unpinned:
+        raise ValueError(f"{path.name}: every Lambda dependency needs an exact pin, got {unpinned}")
+    return requirements
 
 
 def vendored_dependencies(architecture: str) -> Path:
     """Directory holding the runtime dependencies for ``architecture``; built once, then reused."""
     if architecture not in _MACHINE:
         raise ValueError(f"architecture must be one of {sorted(_MACHINE)}, got {architecture!r}")
-    requirements = locked_requirements()
+    requirements = function_requirements()
     key = hashlib.sha256(json.dumps([requirements, architecture, PYTHON_RUNTIME]).encode()).hexdigest()[:16]
     target = BUILD / "deps" / key
     if (target / ".complete").exists():
@@ -69,7 +63,7 @@ def vendored_dependencies(architecture: str) -> Path:
     staging = target.with_name(f"{key}.{os.getpid()}.partial")  # synths may run side by side
     shutil.rmtree(staging, ignore_errors=True)
     machine = _MACHINE[architecture]
-    result = subprocess.run(  # noqa: S603 - fixed arguments, versions from the lock file
+    result = subprocess.run(  # noqa: S603 - fixed arguments, exact versions from the requirements file
         [
             sys.executable,
             "-m",

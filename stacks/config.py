@@ -11,7 +11,6 @@ import math
 from dataclasses import dataclass
 
 from settings import catalog
-from settings.model import Function, environment_for
 
 
 @dataclass(frozen=True)
@@ -46,6 +45,13 @@ class CustomDomain:
 
 # WAF rate limits stay this much above what the usage plans let a key send in one window.
 WAF_HEADROOM = 1.25
+
+
+def waf_limit(client: ApiClient, window_seconds: int) -> int:
+    """Requests one key may send in a WAF window: what its usage plan admits there (rate x window + a
+    full burst), with headroom, so a client at its plan's rate is never blocked by the WAF."""
+    admitted = client.rate_limit * window_seconds + client.burst_limit
+    return min(catalog.WAF_MAX_RATE_LIMIT, math.ceil(admitted * WAF_HEADROOM))
 
 
 class Settings(catalog.Settings):
@@ -166,10 +172,7 @@ class Settings(catalog.Settings):
         return tuple(clients)
 
     def waf_limit_of(self, client: ApiClient) -> int:
-        """Requests one key may send in a WAF window: what its usage plan admits there (rate x window +
-        a full burst), with headroom, so a client at its plan's rate is never blocked by the WAF."""
-        admitted = client.rate_limit * self.waf_rate_window_seconds + client.burst_limit
-        return min(catalog.WAF_MAX_RATE_LIMIT, math.ceil(admitted * WAF_HEADROOM))
+        return waf_limit(client, self.waf_rate_window_seconds)
 
     @property
     def resolved_waf_key_rate_limit(self) -> int:
@@ -196,11 +199,3 @@ class Settings(catalog.Settings):
     def resolved_waf_ip_rate_limit(self) -> int:
         derived = min(catalog.WAF_MAX_RATE_LIMIT, sum(self.waf_limit_of(c) for c in self.clients))
         return self.waf_ip_rate_limit or derived
-
-    def function_environment(
-        self, function: Function, resources: catalog.FunctionResources
-    ) -> dict[str, str]:
-        """Every variable ``function`` gets: Powertools' and each setting the catalog passes to it."""
-        return catalog.observability_environment(function, self.environment_suffix) | environment_for(
-            function, self, resources
-        )

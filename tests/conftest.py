@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from stacks import bindings
 from tools.terraform_check.toolchain import Toolchain, find_toolchain
 
 # Credentials and region that can never reach a real account; moto and the local runtime accept them.
@@ -23,6 +24,7 @@ for name, value in {
 os.environ.pop("AWS_PROFILE", None)
 # The suite runs cdktf in this process; CDK Terrain runs in its own interpreter (``cdktn_synth_dir``).
 os.environ.pop("CDK_TOOLKIT", None)
+bindings.activate()  # the harness is an entry point, like main.py: the fast provider import for every synth
 
 
 @pytest.fixture(scope="session")

@@ -243,6 +243,12 @@ class AlertPipes(Construct):
             account_id=account.account_id,
             description=f"EventBridge Pipes role of {name}",
         )
+        role_policy = self._role_policy(name, stream_arn, kms_key_arn)
+        self._pipe(name, stream_arn, kms_key_arn, routes, role_policy)
+        self.rules = [self._route(route, name, topic_arn) for route in routes]
+
+    def _role_policy(self, name: str, stream_arn: str, kms_key_arn: str) -> IamRolePolicy:
+        """The pipe's role reads this stream, puts on this bus, sends to this queue, uses the key."""
         permissions = policy_document(
             self,
             "Permissions",
@@ -253,13 +259,22 @@ class AlertPipes(Construct):
                 allow("UseTransactionKey", ["kms:Decrypt", "kms:GenerateDataKey"], [kms_key_arn]),
             ],
         )
-        role_policy = IamRolePolicy(
+        return IamRolePolicy(
             self,
             "RolePolicy",
             name=f"{name}-pipes-permissions",
             role=self.role.id,
             policy=permissions.json,
         )
+
+    def _pipe(
+        self,
+        name: str,
+        stream_arn: str,
+        kms_key_arn: str,
+        routes: Sequence[AlertRoute],
+        role_policy: IamRolePolicy,
+    ) -> None:
         Filter = PipesPipeSourceParametersFilterCriteriaFilter
         self.pipe = PipesPipe(
             self,
@@ -292,7 +307,6 @@ class AlertPipes(Construct):
             ),
             depends_on=[role_policy],
         )
-        self.rules = [self._route(route, name, topic_arn) for route in routes]
 
     def _route(self, route: AlertRoute, name: str, topic_arn: str) -> CloudwatchEventRule:
         rule = CloudwatchEventRule(

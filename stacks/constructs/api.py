@@ -6,7 +6,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from cdktf import Fn, TerraformResourceLifecycle
+from cdktf import Fn, ITerraformDependable, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.api_gateway_base_path_mapping import ApiGatewayBasePathMapping
 from cdktf_cdktf_provider_aws.api_gateway_deployment import ApiGatewayDeployment
 from cdktf_cdktf_provider_aws.api_gateway_domain_name import (
@@ -140,6 +140,53 @@ class TransactionApi(Construct):
             lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
         )
         api_id = self.rest_api.id
+        triggers, dependencies = self._routes(api_id, request_schema, handler, account)
+        deployment = ApiGatewayDeployment(
+            self,
+            "Deployment",
+            rest_api_id=api_id,
+            description="Managed by cdktf",
+            triggers={"redeployment": Fn.sha1(Fn.jsonencode(triggers))},
+            lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
+            depends_on=dependencies,
+        )
+        self._stage(
+            name,
+            api_id,
+            deployment,
+            rate_limit=rate_limit,
+            burst_limit=burst_limit,
+            kms_key_arn=kms_key_arn,
+            retention_days=retention_days,
+            account=account,
+        )
+        XraySamplingRule(
+            self,
+            "UntracedReads",
+            rule_name=f"{name}-get"[-32:],
+            priority=1,
+            version=1,
+            reservoir_size=0,
+            fixed_rate=0,
+            service_name=f"{name}/{STAGE_NAME}",
+            service_type="AWS::ApiGateway::Stage",
+            http_method="GET",
+            host="*",
+            url_path="*",
+            resource_arn="*",
+        )
+        clients.subscribe(api_id, self.stage.stage_name)
+        self.endpoint = f"{self.stage.invoke_url}/transaction"
+        self.domain_name: ApiGatewayDomainName | None = None
+        if domain is not None:
+            self.domain_name = self._custom_domain(domain, api_id)
+            self.endpoint = f"https://{domain.name}/transaction"
+
+    def _routes(
+        self, api_id: str, request_schema: Mapping[str, Any], handler: PythonFunction, account: Account
+    ) -> tuple[list[Any], list[ITerraformDependable]]:
+        """POST /transaction and GET /transaction/{id} to ``handler``, and the gateway's own responses:
+        what redeploys the stage when it changes, and what the deployment waits for."""
         params_validator = ApiGatewayRequestValidator(
             self,
             "ParamsValidator",
@@ -206,6 +253,23 @@ class TransactionApi(Construct):
             )
             for method_id, method in (("PostTransaction", post), ("GetTransaction", get))
         ]
+        self._invoke_permissions(handler, account)
+        gateway_responses = self._gateway_responses(api_id)
+        triggers = [
+            collection.id,
+            item.id,
+            post.id,
+            get.id,
+            model.schema,
+            *[i.id for i in integrations],
+            *[i.uri for i in integrations],
+            params_validator.id,
+            *[r.id for r in gateway_responses],
+            *[r.response_templates for r in gateway_responses],
+        ]
+        return triggers, [*integrations, post, get, *gateway_responses]
+
+    def _invoke_permissions(self, handler: PythonFunction, account: Account) -> None:
         for route_id, path in (("Post", "POST/transaction"), ("Get", "GET/transaction/*")):
             LambdaPermission(
                 self,
@@ -218,7 +282,9 @@ class TransactionApi(Construct):
                 source_arn=f"{self.rest_api.execution_arn}/*/{path}",
                 source_account=account.account_id,
             )
-        gateway_responses = [
+
+    def _gateway_responses(self, api_id: str) -> list[ApiGatewayGatewayResponse]:
+        return [
             ApiGatewayGatewayResponse(
                 self,
                 "GatewayResponse" + response.response_type.title().replace("_", ""),
@@ -230,32 +296,20 @@ class TransactionApi(Construct):
             )
             for response in GATEWAY_RESPONSES
         ]
-        deployment = ApiGatewayDeployment(
-            self,
-            "Deployment",
-            rest_api_id=api_id,
-            description="Managed by cdktf",
-            triggers={
-                "redeployment": Fn.sha1(
-                    Fn.jsonencode(
-                        [
-                            collection.id,
-                            item.id,
-                            post.id,
-                            get.id,
-                            model.schema,
-                            *[i.id for i in integrations],
-                            *[i.uri for i in integrations],
-                            params_validator.id,
-                            *[r.id for r in gateway_responses],
-                            *[r.response_templates for r in gateway_responses],
-                        ]
-                    )
-                )
-            },
-            lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
-            depends_on=[*integrations, post, get, *gateway_responses],
-        )
+
+    def _stage(
+        self,
+        name: str,
+        api_id: str,
+        deployment: ApiGatewayDeployment,
+        *,
+        rate_limit: int,
+        burst_limit: int,
+        kms_key_arn: str,
+        retention_days: int,
+        account: Account,
+    ) -> None:
+        """The stage with its encrypted access and execution logs, and its method settings."""
         access_logs = encrypted_log_group(
             self,
             "AccessLogGroup",
@@ -301,27 +355,6 @@ class TransactionApi(Construct):
                 cache_data_encrypted=True,
             ),
         )
-        XraySamplingRule(
-            self,
-            "UntracedReads",
-            rule_name=f"{name}-get"[-32:],
-            priority=1,
-            version=1,
-            reservoir_size=0,
-            fixed_rate=0,
-            service_name=f"{name}/{STAGE_NAME}",
-            service_type="AWS::ApiGateway::Stage",
-            http_method="GET",
-            host="*",
-            url_path="*",
-            resource_arn="*",
-        )
-        clients.subscribe(api_id, self.stage.stage_name)
-        self.endpoint = f"{self.stage.invoke_url}/transaction"
-        self.domain_name: ApiGatewayDomainName | None = None
-        if domain is not None:
-            self.domain_name = self._custom_domain(domain, api_id)
-            self.endpoint = f"https://{domain.name}/transaction"
 
     def _custom_domain(self, domain: CustomDomain, api_id: str) -> ApiGatewayDomainName:
         """The stage at the root of ``domain``, TLS 1.2+ only, with its DNS alias when a zone is given."""

@@ -89,6 +89,22 @@ class SecureBucket:
             bucket=self.id,
             versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled"),
         )
+        self._protect(scope, id_, kms_key_arn)
+        self._lifecycle(scope, id_, noncurrent_days, expire_days)
+        document = policy_document(
+            scope,
+            f"{id_}PolicyDocument",
+            [deny_insecure_transport(["s3:*"], [self.arn, f"{self.arn}/*"]), *extra_statements],
+        )
+        self.policy = S3BucketPolicy(scope, f"{id_}Policy", bucket=self.id, policy=document.json)
+        S3BucketNotification(scope, f"{id_}Notifications", bucket=self.id, eventbridge=True)
+        if isinstance(access_log_bucket, SecureBucket):  # same stack: create it (and its policy) first
+            self._log_to(scope, id_, access_log_bucket.name, after=[access_log_bucket.policy])
+        elif access_log_bucket is not None:
+            self._log_to(scope, id_, access_log_bucket)
+
+    def _protect(self, scope: Construct, id_: str, kms_key_arn: str) -> None:
+        """SSE-KMS with the key, public access blocked, ownership enforced."""
         S3BucketServerSideEncryptionConfigurationA(
             scope,
             f"{id_}Encryption",
@@ -119,6 +135,8 @@ class SecureBucket:
             bucket=self.id,
             rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced"),
         )
+
+    def _lifecycle(self, scope: Construct, id_: str, noncurrent_days: int, expire_days: int | None) -> None:
         expiration = [S3BucketLifecycleConfigurationRuleExpiration(days=expire_days)] if expire_days else None
         S3BucketLifecycleConfiguration(
             scope,
@@ -143,17 +161,6 @@ class SecureBucket:
                 )
             ],
         )
-        document = policy_document(
-            scope,
-            f"{id_}PolicyDocument",
-            [deny_insecure_transport(["s3:*"], [self.arn, f"{self.arn}/*"]), *extra_statements],
-        )
-        self.policy = S3BucketPolicy(scope, f"{id_}Policy", bucket=self.id, policy=document.json)
-        S3BucketNotification(scope, f"{id_}Notifications", bucket=self.id, eventbridge=True)
-        if isinstance(access_log_bucket, SecureBucket):  # same stack: create it (and its policy) first
-            self._log_to(scope, id_, access_log_bucket.name, after=[access_log_bucket.policy])
-        elif access_log_bucket is not None:
-            self._log_to(scope, id_, access_log_bucket)
 
     def _log_to(
         self, scope: Construct, id_: str, target: str, after: Sequence[ITerraformDependable] | None = None

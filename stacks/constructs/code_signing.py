@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from cdktf import TerraformAsset
+from cdktf import ITerraformDependable, TerraformAsset
 from cdktf_cdktf_provider_aws.lambda_code_signing_config import (
     LambdaCodeSigningConfig,
     LambdaCodeSigningConfigAllowedPublishers,
@@ -48,7 +48,8 @@ class CodeSigning(Construct):
     """Signs every deployment package with AWS Signer and makes Lambda refuse anything unsigned.
 
     Default settings:
-      * the packages live in a ``SecureBucket`` (versioned, which Signer requires; SSE-KMS with the
+      * the packages live in a ``SecureBucket`` created here (or, ``create_bucket=False``, in the
+        existing versioned bucket ``bucket_name``) (versioned, which Signer requires; SSE-KMS with the
         stack's key; TLS only; public access blocked; owner-enforced; access-logged to
         ``access_log_bucket``; object events to EventBridge); unsigned packages under ``unsigned/``,
         signed ones under ``signed/``;
@@ -69,17 +70,23 @@ class CodeSigning(Construct):
         bucket_name: str,
         kms_key_arn: str,
         access_log_bucket: str,
+        create_bucket: bool = True,
     ) -> None:
         super().__init__(scope, id_)
         self.kms_key_arn = kms_key_arn
-        self.artifacts = SecureBucket(
-            self,
-            "ArtifactBucket",
-            name=bucket_name,
-            kms_key_arn=kms_key_arn,
-            access_log_bucket=access_log_bucket,
-            noncurrent_days=NONCURRENT_ARTIFACT_DAYS,
-        )
+        self.artifacts: SecureBucket | None = None
+        self.bucket = bucket_name  # brought: it must be versioned, Signer signs only versioned objects
+        self._versioned: list[ITerraformDependable] = []
+        if create_bucket:
+            self.artifacts = SecureBucket(
+                self,
+                "ArtifactBucket",
+                name=bucket_name,
+                kms_key_arn=kms_key_arn,
+                access_log_bucket=access_log_bucket,
+                noncurrent_days=NONCURRENT_ARTIFACT_DAYS,
+            )
+            self.bucket, self._versioned = self.artifacts.id, [self.artifacts.versioning]
         prefix = re.sub(r"[^A-Za-z0-9]", "_", name)[: _PROFILE_PREFIX_MAX - 1] + "_"
         self.profile = SignerSigningProfile(
             self,
@@ -106,13 +113,13 @@ class CodeSigning(Construct):
         unsigned = S3Object(
             scope,
             "CodeObject",
-            bucket=self.artifacts.id,
+            bucket=self.bucket,
             key=f"unsigned/{function_name}/{asset.asset_hash}.zip",
             source=asset.path,
             source_hash=asset.asset_hash,
             kms_key_id=self.kms_key_arn,
             bucket_key_enabled=True,
-            depends_on=[self.artifacts.versioning],  # Signer signs only versioned objects
+            depends_on=self._versioned or None,  # Signer signs only versioned objects
         )
         job = SignerSigningJob(
             scope,
@@ -124,7 +131,7 @@ class CodeSigning(Construct):
                 )
             ),
             destination=SignerSigningJobDestination(
-                s3=SignerSigningJobDestinationS3(bucket=self.artifacts.id, prefix=f"signed/{function_name}/")
+                s3=SignerSigningJobDestinationS3(bucket=self.bucket, prefix=f"signed/{function_name}/")
             ),
         )
         signed = job.signed_object.get(0).s3.get(0)

@@ -121,6 +121,15 @@ class Monitoring(Construct):
         self.alarms: list[CloudwatchMetricAlarm] = []
         for function_name in w.function_names:
             self._error_rate_alarm(function_name)
+        self._queue_alarms(w)
+        self._api_alarm(w)
+        self._processing_alarms(name, w)
+        if w.card_data_log_groups:
+            self._card_data_alarm(f"{name}-card-data-in-logs", w.card_data_log_groups)
+        self._add_dashboard(name, region, w)
+
+    def _queue_alarms(self, w: MonitoredResources) -> None:
+        """Messages waiting in a queue that should stay empty; the transactions queue falling behind."""
         for queue_id, queue, kind, what in (
             ("DeadLetterQueueNotEmpty", w.dlq_name, "dlq", "messages were dead-lettered"),
             (
@@ -156,6 +165,8 @@ class Monitoring(Construct):
             ),
             evaluation_periods=5,
         )
+
+    def _api_alarm(self, w: MonitoredResources) -> None:
         self._alarm(
             "Api5xxRate",
             f"{w.api_name}-5xx-rate",
@@ -171,6 +182,9 @@ class Monitoring(Construct):
             ),
             evaluation_periods=2,
         )
+
+    def _processing_alarms(self, name: str, w: MonitoredResources) -> None:
+        """The functions' own metrics (failed, exhausted, stale, reconciler heartbeat) and SNS delivery."""
 
         def custom(service: str, metric: str, period: int = EVENT_PERIOD_SECONDS) -> AlarmMetric:
             return AlarmMetric(w.metrics_namespace, metric, {"service": service}, "Sum", period, 0)
@@ -228,8 +242,8 @@ class Monitoring(Construct):
             evaluation_periods=2,
             treat_missing_data="breaching",
         )
-        if w.card_data_log_groups:
-            self._card_data_alarm(f"{name}-card-data-in-logs", w.card_data_log_groups)
+
+    def _add_dashboard(self, name: str, region: str, w: MonitoredResources) -> None:
         self.dashboard = CloudwatchDashboard(
             self,
             "Dashboard",

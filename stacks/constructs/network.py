@@ -40,6 +40,40 @@ INTERFACE_ENDPOINT_SERVICES = ("sqs",)
 ZONE_LETTERS = "abcdef"
 
 
+def endpoint_statements(service: str, callers: Sequence[tuple[str, Sequence[Statement]]]) -> list[Statement]:
+    """An endpoint policy's statements: through the endpoint of ``service``, each caller (role ARN, its
+    permission statements) may do exactly what its statements for that service allow, on the same ARNs."""
+    return [
+        allow(
+            f"Caller{index}{statement.sid}",
+            actions,
+            statement.resources or [],
+            principals=principals("AWS", role_arn),
+        )
+        for index, (role_arn, permissions) in enumerate(callers)
+        for statement in permissions
+        if (actions := [a for a in statement.actions or [] if a.startswith(f"{service}:")])
+    ]
+
+
+def interface_permissions(account: Account, create_in: Sequence[str], vpc_arn: str) -> list[Statement]:
+    """What Lambda needs in a function's role to attach it to a VPC: creating interfaces only in the
+    subnets and security groups ``create_in`` (ARNs); deleting and (un)assigning addresses only on
+    interfaces in the VPC (``ec2:Vpc``). Describing interfaces has no resource-level permission in EC2,
+    so it takes "*"."""
+    interfaces = account.arn("ec2", "network-interface/*")
+    return [
+        allow("CreateInterfacesInOurSubnets", ["ec2:CreateNetworkInterface"], [interfaces, *create_in]),
+        allow(
+            "ManageInterfacesInOurVpc",
+            ["ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"],
+            [interfaces],
+            condition=[condition("ArnEquals", "ec2:Vpc", vpc_arn)],
+        ),
+        allow("DescribeInterfaces", ["ec2:DescribeNetworkInterfaces"], ["*"]),
+    ]
+
+
 class PrivateNetwork(Construct):
     """VPC with private subnets in ``az_count`` zones and no route to the internet.
 
@@ -70,7 +104,13 @@ class PrivateNetwork(Construct):
         retention_days: int,
     ) -> None:
         super().__init__(scope, id_)
-        region = account.region
+        self._vpc_and_subnets(name, cidr, az_count, account.region)
+        self._security_groups_and_endpoints(name, account.region)
+        self.security_group_ids = [self.lambda_security_group.id]
+        self._flow_logs(name, account.account_id, kms_key_arn, retention_days)
+
+    def _vpc_and_subnets(self, name: str, cidr: str, az_count: int, region: str) -> None:
+        """The VPC (default security group closed) and one private subnet and route table per zone."""
         self.vpc = Vpc(
             self,
             "Vpc",
@@ -120,6 +160,8 @@ class PrivateNetwork(Construct):
             self.route_tables.append(table)
         self.subnet_ids = [s.id for s in self.subnets]
 
+    def _security_groups_and_endpoints(self, name: str, region: str) -> None:
+        """The DynamoDB gateway endpoint, the Lambda and endpoint security groups, interface endpoints."""
         self.dynamodb_endpoint = VpcEndpoint(
             self,
             "DynamoDbEndpoint",
@@ -189,7 +231,6 @@ class PrivateNetwork(Construct):
             )
             for service in INTERFACE_ENDPOINT_SERVICES
         }
-        self._flow_logs(name, account.account_id, kms_key_arn, retention_days)
 
     def restrict_endpoints(self, callers: Sequence[tuple[str, Sequence[Statement]]]) -> None:
         """An endpoint policy on every endpoint (call once): through the endpoint of a service, each
@@ -198,17 +239,7 @@ class PrivateNetwork(Construct):
         topic or table through the VPC."""
         endpoints = {"dynamodb": self.dynamodb_endpoint, **self.interface_endpoints}
         for service, endpoint in endpoints.items():
-            statements = [
-                allow(
-                    f"Caller{index}{statement.sid}",
-                    actions,
-                    statement.resources or [],
-                    principals=principals("AWS", role_arn),
-                )
-                for index, (role_arn, permissions) in enumerate(callers)
-                for statement in permissions
-                if (actions := [a for a in statement.actions or [] if a.startswith(f"{service}:")])
-            ]
+            statements = endpoint_statements(service, callers)
             document = policy_document(self, f"{endpoint.node.id}PolicyDocument", statements)
             VpcEndpointPolicy(
                 self, f"{endpoint.node.id}Policy", vpc_endpoint_id=endpoint.id, policy=document.json
@@ -219,25 +250,8 @@ class PrivateNetwork(Construct):
         creating interfaces only in these subnets with the Lambda security group; deleting and
         (un)assigning addresses only on interfaces in this VPC (``ec2:Vpc``). Describing interfaces has
         no resource-level permission in EC2, so it takes "*"."""
-        interfaces = account.arn("ec2", "network-interface/*")
-        return [
-            allow(
-                "CreateInterfacesInOurSubnets",
-                ["ec2:CreateNetworkInterface"],
-                [interfaces, *(s.arn for s in self.subnets), self.lambda_security_group.arn],
-            ),
-            allow(
-                "ManageInterfacesInOurVpc",
-                [
-                    "ec2:DeleteNetworkInterface",
-                    "ec2:AssignPrivateIpAddresses",
-                    "ec2:UnassignPrivateIpAddresses",
-                ],
-                [interfaces],
-                condition=[condition("ArnEquals", "ec2:Vpc", self.vpc.arn)],
-            ),
-            allow("DescribeInterfaces", ["ec2:DescribeNetworkInterfaces"], ["*"]),
-        ]
+        create_in = [*(s.arn for s in self.subnets), self.lambda_security_group.arn]
+        return interface_permissions(account, create_in, self.vpc.arn)
 
     def _flow_logs(self, name: str, account_id: str, kms_key_arn: str, retention_days: int) -> None:
         log_group = encrypted_log_group(

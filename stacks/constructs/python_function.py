@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from cdktf import AssetType, TerraformAsset
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
@@ -23,9 +24,8 @@ from settings.model import Function
 from stacks.bundling import PYTHON_RUNTIME, function_archive
 from stacks.config import FunctionSizing
 from stacks.constructs.account import Account
-from stacks.constructs.code_signing import CodeSigning
+from stacks.constructs.code_signing import CodeSigning, SignedCode
 from stacks.constructs.logs import encrypted_log_group
-from stacks.constructs.network import PrivateNetwork
 from stacks.constructs.policy import Statement, allow, policy_document, service_role
 
 # X-Ray has no resource-level permissions: its upload actions take "*" (IAM ignores any other resource).
@@ -41,13 +41,28 @@ def upload_traces() -> Statement:
     return allow("UploadTraces", XRAY_UPLOAD_ACTIONS, ["*"])
 
 
+class FunctionNetwork(Protocol):
+    """Where the functions run: a VPC's private subnets (``PrivateNetwork`` or ``ExistingNetwork``)."""
+
+    subnet_ids: list[str]
+    security_group_ids: list[str]
+
+    def function_interface_permissions(self, account: Account) -> list[Statement]:
+        """What a function's role needs to attach the function to these subnets."""
+        ...
+
+    def restrict_endpoints(self, callers: Sequence[tuple[str, Sequence[Statement]]]) -> None:
+        """Endpoint policies naming each caller (role ARN, its permission statements)."""
+        ...
+
+
 @dataclass(frozen=True)
 class FunctionPlatform:
     """What every function of a stack shares: where it runs, its key, logs, failure queue and signing."""
 
     account: Account
     architecture: str
-    network: PrivateNetwork
+    network: FunctionNetwork
     kms_key_arn: str
     retention_days: int
     async_failure_queue_arn: str
@@ -70,7 +85,7 @@ class PythonFunction(Construct):
       * its own role, assumable only by Lambda for this account, holding exactly ``permissions`` plus
         sending to the async-failure queue, using the key (environment, encrypted queues/tables),
         writing its own log group, uploading X-Ray traces and the network-interface actions Lambda
-        needs in the VPC (``PrivateNetwork.function_interface_permissions``); no managed policy.
+        needs in the VPC (``FunctionNetwork.function_interface_permissions``); no managed policy.
     """
 
     def __init__(
@@ -96,6 +111,27 @@ class PythonFunction(Construct):
             type=AssetType.FILE,
         )
         code = p.code_signing.sign(self, function_name=function_name, asset=self.asset)
+        role_policy = self._role(function_name, permissions, p)
+        self._function(
+            function,
+            function_name=function_name,
+            description=description,
+            sizing=sizing,
+            environment=environment,
+            code=code,
+            role_policy=role_policy,
+            p=p,
+        )
+        self.arn = self.function.arn
+        self.invoke_arn = self.function.invoke_arn
+        self.qualifier: str | None = None
+        if sizing.provisioned_concurrency > 0:
+            self._live_alias(sizing.provisioned_concurrency)
+
+    def _role(
+        self, function_name: str, permissions: Sequence[Statement], p: FunctionPlatform
+    ) -> IamRolePolicy:
+        """The function's log group, and its role holding exactly its permissions."""
         self.log_group = encrypted_log_group(
             self,
             "LogGroup",
@@ -122,14 +158,26 @@ class PythonFunction(Construct):
             *p.network.function_interface_permissions(p.account),
         ]
         self.policy_document = policy_document(self, "Permissions", self.permissions)
-        role_policy = IamRolePolicy(
+        return IamRolePolicy(
             self,
             "RolePolicy",
             name=f"{function_name}-permissions",
             role=self.role.id,
             policy=self.policy_document.json,
         )
-        publish = sizing.provisioned_concurrency > 0
+
+    def _function(
+        self,
+        function: Function,
+        *,
+        function_name: str,
+        description: str,
+        sizing: FunctionSizing,
+        environment: Mapping[str, str],
+        code: SignedCode,
+        role_policy: IamRolePolicy,
+        p: FunctionPlatform,
+    ) -> None:
         self.function = LambdaFunction(
             self,
             "Function",
@@ -146,10 +194,10 @@ class PythonFunction(Construct):
             memory_size=sizing.memory_mb,
             timeout=sizing.timeout_seconds,
             reserved_concurrent_executions=sizing.reserved_concurrency,
-            publish=publish,
+            publish=sizing.provisioned_concurrency > 0,
             tracing_config=LambdaFunctionTracingConfig(mode="Active"),
             vpc_config=LambdaFunctionVpcConfig(
-                subnet_ids=p.network.subnet_ids, security_group_ids=[p.network.lambda_security_group.id]
+                subnet_ids=p.network.subnet_ids, security_group_ids=p.network.security_group_ids
             ),
             environment=LambdaFunctionEnvironment(variables=dict(environment)),
             kms_key_arn=p.kms_key_arn,
@@ -157,23 +205,22 @@ class PythonFunction(Construct):
             logging_config=LambdaFunctionLoggingConfig(log_format="JSON", log_group=self.log_group.name),
             depends_on=[self.log_group, role_policy],
         )
-        self.arn = self.function.arn
-        self.invoke_arn = self.function.invoke_arn
-        self.qualifier: str | None = None
-        if publish:
-            alias = LambdaAlias(
-                self,
-                "LiveAlias",
-                name="live",
-                function_name=self.function.function_name,
-                function_version=self.function.version,
-            )
-            LambdaProvisionedConcurrencyConfig(
-                self,
-                "ProvisionedConcurrency",
-                function_name=self.function.function_name,
-                qualifier=alias.name,
-                provisioned_concurrent_executions=sizing.provisioned_concurrency,
-            )
-            self.invoke_arn = alias.invoke_arn
-            self.qualifier = alias.name
+
+    def _live_alias(self, provisioned_concurrency: int) -> None:
+        """The ``live`` alias with provisioned concurrency: API Gateway invokes it."""
+        alias = LambdaAlias(
+            self,
+            "LiveAlias",
+            name="live",
+            function_name=self.function.function_name,
+            function_version=self.function.version,
+        )
+        LambdaProvisionedConcurrencyConfig(
+            self,
+            "ProvisionedConcurrency",
+            function_name=self.function.function_name,
+            qualifier=alias.name,
+            provisioned_concurrent_executions=provisioned_concurrency,
+        )
+        self.invoke_arn = alias.invoke_arn
+        self.qualifier = alias.name

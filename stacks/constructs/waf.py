@@ -83,6 +83,33 @@ def _rate_rule(name: str, priority: int, limit: int, window: int, per_api_key: b
     )
 
 
+def _rules(
+    managed_rule_groups: Sequence[str], overrides: Sequence[RuleActionOverride], rate_limits: RateLimits
+) -> list[Wafv2WebAclRule]:
+    """The two rate-based rules first, then each managed group with its rule action overrides."""
+    rules = [
+        _rate_rule("RateLimitPerApiKey", 0, rate_limits.per_api_key, rate_limits.window_seconds, True),
+        _rate_rule("RateLimitPerIp", 1, rate_limits.per_ip, rate_limits.window_seconds, False),
+    ]
+    for group in managed_rule_groups:
+        statement: dict[str, object] = {"name": group, "vendor_name": "AWS"}
+        own = [o for o in overrides if o.group == group]
+        if own:
+            statement["rule_action_override"] = [
+                {"name": o.rule, "action_to_use": [{o.action: [{}]}]} for o in own
+            ]
+        rules.append(
+            Wafv2WebAclRule(
+                name=group,
+                priority=len(rules),
+                override_action=Wafv2WebAclRuleOverrideAction(none=Wafv2WebAclRuleOverrideActionNone()),
+                statement={"managed_rule_group_statement": [statement]},
+                visibility_config=_visibility(group),
+            )
+        )
+    return rules
+
+
 class ApiFirewall(Construct):
     """Web ACL for the public REST API stage (PCI DSS 6.4.2).
 
@@ -113,27 +140,6 @@ class ApiFirewall(Construct):
         account: Account,
     ) -> None:
         super().__init__(scope, id_)
-        account_id, partition, region = account.account_id, account.partition, account.region
-        rules = [
-            _rate_rule("RateLimitPerApiKey", 0, rate_limits.per_api_key, rate_limits.window_seconds, True),
-            _rate_rule("RateLimitPerIp", 1, rate_limits.per_ip, rate_limits.window_seconds, False),
-        ]
-        for group in managed_rule_groups:
-            statement: dict[str, object] = {"name": group, "vendor_name": "AWS"}
-            own = [o for o in overrides if o.group == group]
-            if own:
-                statement["rule_action_override"] = [
-                    {"name": o.rule, "action_to_use": [{o.action: [{}]}]} for o in own
-                ]
-            rules.append(
-                Wafv2WebAclRule(
-                    name=group,
-                    priority=len(rules),
-                    override_action=Wafv2WebAclRuleOverrideAction(none=Wafv2WebAclRuleOverrideActionNone()),
-                    statement={"managed_rule_group_statement": [statement]},
-                    visibility_config=_visibility(group),
-                )
-            )
         self.web_acl = Wafv2WebAcl(
             self,
             "WebAcl",
@@ -141,12 +147,17 @@ class ApiFirewall(Construct):
             scope="REGIONAL",
             description="Protects the transaction API",
             default_action=Wafv2WebAclDefaultAction(allow=Wafv2WebAclDefaultActionAllow()),
-            rule=rules,
+            rule=_rules(managed_rule_groups, overrides, rate_limits),
             visibility_config=Wafv2WebAclVisibilityConfig(
                 cloudwatch_metrics_enabled=True, metric_name=name, sampled_requests_enabled=SAMPLED_REQUESTS
             ),
         )
         Wafv2WebAclAssociation(self, "Association", resource_arn=stage_arn, web_acl_arn=self.web_acl.arn)
+        self._logging(name, kms_key_arn, retention_days, account)
+
+    def _logging(self, name: str, kms_key_arn: str, retention_days: int, account: Account) -> None:
+        """Full logging to an encrypted ``aws-waf-logs-*`` group, the key, path and query redacted."""
+        account_id, partition, region = account.account_id, account.partition, account.region
         log_group = encrypted_log_group(
             self,
             "LogGroup",

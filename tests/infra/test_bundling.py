@@ -3,18 +3,35 @@
 from __future__ import annotations
 
 import fcntl
+import json
 import zipfile
 
 import pytest
 
 from stacks import bundling
-from stacks.bundling import BUILD_LOCK, RUNTIME_DEPENDENCIES, function_archive, locked_requirements
+from stacks.bundling import BUILD_LOCK, ROOT, function_archive, function_requirements
 
 
-def test_every_runtime_dependency_is_pinned_by_the_lock_file():
-    pins = locked_requirements()
-    assert [p.split("==")[0] for p in pins] == list(RUNTIME_DEPENDENCIES)
-    assert all("==" in p for p in pins)
+def test_the_functions_pins_are_the_lock_files():
+    """The functions run the versions the handler tests run (Pipfile.lock), read from the code's own
+    requirements file, never from the lock at synth."""
+    default = json.loads((ROOT / "Pipfile.lock").read_text())["default"]
+    pins = function_requirements()
+    assert [p.split("==")[0] for p in pins] == [
+        "aws-lambda-powertools",
+        "aws-xray-sdk",
+        "wrapt",
+        "fastjsonschema",
+        "typing-extensions",
+    ]
+    assert pins == [f"{name}{default[name]['version']}" for name in (p.split("==")[0] for p in pins)]
+
+
+def test_an_unpinned_function_dependency_is_refused(tmp_path):
+    requirements = tmp_path / "lambda-requirements.txt"
+    requirements.write_text("# comment\naws-lambda-powertools>=3\n")
+    with pytest.raises(ValueError, match=r"needs an exact pin, got \['aws-lambda-powertools>=3'\]"):
+        function_requirements(requirements)
 
 
 def test_archive_is_byte_identical_when_rebuilt():

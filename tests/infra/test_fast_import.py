@@ -37,3 +37,30 @@ def test_fast_path_output_is_identical_to_the_plain_import(tmp_path):
         assert fast_json == plain_json, stack
     assert "end-of-life" not in fast.stdout + fast.stderr.lower()
     assert "!!!!" not in fast.stdout + fast.stderr
+
+
+NO_SIDE_EFFECTS = """
+import os, sys
+import stacks, stacks.bindings, stacks.props, stacks.processing
+import cdktf_cdktf_provider_aws
+assert os.environ.get("JSII_NODE") is None, os.environ.get("JSII_NODE")
+assert not [f for f in sys.meta_path if isinstance(f, stacks.bindings.PackageAlias)]
+print(cdktf_cdktf_provider_aws.provider.AwsProvider.__name__)
+"""
+
+
+@pytest.mark.slow
+def test_importing_the_package_changes_nothing_in_the_host_process():
+    """A host that imports the construct keeps its environment and a whole provider package (the
+    speed-up is the entry point's choice: ``bindings.activate()`` in ``main.py``)."""
+    env = {k: v for k, v in os.environ.items() if k not in {"JSII_NODE", PLAIN_IMPORT_ENV}}
+    done = subprocess.run(
+        [sys.executable, "-c", NO_SIDE_EFFECTS],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip() == "AwsProvider"

@@ -22,13 +22,13 @@ from tools.terraform_check.moto_server import MotoServer
 from tools.terraform_check.workdir import moto_override, write_override, write_stack
 
 pytestmark = pytest.mark.slow
-TABLE_PATH = "transaction-processing/TransactionTable/Table"
+TABLE_PATH = "/TransactionTable/Table"  # the end of its construct path
 REFERENCE = re.compile(r"\b(data\.)?(aws_[a-z0-9_]+)\.([A-Za-z0-9_]+)\b")
 
 
 def _table_name(doc: dict[str, Any]) -> str:
     tables = doc["resource"]["aws_dynamodb_table"]
-    return next(n for n, b in tables.items() if b["//"]["metadata"]["path"] == TABLE_PATH)
+    return next(n for n, b in tables.items() if b["//"]["metadata"]["path"].endswith(TABLE_PATH))
 
 
 def _closure(doc: dict[str, Any], kind: str, name: str) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from settings.environments import ENVIRONMENT_VARIABLE, load_environment
-from stacks import transaction_stack
+from stacks import processing
 from stacks.app import STATE_BACKEND_STACK, TRANSACTION_STACK, build_app
 from stacks.config import Settings
 from tools.plan_comment import findings, guard, planned_result, render_comment
@@ -31,7 +31,7 @@ from tools.terraform_check.upgrade import UpgradeBroken, UpgradeCheck, UpgradePl
 
 pytestmark = pytest.mark.slow
 STACKS = (STATE_BACKEND_STACK, TRANSACTION_STACK)
-# The transactions table's construct id (stacks/transaction_stack.py), and the one the tests rename it to.
+# The transactions table's construct id (stacks/processing.py), and the one the tests rename it to.
 TRANSACTIONS_ID = "TransactionTable"
 RENAMED_ID = "TransactionLedger"
 
@@ -79,14 +79,14 @@ def current(synth_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def renamed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The current code with the transactions table's construct id renamed, synthesized for real."""
-    original = transaction_stack.EncryptedTable
+    original = processing.EncryptedTable
 
     def renamed_table(scope: Any, id_: str, **kwargs: Any) -> Any:
         return original(scope, RENAMED_ID if id_ == TRANSACTIONS_ID else id_, **kwargs)
 
     outdir = tmp_path_factory.mktemp("renamed")
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(transaction_stack, "EncryptedTable", renamed_table)
+        patch.setattr(processing, "EncryptedTable", renamed_table)
         build_app(release_settings(), outdir=str(outdir)).synth()
     return outdir
 

@@ -28,6 +28,7 @@ ENDPOINT_BY_PREFIX = (
     ("aws_kms_", "kms"),
     ("aws_lambda_", "lambda"),
     ("aws_pipes_", "pipes"),
+    ("aws_prefix_list", "ec2"),
     ("aws_route_table", "ec2"),
     ("aws_s3_", "s3"),
     ("aws_scheduler_", "scheduler"),
