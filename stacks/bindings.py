@@ -73,10 +73,18 @@ def selected_toolkit(environ: Mapping[str, str] = os.environ) -> Toolkit:
     return TOOLKITS[name]
 
 
+# The jsii runtime calls ``util.isArray``, which Node 22 reports as deprecated (DEP0044) on every synth.
+QUIET_NODE_OPTION = "--disable-warning=DEP0044"
+
+
 def use_pinned_node() -> None:
-    """Point jsii at the project's pinned Node unless the caller chose one."""
+    """Point jsii at the project's pinned Node unless the caller chose one, without the runtime's
+    deprecation notice (a synth prints no banner)."""
     if "JSII_NODE" not in os.environ and PINNED_NODE.exists():
         os.environ["JSII_NODE"] = str(PINNED_NODE)
+        options = os.environ.get("NODE_OPTIONS", "")
+        if QUIET_NODE_OPTION not in options:
+            os.environ["NODE_OPTIONS"] = f"{options} {QUIET_NODE_OPTION}".strip()
 
 
 def register_provider_package() -> None:

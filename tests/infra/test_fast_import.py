@@ -37,6 +37,7 @@ def test_fast_path_output_is_identical_to_the_plain_import(tmp_path):
         assert fast_json == plain_json, stack
     assert "end-of-life" not in fast.stdout + fast.stderr.lower()
     assert "!!!!" not in fast.stdout + fast.stderr
+    assert "DeprecationWarning" not in fast.stderr
 
 
 NO_SIDE_EFFECTS = """
