@@ -70,13 +70,13 @@ def observability_environment(function: Function, environment_suffix: str) -> di
 LOG_RETENTION_DAYS_ALLOWED = (365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
 _NAME = r"[a-z][a-z0-9-]{0,%d}"
 
-# API clients (issue 13): API_CLIENTS items, ``name`` or ``name:rate:burst:quota``.
+# API clients: API_CLIENTS items, ``name`` or ``name:rate:burst:quota``.
 DEFAULT_API_CLIENT = "default"
 API_CLIENT_PATTERN = r"[a-z][a-z0-9-]{0,31}(:[1-9][0-9]*:[1-9][0-9]*:[1-9][0-9]*)?"
 # The tag naming an API key's client: the stack sets it, the local runtime hands each client its key.
 API_CLIENT_TAG = "ApiClient"
 
-# WAF (issue 13): AWS managed rule groups for an API called by servers (README "WAF").
+# WAF: AWS managed rule groups for an API called by servers (README "WAF").
 WAF_DEFAULT_RULE_GROUPS = (
     "AWSManagedRulesAmazonIpReputationList",
     "AWSManagedRulesAnonymousIpList",
@@ -167,7 +167,7 @@ class Settings(SettingsGroup):
     api_quota_per_day: int = setting(
         "API_QUOTA_PER_DAY", at_least(1), default=10_000, doc="usage plan: requests a day"
     )
-    # --- API clients (issue 13): one API key and usage plan each, bound to merchants ---
+    # --- API clients: one API key and usage plan each, bound to merchants ---
     api_clients: tuple[str, ...] = setting(
         "API_CLIENTS",
         matches(API_CLIENT_PATTERN, "NAME or NAME:RATE:BURST:QUOTA (NAME: 1-32 chars of a-z, 0-9, '-')"),
@@ -181,8 +181,8 @@ class Settings(SettingsGroup):
         default=False,
         doc="refuse a merchant whose config item names no client (`false`: any valid key may use it)",
     )
-    # --- end API clients (issue 13) ---
-    # --- custom domain with TLS 1.2+, account-level API Gateway settings (issue 13) ---
+    # --- end API clients ---
+    # --- custom domain with TLS 1.2+, account-level API Gateway settings ---
     api_domain_name: str = setting(
         "API_DOMAIN_NAME",
         matches(r"([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}", "a lower-case DNS name"),
@@ -227,8 +227,8 @@ class Settings(SettingsGroup):
         doc="encrypt the region's X-Ray traces with the stack's key (`aws_xray_encryption_config`, one per "
         "account and region); `false` leaves an existing setting alone",
     )
-    # --- end custom domain and account settings (issue 13) ---
-    # --- WAF (issue 13): rule groups for an API called by servers, rate limits per API key and per IP ---
+    # --- end custom domain and account settings ---
+    # --- WAF: rule groups for an API called by servers, rate limits per API key and per IP ---
     waf_managed_rule_groups: tuple[str, ...] = setting(
         "WAF_MANAGED_RULE_GROUPS",
         matches(r"AWSManagedRules[A-Za-z0-9]+", "the name of an AWS managed rule group"),
@@ -280,7 +280,7 @@ class Settings(SettingsGroup):
         doc="coarse WAF block per client IP above this many requests per window; unset: the sum of "
         "every client's key limit, so all clients behind one egress IP still get through",
     )
-    # --- end WAF (issue 13) ---
+    # --- end WAF ---
     max_body_bytes: int = setting(
         "MAX_BODY_BYTES",
         between(256, 262_144),
@@ -446,7 +446,7 @@ class Settings(SettingsGroup):
         default=24,
         doc="receives before a message moves to the DLQ (with the back-off below: ~4.6 hours of retries)",
     )
-    # --- Outage recovery (issue 12): back-off, reconciler, alerts and runbooks --------------------------
+    # --- Outage recovery: back-off, reconciler, alerts and runbooks --------------------------
     retry_backoff_base_seconds: int = setting(
         "RETRY_BACKOFF_BASE_SECONDS",
         between(0, 43_200),
@@ -777,7 +777,7 @@ class LocalSettings(SettingsGroup):
         default=None,
         doc="seed of the fault sequence",
     )
-    # --- Outage recovery (issue 12): scripted outages, back-off and the scheduled reconciler ------------
+    # --- Outage recovery: scripted outages, back-off and the scheduled reconciler ------------
     outage: str = setting(
         "LOCAL_OUTAGE",
         matches(

@@ -155,7 +155,7 @@ class Settings(catalog.Settings):
             self.api_hosted_zone_id,
         )
 
-    # --- API clients and WAF limits (issue 13) ---------------------------------------------------------
+    # --- API clients and WAF limits ---------------------------------------------------------
 
     @property
     def clients(self) -> tuple[ApiClient, ...]:

@@ -204,20 +204,7 @@ class TransactionApi(Construct):
             description="Transaction submission",
             schema=provider_normalized_json(request_schema),
         )
-        collection = ApiGatewayResource(
-            self,
-            "TransactionResource",
-            rest_api_id=api_id,
-            parent_id=self.rest_api.root_resource_id,
-            path_part="transaction",
-        )
-        item = ApiGatewayResource(
-            self,
-            "TransactionItemResource",
-            rest_api_id=api_id,
-            parent_id=collection.id,
-            path_part="{transaction_id}",
-        )
+        collection, item = self._resources(api_id)
         post = ApiGatewayMethod(
             self,
             "PostTransaction",
@@ -268,6 +255,24 @@ class TransactionApi(Construct):
             *[r.response_templates for r in gateway_responses],
         ]
         return triggers, [*integrations, post, get, *gateway_responses]
+
+    def _resources(self, api_id: str) -> tuple[ApiGatewayResource, ApiGatewayResource]:
+        """``/transaction`` and ``/transaction/{transaction_id}``."""
+        collection = ApiGatewayResource(
+            self,
+            "TransactionResource",
+            rest_api_id=api_id,
+            parent_id=self.rest_api.root_resource_id,
+            path_part="transaction",
+        )
+        item = ApiGatewayResource(
+            self,
+            "TransactionItemResource",
+            rest_api_id=api_id,
+            parent_id=collection.id,
+            path_part="{transaction_id}",
+        )
+        return collection, item
 
     def _invoke_permissions(self, handler: PythonFunction, account: Account) -> None:
         for route_id, path in (("Post", "POST/transaction"), ("Get", "GET/transaction/*")):
