@@ -6,15 +6,15 @@ reset the region's setting), and the setting still names the role (moto)."""
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import boto3
 
-from stacks.app import REMOVED_FILE, TRANSACTION_STACK
+from stacks.app import TRANSACTION_STACK
 from stacks.constructs.api import FORMER_ACCOUNT_RESOURCES
 from stacks.constructs.api_clients import logical_id
-from tools.terraform_check.check import PLAN_ARGS, json_messages, open_directory_checks
+from tests.terraform.migration import plan_with_removed_blocks
+from tools.terraform_check.check import open_directory_checks
 from tools.terraform_check.moto_server import MotoServer
 from tools.terraform_check.toolchain import Toolchain, run_terraform
 from tools.terraform_check.workdir import MOTO_CREDENTIALS, STACK_FILE, write_stack
@@ -93,12 +93,7 @@ def test_removed_blocks_forget_the_former_account_setting_and_its_role(
 
     # WHEN the current configuration (no account setting, its removed.tf) is planned and applied there
     write_stack(check.workdir, {"terraform": check.doc["terraform"], "provider": check.doc["provider"]})
-    shutil.copy(synth_dir / "stacks" / TRANSACTION_STACK / REMOVED_FILE, check.workdir)
-    planned = run_terraform(toolchain, check.workdir, ("plan", "-out=m.tfplan", *PLAN_ARGS), check.env, 300)
-    assert planned.returncode == 0, planned.output[-3000:]
-    (summary,) = [m["changes"] for m in json_messages(planned.stdout) if m.get("type") == "change_summary"]
-    shown = run_terraform(toolchain, check.workdir, ("show", "-json", "m.tfplan"), check.env, 120)
-    actions = {c["address"]: c["change"]["actions"] for c in json.loads(shown.stdout)["resource_changes"]}
+    summary, actions = plan_with_removed_blocks(toolchain, check, synth_dir)
     # THEN nothing is destroyed: the setting, the role and its policy are only forgotten
     assert (summary["add"], summary["change"], summary["remove"]) == (0, 0, 0)
     assert {address: a for address, a in actions.items() if a != ["no-op"]} == {

@@ -5,15 +5,15 @@ earlier version created, the current configuration's ``removed`` blocks make rea
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
 import boto3
 
-from stacks.app import REMOVED_FILE, TRANSACTION_STACK
+from stacks.app import TRANSACTION_STACK
 from stacks.constructs.api_clients import logical_id
-from tools.terraform_check.check import PLAN_ARGS, json_messages, open_directory_checks
+from tests.terraform.migration import plan_with_removed_blocks
+from tools.terraform_check.check import open_directory_checks
 from tools.terraform_check.moto_server import MotoServer
 from tools.terraform_check.toolchain import Toolchain, run_terraform
 from tools.terraform_check.workdir import MOTO_CREDENTIALS, STACK_FILE, write_stack
@@ -86,12 +86,7 @@ def test_removed_blocks_forget_the_former_keys_and_destroy_nothing(
             "resource": {"aws_api_gateway_usage_plan": {PLAN: stageless_plan}},
         },
     )
-    shutil.copy(synth_dir / "stacks" / TRANSACTION_STACK / REMOVED_FILE, check.workdir)
-    planned = run_terraform(toolchain, check.workdir, ("plan", "-out=m.tfplan", *PLAN_ARGS), check.env, 300)
-    assert planned.returncode == 0, planned.output[-3000:]
-    (summary,) = [m["changes"] for m in json_messages(planned.stdout) if m.get("type") == "change_summary"]
-    shown = run_terraform(toolchain, check.workdir, ("show", "-json", "m.tfplan"), check.env, 120)
-    actions = {c["address"]: c["change"]["actions"] for c in json.loads(shown.stdout)["resource_changes"]}
+    summary, actions = plan_with_removed_blocks(toolchain, check, synth_dir)
     # THEN nothing is destroyed or changed: the two former resources are only forgotten
     assert (summary["add"], summary["change"], summary["remove"]) == (0, 0, 0)
     assert {address: a for address, a in actions.items() if a != ["no-op"]} == {
