@@ -113,6 +113,9 @@ class Design:
     alert_bus: bool  # alert events go through an EventBridge bus (billed per event)
     api_sampling: tuple[int, float]  # (reservoir per second, rate) of the API's X-Ray rule
     fraud_traces_per_invocation: bool  # False: the earlier model counted one per transaction
+    # True: the pending record's INSERT reaches the queue through the alert pipe and bus (priced as an
+    # option, not deployed): the validation function no longer sends to SQS.
+    queue_from_stream: bool = False
 
 
 def sampled(requests: float, sampling: tuple[int, float]) -> float:
@@ -209,9 +212,8 @@ def monthly_cost(
         if settings.lambda_architecture == "arm64"
         else prices.lambda_gb_second_x86
     )
-    validation = _function_gb_seconds(
-        settings.validation_memory_mb, cpu_us["validation"], per_tx["validation_calls"]
-    )
+    validation_calls = per_tx["validation_calls"] - (1 if design.queue_from_stream else 0)
+    validation = _function_gb_seconds(settings.validation_memory_mb, cpu_us["validation"], validation_calls)
     fraud = _function_gb_seconds(settings.fraud_memory_mb, cpu_us["fraud"], per_tx["fraud_calls"])
     stored_gb = transactions * inputs.record_bytes / 1e9 * 6  # six months of records on average over a year
     logs_gb = transactions * inputs.log_bytes_per_tx / 1e9
@@ -219,6 +221,7 @@ def monthly_cost(
     # error-rate alarms use two metrics each; the DLQ, async-failure and alert DLQ, age, 5xx one each
     alarm_metrics = 3 * 2 + 4 + (1 if design.stream_readers else 0)
     alerts = transactions * per_tx["sns_publishes"]
+    piped = alerts + (transactions if design.queue_from_stream else 0)  # events past the pipe's filter
     waf_rules = 5  # four managed rule groups + the rate-based rule
     return {
         "Lambda": transactions
@@ -242,9 +245,9 @@ def monthly_cost(
         "X-Ray": max(0.0, sampled_traces(transactions, per_tx, design) - FREE_XRAY_TRACES)
         * prices.xray_trace,
         "EventBridge (pipe, stream reads, bus)": (
-            alerts * design.stream_readers * prices.pipes_request
+            piped * design.stream_readers * prices.pipes_request
             + stream_reads(design) * prices.stream_read_request
-            + (alerts * prices.bus_event if design.alert_bus else 0.0)
+            + (piped * prices.bus_event if design.alert_bus else 0.0)
         ),
     }
 
@@ -344,6 +347,19 @@ def change_lines(
         + " (100k, 1M, 10M): a group's class is fixed when it is created, so it means a new group (the old "
         "one kept until its 365 days end)."
     )
+    outbox = dataclasses.replace(design, queue_from_stream=True, interface_endpoints=0)
+    lines.append(
+        _delta_line(
+            "design option, not applied",
+            "enqueue from the table's stream (the pending record's INSERT passes the alert pipe's filter and "
+            "a bus rule sends it to the queue; the validation function and the reconciler write the table "
+            "only, so the last interface endpoint goes; every control kept, one pipe and bus event more per "
+            "transaction, the pipe's latency added to each; it changes the API -> function -> queue flow the "
+            "system is specified with, so it is left to a design decision)",
+            before,
+            _totals(per_tx, cpu_us, settings, outbox, measured),
+        )
+    )
     return lines
 
 
@@ -390,6 +406,10 @@ def run(
             "controls priced, all kept: WAF (ACL, 5 rules, requests), customer-managed key, VPC endpoints "
             "(private functions), encrypted 365-day logs with data protection, every alarm, X-Ray tracing.",
             *change_lines(per_tx, cpu_us, settings, measured),
+            f"free tiers counted: X-Ray's {FREE_XRAY_TRACES:,} traces and the streams' "
+            f"{FREE_STREAM_READS:,} reads a month (per account and region: where other systems use them "
+            f"up, add ${FREE_XRAY_TRACES * Prices().xray_trace:.2f} and "
+            f"${FREE_STREAM_READS * Prices().stream_read_request:.2f}); no other free tier.",
             f"sensitivity: the stream reads are the one assumption-led line (${_stream_cost(design):.2f} at "
             f"{STREAM_SHARDS} shards); with 1 shard the 1M total is ${one_shard_total:.2f}.",
             f"target <= ${target:.0f} at 1M with every control kept: "

@@ -86,3 +86,19 @@ def test_the_computed_log_lines_and_the_archive_ratio():
     assert 300 < access_log_bytes() < 600
     lines = ['{"level":"INFO","message":"transaction scored","service":"fraud"}'] * 50
     assert 0 < gzip_ratio(lines) < 0.5  # repetitive JSON compresses; 26 bytes per event remain
+
+
+def test_enqueue_from_the_stream_trades_the_endpoint_for_one_event_a_transaction():
+    settings = Settings()
+    design = model.current_design(settings)
+    outbox = dataclasses.replace(design, queue_from_stream=True, interface_endpoints=0)
+    now = model.monthly_cost(1_000_000, PER_TX, CPU, settings, design)
+    option = model.monthly_cost(1_000_000, PER_TX, CPU, settings, outbox)
+    line = "EventBridge (pipe, stream reads, bus)"
+    assert option["VPC endpoints"] == 0
+    assert now["VPC endpoints"] == pytest.approx(settings.availability_zone_count * 730 * 0.01)
+    assert option[line] - now[line] == pytest.approx(1_000_000 * (0.40 + 1.00) / 1e6)
+    assert option["SQS"] == now["SQS"]  # the rule sends what the function sent
+    assert option["Lambda"] < now["Lambda"]  # one AWS call fewer in the validation function
+    option_note = "design option, not applied: enqueue from the table's stream"
+    assert any(note.startswith(option_note) for note in model.run(PER_TX, CPU).notes)
