@@ -17,6 +17,8 @@ ifeq ($(filter $(CDK_TOOLKIT),cdktf cdktn),)
 $(error CDK_TOOLKIT must be cdktf or cdktn, got '$(CDK_TOOLKIT)')
 endif
 CDKTN_ENV := tools/cdktn/.venv
+# MkDocs and its theme, in their own locked environment (tools/docs/Pipfile.lock); docs/contributing.md.
+DOCS_ENV := tools/docs/.venv
 SYNTH_ENV := $(if $(filter cdktn,$(CDK_TOOLKIT)),$(CDKTN_ENV),$(VENV))
 # The environment every synth, diff and deploy acts on: its settings are environments/$(ENV).toml (README
 # "Environments"). Set on the make command line (`make deploy ENV=prod`); a shell's own ENV variable (sh's
@@ -34,7 +36,7 @@ export PATH := $(CURDIR)/$(TOOLS)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 PYTEST_WORKERS ?= 2
 PYTEST_ARGS ?=
 
-.PHONY: help install synth hcl test lint format clean compliance
+.PHONY: help install synth hcl test lint format clean compliance docs
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -73,8 +75,17 @@ format: install ## Apply ruff formatting and safe fixes
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-test: install lint $(CHECKOV_ENV)/.synced $(CDKTN_ENV)/.synced ## Lint, then the whole test suite (includes the compliance gate)
+test: install lint $(CHECKOV_ENV)/.synced $(CDKTN_ENV)/.synced $(DOCS_ENV)/.synced ## Lint, then the whole test suite (includes the compliance gate and the strict docs build)
 	$(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+
+# --- Documentation site: MkDocs (mkdocs.yml, pages in docs/), built strictly: a broken link, a missing
+# anchor or a page left out of the nav fails (tests/docs/test_site.py builds it in make test too).
+$(DOCS_ENV)/.synced: tools/docs/Pipfile.lock | $(PIPENV)
+	cd tools/docs && PIPENV_VENV_IN_PROJECT=1 ../../$(PIPENV) sync
+	@touch $@
+
+docs: $(DOCS_ENV)/.synced ## Build the documentation site into site/ (strict: broken links and unlisted pages fail)
+	$(DOCS_ENV)/bin/mkdocs build --strict --site-dir site
 
 # --- Compliance: checkov 3.3.30 in its own pinned environment (it pins an old boto3), see docs/compliance.md.
 $(CHECKOV_ENV)/.synced: tools/checkov/Pipfile.lock | $(PIPENV)
@@ -155,4 +166,4 @@ bench: synth $(CDKTN_ENV)/.synced ## Run every benchmark (about 6 minutes on 2 c
 	$(PY) -m bench
 
 clean: ## Remove synthesized output and build artefacts (keeps the environments)
-	rm -rf cdktf.out hcl.out build/lambda build/terraform-check reports
+	rm -rf cdktf.out hcl.out build/lambda build/terraform-check reports site
