@@ -85,7 +85,7 @@ $(DOCS_ENV)/.synced: tools/docs/Pipfile.lock | $(PIPENV)
 	@touch $@
 
 docs: $(DOCS_ENV)/.synced ## Build the documentation site into site/ (strict: broken links and unlisted pages fail)
-	$(DOCS_ENV)/bin/mkdocs build --strict --site-dir site
+	NO_MKDOCS_2_WARNING=1 $(DOCS_ENV)/bin/mkdocs build --strict --site-dir site
 
 # --- Compliance: checkov 3.3.30 in its own pinned environment (it pins an old boto3), see docs/compliance.md.
 $(CHECKOV_ENV)/.synced: tools/checkov/Pipfile.lock | $(PIPENV)
