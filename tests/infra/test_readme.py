@@ -73,3 +73,9 @@ def test_the_moto_apply_counts_quoted_are_those_of_the_synthesized_stacks(stack,
     )
     assert quoted, "docs/terraform-check.md: the moto apply counts are missing"
     assert quoted.groups() == (created_of(backend_stack.doc), created_of(stack.doc))
+
+
+def test_every_output_of_both_stacks_is_documented(stack, backend_stack):
+    outputs = page("outputs.md")
+    names = [*stack.doc["output"], *backend_stack.doc["output"]]
+    assert [name for name in names if f"`{name}`" not in outputs] == []
