@@ -10,7 +10,7 @@ PIPENV := $(TOOLS)/bin/pipenv
 VENV := .venv
 PY := $(VENV)/bin/python
 CHECKOV_ENV := tools/checkov/.venv
-# The CDK toolkit that synthesizes the app (README "Status of CDK for Terraform", stacks/bindings.py):
+# The CDK toolkit that synthesizes the app (docs/cdk-toolkits.md, stacks/bindings.py):
 # cdktf (default; archived upstream) from .venv, or cdktn (CDK Terrain) from its own locked tools/cdktn/.venv.
 CDK_TOOLKIT ?= cdktf
 ifeq ($(filter $(CDK_TOOLKIT),cdktf cdktn),)
@@ -20,8 +20,8 @@ CDKTN_ENV := tools/cdktn/.venv
 # MkDocs and its theme, in their own locked environment (tools/docs/Pipfile.lock); docs/contributing.md.
 DOCS_ENV := tools/docs/.venv
 SYNTH_ENV := $(if $(filter cdktn,$(CDK_TOOLKIT)),$(CDKTN_ENV),$(VENV))
-# The environment every synth, diff and deploy acts on: its settings are environments/$(ENV).toml (README
-# "Environments"). Set on the make command line (`make deploy ENV=prod`); a shell's own ENV variable (sh's
+# The environment every synth, diff and deploy acts on: its settings are environments/$(ENV).toml
+# (docs/environments.md). Set on the make command line (`make deploy ENV=prod`); a shell's own ENV variable (sh's
 # startup file) is ignored. The app reads the name from DEPLOY_ENV.
 ifneq ($(origin ENV),command line)
 ENV := dev
@@ -96,7 +96,7 @@ compliance: synth $(CHECKOV_ENV)/.synced ## checkov gate on every stack: 0 faile
 	$(PY) -m compliance.gate --reports reports
 
 # --- Delivery: the cdktf CLI pinned in package-lock.json drives terraform; tools/preflight.py checks
-# terraform (>= 1.10 for the S3 lockfile) and AWS credentials first. See README "Deploy".
+# terraform (>= 1.10 for the S3 lockfile) and AWS credentials first. See docs/deploy.md.
 STACK ?= transaction-processing
 AUTO_APPROVE ?=
 CDKTF_APPROVE := $(if $(AUTO_APPROVE),--auto-approve,)
@@ -119,7 +119,7 @@ diff: install ## Show what deploy would change in STACK (default transaction-pro
 deploy: install ## Deploy STACK (default transaction-processing; AUTO_APPROVE=1 skips the prompt)
 	$(PY) -m tools.preflight deploy $(STACK)
 	cdktf deploy $(STACK) $(CDKTF_APPROVE)
-	@# Keys already in the clients' usage plans join the key table (idempotent; README "Upgrading from keys in Terraform").
+	@# Keys already in the clients' usage plans join the key table (idempotent; docs/clients.md).
 	if [ "$(STACK)" = "transaction-processing" ]; then $(PY) -m tools.clients adopt; fi
 
 destroy: install ## Destroy STACK (default transaction-processing; state-backend last)
@@ -127,7 +127,7 @@ destroy: install ## Destroy STACK (default transaction-processing; state-backend
 	cdktf destroy $(STACK) $(CDKTF_APPROVE)
 
 # --- Real terraform offline: validate, fmt, plan, apply + re-plan against moto, provider from the machine's
-# mirror (tools/terraform_check; README "Checked by real Terraform"). Skips with a reason without them.
+# mirror (tools/terraform_check; docs/terraform-check.md). Skips with a reason without them.
 .PHONY: tf-check
 tf-check: synth ## Real terraform on every stack, offline: validate, plan, apply and re-plan against moto
 	$(PY) -m tools.terraform_check --outdir cdktf.out --workdir build/terraform-check
@@ -137,7 +137,7 @@ tf-check: synth ## Real terraform on every stack, offline: validate, plan, apply
 release-snapshot: install ## Rewrite releases/last/ from this commit (environments/dev.toml), when cutting a release
 	$(PY) -m tools.release_snapshot --environment dev
 
-# --- Local runtime: moto + the real handlers, no AWS account, no Docker. See README "Try it locally".
+# --- Local runtime: moto + the real handlers, no AWS account, no Docker. See docs/local.md.
 .PHONY: local
 local: install ## Run the whole system on this machine (API :8080, AWS :5000; Ctrl-C stops)
 	$(PY) -m local
@@ -150,7 +150,7 @@ replay: install ## Re-enqueue pending transactions now (the reconciler's pass; R
 	$(PY) -m tools.replay $(REPLAY_ARGS)
 
 # --- API clients: keys (created through API Gateway's API, never in Terraform), rotation, merchant
-# bindings (README "Clients and merchants"). CLIENTS_ARGS, e.g. "add acme", "rotate acme",
+# bindings (docs/clients.md). CLIENTS_ARGS, e.g. "add acme", "rotate acme",
 # "finish-rotation acme", "revoke acme", "bind acme merchant_001", "unbind acme merchant_001", "adopt".
 CLIENTS_ARGS ?= list
 .PHONY: clients clients-local
