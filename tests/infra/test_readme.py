@@ -79,3 +79,9 @@ def test_every_output_of_both_stacks_is_documented(stack, backend_stack):
     outputs = page("outputs.md")
     names = [*stack.doc["output"], *backend_stack.doc["output"]]
     assert [name for name in names if f"`{name}`" not in outputs] == []
+
+
+def test_the_readme_fits_on_a_screen_or_two_and_links_into_the_site():
+    assert len(README.splitlines()) <= 200, "move detail into a docs/ page and link it"
+    linked = set(re.findall(r"\]\(docs/([a-z-]+\.md)", README))
+    assert {"getting-started.md", "library.md", "configuration.md", "differences.md"} <= linked
