@@ -42,7 +42,10 @@ ALLOWED: dict[str, tuple[tuple[str, str], ...]] = {
     "compliance.md": (("its 60 s cache", SETTING_DEFAULT),),
     "handlers.md": (
         ("not in its cache (60 s)", SETTING_DEFAULT),
-        ("every receive comes 180 s (the queue's visibility timeout)", "the queue's visibility timeout (stacks)"),
+        (
+            "every receive comes 180 s (the queue's visibility timeout)",
+            "the queue's visibility timeout (stacks)",
+        ),
         ("3 receives are gone in 6-9 minutes", "the original's retry count times the visibility timeout"),
         ("With the defaults (20 s, 900 s,", SETTING_DEFAULT),
         ("1,260 s for the first six, then 17 x 900 s = 15,300 s: **16,560 s", BACKOFF),
@@ -72,13 +75,16 @@ ALLOWED: dict[str, tuple[tuple[str, str], ...]] = {
     ),
     "waf.md": (
         ("plus 25% headroom", "the derived per-key limit's rule (stacks/constructs/waf.py)"),
-        ("(500 x 300 + 1000) x 1.25 = 188,750 requests per 5 minutes", "the derived per-key limit on the defaults"),
+        (
+            "(500 x 300 + 1000) x 1.25 = 188,750 requests per 5 minutes",
+            "the derived per-key limit on the defaults",
+        ),
     ),
 }
 
 
 def prose(text: str) -> str:
-    """``text`` without what is not prose, and without links to the benchmark results (their text may quote)."""
+    """``text`` without what is not prose, nor links to the benchmark results (their text may quote)."""
     for pattern in (FENCE, GENERATED, COMMENT, CODE):
         text = pattern.sub(" CODE ", text)
 
@@ -116,7 +122,12 @@ def test_every_figure_of_the_readme_and_the_docs_is_generated_or_linked():
 
 def test_every_allowed_phrase_is_still_on_its_page():
     texts = {_key(page): _text(page) for page in PAGES}
-    stale = [(page, phrase) for page, entries in ALLOWED.items() for phrase, _ in entries if phrase not in texts[page]]
+    stale = [
+        (page, phrase)
+        for page, entries in ALLOWED.items()
+        for phrase, _ in entries
+        if phrase not in texts[page]
+    ]
     assert stale == []
 
 

@@ -13,14 +13,29 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 MKDOCS = ROOT / "tools" / "docs" / ".venv" / "bin" / "mkdocs"
 # What a build reads: the config, the pages, the hook and the repository pages it brings in.
-SOURCES = ("mkdocs.yml", "docs", "tools/docs/repository_pages.py", "README.md", "bench/results.md", "releases/README.md")
+SOURCES = (
+    "mkdocs.yml",
+    "docs",
+    "tools/docs/repository_pages.py",
+    "README.md",
+    "bench/results.md",
+    "releases/README.md",
+)
 
 
 def build(root: Path, site: Path) -> subprocess.CompletedProcess[str]:
     if not MKDOCS.exists():
         pytest.fail(f"{MKDOCS.relative_to(ROOT)} is missing: `make tools/docs/.venv/.synced` installs it")
     return subprocess.run(
-        [str(MKDOCS), "build", "--strict", "--config-file", str(root / "mkdocs.yml"), "--site-dir", str(site)],
+        [
+            str(MKDOCS),
+            "build",
+            "--strict",
+            "--config-file",
+            str(root / "mkdocs.yml"),
+            "--site-dir",
+            str(site),
+        ],
         cwd=root,
         capture_output=True,
         text=True,
@@ -82,6 +97,12 @@ def test_make_docs_builds_strictly_and_make_test_installs_the_docs_environment()
     docs = subprocess.run(["make", "-n", "docs"], cwd=ROOT, capture_output=True, text=True, check=False)
     assert "mkdocs build --strict --site-dir site" in docs.stdout, docs.stderr
     test = subprocess.run(
-        ["make", "-n", "-W", "tools/docs/Pipfile.lock", "test"], cwd=ROOT, capture_output=True, text=True, check=False
+        ["make", "-n", "-W", "tools/docs/Pipfile.lock", "test"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
     )
-    assert "cd tools/docs && PIPENV_VENV_IN_PROJECT=1 ../../build/tools/bin/pipenv sync" in test.stdout, test.stderr
+    assert "cd tools/docs && PIPENV_VENV_IN_PROJECT=1 ../../build/tools/bin/pipenv sync" in test.stdout, (
+        test.stderr
+    )

@@ -25,7 +25,9 @@ def test_configuration_tables_are_generated_from_the_catalog():
 
 def test_every_setting_is_documented_in_the_configuration_pages():
     documented = page("configuration.md") + page("local.md")
-    missing = [v for v in (*Settings.variables(), *LocalSettings.variables()) if f"| `{v}` |" not in documented]
+    missing = [
+        v for v in (*Settings.variables(), *LocalSettings.variables()) if f"| `{v}` |" not in documented
+    ]
     assert missing == []
 
 

@@ -170,7 +170,8 @@ def test_requests_without_card_numbers_pass():
 
 def test_the_docs_say_what_is_refused_as_the_code_does():
     document = (Path(__file__).resolve().parents[2] / "docs" / "card-numbers.md").read_text(encoding="utf-8")
-    summary = document.split("<!-- card-numbers:summary -->\n", 1)[1].split("\n<!-- /card-numbers:summary -->")[0]
+    block = document.split("<!-- card-numbers:summary -->\n", 1)[1]
+    summary = block.split("\n<!-- /card-numbers:summary -->")[0]
     assert summary == refusal_summary()
     for network in NETWORKS:
         prefixes = ", ".join(str(lo) if lo == hi else f"{lo}-{hi}" for lo, hi in network.prefixes)

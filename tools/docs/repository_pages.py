@@ -1,4 +1,4 @@
-"""MkDocs hook: the repository's own Markdown outside ``docs/`` joins the site, its links checked like the pages'.
+"""MkDocs hook: the repository's Markdown outside ``docs/`` joins the site, its links checked like the pages'.
 
 ``README.md`` is the site's home page, and ``bench/results.md`` and ``releases/README.md`` are pages of it:
 one copy of each, read on the forge and in the site alike. Links between these files and ``docs/`` are
@@ -19,7 +19,11 @@ from mkdocs.structure.pages import Page
 
 ROOT = Path(__file__).resolve().parents[2]
 # repository path -> its path in the site
-PAGES = {"README.md": "index.md", "bench/results.md": "bench-results.md", "releases/README.md": "releases-process.md"}
+PAGES = {
+    "README.md": "index.md",
+    "bench/results.md": "bench-results.md",
+    "releases/README.md": "releases-process.md",
+}
 SOURCES = {site: repository for repository, site in PAGES.items()}
 LINK_TARGET = re.compile(r"(?<=\]\()([^)\s#]+)")
 
