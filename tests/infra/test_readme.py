@@ -87,3 +87,17 @@ def test_the_readme_fits_on_a_screen_or_two_and_links_into_the_site():
     assert len(README.splitlines()) <= 200, "move detail into a docs/ page and link it"
     linked = set(re.findall(r"\]\(docs/([a-z-]+\.md)", README))
     assert {"getting-started.md", "library.md", "configuration.md", "differences.md"} <= linked
+
+
+def test_the_reserved_concurrency_quoted_is_the_synthesized_functions(stack):
+    """docs/deploy.md, "Lambda concurrency", adds up the functions' reservations."""
+    quoted = re.search(
+        r"The functions reserve ([\d + ]+) = (\d+) concurrent executions", " ".join(page("deploy.md").split())
+    )
+    assert quoted, "docs/deploy.md: the reserved concurrency sum is missing"
+    reserved = sorted(
+        (f.get("reserved_concurrent_executions", 0) for f in stack.resources("aws_lambda_function").values()),
+        reverse=True,
+    )
+    assert [int(term) for term in quoted.group(1).split("+")] == reserved
+    assert int(quoted.group(2)) == sum(reserved)
