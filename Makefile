@@ -10,16 +10,18 @@ PIPENV := $(TOOLS)/bin/pipenv
 VENV := .venv
 PY := $(VENV)/bin/python
 CHECKOV_ENV := tools/checkov/.venv
-# The CDK toolkit that synthesizes the app (README "Status of CDK for Terraform", stacks/bindings.py):
+# The CDK toolkit that synthesizes the app (docs/cdk-toolkits.md, stacks/bindings.py):
 # cdktf (default; archived upstream) from .venv, or cdktn (CDK Terrain) from its own locked tools/cdktn/.venv.
 CDK_TOOLKIT ?= cdktf
 ifeq ($(filter $(CDK_TOOLKIT),cdktf cdktn),)
 $(error CDK_TOOLKIT must be cdktf or cdktn, got '$(CDK_TOOLKIT)')
 endif
 CDKTN_ENV := tools/cdktn/.venv
+# MkDocs and its theme, in their own locked environment (tools/docs/Pipfile.lock); docs/contributing.md.
+DOCS_ENV := tools/docs/.venv
 SYNTH_ENV := $(if $(filter cdktn,$(CDK_TOOLKIT)),$(CDKTN_ENV),$(VENV))
-# The environment every synth, diff and deploy acts on: its settings are environments/$(ENV).toml (README
-# "Environments"). Set on the make command line (`make deploy ENV=prod`); a shell's own ENV variable (sh's
+# The environment every synth, diff and deploy acts on: its settings are environments/$(ENV).toml
+# (docs/environments.md). Set on the make command line (`make deploy ENV=prod`); a shell's own ENV variable (sh's
 # startup file) is ignored. The app reads the name from DEPLOY_ENV.
 ifneq ($(origin ENV),command line)
 ENV := dev
@@ -34,7 +36,7 @@ export PATH := $(CURDIR)/$(TOOLS)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 PYTEST_WORKERS ?= 2
 PYTEST_ARGS ?=
 
-.PHONY: help install synth hcl test lint format clean compliance
+.PHONY: help install synth hcl test lint format clean compliance docs
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -73,8 +75,17 @@ format: install ## Apply ruff formatting and safe fixes
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-test: install lint $(CHECKOV_ENV)/.synced $(CDKTN_ENV)/.synced ## Lint, then the whole test suite (includes the compliance gate)
+test: install lint $(CHECKOV_ENV)/.synced $(CDKTN_ENV)/.synced $(DOCS_ENV)/.synced ## Lint, then the whole test suite (includes the compliance gate and the strict docs build)
 	$(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+
+# --- Documentation site: MkDocs (mkdocs.yml, pages in docs/), built strictly: a broken link, a missing
+# anchor or a page left out of the nav fails (tests/docs/test_site.py builds it in make test too).
+$(DOCS_ENV)/.synced: tools/docs/Pipfile.lock | $(PIPENV)
+	cd tools/docs && PIPENV_VENV_IN_PROJECT=1 ../../$(PIPENV) sync
+	@touch $@
+
+docs: $(DOCS_ENV)/.synced ## Build the documentation site into site/ (strict: broken links and unlisted pages fail)
+	NO_MKDOCS_2_WARNING=1 $(DOCS_ENV)/bin/mkdocs build --strict --site-dir site
 
 # --- Compliance: checkov 3.3.30 in its own pinned environment (it pins an old boto3), see docs/compliance.md.
 $(CHECKOV_ENV)/.synced: tools/checkov/Pipfile.lock | $(PIPENV)
@@ -85,7 +96,7 @@ compliance: synth $(CHECKOV_ENV)/.synced ## checkov gate on every stack: 0 faile
 	$(PY) -m compliance.gate --reports reports
 
 # --- Delivery: the cdktf CLI pinned in package-lock.json drives terraform; tools/preflight.py checks
-# terraform (>= 1.10 for the S3 lockfile) and AWS credentials first. See README "Deploy".
+# terraform (>= 1.10 for the S3 lockfile) and AWS credentials first. See docs/deploy.md.
 STACK ?= transaction-processing
 AUTO_APPROVE ?=
 CDKTF_APPROVE := $(if $(AUTO_APPROVE),--auto-approve,)
@@ -108,7 +119,7 @@ diff: install ## Show what deploy would change in STACK (default transaction-pro
 deploy: install ## Deploy STACK (default transaction-processing; AUTO_APPROVE=1 skips the prompt)
 	$(PY) -m tools.preflight deploy $(STACK)
 	cdktf deploy $(STACK) $(CDKTF_APPROVE)
-	@# Keys already in the clients' usage plans join the key table (idempotent; README "Upgrading from keys in Terraform").
+	@# Keys already in the clients' usage plans join the key table (idempotent; docs/clients.md).
 	if [ "$(STACK)" = "transaction-processing" ]; then $(PY) -m tools.clients adopt; fi
 
 destroy: install ## Destroy STACK (default transaction-processing; state-backend last)
@@ -116,7 +127,7 @@ destroy: install ## Destroy STACK (default transaction-processing; state-backend
 	cdktf destroy $(STACK) $(CDKTF_APPROVE)
 
 # --- Real terraform offline: validate, fmt, plan, apply + re-plan against moto, provider from the machine's
-# mirror (tools/terraform_check; README "Checked by real Terraform"). Skips with a reason without them.
+# mirror (tools/terraform_check; docs/terraform-check.md). Skips with a reason without them.
 .PHONY: tf-check
 tf-check: synth ## Real terraform on every stack, offline: validate, plan, apply and re-plan against moto
 	$(PY) -m tools.terraform_check --outdir cdktf.out --workdir build/terraform-check
@@ -126,7 +137,7 @@ tf-check: synth ## Real terraform on every stack, offline: validate, plan, apply
 release-snapshot: install ## Rewrite releases/last/ from this commit (environments/dev.toml), when cutting a release
 	$(PY) -m tools.release_snapshot --environment dev
 
-# --- Local runtime: moto + the real handlers, no AWS account, no Docker. See README "Try it locally".
+# --- Local runtime: moto + the real handlers, no AWS account, no Docker. See docs/local.md.
 .PHONY: local
 local: install ## Run the whole system on this machine (API :8080, AWS :5000; Ctrl-C stops)
 	$(PY) -m local
@@ -139,7 +150,7 @@ replay: install ## Re-enqueue pending transactions now (the reconciler's pass; R
 	$(PY) -m tools.replay $(REPLAY_ARGS)
 
 # --- API clients: keys (created through API Gateway's API, never in Terraform), rotation, merchant
-# bindings (README "Clients and merchants"). CLIENTS_ARGS, e.g. "add acme", "rotate acme",
+# bindings (docs/clients.md). CLIENTS_ARGS, e.g. "add acme", "rotate acme",
 # "finish-rotation acme", "revoke acme", "bind acme merchant_001", "unbind acme merchant_001", "adopt".
 CLIENTS_ARGS ?= list
 .PHONY: clients clients-local
@@ -155,4 +166,4 @@ bench: synth $(CDKTN_ENV)/.synced ## Run every benchmark (about 6 minutes on 2 c
 	$(PY) -m bench
 
 clean: ## Remove synthesized output and build artefacts (keeps the environments)
-	rm -rf cdktf.out hcl.out build/lambda build/terraform-check reports
+	rm -rf cdktf.out hcl.out build/lambda build/terraform-check reports site

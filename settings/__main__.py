@@ -1,19 +1,27 @@
-"""``python -m settings``: write the README's configuration tables from the catalog, and its table of
-API Gateway's own errors from ``handlers.gateway_responses`` (``--check`` fails, without writing, when
-the README is out of date)."""
+"""``python -m settings``: write the documentation's configuration tables from the catalog
+(``docs/configuration.md``, ``docs/local.md``), and its table of API Gateway's own errors from
+``handlers.gateway_responses`` (``docs/api.md``); ``--check`` fails, without writing, when a page is out
+of date."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 from handlers.gateway_responses import GATEWAY_RESPONSES
 from settings.catalog import LocalSettings, Settings
 from settings.model import Setting, SettingsGroup, settings_of
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+DOCS = Path(__file__).resolve().parent.parent / "docs"
 TABLES: dict[str, type[SettingsGroup]] = {"synth": Settings, "local": LocalSettings}
+# generated block -> the page that holds it
+PAGES: dict[str, Path] = {
+    "settings:synth": DOCS / "configuration.md",
+    "settings:local": DOCS / "local.md",
+    "errors:gateway": DOCS / "api.md",
+}
 
 
 def _meaning(spec: Setting) -> str:
@@ -44,31 +52,47 @@ def _blocks() -> dict[str, str]:
     return {**blocks, "errors:gateway": gateway_errors_table()}
 
 
-def with_tables(text: str) -> str:
+def with_blocks(text: str, names: Iterable[str]) -> str:
     """``text`` with the table between ``<!-- NAME -->`` and ``<!-- /NAME -->`` replaced by the generated
-    one, for each block NAME (``settings:synth``, ``settings:local``, ``errors:gateway``)."""
-    for name, generated in _blocks().items():
+    one, for each block NAME given (``settings:synth``, ``settings:local``, ``errors:gateway``)."""
+    blocks = _blocks()
+    for name in names:
         start, end = f"<!-- {name} -->\n", f"<!-- /{name} -->"
         if start not in text or end not in text:
-            raise ValueError(f"README.md has no {start.strip()} ... {end} block")
+            raise ValueError(f"no {start.strip()} ... {end} block")
         head, rest = text.split(start, 1)
         tail = rest.split(end, 1)[1]
-        text = f"{head}{start}{generated}\n{end}{tail}"
+        text = f"{head}{start}{blocks[name]}\n{end}{tail}"
     return text
+
+
+def pages() -> dict[Path, list[str]]:
+    """Each page holding generated blocks -> the names of its blocks."""
+    by_page: dict[Path, list[str]] = {}
+    for name, page in PAGES.items():
+        by_page.setdefault(page, []).append(name)
+    return by_page
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--check", action="store_true", help="fail when README.md is out of date")
+    parser.add_argument("--check", action="store_true", help="fail when a page is out of date")
     args = parser.parse_args(argv)
-    current = README.read_text(encoding="utf-8")
-    wanted = with_tables(current)
-    if args.check:
-        if current != wanted:
-            print("README.md tables are out of date: run `python -m settings`", file=sys.stderr)
-            return 1
-        return 0
-    README.write_text(wanted, encoding="utf-8")
+    stale = []
+    for page, names in pages().items():
+        current = page.read_text(encoding="utf-8")
+        try:
+            wanted = with_blocks(current, names)
+        except ValueError as error:
+            raise SystemExit(f"{page.name}: {error}") from None
+        if current == wanted:
+            continue
+        stale.append(page.name)
+        if not args.check:
+            page.write_text(wanted, encoding="utf-8")
+    if args.check and stale:
+        print(f"out of date: {', '.join(stale)}: run `python -m settings`", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -17,7 +17,7 @@ import pytest
 from stacks.app import STATE_BACKEND_STACK, TRANSACTION_STACK
 from stacks.bindings import CDKTF, CDKTN, ROOT, TOOLKIT_ENV, PackageAlias, alias_toolkit, selected_toolkit
 
-# The only keys in which the two toolkits' cdk.tf.json differ (README, "Status of CDK for Terraform").
+# The only keys in which the two toolkits' cdk.tf.json differ (docs/cdk-toolkits.md).
 METADATA_VERSION = ("//", "metadata", "version")
 AWS_PROVIDER = ("terraform", "required_providers", "aws")
 DOCUMENTED = {
@@ -71,15 +71,15 @@ def test_both_toolkits_write_the_same_assets_and_versions_files(synth_dir, cdktn
     assert [name for name in cdktf_files if cdktf_files[name] != cdktn_files[name]] == []
 
 
-def test_the_readme_names_the_locked_versions_of_both_toolkits():
-    readme = (ROOT / "README.md").read_text()
+def test_the_docs_name_the_locked_versions_of_both_toolkits():
+    page = (ROOT / "docs" / "cdk-toolkits.md").read_text()
     for lockfile, packages in (
         (ROOT / "Pipfile.lock", ("cdktf", "cdktf-cdktf-provider-aws")),
         (ROOT / "tools" / "cdktn" / "Pipfile.lock", ("cdktn", "cdktn-provider-aws")),
     ):
         locked = json.loads(lockfile.read_text())["default"]
         for package in packages:
-            assert f"`{package}` {locked[package]['version'].removeprefix('==')}" in readme
+            assert f"`{package}` {locked[package]['version'].removeprefix('==')}" in page
 
 
 def test_the_toolkit_is_cdktf_unless_cdktn_is_chosen():

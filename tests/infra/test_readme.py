@@ -1,20 +1,43 @@
-"""The README's configuration tables are the catalog's, so they cannot drift from the code."""
+"""What the README and the documentation pages say about the code is generated from it or checked
+against it: the configuration tables are the catalog's, the quick start is the two make commands, every
+environment and workflow variable is documented, and the moto apply counts are the synthesized stacks'."""
 
+import re
 from pathlib import Path
 
 import settings.__main__ as tables
 from settings.catalog import LocalSettings, Settings
 
-README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+ROOT = Path(__file__).resolve().parents[2]
+README = (ROOT / "README.md").read_text()
+DOCS = ROOT / "docs"
+
+
+def page(name: str) -> str:
+    return (DOCS / name).read_text(encoding="utf-8")
 
 
 def test_configuration_tables_are_generated_from_the_catalog():
-    assert tables.with_tables(README) == README, "run `.venv/bin/python -m settings`"
+    for path, names in tables.pages().items():
+        text = path.read_text(encoding="utf-8")
+        assert tables.with_blocks(text, names) == text, f"{path.name}: run `.venv/bin/python -m settings`"
 
 
-def test_every_setting_is_documented_in_the_readme():
-    missing = [v for v in (*Settings.variables(), *LocalSettings.variables()) if f"| `{v}` |" not in README]
+def test_every_setting_is_documented_in_the_configuration_pages():
+    documented = page("configuration.md") + page("local.md")
+    missing = [
+        v for v in (*Settings.variables(), *LocalSettings.variables()) if f"| `{v}` |" not in documented
+    ]
     assert missing == []
+
+
+def test_a_page_without_its_block_is_refused():
+    try:
+        tables.with_blocks("# Configuration\n", ["settings:synth"])
+    except ValueError as error:
+        assert "<!-- settings:synth -->" in str(error)
+    else:
+        raise AssertionError("a page without its generated block was accepted")
 
 
 def test_quick_start_is_the_two_make_commands():
@@ -24,24 +47,19 @@ def test_quick_start_is_the_two_make_commands():
 
 
 def test_the_environments_and_their_variables_are_documented():
-    import re
-
-    root = Path(__file__).resolve().parents[2]
-    section = README.split("## Environments", 1)[1].split("\n## ", 1)[0]
-    for path in sorted((root / "environments").glob("*.toml")):
-        assert f"environments/{path.name}" in README
-    assert "make synth|diff|deploy|bootstrap|migrate ENV=<name>" in section
-    workflows = "".join(p.read_text() for p in (root / ".github" / "workflows").glob("*.yml"))
+    environments, ci = page("environments.md"), page("ci.md")
+    for path in sorted((ROOT / "environments").glob("*.toml")):
+        assert f"environments/{path.name}" in environments
+    assert "make synth|diff|deploy|bootstrap|migrate ENV=<name>" in environments
+    workflows = "".join(p.read_text() for p in (ROOT / ".github" / "workflows").glob("*.yml"))
     for variable in set(re.findall(r"vars\.([A-Z0-9_]+)", workflows)):
-        assert f"`{variable}`" in README, variable
-    assert "`.github/allowed-destroys.toml`" in README
-    assert "[releases/README.md](releases/README.md)" in README
+        assert f"`{variable}`" in ci, variable
+    assert "`.github/allowed-destroys.toml`" in ci
+    assert "[releases/README.md](../releases/README.md)" in ci
 
 
 def test_the_moto_apply_counts_quoted_are_those_of_the_synthesized_stacks(stack, backend_stack):
-    """The README's "What moto cannot emulate" quotes how many resources the apply creates of each stack."""
-    import re
-
+    """docs/terraform-check.md, "What moto cannot emulate", quotes how many resources the apply creates."""
     from tools.terraform_check.moto_gaps import leave_out
 
     def count(doc):
@@ -52,7 +70,51 @@ def test_the_moto_apply_counts_quoted_are_those_of_the_synthesized_stacks(stack,
         return f"{count(kept)} of {count(doc)}"
 
     quoted = re.search(
-        r"(\d+ of \d+) in `state-backend`, (\d+ of \d+) in `transaction-processing`", " ".join(README.split())
+        r"(\d+ of \d+) in `state-backend`, (\d+ of \d+) in `transaction-processing`",
+        " ".join(page("terraform-check.md").split()),
     )
-    assert quoted, "README: the moto apply counts are missing"
+    assert quoted, "docs/terraform-check.md: the moto apply counts are missing"
     assert quoted.groups() == (created_of(backend_stack.doc), created_of(stack.doc))
+
+
+def test_every_output_of_both_stacks_is_documented(stack, backend_stack):
+    outputs = page("outputs.md")
+    names = [*stack.doc["output"], *backend_stack.doc["output"]]
+    assert [name for name in names if f"`{name}`" not in outputs] == []
+
+
+def test_the_readme_fits_on_a_screen_or_two_and_links_into_the_site():
+    assert len(README.splitlines()) <= 200, "move detail into a docs/ page and link it"
+    linked = set(re.findall(r"\]\(docs/([a-z-]+\.md)", README))
+    assert {"getting-started.md", "library.md", "configuration.md", "differences.md"} <= linked
+
+
+def test_the_reserved_concurrency_quoted_is_the_synthesized_functions(stack):
+    """docs/deploy.md, "Lambda concurrency", adds up the functions' reservations."""
+    quoted = re.search(
+        r"The functions reserve ([\d + ]+) = (\d+) concurrent executions", " ".join(page("deploy.md").split())
+    )
+    assert quoted, "docs/deploy.md: the reserved concurrency sum is missing"
+    reserved = sorted(
+        (f.get("reserved_concurrent_executions", 0) for f in stack.resources("aws_lambda_function").values()),
+        reverse=True,
+    )
+    assert [int(term) for term in quoted.group(1).split("+")] == reserved
+    assert int(quoted.group(2)) == sum(reserved)
+
+
+def test_the_original_systems_outputs_keep_their_names(stack):
+    """docs/differences.md: the original README's nine outputs are still there, under the same names."""
+    original = [
+        "api_endpoint",
+        "dashboard_url",
+        "merchant_table_name",
+        "transaction_table_name",
+        "queue_url",
+        "sns_topic_arn",
+        "validation_lambda_arn",
+        "fraud_detection_lambda_arn",
+        "failed_transaction_lambda_arn",
+    ]
+    assert set(original) <= set(stack.doc["output"])
+    assert "the same nine names" in page("differences.md")

@@ -1,5 +1,5 @@
 """Every AWS managed WAF rule whose block can hit a request the OpenAPI document allows is listed, and
-each is either counted by default or kept blocking for a written reason (README "WAF")."""
+each is either counted by default or kept blocking for a written reason (docs/waf.md)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from stacks.waf_exposure import KEPT_BLOCKING, MANAGED_RULES, exposed_rules
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCUMENT = json.loads((ROOT / "docs/openapi.json").read_text(encoding="utf-8"))
-README = (ROOT / "README.md").read_text(encoding="utf-8")
+WAF_PAGE = (ROOT / "docs" / "waf.md").read_text(encoding="utf-8")
 
 EXPOSED_BY_DEFAULT = [
     "AWSManagedRulesCommonRuleSet:NoUserAgent_HEADER",
@@ -36,12 +36,12 @@ def test_the_rules_that_can_block_an_allowed_request_are_these():
     assert _exposed(Settings()) == EXPOSED_BY_DEFAULT
 
 
-def test_each_exposed_rule_is_counted_by_default_or_kept_blocking_for_a_reason_the_readme_gives():
+def test_each_exposed_rule_is_counted_by_default_or_kept_blocking_for_a_reason_the_docs_give():
     settings = Settings()
     counted = {o.removesuffix("=count") for o in settings.resolved_waf_rule_action_overrides}
     for rule in _exposed(settings):
         assert rule in counted or rule in KEPT_BLOCKING, rule
-        assert rule.split(":")[1] in README, f"README 'WAF' does not name {rule}"
+        assert rule.split(":")[1] in WAF_PAGE, f"docs/waf.md does not name {rule}"
     assert set(KEPT_BLOCKING) <= set(EXPOSED_BY_DEFAULT)
     assert not set(KEPT_BLOCKING) & counted
 
