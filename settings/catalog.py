@@ -26,7 +26,6 @@ from settings.model import (
     SettingsGroup,
     at_least,
     between,
-    each_matches,
     matches,
     min_length,
     one_of,
@@ -483,14 +482,14 @@ class Settings(SettingsGroup):
     )
     alert_emails: tuple[str, ...] = setting(
         "ALERT_EMAILS",
-        each_matches(r"[^@\s,]+@[^@\s,]+\.[A-Za-z]{2,}", "an e-mail address"),
+        matches(r"[^@\s,]+@[^@\s,]+\.[A-Za-z]{2,}", "an e-mail address"),
         shown_default="none",
         default=(),
         doc="e-mail subscriptions of the alerts topic (each address must confirm, see docs/runbooks.md)",
     )
     alert_https_endpoints: tuple[str, ...] = setting(
         "ALERT_HTTPS_ENDPOINTS",
-        each_matches(r"https://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[^\s,]*)?", "an https:// URL"),
+        matches(r"https://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[^\s,]*)?", "an https:// URL"),
         shown_default="none",
         default=(),
         doc="HTTPS subscriptions of the alerts topic (raw delivery off; the endpoint must confirm)",

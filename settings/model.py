@@ -87,12 +87,7 @@ def one_of(*choices: object) -> Check:
 
 
 def matches(pattern: str, requirement: str) -> Check:
-    """``pattern`` must match the whole value, or each item of a list (compiled on first use)."""
-    return Check(requirement, lambda v: all(re.fullmatch(pattern, item) for item in _items(v)))
-
-
-def each_matches(pattern: str, requirement: str) -> Check:
-    """Every item of a list setting must match ``pattern`` whole."""
+    """``pattern`` must match the whole value, or every item of a list setting."""
     return Check(requirement, lambda v: all(re.fullmatch(pattern, item) for item in _items(v)))
 
 
