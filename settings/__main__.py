@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 
 from handlers.gateway_responses import GATEWAY_RESPONSES
-from settings.catalog import LocalSettings, Settings
+from local.config import LocalSettings
+from settings.catalog import Settings
 from settings.model import Setting, SettingsGroup, settings_of
 
 README = Path(__file__).resolve().parent.parent / "README.md"

@@ -1,8 +1,9 @@
 """How a setting is declared, read, checked, passed on to functions and documented.
 
-The declarations themselves live in ``settings.catalog``. A setting is an annotated attribute of a
-``SettingsGroup`` subclass, declared with ``setting()``: its environment variable, default, checks,
-documentation and the Lambda functions whose environment carries it. The annotation is its type.
+The declarations live in ``settings.catalog`` (and the local runtime's in ``local.config``). A setting is
+an annotated attribute of a ``SettingsGroup`` subclass, declared with ``setting()``: its environment
+variable, default, checks, documentation and the Lambda functions whose environment carries it. The
+annotation is its type.
 Every reader (synth, a function at run time, the local runtime) goes through ``Setting.read`` and
 ``Setting.validate``, so one setting has one set of bounds and one spelling of its values, and every
 error names the variable and the bad value.

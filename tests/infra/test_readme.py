@@ -3,7 +3,8 @@
 from pathlib import Path
 
 import settings.__main__ as tables
-from settings.catalog import LocalSettings, Settings
+from local.config import LocalSettings
+from settings.catalog import Settings
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
 
