@@ -74,9 +74,10 @@ format: install ## Apply ruff formatting and safe fixes
 	$(VENV)/bin/ruff format .
 
 # The fast tier: every test that needs no terraform, no local runtime end to end, no checkov and no second
-# CDK toolkit (markers set in tests/conftest.py); under a minute on 2 cores. `make test` runs them all.
-FAST_TIER := not (terraform or e2e or compliance or toolkit)
-check: install lint ## Lint, then the fast tier of tests (no terraform, e2e, checkov or CDK Terrain; under a minute)
+# toolchain (CDK Terrain, HCL), and is not slow (markers: pyproject.toml, set in tests/conftest.py); under a
+# minute on 2 cores. `make test` runs them all.
+FAST_TIER := not (terraform or e2e or compliance or toolkit or slow)
+check: install lint ## Lint, then the fast tier of tests (no terraform, e2e, checkov, CDK Terrain or slow test)
 	$(PY) -m pytest -n $(PYTEST_WORKERS) -m "$(FAST_TIER)" $(PYTEST_ARGS)
 
 test: install lint $(CHECKOV_ENV)/.synced $(CDKTN_ENV)/.synced ## Lint, then the whole test suite (includes the compliance gate)

@@ -93,14 +93,15 @@ def toolchain() -> Toolchain:
 
 TESTS = Path(__file__).resolve().parent
 # What a test needs beyond Python, known from its folder or from a fixture it uses: each is a marker
-# (pyproject.toml) that the fast tier, `make check`, deselects. A new test in one of these folders, or
-# using one of these fixtures, is marked without anyone remembering to.
+# (pyproject.toml) that the fast tier, `make check`, deselects (with `slow`). A new test in one of these
+# folders, or using one of these fixtures, is marked without anyone remembering to.
 NEEDS_BY_FOLDER = {"terraform": "terraform", "e2e": "e2e", "compliance": "compliance"}
 NEEDS_BY_FIXTURE = {
     "toolchain": "terraform",
     "offline_terraform": "terraform",
     "runtime": "e2e",
     "cdktn_synth_dir": "toolkit",
+    "hcl_dir": "toolkit",
 }
 
 
