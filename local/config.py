@@ -99,7 +99,7 @@ class LocalSettings(SettingsGroup):
         default=None,
         doc="seed of the fault sequence",
     )
-    # --- Outage recovery: scripted outages, back-off and the scheduled reconciler ------------
+    # Scripted outages, back-off and the scheduled reconciler
     outage: str = setting(
         "LOCAL_OUTAGE",
         matches(

@@ -122,7 +122,7 @@ class Settings(SettingsGroup):
     api_quota_per_day: int = setting(
         "API_QUOTA_PER_DAY", at_least(1), default=10_000, doc="usage plan: requests a day"
     )
-    # --- API clients: one API key and usage plan each, bound to merchants ---
+    # API clients: one API key and usage plan each, bound to merchants
     api_clients: tuple[str, ...] = setting(
         "API_CLIENTS",
         matches(API_CLIENT_PATTERN, "NAME or NAME:RATE:BURST:QUOTA (NAME: 1-32 chars of a-z, 0-9, '-')"),
@@ -136,8 +136,7 @@ class Settings(SettingsGroup):
         default=False,
         doc="refuse a merchant whose config item names no client (`false`: any valid key may use it)",
     )
-    # --- end API clients ---
-    # --- custom domain with TLS 1.2+, account-level API Gateway settings ---
+    # Custom domain with TLS 1.2+, account-level API Gateway and X-Ray settings
     api_domain_name: str = setting(
         "API_DOMAIN_NAME",
         matches(r"([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}", "a lower-case DNS name"),
@@ -182,8 +181,7 @@ class Settings(SettingsGroup):
         doc="encrypt the region's X-Ray traces with the stack's key (`aws_xray_encryption_config`, one per "
         "account and region); `false` leaves an existing setting alone",
     )
-    # --- end custom domain and account settings ---
-    # --- WAF: rule groups for an API called by servers, rate limits per API key and per IP ---
+    # WAF: rule groups for an API called by servers, rate limits per API key and per IP
     waf_managed_rule_groups: tuple[str, ...] = setting(
         "WAF_MANAGED_RULE_GROUPS",
         matches(r"AWSManagedRules[A-Za-z0-9]+", "the name of an AWS managed rule group"),
@@ -235,7 +233,7 @@ class Settings(SettingsGroup):
         doc="coarse WAF block per client IP above this many requests per window; unset: the sum of "
         "every client's key limit, so all clients behind one egress IP still get through",
     )
-    # --- end WAF ---
+    # Requests and caches
     max_body_bytes: int = setting(
         "MAX_BODY_BYTES",
         between(256, 262_144),
@@ -402,7 +400,7 @@ class Settings(SettingsGroup):
         default=24,
         doc="receives before a message moves to the DLQ (with the back-off below: ~4.6 hours of retries)",
     )
-    # --- Outage recovery: back-off, reconciler, alerts and runbooks --------------------------
+    # Retries, the reconciler, alerts and runbooks
     retry_backoff_base_seconds: int = setting(
         "RETRY_BACKOFF_BASE_SECONDS",
         between(0, 43_200),

@@ -25,8 +25,9 @@ FUNCTIONS = {
 }
 
 
-# One synth with every issue-13 option away from its default: clients with their own limits and binding
-# required, WAF groups, overrides and window, a custom domain with its zone, the account role left alone.
+# One synth with every client, WAF and domain option away from its default: clients with their own limits
+# and binding required, WAF groups, overrides and window, a custom domain with its zone, the account role
+# left alone.
 VARIANT = Settings(
     api_clients=("acme:100:200:5000", "globex:50:100:1000"),
     require_merchant_clients=True,
