@@ -8,7 +8,8 @@
 * ``FunctionResources``: what the stack sets on the functions from the resources it creates.
 
 The system's fixed values (stacks, functions, index and tag names, what WAF and CloudWatch accept) are in
-``settings.system``; the local runtime's own settings (``LocalSettings``) beside it, in ``local.config``.
+``settings.system``; the local runtime's own settings (``LocalSettings``) beside the runtime, in
+``local.config``.
 The README's configuration tables are generated from these declarations (``python -m settings``), and a
 test keeps them in step. ``settings.model`` explains how a declaration is read.
 

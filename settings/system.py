@@ -1,7 +1,7 @@
 """The system's constants: what the app deploys and the fixed values its settings are checked against.
 
 Settings (``settings.catalog``, ``local.config``) vary between deployments; these do not. The stacks, the
-functions and the local runtime read both from here, so a name such as an index or a tag is written once.
+functions and the local runtime import them from here, so a name such as an index or a tag is written once.
 """
 
 from settings.model import Function
