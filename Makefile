@@ -36,7 +36,7 @@ export PATH := $(CURDIR)/$(TOOLS)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 PYTEST_WORKERS ?= 2
 PYTEST_ARGS ?=
 
-.PHONY: help install synth hcl test lint format clean compliance docs
+.PHONY: help install synth hcl check test lint format clean compliance docs
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -74,6 +74,13 @@ lint: install ## ruff lint and format check, mypy type check (strict on handlers
 format: install ## Apply ruff formatting and safe fixes
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+
+# The fast tier: every test that needs no terraform, no local runtime end to end, no checkov and no second
+# toolchain (CDK Terrain, HCL), and is not slow (markers: pyproject.toml, set in tests/conftest.py); under a
+# minute on 2 cores. `make test` runs them all.
+FAST_TIER := not (terraform or e2e or compliance or toolkit or slow)
+check: install lint $(DOCS_ENV)/.synced ## Lint, then the fast tier of tests (no terraform, e2e, checkov, CDK Terrain or slow test)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) -m "$(FAST_TIER)" $(PYTEST_ARGS)
 
 test: install lint $(CHECKOV_ENV)/.synced $(CDKTN_ENV)/.synced $(DOCS_ENV)/.synced ## Lint, then the whole test suite (includes the compliance gate and the strict docs build)
 	$(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)

@@ -28,7 +28,7 @@ from typing import Any
 from bench.item_size import index_entry, item_size, units
 from bench.load import local_runtime, mixed_transactions, processed_records, submit, wait_processed
 from bench.report import Section, print_section
-from settings.catalog import FUNCTION_LOG_LEVEL
+from settings.system import FUNCTION_LOG_LEVEL
 from stacks.config import Settings
 from stacks.constructs.api import ACCESS_LOG_FORMAT
 

@@ -15,7 +15,7 @@ from handlers.domain.merchant_directory import MerchantDirectory
 from handlers.observability import observability
 from handlers.runtime_settings import FailedTransactionSettings
 from handlers.sqs_batch import SqsBatch, receive_count
-from settings.catalog import FAILED_TRANSACTION
+from settings.system import FAILED_TRANSACTION
 
 obs = observability(FAILED_TRANSACTION)
 logger, tracer, metrics = obs.logger, obs.tracer, obs.metrics

@@ -22,7 +22,7 @@ from handlers.domain.retry import Backoff
 from handlers.observability import observability
 from handlers.runtime_settings import FraudDetectionSettings
 from handlers.sqs_batch import SqsBatch, receive_count
-from settings.catalog import FRAUD_DETECTION
+from settings.system import FRAUD_DETECTION
 
 obs = observability(FRAUD_DETECTION)
 logger, tracer, metrics = obs.logger, obs.tracer, obs.metrics

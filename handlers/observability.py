@@ -1,8 +1,8 @@
-"""Powertools for the three entry points: logger, tracer and metrics of one function, and counting helpers.
+"""Powertools for every entry point: logger, tracer and metrics of one function, and counting helpers.
 
 Only the Powertools modules used are imported, to keep the cold start light. Every value comes from the
 function's environment as Powertools reads it (``POWERTOOLS_METRICS_NAMESPACE``, ``POWERTOOLS_LOG_LEVEL``,
-``POWERTOOLS_TRACE_DISABLED``); the service name is the function's, from the settings catalog.
+``POWERTOOLS_TRACE_DISABLED``); the service name is the function's, from ``settings.system``.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from handlers.domain.errors import DependencyError
 from handlers.domain.reconciliation import ReconcileService
 from handlers.observability import observability
 from handlers.runtime_settings import ReconcilerSettings
-from settings.catalog import RECONCILER
+from settings.system import RECONCILER
 
 obs = observability(RECONCILER)
 logger, tracer, metrics = obs.logger, obs.tracer, obs.metrics

@@ -12,8 +12,9 @@ from decimal import Decimal
 
 from handlers.domain.fraud import FraudThresholds, VelocityRule
 from handlers.domain.retry import Backoff
-from settings.catalog import FAILED_TRANSACTION, FRAUD_DETECTION, RECONCILER, VALIDATION, FunctionSettings
+from settings.catalog import FunctionSettings
 from settings.model import Function
+from settings.system import FAILED_TRANSACTION, FRAUD_DETECTION, RECONCILER, VALIDATION
 
 
 class ValidationSettings(FunctionSettings):

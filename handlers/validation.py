@@ -25,7 +25,7 @@ from handlers.domain.submission import TransactionService
 from handlers.domain.transaction import decode_body
 from handlers.observability import observability
 from handlers.runtime_settings import ValidationSettings
-from settings.catalog import VALIDATION
+from settings.system import VALIDATION
 
 obs = observability(VALIDATION)
 logger, tracer, metrics = obs.logger, obs.tracer, obs.metrics

@@ -1,5 +1,6 @@
-"""The local runtime's own settings (declared in ``settings/catalog.py``, ``LocalSettings``); the
-system's settings come from the synthesized stack."""
+"""The local runtime's own settings, declared here (``LocalSettings``, documented in the README by
+``python -m settings``) and read by ``LocalConfig``; the deployment's settings come from the synthesized
+stack."""
 
 from __future__ import annotations
 
@@ -11,9 +12,142 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Self
 
-from settings.catalog import FAULT_SERVICES, LocalSettings
+from settings.model import SettingsGroup, between, matches, min_length, one_of, setting
 
 HOST = "127.0.0.1"  # never bind anything else: the runtime has fake credentials and no auth on moto
+
+FAULT_SERVICES = ("dynamodb", "sns")
+OUTAGE_SERVICES = ("dynamodb", "sns", "sqs")
+_OUTAGE_SERVICE = "(" + "|".join(OUTAGE_SERVICES) + ")"
+_SECONDS = r"[0-9]+(\.[0-9]+)?"
+# SERVICES@START+DURATION: a window ends with a number and a service list starts with a letter, so the
+# windows may be separated by ';' or ',' without ambiguity.
+OUTAGE_WINDOW = rf"{_OUTAGE_SERVICE}(,{_OUTAGE_SERVICE})*@{_SECONDS}\+{_SECONDS}"
+
+
+class LocalSettings(SettingsGroup):
+    """The local runtime's own settings; the deployment's settings apply to it as to synth."""
+
+    api_port: int = setting(
+        "LOCAL_API_PORT",
+        between(0, 65_535),
+        default=8080,
+        doc="port of the API on 127.0.0.1 (nothing else is bound; `0` picks a free one)",
+    )
+    aws_port: int = setting(
+        "LOCAL_AWS_PORT", between(0, 65_535), default=5000, doc="port of the AWS endpoint (moto) on 127.0.0.1"
+    )
+    api_key: str = setting(
+        "LOCAL_API_KEY",
+        min_length(20),
+        empty_allowed=True,
+        secret=True,
+        shown_default="generated",
+        default="",
+        doc="the API key of the first API client (API Gateway's minimum length)",
+    )
+    api_clients: tuple[str, ...] = setting(
+        "LOCAL_API_CLIENTS",
+        matches(r"[a-z][a-z0-9-]{0,31}=[^\s=,]{20,}", "NAME=KEY, KEY at least 20 characters"),
+        empty_allowed=True,
+        secret=True,
+        shown_default="generated",
+        default=(),
+        doc="the API key of each API client of the stack (`API_CLIENTS`); a client not named gets a "
+        "generated key",
+    )
+    seed_merchants: bool = setting("LOCAL_SEED", default=True, doc="seed the sample merchants")
+    concurrency: int = setting(
+        "LOCAL_CONCURRENCY",
+        between(1, 64),
+        default=2,
+        doc="execution environments (processes) per function at most; like Lambda's, each runs one "
+        "invocation at a time",
+    )
+    retry_visibility_seconds: int = setting(
+        "LOCAL_RETRY_VISIBILITY_SECONDS",
+        between(0, 43_200),
+        default=2,
+        doc="a failed record is redelivered after this (the deployed queue waits its visibility timeout)",
+    )
+    log_level: str = setting(
+        "LOCAL_LOG_LEVEL",
+        one_of("DEBUG", "INFO", "WARNING", "ERROR"),
+        normalize=str.upper,
+        default="WARNING",
+        doc="the functions' log level (`INFO` shows every record)",
+    )
+    access_log: bool = setting("LOCAL_ACCESS_LOG", default=True, doc="one line per API request")
+    fault_rate: float = setting(
+        "LOCAL_FAULT_RATE",
+        between(0.0, 1.0),
+        default=0.0,
+        doc="share of the functions' DynamoDB/SNS calls that fail (throttling, 5xx, or applied-but-500), "
+        "for resilience tests",
+    )
+    fault_services: tuple[str, ...] = setting(
+        "LOCAL_FAULT_SERVICES",
+        one_of(*FAULT_SERVICES),
+        normalize=str.lower,
+        default=FAULT_SERVICES,
+        doc="the services whose calls fail",
+    )
+    fault_seed: int | None = setting(
+        "LOCAL_FAULT_SEED",
+        between(0, 2**63),
+        shown_default="random",
+        default=None,
+        doc="seed of the fault sequence",
+    )
+    # Scripted outages, back-off and the scheduled reconciler
+    outage: str = setting(
+        "LOCAL_OUTAGE",
+        matches(
+            rf"{OUTAGE_WINDOW}([;,]{OUTAGE_WINDOW})*",
+            "windows SERVICES@START+DURATION (seconds after ready; services among "
+            + ", ".join(OUTAGE_SERVICES)
+            + "), separated by ';' or ','",
+        ),
+        normalize=lambda text: "".join(text.split()).lower(),
+        empty_allowed=True,
+        shown_default="none",
+        default="",
+        doc="scripted outages: every call of the functions to those services fails in each window, e.g. "
+        "`dynamodb,sns@30+60;sqs@200+10`",
+    )
+    retry_backoff_max_seconds: int = setting(
+        "LOCAL_RETRY_BACKOFF_MAX_SECONDS",
+        between(0, 43_200),
+        default=8,
+        doc="the fraud-detection function's back-off runs from `LOCAL_RETRY_VISIBILITY_SECONDS` up to this "
+        "(the stack's RETRY_BACKOFF_* are minutes long)",
+    )
+    schedule_seconds: float = setting(
+        "LOCAL_SCHEDULE_SECONDS",
+        between(0.5, 3600),
+        default=5.0,
+        doc="scheduled functions (the reconciler) run this often (the stack's schedule is in minutes)",
+    )
+    reconcile_after_seconds: int = setting(
+        "LOCAL_RECONCILE_AFTER_SECONDS",
+        between(1, 345_600),
+        default=10,
+        doc="the reconciler re-enqueues transactions pending this long (the stack's RECONCILE_AFTER_SECONDS)",
+    )
+    stack_json: str = setting(
+        "LOCAL_STACK_JSON",
+        empty_allowed=True,
+        shown_default="synthesized",
+        default="",
+        doc="run this `cdk.tf.json` instead of synthesizing",
+    )
+    ready_file: str = setting(
+        "LOCAL_READY_FILE",
+        empty_allowed=True,
+        shown_default="none",
+        default="",
+        doc="write endpoints and resource names there as JSON once ready",
+    )
 
 
 @dataclass(frozen=True)

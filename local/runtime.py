@@ -2,9 +2,9 @@
 
 Start-up order: synthesized stack -> moto server -> tables (with their streams), queues, topic -> functions,
 each with a first execution environment holding its own resolved environment -> sample merchants -> event
-source pollers -> stream pipes (alerts) -> alert printer -> HTTP API -> schedules -> banner (and
-``LOCAL_READY_FILE``). Ctrl-C or SIGTERM stops
-everything in reverse order. Scripted outages (``LOCAL_OUTAGE``) count from the moment it is ready.
+source pollers -> stream pipes (alerts) -> alert printer -> HTTP API -> schedules -> banner and
+``LOCAL_READY_FILE`` (``local.banner``). Ctrl-C or SIGTERM stops everything in reverse order. Scripted
+outages (``LOCAL_OUTAGE``) count from the moment it is ready.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import dataclasses
 import functools
 import json
 import os
-import shlex
 import signal
 import sys
 import threading
@@ -24,6 +23,7 @@ from typing import Any
 
 from local.api_keys import KeyLookup
 from local.aws import CREDENTIALS, MotoServer, Provisioned, client, provision, session
+from local.banner import banner, write_ready_file
 from local.config import FaultConfig, LocalConfig
 from local.event_bus import Endpoints, EventBus
 from local.faults import FaultInjector
@@ -40,17 +40,6 @@ from local.stack import FunctionSpec, StackSpec, load_stack
 from local.stream_pipes import StreamPipe
 from local.synth import stack_json
 from tools.clients import ClientLifecycle, Names
-
-README_TRANSACTION = {
-    "transaction_id": "txn_test_001",
-    "merchant_id": "merchant_001",
-    "amount": 1500.00,
-    "currency": "USD",
-}
-README_MERCHANT = (
-    '{"merchant_id": {"S": "merchant_001"}, "name": {"S": "Test Merchant"}, '
-    '"active": {"BOOL": true}, "max_transaction_amount": {"N": "10000"}}'
-)
 
 
 def prepare_process_environment(environ: MutableMapping[str, str], region: str) -> None:
@@ -334,7 +323,7 @@ class LocalRuntime:
             return
         names = Names(
             self.stack.api.name,
-            self._function_setting("API_KEY_TABLE_NAME") or "",
+            self.function_setting("API_KEY_TABLE_NAME") or "",
             self.merchant_table() or "",
         )
         lifecycle = ClientLifecycle(
@@ -343,7 +332,7 @@ class LocalRuntime:
         for name, value in self.client_keys.items():
             self.client_key_ids[name] = lifecycle.add(name, value=value).key_id
 
-    def _function_setting(self, variable: str) -> str | None:
+    def function_setting(self, variable: str) -> str | None:
         """A variable of the first function that has it (resolved to local values)."""
         for function in self.functions.values():
             if value := function.environment.get(variable):
@@ -352,7 +341,7 @@ class LocalRuntime:
 
     def merchant_table(self) -> str | None:
         """The table the validation function reads merchants from (its MERCHANT_TABLE_NAME)."""
-        return self._function_setting("MERCHANT_TABLE_NAME")
+        return self.function_setting("MERCHANT_TABLE_NAME")
 
     def _print_alerts(self) -> None:
         url = self.provisioned.console_url if self.provisioned else ""
@@ -443,113 +432,6 @@ class LocalRuntime:
             "aws_requests": {name: counter.summary() for name, counter in self.requests.items()},
         }
 
-    def write_ready_file(self) -> None:
-        if not self.config.ready_file:
-            return
-        path = Path(self.config.ready_file)
-        scratch = path.with_suffix(path.suffix + ".tmp")
-        scratch.write_text(json.dumps(self.describe(), indent=2), encoding="utf-8")
-        os.replace(scratch, path)
-
-    def banner(self) -> str:
-        info = self.describe()
-        provisioned = self.provisioned
-        assert provisioned is not None, "banner() after start()"
-        stack = self.stack
-        endpoint = info["aws_endpoint"]
-        key = info["api_key"]
-        generated = self.config.api_key_generated and not self.config.api_clients
-        lines = [
-            "",
-            "Local transaction-processing runtime: real handlers, moto for AWS; no AWS account, no Docker.",
-            "",
-            f"  HTTP API    {info['api_url']}   (POST /transaction, GET /transaction/{{transaction_id}})",
-            f"  OpenAPI     {info['api_url']}/openapi.json",
-            *(f"  API key     {key} (client {name})" for name, key in self.client_keys.items()),
-            *(["  (keys generated: LOCAL_API_KEY or LOCAL_API_CLIENTS choose them)"] if generated else []),
-            f"  AWS         {endpoint}   (moto; region {stack.region}; any credentials)",
-            f"  tables      {', '.join(info['tables'])}",
-        ]
-        for queue in stack.queues:
-            redrive = ""
-            if queue.redrive_policy and self.provisioned:
-                policy = json.loads(self.provisioned.resolver.resolve(queue.redrive_policy))
-                target = policy["deadLetterTargetArn"].rsplit(":", 1)[-1]
-                redrive = f" -> {target} after {policy['maxReceiveCount']} receives"
-            lines.append(f"  queue       {queue.name}{redrive}")
-        for name in info["topics"]:
-            lines.append(
-                f"  topic       {name} -> printed here as [alert] and queued on {provisioned.inbox_name}"
-            )
-        for poller in self.pollers:
-            m = poller.mapping
-            lines.append(
-                f"  mapping     {poller.queue_name} -> {poller.function.name} (batch {m.batch_size}, "
-                f"window {m.batching_window_seconds} s, retry after {self.config.retry_visibility_seconds} s)"
-            )
-        for pipe in self.pipes:
-            lines.append(
-                f"  pipe        {pipe.spec.name}: stream of {self.stack.table(pipe.spec.table).name} -> "
-                f"{len(pipe.spec.filters)} filter(s) -> bus {self.buses[pipe.spec.bus].name}"
-            )
-        lines.extend(
-            f"  rule        {bus.name}/{rule.name}: pattern -> input transformer -> topic"
-            for bus in self.buses.values()
-            for rule in bus.rules
-        )
-        for api_client in self.stack.api.clients if self.stack.api else ():
-            plan = api_client.usage_plan
-            lines.append(
-                f"  usage plan  {api_client.name}: {plan.rate_limit:g} req/s, burst {plan.burst_limit}, "
-                f"quota {plan.quota_limit}/{(plan.quota_period or 'DAY').lower()}"
-            )
-        if self.seeded:
-            merchants = ", ".join(
-                f"{m['merchant_id']} ({m['name']}{'' if m['active'] else ', inactive'})" for m in self.seeded
-            )
-            lines.append(f"  merchants   {merchants}")
-        for schedule in self.schedules:
-            lines.append(
-                f"  schedule    {schedule.spec.name} -> {schedule.function.name} every "
-                f"{self.config.schedule_seconds:g} s (deployed: {schedule.spec.expression})"
-            )
-        f = self.config.faults
-        if f.rate > 0:
-            lines.append(f"  FAULTS      {f.rate:.0%} of {', '.join(f.services)} calls fail (seed {f.seed})")
-        for window in f.outages:
-            lines.append(
-                f"  OUTAGE      {', '.join(window.services)} calls fail from {window.start:g} s to "
-                f"{window.start + window.duration:g} s after ready"
-            )
-        merchant_table = self.merchant_table() or "merchant-config-dev"
-        transaction_table = next(
-            (
-                f.environment.get("TRANSACTION_TABLE_NAME")
-                for f in self.functions.values()
-                if f.environment.get("TRANSACTION_TABLE_NAME")
-            ),
-            "processed-transactions-dev",
-        )
-        aws = f"aws --endpoint-url {endpoint}"
-        body = json.dumps(README_TRANSACTION).replace("1500.0", "1500.00")
-        api = info["api_url"]
-        lines += [
-            "",
-            "Try it (in another terminal):",
-            f"  export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION={stack.region}",
-            f"  {aws} dynamodb put-item --table-name {merchant_table} --item {shlex.quote(README_MERCHANT)}",
-            f"  curl -X POST {api}/transaction -H 'x-api-key: {key}' -H 'Content-Type: application/json' "
-            f"-d {shlex.quote(body)}",
-            f"  curl {api}/transaction/txn_test_001 -H 'x-api-key: {key}'",
-            f"  {aws} dynamodb get-item --table-name {transaction_table} --key "
-            + shlex.quote('{"transaction_id": {"S": "txn_test_001"}}'),
-            f"  {aws} sqs receive-message --queue-url {provisioned.inbox_url} --wait-time-seconds 5",
-            "",
-            "Ctrl-C stops.",
-            "",
-        ]
-        return "\n".join(lines)
-
 
 def run(environ: Mapping[str, str] | None = None) -> int:
     environ = dict(os.environ if environ is None else environ)
@@ -564,8 +446,9 @@ def run(environ: Mapping[str, str] | None = None) -> int:
     previous = {s: signal.signal(s, _stop) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         runtime.start()
-        print(runtime.banner(), flush=True)
-        runtime.write_ready_file()
+        print(banner(runtime), flush=True)
+        if config.ready_file:
+            write_ready_file(config.ready_file, runtime.describe())
         while not stopping.wait(0.5):
             pass
         print("Stopping ...", flush=True)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from local.expressions import Ref, as_ref
-from settings.catalog import API_CLIENT_TAG
+from settings.system import API_CLIENT_TAG
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,10 @@ import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from settings.catalog import TRANSACTION_STACK, LocalSettings, Settings
+from local.config import LocalSettings
+from settings.catalog import Settings
 from settings.environments import ENVIRONMENT_VARIABLE
+from settings.system import TRANSACTION_STACK
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / "build" / "local" / "synth"

@@ -1,4 +1,6 @@
-"""The settings of the system: declared once in ``settings.catalog``, read through ``settings.model``.
+"""The settings of the system, each declared once: the deployment's in ``settings.catalog``, the local
+runtime's beside it (``local.config``); the fixed values both are checked against in ``settings.system``.
+``settings.model`` says how a declaration is read.
 
 ``python -m settings`` writes the README's configuration tables from the declarations (``--check``
 fails when they are out of date).

@@ -11,7 +11,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from handlers.gateway_responses import GATEWAY_RESPONSES
-from settings.catalog import LocalSettings, Settings
+from local.config import LocalSettings
+from settings.catalog import Settings
 from settings.model import Setting, SettingsGroup, settings_of
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"

@@ -1,4 +1,4 @@
-"""Every setting of the system, declared once.
+"""The deployment's settings, each declared once.
 
 * ``Settings``: read at synth (``main.py``) from the environment's committed file,
   ``environments/<ENV>.toml``, and environment variables overriding single settings
@@ -6,8 +6,10 @@
   or the variable, and the value. ``functions=`` passes a setting on to those Lambda
   functions under the same variable, and the function reads it back through this same declaration.
 * ``FunctionResources``: what the stack sets on the functions from the resources it creates.
-* ``LocalSettings``: the local runtime's own settings (``make local``).
 
+The system's fixed values (stacks, functions, index and tag names, what WAF and CloudWatch accept) are in
+``settings.system``; the local runtime's own settings (``LocalSettings``) beside the runtime, in
+``local.config``.
 The README's configuration tables are generated from these declarations (``python -m settings``), and a
 test keeps them in step. ``settings.model`` explains how a declaration is read.
 
@@ -18,79 +20,33 @@ view fails until it has one), then run ``python -m settings``.
 
 from decimal import Decimal
 
-from handlers.domain.fraud import FraudThresholds, VelocityRule
 from settings.model import (
-    Function,
     FunctionView,
     Rule,
     SettingsGroup,
     at_least,
     between,
-    each_matches,
     matches,
-    min_length,
     one_of,
     positive,
     setting,
 )
-
-# --- what the app deploys: two stacks, three functions ------------------------------------------------
-
-STATE_BACKEND_STACK = "state-backend"  # bootstrap: the state bucket and lock table (local state)
-TRANSACTION_STACK = "transaction-processing"  # everything else (state in the bucket)
-STACKS = (STATE_BACKEND_STACK, TRANSACTION_STACK)
-# The transactions table's index by merchant and receive time: the stack creates it, the fraud-detection
-# function's velocity rule counts a merchant's recent transactions through it.
-MERCHANT_INDEX = "by-merchant"
-# Its sparse index of pending records (attributes present only while pending, ``handlers.domain.records``):
-# the reconciler finds stale pending transactions through it.
-PENDING_INDEX = "pending-by-age"
-
-VALIDATION = Function("validation", service="validation", timeout_seconds=10)
-FRAUD_DETECTION = Function("fraud_detection", service="fraud-detection", timeout_seconds=30)
-FAILED_TRANSACTION = Function("failed_transaction", service="failed-transaction", timeout_seconds=30)
-RECONCILER = Function("reconciler", service="reconciler", timeout_seconds=120)
-FUNCTIONS = (VALIDATION, FRAUD_DETECTION, FAILED_TRANSACTION, RECONCILER)
-
-METRICS_NAMESPACE = "TransactionProcessing"
-FUNCTION_LOG_LEVEL = "INFO"
-
-
-def observability_environment(function: Function, environment_suffix: str) -> dict[str, str]:
-    """What every function gets for Powertools (service, metrics namespace, log level) and as a label."""
-    return {
-        "POWERTOOLS_SERVICE_NAME": function.service,
-        "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
-        "POWERTOOLS_LOG_LEVEL": FUNCTION_LOG_LEVEL,
-        "ENVIRONMENT": environment_suffix,
-    }
-
-
-# CloudWatch Logs accepts only these retention periods; PCI DSS 10.5.1 needs at least 365 days.
-LOG_RETENTION_DAYS_ALLOWED = (365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
-_NAME = r"[a-z][a-z0-9-]{0,%d}"
-
-# API clients: API_CLIENTS items, ``name`` or ``name:rate:burst:quota``.
-DEFAULT_API_CLIENT = "default"
-API_CLIENT_PATTERN = r"[a-z][a-z0-9-]{0,31}(:[1-9][0-9]*:[1-9][0-9]*:[1-9][0-9]*)?"
-# The tag naming an API key's client: the stack sets it, the local runtime hands each client its key.
-API_CLIENT_TAG = "ApiClient"
-
-# WAF: AWS managed rule groups for an API called by servers (README "WAF").
-WAF_DEFAULT_RULE_GROUPS = (
-    "AWSManagedRulesAmazonIpReputationList",
-    "AWSManagedRulesAnonymousIpList",
-    "AWSManagedRulesKnownBadInputsRuleSet",
-    "AWSManagedRulesCommonRuleSet",
+from settings.system import (
+    API_CLIENT_PATTERN,
+    DEFAULT_API_CLIENT,
+    FAILED_TRANSACTION,
+    FRAUD_DETECTION,
+    FUNCTIONS,
+    LOG_RETENTION_DAYS_ALLOWED,
+    RECONCILER,
+    VALIDATION,
+    WAF_DEFAULT_OVERRIDES,
+    WAF_DEFAULT_RULE_GROUPS,
+    WAF_MAX_RATE_LIMIT,
+    WAF_RATE_WINDOWS,
 )
-# Merchant backends run on cloud hosting ranges: count that rule, keep Tor and VPN blocks.
-WAF_DEFAULT_OVERRIDES = ("AWSManagedRulesAnonymousIpList:HostingProviderIPList=count",)
-# Common rule set rules that block requests the API accepts: counted unless the settings say otherwise.
-WAF_COMMON_RULE_SET = "AWSManagedRulesCommonRuleSet"
-WAF_NO_USER_AGENT_RULE = "NoUserAgent_HEADER"
-WAF_BODY_SIZE_RULE = "SizeRestrictions_BODY"
-WAF_RATE_WINDOWS = (60, 120, 300, 600)  # evaluation windows WAF accepts (seconds)
-WAF_MAX_RATE_LIMIT = 2_000_000_000
+
+_NAME = r"[a-z][a-z0-9-]{0,%d}"
 _OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 
 
@@ -167,7 +123,7 @@ class Settings(SettingsGroup):
     api_quota_per_day: int = setting(
         "API_QUOTA_PER_DAY", at_least(1), default=10_000, doc="usage plan: requests a day"
     )
-    # --- API clients: one API key and usage plan each, bound to merchants ---
+    # API clients: one API key and usage plan each, bound to merchants
     api_clients: tuple[str, ...] = setting(
         "API_CLIENTS",
         matches(API_CLIENT_PATTERN, "NAME or NAME:RATE:BURST:QUOTA (NAME: 1-32 chars of a-z, 0-9, '-')"),
@@ -181,8 +137,7 @@ class Settings(SettingsGroup):
         default=False,
         doc="refuse a merchant whose config item names no client (`false`: any valid key may use it)",
     )
-    # --- end API clients ---
-    # --- custom domain with TLS 1.2+, account-level API Gateway settings ---
+    # Custom domain with TLS 1.2+, account-level API Gateway and X-Ray settings
     api_domain_name: str = setting(
         "API_DOMAIN_NAME",
         matches(r"([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}", "a lower-case DNS name"),
@@ -227,8 +182,7 @@ class Settings(SettingsGroup):
         doc="encrypt the region's X-Ray traces with the stack's key (`aws_xray_encryption_config`, one per "
         "account and region); `false` leaves an existing setting alone",
     )
-    # --- end custom domain and account settings ---
-    # --- WAF: rule groups for an API called by servers, rate limits per API key and per IP ---
+    # WAF: rule groups for an API called by servers, rate limits per API key and per IP
     waf_managed_rule_groups: tuple[str, ...] = setting(
         "WAF_MANAGED_RULE_GROUPS",
         matches(r"AWSManagedRules[A-Za-z0-9]+", "the name of an AWS managed rule group"),
@@ -280,7 +234,7 @@ class Settings(SettingsGroup):
         doc="coarse WAF block per client IP above this many requests per window; unset: the sum of "
         "every client's key limit, so all clients behind one egress IP still get through",
     )
-    # --- end WAF ---
+    # Requests and caches
     max_body_bytes: int = setting(
         "MAX_BODY_BYTES",
         between(256, 262_144),
@@ -296,26 +250,27 @@ class Settings(SettingsGroup):
         doc="in-memory merchant cache of the validation and fraud-detection functions, and the validation "
         "function's cache of API key ids' clients (`0`: no cache)",
     )
-    # Fraud rules (global; a merchant's config item may override the thresholds)
+    # Fraud rules (global; a merchant's config item may override the thresholds). The defaults are the
+    # fraud domain's own (``handlers.domain.fraud``): a test keeps them equal.
     fraud_high_amount: Decimal = setting(
         "FRAUD_HIGH_AMOUNT",
         positive(),
         functions=[FRAUD_DETECTION],
-        default=FraudThresholds.high_amount,
+        default=Decimal("5000"),
         doc="amount strictly above which the high-amount rule fires",
     )
     fraud_review_threshold: int = setting(
         "FRAUD_REVIEW_THRESHOLD",
         between(1, 1000),
         functions=[FRAUD_DETECTION],
-        default=FraudThresholds.review_threshold,
+        default=30,
         doc="score from which a transaction is REVIEW_REQUIRED",
     )
     fraud_suspected_threshold: int = setting(
         "FRAUD_SUSPECTED_THRESHOLD",
         between(1, 1000),
         functions=[FRAUD_DETECTION],
-        default=FraudThresholds.suspected_threshold,
+        default=50,
         doc="score from which a transaction is FRAUD_SUSPECTED",
     )
     alert_on_review_required: bool = setting(
@@ -335,14 +290,14 @@ class Settings(SettingsGroup):
         "VELOCITY_WINDOW_SECONDS",
         between(1, 86_400),
         functions=[FRAUD_DETECTION],
-        default=VelocityRule.window_seconds,
+        default=60,
         doc="velocity rule: the window",
     )
     velocity_points: int = setting(
         "VELOCITY_POINTS",
         between(0, 1000),
         functions=[FRAUD_DETECTION],
-        default=VelocityRule.points,
+        default=20,
         doc="velocity rule: points it adds",
     )
     # Logs
@@ -446,7 +401,7 @@ class Settings(SettingsGroup):
         default=24,
         doc="receives before a message moves to the DLQ (with the back-off below: ~4.6 hours of retries)",
     )
-    # --- Outage recovery: back-off, reconciler, alerts and runbooks --------------------------
+    # Retries, the reconciler, alerts and runbooks
     retry_backoff_base_seconds: int = setting(
         "RETRY_BACKOFF_BASE_SECONDS",
         between(0, 43_200),
@@ -483,14 +438,14 @@ class Settings(SettingsGroup):
     )
     alert_emails: tuple[str, ...] = setting(
         "ALERT_EMAILS",
-        each_matches(r"[^@\s,]+@[^@\s,]+\.[A-Za-z]{2,}", "an e-mail address"),
+        matches(r"[^@\s,]+@[^@\s,]+\.[A-Za-z]{2,}", "an e-mail address"),
         shown_default="none",
         default=(),
         doc="e-mail subscriptions of the alerts topic (each address must confirm, see docs/runbooks.md)",
     )
     alert_https_endpoints: tuple[str, ...] = setting(
         "ALERT_HTTPS_ENDPOINTS",
-        each_matches(r"https://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[^\s,]*)?", "an https:// URL"),
+        matches(r"https://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[^\s,]*)?", "an https:// URL"),
         shown_default="none",
         default=(),
         doc="HTTPS subscriptions of the alerts topic (raw delivery off; the endpoint must confirm)",
@@ -690,139 +645,3 @@ class FunctionSettings(FunctionView):
     """Base of each function's typed view (``handlers.runtime_settings``): its settings come from these."""
 
     SOURCES = (Settings, FunctionResources)
-
-
-# --- the local runtime ---------------------------------------------------------------------------------
-
-FAULT_SERVICES = ("dynamodb", "sns")
-OUTAGE_SERVICES = ("dynamodb", "sns", "sqs")
-_OUTAGE_SERVICE = "(" + "|".join(OUTAGE_SERVICES) + ")"
-_SECONDS = r"[0-9]+(\.[0-9]+)?"
-# SERVICES@START+DURATION: a window ends with a number and a service list starts with a letter, so the
-# windows may be separated by ';' or ',' without ambiguity.
-OUTAGE_WINDOW = rf"{_OUTAGE_SERVICE}(,{_OUTAGE_SERVICE})*@{_SECONDS}\+{_SECONDS}"
-
-
-class LocalSettings(SettingsGroup):
-    """The local runtime's own settings; the system's settings above apply to it as to synth."""
-
-    api_port: int = setting(
-        "LOCAL_API_PORT",
-        between(0, 65_535),
-        default=8080,
-        doc="port of the API on 127.0.0.1 (nothing else is bound; `0` picks a free one)",
-    )
-    aws_port: int = setting(
-        "LOCAL_AWS_PORT", between(0, 65_535), default=5000, doc="port of the AWS endpoint (moto) on 127.0.0.1"
-    )
-    api_key: str = setting(
-        "LOCAL_API_KEY",
-        min_length(20),
-        empty_allowed=True,
-        secret=True,
-        shown_default="generated",
-        default="",
-        doc="the API key of the first API client (API Gateway's minimum length)",
-    )
-    api_clients: tuple[str, ...] = setting(
-        "LOCAL_API_CLIENTS",
-        matches(r"[a-z][a-z0-9-]{0,31}=[^\s=,]{20,}", "NAME=KEY, KEY at least 20 characters"),
-        empty_allowed=True,
-        secret=True,
-        shown_default="generated",
-        default=(),
-        doc="the API key of each API client of the stack (`API_CLIENTS`); a client not named gets a "
-        "generated key",
-    )
-    seed_merchants: bool = setting("LOCAL_SEED", default=True, doc="seed the sample merchants")
-    concurrency: int = setting(
-        "LOCAL_CONCURRENCY",
-        between(1, 64),
-        default=2,
-        doc="execution environments (processes) per function at most; like Lambda's, each runs one "
-        "invocation at a time",
-    )
-    retry_visibility_seconds: int = setting(
-        "LOCAL_RETRY_VISIBILITY_SECONDS",
-        between(0, 43_200),
-        default=2,
-        doc="a failed record is redelivered after this (the deployed queue waits its visibility timeout)",
-    )
-    log_level: str = setting(
-        "LOCAL_LOG_LEVEL",
-        one_of("DEBUG", "INFO", "WARNING", "ERROR"),
-        normalize=str.upper,
-        default="WARNING",
-        doc="the functions' log level (`INFO` shows every record)",
-    )
-    access_log: bool = setting("LOCAL_ACCESS_LOG", default=True, doc="one line per API request")
-    fault_rate: float = setting(
-        "LOCAL_FAULT_RATE",
-        between(0.0, 1.0),
-        default=0.0,
-        doc="share of the functions' DynamoDB/SNS calls that fail (throttling, 5xx, or applied-but-500), "
-        "for resilience tests",
-    )
-    fault_services: tuple[str, ...] = setting(
-        "LOCAL_FAULT_SERVICES",
-        one_of(*FAULT_SERVICES),
-        normalize=str.lower,
-        default=FAULT_SERVICES,
-        doc="the services whose calls fail",
-    )
-    fault_seed: int | None = setting(
-        "LOCAL_FAULT_SEED",
-        between(0, 2**63),
-        shown_default="random",
-        default=None,
-        doc="seed of the fault sequence",
-    )
-    # --- Outage recovery: scripted outages, back-off and the scheduled reconciler ------------
-    outage: str = setting(
-        "LOCAL_OUTAGE",
-        matches(
-            rf"{OUTAGE_WINDOW}([;,]{OUTAGE_WINDOW})*",
-            "windows SERVICES@START+DURATION (seconds after ready; services among "
-            + ", ".join(OUTAGE_SERVICES)
-            + "), separated by ';' or ','",
-        ),
-        normalize=lambda text: "".join(text.split()).lower(),
-        empty_allowed=True,
-        shown_default="none",
-        default="",
-        doc="scripted outages: every call of the functions to those services fails in each window, e.g. "
-        "`dynamodb,sns@30+60;sqs@200+10`",
-    )
-    retry_backoff_max_seconds: int = setting(
-        "LOCAL_RETRY_BACKOFF_MAX_SECONDS",
-        between(0, 43_200),
-        default=8,
-        doc="the fraud-detection function's back-off runs from `LOCAL_RETRY_VISIBILITY_SECONDS` up to this "
-        "(the stack's RETRY_BACKOFF_* are minutes long)",
-    )
-    schedule_seconds: float = setting(
-        "LOCAL_SCHEDULE_SECONDS",
-        between(0.5, 3600),
-        default=5.0,
-        doc="scheduled functions (the reconciler) run this often (the stack's schedule is in minutes)",
-    )
-    reconcile_after_seconds: int = setting(
-        "LOCAL_RECONCILE_AFTER_SECONDS",
-        between(1, 345_600),
-        default=10,
-        doc="the reconciler re-enqueues transactions pending this long (the stack's RECONCILE_AFTER_SECONDS)",
-    )
-    stack_json: str = setting(
-        "LOCAL_STACK_JSON",
-        empty_allowed=True,
-        shown_default="synthesized",
-        default="",
-        doc="run this `cdk.tf.json` instead of synthesizing",
-    )
-    ready_file: str = setting(
-        "LOCAL_READY_FILE",
-        empty_allowed=True,
-        shown_default="none",
-        default="",
-        doc="write endpoints and resource names there as JSON once ready",
-    )

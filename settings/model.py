@@ -1,8 +1,9 @@
 """How a setting is declared, read, checked, passed on to functions and documented.
 
-The declarations themselves live in ``settings.catalog``. A setting is an annotated attribute of a
-``SettingsGroup`` subclass, declared with ``setting()``: its environment variable, default, checks,
-documentation and the Lambda functions whose environment carries it. The annotation is its type.
+The declarations live in ``settings.catalog`` (and the local runtime's in ``local.config``). A setting is
+an annotated attribute of a ``SettingsGroup`` subclass, declared with ``setting()``: its environment
+variable, default, checks, documentation and the Lambda functions whose environment carries it. The
+annotation is its type.
 Every reader (synth, a function at run time, the local runtime) goes through ``Setting.read`` and
 ``Setting.validate``, so one setting has one set of bounds and one spelling of its values, and every
 error names the variable and the bad value.
@@ -87,12 +88,7 @@ def one_of(*choices: object) -> Check:
 
 
 def matches(pattern: str, requirement: str) -> Check:
-    """``pattern`` must match the whole value, or each item of a list (compiled on first use)."""
-    return Check(requirement, lambda v: all(re.fullmatch(pattern, item) for item in _items(v)))
-
-
-def each_matches(pattern: str, requirement: str) -> Check:
-    """Every item of a list setting must match ``pattern`` whole."""
+    """``pattern`` must match the whole value, or every item of a list setting."""
     return Check(requirement, lambda v: all(re.fullmatch(pattern, item) for item in _items(v)))
 
 

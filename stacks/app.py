@@ -7,7 +7,7 @@ from pathlib import Path
 
 from cdktf import App
 
-from settings.catalog import STATE_BACKEND_STACK, TRANSACTION_STACK
+from settings.system import STATE_BACKEND_STACK, TRANSACTION_STACK
 from stacks.config import Settings
 from stacks.state_backend_stack import StateBackendStack
 from stacks.transaction_stack import TransactionStack

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from settings import catalog
+from settings import catalog, system
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ def waf_limit(client: ApiClient, window_seconds: int) -> int:
     """Requests one key may send in a WAF window: what its usage plan admits there (rate x window + a
     full burst), with headroom, so a client at its plan's rate is never blocked by the WAF."""
     admitted = client.rate_limit * window_seconds + client.burst_limit
-    return min(catalog.WAF_MAX_RATE_LIMIT, math.ceil(admitted * WAF_HEADROOM))
+    return min(system.WAF_MAX_RATE_LIMIT, math.ceil(admitted * WAF_HEADROOM))
 
 
 class Settings(catalog.Settings):
@@ -103,10 +103,10 @@ class Settings(catalog.Settings):
     def function_names(self) -> dict[str, str]:
         """Entry point -> function name of each Lambda function."""
         return {
-            catalog.VALIDATION.entry_point: self.name("validation-lambda"),
-            catalog.FRAUD_DETECTION.entry_point: self.name("fraud-detection-lambda"),
-            catalog.FAILED_TRANSACTION.entry_point: self.name("failed-transaction-lambda"),
-            catalog.RECONCILER.entry_point: self.name("reconciler-lambda"),
+            system.VALIDATION.entry_point: self.name("validation-lambda"),
+            system.FRAUD_DETECTION.entry_point: self.name("fraud-detection-lambda"),
+            system.FAILED_TRANSACTION.entry_point: self.name("failed-transaction-lambda"),
+            system.RECONCILER.entry_point: self.name("reconciler-lambda"),
         }
 
     @property
@@ -119,7 +119,7 @@ class Settings(catalog.Settings):
     def validation(self) -> FunctionSizing:
         return FunctionSizing(
             self.validation_memory_mb,
-            catalog.VALIDATION.timeout_seconds,
+            system.VALIDATION.timeout_seconds,
             catalog.validation_concurrency(self),
             self.validation_provisioned_concurrency,
         )
@@ -127,21 +127,21 @@ class Settings(catalog.Settings):
     @property
     def fraud_detection(self) -> FunctionSizing:
         return FunctionSizing(
-            self.fraud_memory_mb, catalog.FRAUD_DETECTION.timeout_seconds, self.fraud_reserved_concurrency
+            self.fraud_memory_mb, system.FRAUD_DETECTION.timeout_seconds, self.fraud_reserved_concurrency
         )
 
     @property
     def failed_transaction(self) -> FunctionSizing:
         return FunctionSizing(
             self.failed_memory_mb,
-            catalog.FAILED_TRANSACTION.timeout_seconds,
+            system.FAILED_TRANSACTION.timeout_seconds,
             self.failed_reserved_concurrency,
         )
 
     @property
     def reconciler(self) -> FunctionSizing:
         """One run at a time: a run re-enqueues what it finds, a second one at once would find nothing."""
-        return FunctionSizing(256, catalog.RECONCILER.timeout_seconds, reserved_concurrency=1)
+        return FunctionSizing(256, system.RECONCILER.timeout_seconds, reserved_concurrency=1)
 
     @property
     def custom_domain(self) -> CustomDomain | None:
@@ -184,18 +184,18 @@ class Settings(catalog.Settings):
         ``WAF_COUNT_NO_USER_AGENT`` / ``WAF_COUNT_BODY_SIZE`` relax (an explicit override of either wins)."""
         named = {o.split("=")[0] for o in self.waf_rule_action_overrides}
         counted = [
-            f"{catalog.WAF_COMMON_RULE_SET}:{rule}=count"
+            f"{system.WAF_COMMON_RULE_SET}:{rule}=count"
             for rule, relaxed in (
-                (catalog.WAF_NO_USER_AGENT_RULE, self.waf_count_no_user_agent),
-                (catalog.WAF_BODY_SIZE_RULE, self.waf_count_body_size),
+                (system.WAF_NO_USER_AGENT_RULE, self.waf_count_no_user_agent),
+                (system.WAF_BODY_SIZE_RULE, self.waf_count_body_size),
             )
             if relaxed
-            and catalog.WAF_COMMON_RULE_SET in self.waf_managed_rule_groups
-            and f"{catalog.WAF_COMMON_RULE_SET}:{rule}" not in named
+            and system.WAF_COMMON_RULE_SET in self.waf_managed_rule_groups
+            and f"{system.WAF_COMMON_RULE_SET}:{rule}" not in named
         ]
         return (*self.waf_rule_action_overrides, *counted)
 
     @property
     def resolved_waf_ip_rate_limit(self) -> int:
-        derived = min(catalog.WAF_MAX_RATE_LIMIT, sum(self.waf_limit_of(c) for c in self.clients))
+        derived = min(system.WAF_MAX_RATE_LIMIT, sum(self.waf_limit_of(c) for c in self.clients))
         return self.waf_ip_rate_limit or derived

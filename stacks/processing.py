@@ -23,7 +23,9 @@ from constructs import Construct
 
 from handlers.domain.schema import load_transaction_schema
 from settings import catalog
-from settings.catalog import (
+from settings.catalog import FunctionResources
+from settings.model import Function, delivered_to, environment_for
+from settings.system import (
     FAILED_TRANSACTION,
     FRAUD_DETECTION,
     MERCHANT_INDEX,
@@ -31,9 +33,8 @@ from settings.catalog import (
     PENDING_INDEX,
     RECONCILER,
     VALIDATION,
-    FunctionResources,
+    observability_environment,
 )
-from settings.model import Function, delivered_to, environment_for
 from stacks.config import FunctionSizing
 from stacks.constructs.account import Account
 from stacks.constructs.alert_pipes import AlertPipes
@@ -327,7 +328,7 @@ class TransactionProcessing(Construct):
                 )
             settings[spec.env] = spec.render(values[spec.name])
         return (
-            catalog.observability_environment(function, self.naming.environment)
+            observability_environment(function, self.naming.environment)
             | settings
             | environment_for(function, resources)
         )

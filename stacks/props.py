@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, fields
 from decimal import Decimal
 
 from handlers.domain.fraud import FraudThresholds, VelocityRule
-from settings.catalog import (
+from settings.system import (
     DEFAULT_API_CLIENT,
     FAILED_TRANSACTION,
     FRAUD_DETECTION,

@@ -3,7 +3,7 @@
 import fcntl
 import os
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import pytest
@@ -89,6 +89,33 @@ def toolchain() -> Toolchain:
     if isinstance(found, str):
         pytest.skip(found)
     return found
+
+
+TESTS = Path(__file__).resolve().parent
+# What a test needs beyond Python, known from its folder or from a fixture it uses: each is a marker
+# (pyproject.toml) that the fast tier, `make check`, deselects (with `slow`). A new test in one of these
+# folders, or using one of these fixtures, is marked without anyone remembering to.
+NEEDS_BY_FOLDER = {"terraform": "terraform", "e2e": "e2e", "compliance": "compliance"}
+NEEDS_BY_FIXTURE = {
+    "toolchain": "terraform",
+    "offline_terraform": "terraform",
+    "runtime": "e2e",
+    "cdktn_synth_dir": "toolkit",
+    "hcl_dir": "toolkit",
+}
+
+
+def needs_of(path: Path, fixtures: Iterable[str]) -> set[str]:
+    """The markers of a test in ``path`` that uses ``fixtures``."""
+    folder = path.resolve().relative_to(TESTS).parts[0]
+    found = {NEEDS_BY_FOLDER.get(folder)} | {NEEDS_BY_FIXTURE.get(name) for name in fixtures}
+    return {need for need in found if need}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        for need in sorted(needs_of(item.path, getattr(item, "fixturenames", ()))):
+            item.add_marker(need)
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -39,7 +39,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from handlers.domain.api_keys import KeyState
-from settings.catalog import API_CLIENT_TAG
+from settings.system import API_CLIENT_TAG
 
 DEFAULT_GRACE_HOURS = 168  # a week: long enough for a merchant's deploy cycle to pick up the new key
 

@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from settings.catalog import STATE_BACKEND_STACK, TRANSACTION_STACK
 from settings.environments import load_environment
+from settings.system import STATE_BACKEND_STACK, TRANSACTION_STACK
 from stacks.config import Settings
 
 PLACEHOLDER_ACCOUNT = "111122223333"

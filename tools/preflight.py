@@ -33,9 +33,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from settings.catalog import STACKS, STATE_BACKEND_STACK, TRANSACTION_STACK
 from settings.environments import Loaded, key_of, load_environment
 from settings.model import spec_of
+from settings.system import STACKS, STATE_BACKEND_STACK, TRANSACTION_STACK
 from stacks.config import Settings
 
 # Kept equal to stacks.app.REQUIRED_TERRAFORM_VERSION (">= 1.10.0, < 2.0.0") by tests/delivery.

@@ -12,7 +12,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from handlers.domain.errors import ConditionFailed, DependencyError
+from handlers.domain.errors import DependencyError
 
 CLIENT_CONFIG = Config(
     connect_timeout=2,
@@ -47,7 +47,6 @@ __all__ = [
     "CLIENT_CONFIG",
     "BotoCoreError",
     "ClientError",
-    "ConditionFailed",
     "dependency_error",
     "is_condition_failure",
     "make_client",

@@ -9,10 +9,10 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
 
 from handlers.adapters.aws import dependency_error, is_condition_failure
-from handlers.domain.errors import ConditionFailed, DependencyError
-from handlers.domain.ports import StalePending
+from handlers.domain.errors import DependencyError
+from handlers.domain.ports import ConditionFailed, StalePending
 from handlers.domain.records import RECONCILE_FIELDS, ProcessingStatus, TransactionRecord
-from settings.catalog import MERCHANT_INDEX, PENDING_INDEX
+from settings.system import MERCHANT_INDEX, PENDING_INDEX
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()

@@ -1,4 +1,6 @@
-"""Every exception of the handlers, in one module. Adapters map AWS client errors onto these.
+"""Every exception of the handlers but the transaction store's ``ConditionFailed``, which carries a
+stored record and so stands beside the store's interface (``handlers.domain.ports``). Adapters map AWS
+client errors onto these.
 
 The domain speaks in error codes; the entry point (``handlers/http.py``) maps each code to its HTTP
 answer.
@@ -7,10 +9,7 @@ answer.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import TYPE_CHECKING, ClassVar
-
-if TYPE_CHECKING:
-    from handlers.domain.records import TransactionRecord
+from typing import ClassVar
 
 
 class ErrorCode(StrEnum):
@@ -98,15 +97,6 @@ class DependencyError(HandlerError):
         super().__init__(f"{operation} failed: {code} {message}".strip())
         self.operation = operation
         self.code = code
-
-
-class ConditionFailed(HandlerError):
-    """A conditional write was refused. ``existing`` is the stored record when the write returned it."""
-
-    def __init__(self, operation: str, existing: TransactionRecord | None = None) -> None:
-        super().__init__(f"{operation}: condition failed")
-        self.operation = operation
-        self.existing = existing
 
 
 class InvalidMessage(HandlerError):

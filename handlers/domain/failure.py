@@ -18,9 +18,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from handlers.domain.errors import ConditionFailed, InvalidMessage
+from handlers.domain.errors import InvalidMessage
 from handlers.domain.merchant_directory import MerchantDirectory
-from handlers.domain.ports import TransactionStore
+from handlers.domain.ports import ConditionFailed, TransactionStore
 from handlers.domain.records import ProcessingStatus, TransactionMessage, iso_utc
 from handlers.domain.transaction import ID_PATTERN
 

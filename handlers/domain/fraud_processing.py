@@ -13,7 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from handlers.domain.errors import ConditionFailed, DependencyError, InvalidMessage
+from handlers.domain.errors import DependencyError, InvalidMessage
 from handlers.domain.fraud import (
     FraudAssessment,
     FraudThresholds,
@@ -24,7 +24,7 @@ from handlers.domain.fraud import (
 )
 from handlers.domain.merchant import Merchant
 from handlers.domain.merchant_directory import MerchantDirectory
-from handlers.domain.ports import TransactionStore
+from handlers.domain.ports import ConditionFailed, TransactionStore
 from handlers.domain.records import Status, TransactionMessage, TransactionRecord, iso_utc
 
 logger = logging.getLogger(__name__)

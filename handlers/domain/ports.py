@@ -1,4 +1,5 @@
-"""The interfaces the services need; implemented by handlers.adapters (AWS SDK) and by test fakes."""
+"""The interfaces the services need, implemented by handlers.adapters (AWS SDK) and by test fakes, and the
+error the transaction store raises on a refused conditional write."""
 
 from __future__ import annotations
 
@@ -6,7 +7,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from handlers.domain.errors import HandlerError
 from handlers.domain.records import TransactionRecord
+
+
+class ConditionFailed(HandlerError):
+    """A conditional write was refused. ``existing`` is the stored record when the write returned it."""
+
+    def __init__(self, operation: str, existing: TransactionRecord | None = None) -> None:
+        super().__init__(f"{operation}: condition failed")
+        self.operation = operation
+        self.existing = existing
 
 
 @dataclass(frozen=True)

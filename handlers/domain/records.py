@@ -29,9 +29,10 @@ Status = FraudStatus | ProcessingStatus
 STATUSES: tuple[Status, ...] = (ProcessingStatus.PENDING_FRAUD_CHECK, *FraudStatus, ProcessingStatus.FAILED)
 
 
-# The sparse index of pending records (``PENDING_INDEX`` in the catalog): these attributes exist only while a
-# record is pending, so the reconciler queries pending records, never the whole table. The index's partition
-# key is spread over ``PENDING_SHARDS`` values so that no single key takes every pending write.
+# The sparse index of pending records (``PENDING_INDEX`` in ``settings.system``): these attributes exist
+# only while a record is pending, so the reconciler queries pending records, never the whole table. The
+# index's partition key is spread over ``PENDING_SHARDS`` values so that no single key takes every pending
+# write.
 PENDING_SHARDS = 16
 RECONCILE_FIELDS = ("pending_shard", "pending_since_ms", "message")
 

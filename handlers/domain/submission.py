@@ -13,7 +13,6 @@ from handlers.domain.cache import TTLCache
 from handlers.domain.card_numbers import refuse_card_numbers
 from handlers.domain.errors import (
     AmountExceedsMerchantLimit,
-    ConditionFailed,
     DependencyError,
     IdempotencyConflict,
     MerchantAccessDenied,
@@ -25,7 +24,7 @@ from handlers.domain.errors import (
 )
 from handlers.domain.merchant import REFUSED_MERCHANT, REFUSED_MESSAGE, Merchant
 from handlers.domain.merchant_directory import MerchantDirectory
-from handlers.domain.ports import MerchantSource, MessageQueue, TransactionStore
+from handlers.domain.ports import ConditionFailed, MerchantSource, MessageQueue, TransactionStore
 from handlers.domain.records import (
     TransactionMessage,
     TransactionRecord,

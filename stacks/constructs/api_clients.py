@@ -13,7 +13,7 @@ from cdktf_cdktf_provider_aws.api_gateway_usage_plan import (
 )
 from constructs import Construct
 
-from settings.catalog import API_CLIENT_TAG
+from settings.system import API_CLIENT_TAG
 from stacks.config import ApiClient
 
 # Resources an earlier version of this construct created per client: the keys (their values sat in the

@@ -11,7 +11,7 @@ from cdktf_cdktf_provider_aws.dynamodb_table import (
 )
 from constructs import Construct
 
-from settings.catalog import MERCHANT_INDEX, PENDING_INDEX
+from settings.system import MERCHANT_INDEX, PENDING_INDEX
 from stacks.constructs.policy import Statement, allow
 
 

@@ -22,7 +22,7 @@ from handlers.adapters.aws import make_client
 from handlers.adapters.dynamodb import from_item, to_item
 from local.lambda_context import LambdaContext
 from local.pipe_rules import matches, transform
-from settings.catalog import MERCHANT_INDEX, PENDING_INDEX
+from settings.system import MERCHANT_INDEX, PENDING_INDEX
 from stacks.constructs.alert_pipes import EVENT_DETAIL_TYPE, EVENT_SOURCE, alert_routes
 from tests.events import api_get, api_post, dlq_batch, sqs_batch
 

@@ -1,7 +1,7 @@
 """CDK Terrain (cdktn) synthesizes the same stacks as cdktf, through the one import seam, stacks/bindings.py.
 
-The other infra tests run on both toolkits (``tests/infra/conftest.py``); these compare the two outputs
-whole and test the seam itself.
+These compare the two outputs whole, so the other infra tests need to read only the cdktf output
+(``tests/infra/conftest.py``), and test the seam itself.
 """
 
 from __future__ import annotations

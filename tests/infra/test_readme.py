@@ -6,7 +6,8 @@ import re
 from pathlib import Path
 
 import settings.__main__ as tables
-from settings.catalog import LocalSettings, Settings
+from local.config import LocalSettings
+from settings.catalog import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text()

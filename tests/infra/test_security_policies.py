@@ -1,4 +1,4 @@
-"""Issue 14, as a PCI assessor reads the JSON: state under the CMK, principals named in every resource
+"""The stacks as a PCI assessor reads the JSON: state under the CMK, principals named in every resource
 policy, endpoint and key policies scoped, no AWS managed policy, card data masked in the logs."""
 
 from __future__ import annotations

@@ -25,8 +25,9 @@ FUNCTIONS = {
 }
 
 
-# One synth with every issue-13 option away from its default: clients with their own limits and binding
-# required, WAF groups, overrides and window, a custom domain with its zone, the account role left alone.
+# One synth with every client, WAF and domain option away from its default: clients with their own limits
+# and binding required, WAF groups, overrides and window, a custom domain with its zone, the account role
+# left alone.
 VARIANT = Settings(
     api_clients=("acme:100:200:5000", "globex:50:100:1000"),
     require_merchant_clients=True,
@@ -602,9 +603,9 @@ def test_no_key_value_is_created_read_or_output_by_terraform(stack, variant):
         assert _key_value_places(doc) == []
 
 
-def test_the_former_keys_are_forgotten_by_the_state_never_destroyed(toolkit_synth_dir, tmp_path):
+def test_the_former_keys_are_forgotten_by_the_state_never_destroyed(synth_dir, tmp_path):
     # removed blocks in removed.tf beside cdk.tf.json (checkov cannot parse them in the JSON)
-    written = (toolkit_synth_dir / "stacks" / TRANSACTION_STACK / REMOVED_FILE).read_text()
+    written = (synth_dir / "stacks" / TRANSACTION_STACK / REMOVED_FILE).read_text()
     assert written == removed_tf(
         [
             f"aws_api_gateway_api_key.{cdktf_logical_id('Clients', 'Key-default')}",
@@ -613,7 +614,7 @@ def test_the_former_keys_are_forgotten_by_the_state_never_destroyed(toolkit_synt
         ]
     )
     assert written.count("destroy = false") == 5
-    assert "removed" not in Stack.load(toolkit_synth_dir, TRANSACTION_STACK).doc
+    assert "removed" not in Stack.load(synth_dir, TRANSACTION_STACK).doc
     app = build_app(VARIANT, outdir=str(tmp_path))
     (transaction_stack,) = [c for c in app.node.children if isinstance(c, TransactionStack)]
     assert transaction_stack.forgotten_addresses == [

@@ -14,6 +14,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+from local.banner import write_ready_file
 from local.config import FaultConfig, LocalConfig
 from local.events import proxy_event, sqs_event
 from local.expressions import Ref, Resolver, interpolations, references
@@ -440,3 +441,11 @@ def test_schedules_are_read_from_the_stack():
         "rate(5 minutes)",
         True,
     )
+
+
+def test_the_ready_file_is_written_whole_and_replaces_the_last_one(tmp_path):
+    ready = tmp_path / "ready.json"
+    ready.write_text("stale")
+    write_ready_file(str(ready), {"api_url": "http://127.0.0.1:8080", "tables": ["a", "b"]})
+    assert json.loads(ready.read_text()) == {"api_url": "http://127.0.0.1:8080", "tables": ["a", "b"]}
+    assert [p.name for p in tmp_path.iterdir()] == ["ready.json"]  # no scratch file left

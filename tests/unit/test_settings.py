@@ -7,16 +7,12 @@ from decimal import Decimal
 
 import pytest
 
+from handlers.domain.fraud import FraudThresholds, VelocityRule
 from handlers.runtime_settings import SETTINGS_OF
-from settings.catalog import (
-    FUNCTIONS,
-    FunctionResources,
-    FunctionSettings,
-    LocalSettings,
-    Settings,
-    observability_environment,
-)
+from local.config import LocalSettings
+from settings.catalog import FunctionResources, FunctionSettings, Settings
 from settings.model import delivered_to, environment_for, settings_of
+from settings.system import FUNCTIONS, observability_environment
 
 RESOURCES = FunctionResources(
     merchant_table_name="merchant-config-dev",
@@ -185,3 +181,12 @@ def test_local_client_keys_are_secret_long_and_of_known_clients():
     assert len(keys["initech"]) >= 20 and len(set(keys.values())) == 3
     with pytest.raises(ValueError, match="LOCAL_API_CLIENTS names globex, which the stack's API_CLIENTS"):
         config.client_keys(["acme"])
+
+
+def test_the_fraud_defaults_are_the_fraud_domain_s_own():
+    # The catalog states plain values (settings import nothing of the domain); they must be the domain's.
+    s = Settings()
+    thresholds = (s.fraud_high_amount, s.fraud_review_threshold, s.fraud_suspected_threshold)
+    assert FraudThresholds(*thresholds) == FraudThresholds()
+    velocity = VelocityRule(max_transactions=1)
+    assert (s.velocity_window_seconds, s.velocity_points) == (velocity.window_seconds, velocity.points)
