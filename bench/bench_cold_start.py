@@ -15,7 +15,7 @@ import zipfile
 from pathlib import Path
 
 from bench.report import PYTHON, ROOT, Section, print_section, run_child
-from stacks.bundling import ENTRY_POINTS, function_archive
+from card_transactions.stacks.bundling import ENTRY_POINTS, function_archive
 
 TARGET_RATIO = 1.5
 _TIMED_IMPORT = (

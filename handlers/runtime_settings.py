@@ -10,10 +10,16 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from handlers.domain.fraud import FraudThresholds, VelocityRule
-from handlers.domain.retry import Backoff
-from settings.catalog import FAILED_TRANSACTION, FRAUD_DETECTION, RECONCILER, VALIDATION, FunctionSettings
-from settings.model import Function
+from card_transactions.handlers.domain.fraud import FraudThresholds, VelocityRule
+from card_transactions.handlers.domain.retry import Backoff
+from card_transactions.settings.catalog import (
+    FAILED_TRANSACTION,
+    FRAUD_DETECTION,
+    RECONCILER,
+    VALIDATION,
+    FunctionSettings,
+)
+from card_transactions.settings.model import Function
 
 
 class ValidationSettings(FunctionSettings):

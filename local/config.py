@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Self
 
-from settings.catalog import FAULT_SERVICES, LocalSettings
+from card_transactions.settings.catalog import FAULT_SERVICES, LocalSettings
 
 HOST = "127.0.0.1"  # never bind anything else: the runtime has fake credentials and no auth on moto
 

@@ -19,8 +19,8 @@ import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from settings.catalog import TRANSACTION_STACK, LocalSettings, Settings
-from settings.environments import ENVIRONMENT_VARIABLE
+from card_transactions.settings.catalog import TRANSACTION_STACK, LocalSettings, Settings
+from card_transactions.settings.environments import ENVIRONMENT_VARIABLE
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / "build" / "local" / "synth"

@@ -8,9 +8,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from handlers.gateway_responses import GATEWAY_RESPONSES
-from settings.catalog import LocalSettings, Settings
-from settings.model import Setting, SettingsGroup, settings_of
+from card_transactions.handlers.gateway_responses import GATEWAY_RESPONSES
+from card_transactions.settings.catalog import LocalSettings, Settings
+from card_transactions.settings.model import Setting, SettingsGroup, settings_of
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 TABLES: dict[str, type[SettingsGroup]] = {"synth": Settings, "local": LocalSettings}

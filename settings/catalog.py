@@ -18,8 +18,8 @@ view fails until it has one), then run ``python -m settings``.
 
 from decimal import Decimal
 
-from handlers.domain.fraud import FraudThresholds, VelocityRule
-from settings.model import (
+from card_transactions.handlers.domain.fraud import FraudThresholds, VelocityRule
+from card_transactions.settings.model import (
     Function,
     FunctionView,
     Rule,

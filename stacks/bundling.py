@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from settings.catalog import FUNCTIONS
+from card_transactions.settings.catalog import FUNCTIONS
 
 ROOT = Path(__file__).resolve().parent.parent
 HANDLERS = ROOT / "handlers"

@@ -7,10 +7,10 @@ from cdktf import S3Backend, TerraformOutput, TerraformStack
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
 from constructs import Construct
 
-from stacks.config import Settings
-from stacks.constructs.waf import RuleActionOverride
-from stacks.processing import TransactionProcessing
-from stacks.props import (
+from card_transactions.stacks.config import Settings
+from card_transactions.stacks.constructs.waf import RuleActionOverride
+from card_transactions.stacks.processing import TransactionProcessing
+from card_transactions.stacks.props import (
     AccessProps,
     AlertTopic,
     ApiProps,

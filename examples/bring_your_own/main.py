@@ -9,7 +9,7 @@ packages in the host's bucket. Synthesize from the repository root:
 
 from __future__ import annotations
 
-from stacks import bindings
+from card_transactions.stacks import bindings
 
 bindings.activate()  # optional, before any CDK import: the fast provider import and the pinned Node
 
@@ -22,8 +22,8 @@ from cdktf_cdktf_provider_aws.vpc import Vpc  # noqa: E402
 from cdktf_cdktf_provider_aws.vpc_endpoint import VpcEndpoint  # noqa: E402
 from constructs import Construct  # noqa: E402
 
-from stacks.processing import TransactionProcessing  # noqa: E402
-from stacks.props import (  # noqa: E402
+from card_transactions.stacks.processing import TransactionProcessing  # noqa: E402
+from card_transactions.stacks.props import (  # noqa: E402
     EncryptionProps,
     ExistingVpc,
     MonitoringProps,

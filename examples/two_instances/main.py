@@ -7,7 +7,7 @@ Synthesize from the repository root:
 
 from __future__ import annotations
 
-from stacks import bindings
+from card_transactions.stacks import bindings
 
 bindings.activate()  # optional, before any CDK import: the fast provider import and the pinned Node
 
@@ -15,8 +15,8 @@ from cdktf import App, TerraformOutput, TerraformStack  # noqa: E402
 from cdktf_cdktf_provider_aws.provider import AwsProvider  # noqa: E402
 from constructs import Construct  # noqa: E402
 
-from stacks.processing import TransactionProcessing  # noqa: E402
-from stacks.props import (  # noqa: E402
+from card_transactions.stacks.processing import TransactionProcessing  # noqa: E402
+from card_transactions.stacks.props import (  # noqa: E402
     EncryptionProps,
     NamingProps,
     NetworkProps,

@@ -10,7 +10,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, ClassVar
 
 if TYPE_CHECKING:
-    from handlers.domain.records import TransactionRecord
+    from card_transactions.handlers.domain.records import TransactionRecord
 
 
 class ErrorCode(StrEnum):

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from handlers.domain.records import TransactionRecord
+from card_transactions.handlers.domain.records import TransactionRecord
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,8 @@ import zipfile
 
 import pytest
 
-from stacks import bundling
-from stacks.bundling import BUILD_LOCK, ROOT, function_archive, function_requirements
+from card_transactions.stacks import bundling
+from card_transactions.stacks.bundling import BUILD_LOCK, ROOT, function_archive, function_requirements
 
 
 def test_the_functions_pins_are_the_lock_files():

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from stacks.bindings import PLAIN_IMPORT_ENV
+from card_transactions.stacks.bindings import PLAIN_IMPORT_ENV
 
 ROOT = Path(__file__).resolve().parents[2]
 

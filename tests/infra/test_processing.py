@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from settings.model import settings_of
-from stacks.app import TRANSACTION_STACK
-from stacks.config import Settings
-from stacks.constructs.waf import RuleActionOverride
-from stacks.props import (
+from card_transactions.settings.model import settings_of
+from card_transactions.stacks.app import TRANSACTION_STACK
+from card_transactions.stacks.config import Settings
+from card_transactions.stacks.constructs.waf import RuleActionOverride
+from card_transactions.stacks.props import (
     AlertTopic,
     EncryptionProps,
     ExistingVpc,
@@ -27,7 +27,7 @@ from stacks.props import (
     StorageProps,
     TransactionProcessingProps,
 )
-from stacks.transaction_stack import SYSTEM_ID, props_from_settings
+from card_transactions.stacks.transaction_stack import SYSTEM_ID, props_from_settings
 from tools.props_reference import REFERENCE, render
 from tools.release_snapshot import RELEASE_DIR
 

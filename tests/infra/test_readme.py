@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-import settings.__main__ as tables
-from settings.catalog import LocalSettings, Settings
+import card_transactions.settings.__main__ as tables
+from card_transactions.settings.catalog import LocalSettings, Settings
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
 

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from card_transactions.stacks.app import TRANSACTION_STACK
 from compliance.gate import CHECKOV, ROOT, scan_stack
-from stacks.app import TRANSACTION_STACK
 from tools.terraform_check.check import StackCheck, open_checks
 from tools.terraform_check.moto_server import MotoServer
 from tools.terraform_check.toolchain import Toolchain

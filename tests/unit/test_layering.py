@@ -22,7 +22,12 @@ def test_domain_has_no_aws_sdk_and_no_environment(source):
 
 @pytest.mark.parametrize(
     "module",
-    ["handlers.validation", "handlers.fraud_detection", "handlers.failed_transaction", "handlers.reconciler"],
+    [
+        "card_transactions.handlers.validation",
+        "card_transactions.handlers.fraud_detection",
+        "card_transactions.handlers.failed_transaction",
+        "card_transactions.handlers.reconciler",
+    ],
 )
 def test_entry_points_import_without_aws_sdk_or_xray(module):
     code = (

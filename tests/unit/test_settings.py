@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from handlers.runtime_settings import SETTINGS_OF
-from settings.catalog import (
+from card_transactions.handlers.runtime_settings import SETTINGS_OF
+from card_transactions.settings.catalog import (
     FUNCTIONS,
     FunctionResources,
     FunctionSettings,
@@ -16,7 +16,7 @@ from settings.catalog import (
     Settings,
     observability_environment,
 )
-from settings.model import delivered_to, environment_for, settings_of
+from card_transactions.settings.model import delivered_to, environment_for, settings_of
 
 RESOURCES = FunctionResources(
     merchant_table_name="merchant-config-dev",
