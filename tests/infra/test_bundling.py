@@ -5,11 +5,14 @@ from __future__ import annotations
 import fcntl
 import json
 import zipfile
+from pathlib import Path
 
 import pytest
 
 from card_transactions.stacks import bundling
-from card_transactions.stacks.bundling import BUILD_LOCK, ROOT, function_archive, function_requirements
+from card_transactions.stacks.bundling import build_dir, function_archive, function_requirements
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_functions_pins_are_the_lock_files():
@@ -47,16 +50,20 @@ def test_archive_is_byte_identical_when_rebuilt():
 def test_archive_holds_its_entry_point_shared_code_and_dependencies_only(entry_point):
     with zipfile.ZipFile(function_archive(entry_point, "arm64")) as bundle:
         files = set(bundle.namelist())
-    assert f"handlers/{entry_point}.py" in files
+    assert f"card_transactions/handlers/{entry_point}.py" in files
     others = {"validation", "fraud_detection", "failed_transaction"} - {entry_point}
-    assert not any(f"handlers/{other}.py" in files for other in others)
-    assert "handlers/domain/transaction.schema.json" in files
-    assert "settings/catalog.py" in files  # the handlers read their settings through the catalog
+    assert not any(f"card_transactions/handlers/{other}.py" in files for other in others)
+    assert "card_transactions/handlers/domain/transaction.schema.json" in files
+    assert "card_transactions/settings/catalog.py" in files  # the handlers read their settings there
+    assert "card_transactions/__init__.py" in files  # the namespace: its exports load nothing here
     assert any(f.startswith("aws_lambda_powertools/") for f in files)
     assert any(f.startswith("aws_xray_sdk/") for f in files)
     assert any(f.startswith("fastjsonschema/") for f in files)
-    unwanted = ("boto3/", "botocore/", "bin/", "tests/", "stacks/", "local/", "cdktf", "constructs/", "jsii/")
+    unwanted = ("boto3/", "botocore/", "bin/", "tests/", "local/", "cdktf", "constructs/", "jsii/")
     assert not any(f.startswith(unwanted) for f in files)
+    top_level = {f.split("/")[0] for f in files if not f.startswith(("aws_", "fastjsonschema", "wrapt"))}
+    assert {t for t in top_level if ".dist-info" not in t} == {"card_transactions", "typing_extensions.py"}
+    assert not any(f.startswith(("card_transactions/stacks/", "card_transactions/py.typed")) for f in files)
     assert not any("__pycache__" in f or f.endswith(".pyc") for f in files)
 
 
@@ -75,7 +82,7 @@ def test_another_process_cannot_touch_the_build_while_an_archive_is_built(monkey
     held = []
 
     def probe(architecture):
-        with BUILD_LOCK.open("w") as other:
+        with (build_dir() / ".lock").open("w") as other:
             try:
                 fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
@@ -89,3 +96,18 @@ def test_another_process_cannot_touch_the_build_while_an_archive_is_built(monkey
     with pytest.raises(RuntimeError, match="probed"):
         function_archive("validation", "arm64")
     assert held == [True]
+
+
+def test_packages_are_built_under_the_working_directory_or_the_chosen_one(tmp_path, monkeypatch):
+    """Never beside the installed package (a wheel's site-packages is no place for a build cache)."""
+    monkeypatch.chdir(tmp_path)
+    assert build_dir({}) == tmp_path.resolve() / "build" / "lambda"
+    assert build_dir({"CARD_TRANSACTIONS_BUILD_DIR": "elsewhere"}) == tmp_path.resolve() / "elsewhere"
+
+
+def test_sources_are_read_from_where_python_imports_the_package():
+    import card_transactions.handlers
+
+    files = dict(bundling._handler_files("validation"))
+    handlers = Path(card_transactions.handlers.__file__).parent
+    assert files["card_transactions/handlers/validation.py"] == handlers / "validation.py"

@@ -42,10 +42,12 @@ def test_fast_path_output_is_identical_to_the_plain_import(tmp_path):
 
 NO_SIDE_EFFECTS = """
 import os, sys
-import stacks, stacks.bindings, stacks.props, stacks.processing
+import card_transactions
+from card_transactions.stacks import bindings
+from card_transactions import TransactionProcessing, TransactionProcessingProps
 import cdktf_cdktf_provider_aws
 assert os.environ.get("JSII_NODE") is None, os.environ.get("JSII_NODE")
-assert not [f for f in sys.meta_path if isinstance(f, stacks.bindings.PackageAlias)]
+assert not [f for f in sys.meta_path if isinstance(f, bindings.PackageAlias)]
 print(cdktf_cdktf_provider_aws.provider.AwsProvider.__name__)
 """
 
