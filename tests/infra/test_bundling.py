@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import fcntl
 import json
+import os
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
 import pytest
 
+from card_transactions.settings.catalog import FUNCTIONS
 from card_transactions.stacks import bundling
 from card_transactions.stacks.bundling import build_dir, function_archive, function_requirements
 
@@ -111,3 +115,33 @@ def test_sources_are_read_from_where_python_imports_the_package():
     files = dict(bundling._handler_files("validation"))
     handlers = Path(card_transactions.handlers.__file__).parent
     assert files["card_transactions/handlers/validation.py"] == handlers / "validation.py"
+
+
+LAMBDA_IMPORT = """
+import importlib, sys
+module, _, name = sys.argv[1].rpartition(".")
+handler = getattr(importlib.import_module(module), name)
+import card_transactions
+assert card_transactions.__file__.startswith(sys.argv[2]), card_transactions.__file__
+loaded = [m for m in sys.modules if m.startswith(("cdktf", "constructs", "jsii", "card_transactions.stacks"))]
+assert not loaded, loaded
+print(handler.__module__)
+"""
+
+
+@pytest.mark.parametrize("function", FUNCTIONS, ids=lambda f: f.entry_point)
+def test_the_handler_string_imports_from_the_package_alone(function, tmp_path):
+    """What Lambda does with the zip: import the handler named by the function's ``handler`` from the
+    package's root (the runtime's boto3 and jmespath from this environment), without the construct."""
+    with zipfile.ZipFile(function_archive(function.entry_point, "arm64")) as bundle:
+        bundle.extractall(tmp_path)
+    done = subprocess.run(
+        [sys.executable, "-c", LAMBDA_IMPORT, function.handler, str(tmp_path)],
+        cwd=tmp_path,
+        env={"PATH": os.environ["PATH"], "AWS_DEFAULT_REGION": "us-east-2"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == function.handler.rpartition(".")[0]
