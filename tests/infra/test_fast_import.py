@@ -48,6 +48,8 @@ from card_transactions import TransactionProcessing, TransactionProcessingProps
 import cdktf_cdktf_provider_aws
 assert os.environ.get("JSII_NODE") is None, os.environ.get("JSII_NODE")
 assert not [f for f in sys.meta_path if isinstance(f, bindings.PackageAlias)]
+assert [n for n in card_transactions.__all__ if getattr(card_transactions, n) is None] == []
+assert set(card_transactions.__all__) <= set(dir(card_transactions))
 print(cdktf_cdktf_provider_aws.provider.AwsProvider.__name__)
 """
 
