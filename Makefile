@@ -155,4 +155,4 @@ bench: synth $(CDKTN_ENV)/.synced ## Run every benchmark (about 6 minutes on 2 c
 	$(PY) -m bench
 
 clean: ## Remove synthesized output and build artefacts (keeps the environments)
-	rm -rf cdktf.out hcl.out build/lambda build/terraform-check reports
+	rm -rf cdktf.out hcl.out build/lambda build/terraform-check build/library-env reports
