@@ -122,6 +122,10 @@ tf-check: synth ## Real terraform on every stack, offline: validate, plan, apply
 	$(PY) -m tools.terraform_check --outdir cdktf.out --workdir build/terraform-check
 
 # --- Releases: the upgrade check plans the current code against the last release (releases/README.md).
+.PHONY: wheel
+wheel: install ## Build the package's wheel into dist/ (README "Use as a library")
+	$(PY) -m tools.wheel --wheel-dir dist
+
 .PHONY: release-snapshot
 release-snapshot: install ## Rewrite releases/last/ from this commit (environments/dev.toml), when cutting a release
 	$(PY) -m tools.release_snapshot --environment dev

@@ -1,4 +1,4 @@
-"""The package as a host gets it: the wheel built from the checkout and installed, with its dependencies
+"""The package as a host gets it: the wheel (``tools/wheel.py``) installed, with its dependencies
 at the lock's versions and nothing else, into a virtualenv of its own; host apps run there from a
 directory of their own, with no path into the checkout.
 
@@ -24,8 +24,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 DISTRIBUTION = "card-transactions-cdktf"
 ENVIRONMENTS = ROOT / "build" / "library-env"
-# What the wheel is built from (the links in card_transactions/ point at the three packages).
-WHEEL_INPUTS = ("pyproject.toml", "README.md", "card_transactions", "stacks", "handlers", "settings")
 # The environment a host app runs with: the machine's, without a way into the checkout.
 _NOT_PASSED = frozenset({"PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PIPENV_ACTIVE", "PYTHONSTARTUP"})
 PINNED_NODE = ROOT / "node_modules" / "node" / "bin" / "node"
@@ -40,25 +38,6 @@ def _run(
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(args)} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
     return done
-
-
-def build_wheel(scratch: Path) -> Path:
-    """The wheel, built (``pip wheel``, setuptools) from a copy of its inputs, so that setuptools'
-    ``build/`` and ``*.egg-info`` stay out of the checkout; file times fixed, so equal inputs give
-    equal bytes."""
-    source = scratch / "source"
-    source.mkdir()
-    for name in WHEEL_INPUTS:
-        if (ROOT / name).is_dir():
-            ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache")
-            shutil.copytree(ROOT / name, source / name, symlinks=True, ignore=ignore)
-        else:
-            shutil.copy2(ROOT / name, source / name)
-    dist = scratch / "dist"
-    build = ("wheel", "--quiet", "--no-deps", "--no-build-isolation", "--wheel-dir", str(dist), str(source))
-    _run([sys.executable, "-m", "pip", *build], env={**os.environ, "SOURCE_DATE_EPOCH": "315532800"})
-    [wheel] = dist.glob("*.whl")
-    return wheel
 
 
 def wheel_requirements(wheel: Path) -> list[str]:

@@ -22,10 +22,11 @@ import pytest
 from card_transactions.stacks.app import TRANSACTION_STACK
 from card_transactions.stacks.bundling import function_archive
 from compliance.gate import CHECKOV, ROOT, scan_stack
-from tests.terraform.installed import DISTRIBUTION, InstalledPackage, build_wheel, install, lock_constraints
+from tests.terraform.installed import DISTRIBUTION, InstalledPackage, install, lock_constraints
 from tools.terraform_check.check import StackCheck, open_checks
 from tools.terraform_check.moto_server import MotoServer
 from tools.terraform_check.toolchain import Toolchain
+from tools.wheel import build_wheel
 
 pytestmark = pytest.mark.slow
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
