@@ -57,24 +57,39 @@ def assert_packages_are_the_checkouts(outdir: Path) -> None:
 
 INSTALLED_PACKAGE = """
 import importlib.util, json, sys
-from importlib import resources
+from pathlib import Path
 import card_transactions
-data = resources.files("card_transactions")
+package = Path(card_transactions.__file__).parent
 print(json.dumps({
     "file": card_transactions.__file__,
     "checkout": [n for n in ("stacks", "settings", "handlers", "tools", "tests", "local", "compliance")
                  if importlib.util.find_spec(n)],
-    "data": [str(p) for p in ("py.typed", "stacks/lambda-requirements.txt",
-                              "handlers/domain/transaction.schema.json") if (data / p).is_file()],
+    "files": [p.relative_to(package).as_posix() for p in package.rglob("*")
+              if p.is_file() and "__pycache__" not in p.parts],
 }))
 """
+
+
+def checkout_files() -> set[str]:
+    """The files of the package in the checkout (through its links)."""
+    package = ROOT / "card_transactions"
+    return {
+        path.relative_to(package).as_posix()
+        for link in [package, *(package / name for name in ("stacks", "handlers", "settings"))]
+        for path in link.glob("*" if link == package else "**/*")
+        if path.is_file() and "__pycache__" not in path.parts and ".pytest_cache" not in path.parts
+    }
 
 
 def test_the_installed_package_is_the_wheel_alone(installed: InstalledPackage, tmp_path: Path):
     found = json.loads(installed.run(["-c", INSTALLED_PACKAGE], cwd=tmp_path).stdout)
     assert Path(found["file"]).is_relative_to(installed.root)  # the wheel's copy, not the checkout's
     assert found["checkout"] == []  # no module of the repository is importable
-    assert len(found["data"]) == 3  # the package data travel with the code
+    # Every file travels, the package data (request schema, the functions' pins, py.typed) too.
+    assert set(found["files"]) == checkout_files()
+    assert {"py.typed", "handlers/domain/transaction.schema.json", "stacks/lambda-requirements.txt"} <= set(
+        found["files"]
+    )
     lock = {line.split("==")[0].lower(): line.split("==")[1] for line in lock_constraints().split()}
     distributions = installed.distributions()
     others = set(distributions) - set(lock) - {DISTRIBUTION, "pip", "setuptools"}
