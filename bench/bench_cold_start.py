@@ -94,13 +94,14 @@ def run(repeats: int = 7, architecture: str = "arm64") -> Section:
             with zipfile.ZipFile(archive) as bundle:
                 bundle.extractall(target)
             env = function_environment(entry_point)
-            runs = [_timed_import(f"card_transactions.handlers.{entry_point}", target, env) for _ in range(repeats)]
+            module = f"card_transactions.handlers.{entry_point}"
+            runs = [_timed_import(module, target, env) for _ in range(repeats)]
             times = [seconds for seconds, _ in runs]
             ratio = _median(times) * 1000 / boto3_ms
             worst = max(worst, ratio)
             rows.append(
                 (
-                    f"`import card_transactions.handlers.{entry_point}`",
+                    f"`import {module}`",
                     _median(times) * 1000,
                     f"{min(times) * 1000:.0f}-{max(times) * 1000:.0f}",
                     ratio,

@@ -67,7 +67,9 @@ def test_the_package_requires_the_cdk_of_the_lock_within_its_major():
     default = json.loads((ROOT / "Pipfile.lock").read_text())["default"]
     required = {}
     for requirement in PROJECT["dependencies"]:
-        name, lower, upper = re.fullmatch(r"([\w-]+)>=([\w.]+),<([\w.]+)", requirement).groups()
+        bounds = re.fullmatch(r"([\w-]+)>=([\w.]+),<([\w.]+)", requirement)
+        assert bounds, requirement
+        name, lower, upper = bounds.groups()
         required[name] = lower
         assert int(upper.split(".")[0]) > int(lower.split(".")[0]) or upper.startswith("0.")
     assert required == {name: default[name]["version"].removeprefix("==") for name in required}
