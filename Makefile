@@ -140,6 +140,10 @@ tf-check: synth ## Real terraform on every stack, offline: validate, plan, apply
 	$(PY) -m tools.terraform_check --outdir cdktf.out --workdir build/terraform-check
 
 # --- Releases: the upgrade check plans the current code against the last release (releases/README.md).
+.PHONY: wheel
+wheel: install ## Build the package's wheel into dist/ (README "Use as a library")
+	$(PY) -m tools.wheel --wheel-dir dist
+
 .PHONY: release-snapshot
 release-snapshot: install ## Rewrite releases/last/ from this commit (environments/dev.toml), when cutting a release
 	$(PY) -m tools.release_snapshot --environment dev
@@ -173,4 +177,4 @@ bench: synth $(CDKTN_ENV)/.synced ## Run every benchmark (about 6 minutes on 2 c
 	$(PY) -m bench
 
 clean: ## Remove synthesized output and build artefacts (keeps the environments)
-	rm -rf cdktf.out hcl.out build/lambda build/terraform-check reports site
+	rm -rf cdktf.out hcl.out build/lambda build/terraform-check build/library-env reports site dist

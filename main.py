@@ -4,13 +4,13 @@ overriding single settings), both stacks, synth."""
 import os
 import sys
 
-from stacks import bindings
+from card_transactions.stacks import bindings
 
 bindings.activate()  # before any CDK module is imported: the toolkit, fast provider import, pinned Node
 
-from settings.environments import load_environment  # noqa: E402
-from stacks.app import build_app  # noqa: E402
-from stacks.config import Settings  # noqa: E402
+from card_transactions.settings.environments import load_environment  # noqa: E402
+from card_transactions.stacks.app import build_app  # noqa: E402
+from card_transactions.stacks.config import Settings  # noqa: E402
 
 try:
     environment = load_environment(Settings, os.environ)

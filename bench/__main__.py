@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import time
 
-from stacks import bindings
+from card_transactions.stacks import bindings
 
 bindings.activate()  # an entry point: the fast provider import before any benchmark imports a construct
 

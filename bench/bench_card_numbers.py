@@ -22,9 +22,9 @@ from typing import Any
 from bench import card_numbers_luhn_only
 from bench.card_corpus import MERCHANT_CLASSES, card_number_encodings, merchant_values
 from bench.report import Section, print_section
-from handlers.domain.card_numbers import contains_card_number, fields_with_card_numbers
-from handlers.domain.errors import RequestRefused
-from handlers.domain.transaction import validate_transaction
+from card_transactions.handlers.domain.card_numbers import contains_card_number, fields_with_card_numbers
+from card_transactions.handlers.domain.errors import RequestRefused
+from card_transactions.handlers.domain.transaction import validate_transaction
 
 REQUESTS = 2000
 NON_ASCII_NOTES = (

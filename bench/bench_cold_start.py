@@ -15,7 +15,7 @@ import zipfile
 from pathlib import Path
 
 from bench.report import PYTHON, ROOT, Section, print_section, run_child
-from stacks.bundling import ENTRY_POINTS, function_archive
+from card_transactions.stacks.bundling import ENTRY_POINTS, function_archive
 
 TARGET_RATIO = 1.5
 _TIMED_IMPORT = (
@@ -40,7 +40,7 @@ def function_environment(entry_point: str) -> dict[str, str]:
     (function,) = [
         f
         for f in stack["resource"]["aws_lambda_function"].values()
-        if f["handler"] == f"handlers.{entry_point}.handler"
+        if f["handler"] == f"card_transactions.handlers.{entry_point}.handler"
     ]
     variables = function["environment"]["variables"]
     return {
@@ -94,13 +94,14 @@ def run(repeats: int = 7, architecture: str = "arm64") -> Section:
             with zipfile.ZipFile(archive) as bundle:
                 bundle.extractall(target)
             env = function_environment(entry_point)
-            runs = [_timed_import(f"handlers.{entry_point}", target, env) for _ in range(repeats)]
+            module = f"card_transactions.handlers.{entry_point}"
+            runs = [_timed_import(module, target, env) for _ in range(repeats)]
             times = [seconds for seconds, _ in runs]
             ratio = _median(times) * 1000 / boto3_ms
             worst = max(worst, ratio)
             rows.append(
                 (
-                    f"`import handlers.{entry_point}`",
+                    f"`import {module}`",
                     _median(times) * 1000,
                     f"{min(times) * 1000:.0f}-{max(times) * 1000:.0f}",
                     ratio,

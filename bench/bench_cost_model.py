@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench.report import Section, print_section
-from stacks.config import Settings
-from stacks.constructs.network import INTERFACE_ENDPOINT_SERVICES
+from card_transactions.stacks.config import Settings
+from card_transactions.stacks.constructs.network import INTERFACE_ENDPOINT_SERVICES
 
 HOURS_PER_MONTH = 730
 VOLUMES = (100_000, 1_000_000, 10_000_000)

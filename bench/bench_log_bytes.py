@@ -28,9 +28,9 @@ from typing import Any
 from bench.item_size import index_entry, item_size, units
 from bench.load import local_runtime, mixed_transactions, processed_records, submit, wait_processed
 from bench.report import Section, print_section
-from settings.system import FUNCTION_LOG_LEVEL
-from stacks.config import Settings
-from stacks.constructs.api import ACCESS_LOG_FORMAT
+from card_transactions.settings.system import FUNCTION_LOG_LEVEL
+from card_transactions.stacks.config import Settings
+from card_transactions.stacks.constructs.api import ACCESS_LOG_FORMAT
 
 CLIENTS = 4
 # The transactions table's indexes: keys first, then the table's key and the projected attributes.

@@ -7,7 +7,7 @@ import sys
 import tempfile
 
 from bench.report import PYTHON, ROOT, Section, print_section, run_child
-from stacks.bindings import CDKTN, TOOLKIT_ENV
+from card_transactions.stacks.bindings import CDKTN, TOOLKIT_ENV
 
 TARGET_RATIO = 0.33
 

@@ -118,7 +118,7 @@ def run(repeats: int = 15) -> Section:
         }
     )
     with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):  # logs and EMF go to stdout
-        from handlers import fraud_detection, validation
+        from card_transactions.handlers import fraud_detection, validation
         from local.lambda_context import LambdaContext
 
         stub = StubAws()

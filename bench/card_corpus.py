@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from handlers.domain.card_numbers import NETWORKS, luhn_valid
+from card_transactions.handlers.domain.card_numbers import NETWORKS, luhn_valid
 
 SEED = 20261206
 VALUES_PER_CLASS = 800

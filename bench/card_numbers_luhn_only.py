@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from handlers.domain.card_numbers import luhn_valid
+from card_transactions.handlers.domain.card_numbers import luhn_valid
 
 MIN_DIGITS, MAX_DIGITS = 13, 19
 SEPARATORS = " .-_"

@@ -35,7 +35,7 @@ class Dependencies:
     monotonic: Callable[[], float] | None = None
 
     def client(self, service: str) -> Any:
-        from handlers.adapters.aws import make_client
+        from card_transactions.handlers.adapters.aws import make_client
 
         return getattr(self, service) or make_client(service)
 

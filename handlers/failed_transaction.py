@@ -8,21 +8,21 @@ from aws_lambda_powertools.utilities.batch import process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from handlers.container import Container, Dependencies
-from handlers.domain.cache import TTLCache
-from handlers.domain.failure import DeadLetter, FailedEntry, FailureService
-from handlers.domain.merchant_directory import MerchantDirectory
-from handlers.observability import observability
-from handlers.runtime_settings import FailedTransactionSettings
-from handlers.sqs_batch import SqsBatch, receive_count
-from settings.system import FAILED_TRANSACTION
+from card_transactions.handlers.container import Container, Dependencies
+from card_transactions.handlers.domain.cache import TTLCache
+from card_transactions.handlers.domain.failure import DeadLetter, FailedEntry, FailureService
+from card_transactions.handlers.domain.merchant_directory import MerchantDirectory
+from card_transactions.handlers.observability import observability
+from card_transactions.handlers.runtime_settings import FailedTransactionSettings
+from card_transactions.handlers.sqs_batch import SqsBatch, receive_count
+from card_transactions.settings.system import FAILED_TRANSACTION
 
 obs = observability(FAILED_TRANSACTION)
 logger, tracer, metrics = obs.logger, obs.tracer, obs.metrics
 
 
 def _build(settings: FailedTransactionSettings, dependencies: Dependencies) -> FailureService:
-    from handlers.adapters.dynamodb import MerchantTable, TransactionTable
+    from card_transactions.handlers.adapters.dynamodb import MerchantTable, TransactionTable
 
     dynamodb = dependencies.client("dynamodb")
     return FailureService(

@@ -11,18 +11,18 @@ from aws_lambda_powertools.utilities.batch import process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from handlers.container import Container, Dependencies
-from handlers.domain.cache import TTLCache
-from handlers.domain.errors import DependencyError, InvalidMessage
-from handlers.domain.fraud_processing import FraudOutcome, FraudService, ProcessingOutcome
-from handlers.domain.merchant_directory import MerchantDirectory
-from handlers.domain.ports import VisibilityControl
-from handlers.domain.records import TransactionMessage
-from handlers.domain.retry import Backoff
-from handlers.observability import observability
-from handlers.runtime_settings import FraudDetectionSettings
-from handlers.sqs_batch import SqsBatch, receive_count
-from settings.system import FRAUD_DETECTION
+from card_transactions.handlers.container import Container, Dependencies
+from card_transactions.handlers.domain.cache import TTLCache
+from card_transactions.handlers.domain.errors import DependencyError, InvalidMessage
+from card_transactions.handlers.domain.fraud_processing import FraudOutcome, FraudService, ProcessingOutcome
+from card_transactions.handlers.domain.merchant_directory import MerchantDirectory
+from card_transactions.handlers.domain.ports import VisibilityControl
+from card_transactions.handlers.domain.records import TransactionMessage
+from card_transactions.handlers.domain.retry import Backoff
+from card_transactions.handlers.observability import observability
+from card_transactions.handlers.runtime_settings import FraudDetectionSettings
+from card_transactions.handlers.sqs_batch import SqsBatch, receive_count
+from card_transactions.settings.system import FRAUD_DETECTION
 
 obs = observability(FRAUD_DETECTION)
 logger, tracer, metrics = obs.logger, obs.tracer, obs.metrics
@@ -48,8 +48,8 @@ class Consumer:
 
 
 def _build(settings: FraudDetectionSettings, dependencies: Dependencies) -> Consumer:
-    from handlers.adapters.dynamodb import MerchantTable, TransactionTable
-    from handlers.adapters.messaging import TransactionQueue
+    from card_transactions.handlers.adapters.dynamodb import MerchantTable, TransactionTable
+    from card_transactions.handlers.adapters.messaging import TransactionQueue
 
     dynamodb = dependencies.client("dynamodb")
     service = FraudService(

@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
 
-from handlers.http import HEADERS, INTERNAL_ERROR, error_body, to_json
+from card_transactions.handlers.http import HEADERS, INTERNAL_ERROR, error_body, to_json
 
 REQUEST_ID = "$context.requestId"  # API Gateway's request id, the x-amzn-RequestId header's value
 GATEWAY_MESSAGE = "$context.error.messageString"  # API Gateway's own message, already a quoted JSON string

@@ -16,7 +16,7 @@ from decimal import Decimal
 from http import HTTPStatus
 from typing import Any
 
-from handlers.domain.errors import ErrorCode, RequestRefused
+from card_transactions.handlers.domain.errors import ErrorCode, RequestRefused
 
 # Codes of the edge itself, next to the domain's.
 NOT_FOUND = "NOT_FOUND"

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from aws_lambda_powertools.logging import Logger
 from aws_lambda_powertools.metrics import Metrics, MetricUnit, single_metric
 
-from settings.model import Function
+from card_transactions.settings.model import Function
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -4,20 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from handlers.container import Container, Dependencies
-from handlers.domain.errors import DependencyError
-from handlers.domain.reconciliation import ReconcileService
-from handlers.observability import observability
-from handlers.runtime_settings import ReconcilerSettings
-from settings.system import RECONCILER
+from card_transactions.handlers.container import Container, Dependencies
+from card_transactions.handlers.domain.errors import DependencyError
+from card_transactions.handlers.domain.reconciliation import ReconcileService
+from card_transactions.handlers.observability import observability
+from card_transactions.handlers.runtime_settings import ReconcilerSettings
+from card_transactions.settings.system import RECONCILER
 
 obs = observability(RECONCILER)
 logger, tracer, metrics = obs.logger, obs.tracer, obs.metrics
 
 
 def _build(settings: ReconcilerSettings, dependencies: Dependencies) -> ReconcileService:
-    from handlers.adapters.dynamodb import PendingTransactions
-    from handlers.adapters.messaging import TransactionQueue
+    from card_transactions.handlers.adapters.dynamodb import PendingTransactions
+    from card_transactions.handlers.adapters.messaging import TransactionQueue
 
     return ReconcileService(
         PendingTransactions(dependencies.client("dynamodb"), settings.transaction_table_name),

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from handlers.domain.fraud import FraudThresholds, VelocityRule
-from handlers.domain.retry import Backoff
-from settings.catalog import FunctionSettings
-from settings.model import Function
-from settings.system import FAILED_TRANSACTION, FRAUD_DETECTION, RECONCILER, VALIDATION
+from card_transactions.handlers.domain.fraud import FraudThresholds, VelocityRule
+from card_transactions.handlers.domain.retry import Backoff
+from card_transactions.settings.catalog import FunctionSettings
+from card_transactions.settings.model import Function
+from card_transactions.settings.system import FAILED_TRANSACTION, FRAUD_DETECTION, RECONCILER, VALIDATION
 
 
 class ValidationSettings(FunctionSettings):

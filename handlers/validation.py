@@ -16,16 +16,16 @@ from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths
 
-from handlers import http
-from handlers.container import Container, Dependencies
-from handlers.domain.api_keys import ApiKeyDirectory
-from handlers.domain.cache import TTLCache
-from handlers.domain.errors import RequestRefused
-from handlers.domain.submission import TransactionService
-from handlers.domain.transaction import decode_body
-from handlers.observability import observability
-from handlers.runtime_settings import ValidationSettings
-from settings.system import VALIDATION
+from card_transactions.handlers import http
+from card_transactions.handlers.container import Container, Dependencies
+from card_transactions.handlers.domain.api_keys import ApiKeyDirectory
+from card_transactions.handlers.domain.cache import TTLCache
+from card_transactions.handlers.domain.errors import RequestRefused
+from card_transactions.handlers.domain.submission import TransactionService
+from card_transactions.handlers.domain.transaction import decode_body
+from card_transactions.handlers.observability import observability
+from card_transactions.handlers.runtime_settings import ValidationSettings
+from card_transactions.settings.system import VALIDATION
 
 obs = observability(VALIDATION)
 logger, tracer, metrics = obs.logger, obs.tracer, obs.metrics
@@ -38,8 +38,8 @@ _ITEM_PATH = re.compile(r"/transaction/([^/]+)/?")
 
 
 def _build(settings: ValidationSettings, dependencies: Dependencies) -> TransactionService:
-    from handlers.adapters.dynamodb import ApiKeyTable, MerchantTable, TransactionTable
-    from handlers.adapters.messaging import TransactionQueue
+    from card_transactions.handlers.adapters.dynamodb import ApiKeyTable, MerchantTable, TransactionTable
+    from card_transactions.handlers.adapters.messaging import TransactionQueue
 
     dynamodb = dependencies.client("dynamodb")
     monotonic = dependencies.monotonic or time.monotonic

@@ -11,11 +11,11 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from card_transactions.settings.system import API_CLIENT_TAG
 from local.config import HOST
 from local.expressions import Ref, Resolver
 from local.lambda_context import function_arn
 from local.stack import StackSpec
-from settings.system import API_CLIENT_TAG
 
 CREDENTIALS = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
 _CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=2, read_timeout=25)

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Self
 
-from settings.model import SettingsGroup, between, matches, min_length, one_of, setting
+from card_transactions.settings.model import SettingsGroup, between, matches, min_length, one_of, setting
 
 HOST = "127.0.0.1"  # never bind anything else: the runtime has fake credentials and no auth on moto
 

@@ -22,9 +22,9 @@ import boto3
 from boto3.dynamodb.types import TypeDeserializer
 from botocore.config import Config
 
-from handlers.domain.merchant import CLIENTS_ATTRIBUTE
+from card_transactions.handlers.domain.merchant import CLIENTS_ATTRIBUTE
+from card_transactions.settings.catalog import Settings
 from local.aws import CREDENTIALS
-from settings.catalog import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 API_KEY = "e2e-local-api-key-0123456789"

@@ -28,7 +28,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import fastjsonschema
 
-from handlers.gateway_responses import GATEWAY_RESPONSE
+from card_transactions.handlers.gateway_responses import GATEWAY_RESPONSE
 from local.api_keys import KeyLookup
 from local.config import HOST
 from local.events import proxy_event

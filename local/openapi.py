@@ -18,10 +18,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from handlers.domain.card_numbers import refusal_summary
-from handlers.domain.records import PUBLIC_FIELDS, STATUSES
-from handlers.gateway_responses import GATEWAY_ERROR_CODES, GATEWAY_RESPONSES
-from handlers.http import ACCEPTED_MESSAGE, ACCEPTED_STATUS, ERROR_STATUS
+from card_transactions.handlers.domain.card_numbers import refusal_summary
+from card_transactions.handlers.domain.records import PUBLIC_FIELDS, STATUSES
+from card_transactions.handlers.gateway_responses import GATEWAY_ERROR_CODES, GATEWAY_RESPONSES
+from card_transactions.handlers.http import ACCEPTED_MESSAGE, ACCEPTED_STATUS, ERROR_STATUS
 from local.stack import ApiSpec, RouteSpec
 
 # A transaction of the sample merchant merchant_001 ("Test Merchant"): REVIEW_REQUIRED, score 40.
@@ -333,9 +333,9 @@ def render(document: dict[str, Any]) -> str:
 
 def default_document() -> dict[str, Any]:
     """The document of the stack synthesized with default settings (what docs/openapi.json holds)."""
+    from card_transactions.settings.catalog import Settings
     from local.stack import load_stack
     from local.synth import stack_json
-    from settings.catalog import Settings
 
     environ = {
         k: v for k, v in os.environ.items() if k not in Settings.variables() and k != "LOCAL_STACK_JSON"

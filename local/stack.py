@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from card_transactions.settings.system import API_CLIENT_TAG
 from local.expressions import Ref, as_ref
-from settings.system import API_CLIENT_TAG
 
 
 @dataclass(frozen=True)

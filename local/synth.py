@@ -19,10 +19,10 @@ import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from card_transactions.settings.catalog import Settings
+from card_transactions.settings.environments import ENVIRONMENT_VARIABLE
+from card_transactions.settings.system import TRANSACTION_STACK
 from local.config import LocalSettings
-from settings.catalog import Settings
-from settings.environments import ENVIRONMENT_VARIABLE
-from settings.system import TRANSACTION_STACK
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / "build" / "local" / "synth"

@@ -26,8 +26,8 @@ from local.request_counter import RequestCounter
 def _check_settings(handler: str) -> None:
     """Fail at start-up, like a misconfigured function's first invocation, when a function of the
     catalog gets a bad environment."""
-    from handlers.runtime_settings import SETTINGS_OF
-    from settings.system import FUNCTIONS
+    from card_transactions.handlers.runtime_settings import SETTINGS_OF
+    from card_transactions.settings.system import FUNCTIONS
 
     for function in FUNCTIONS:
         if function.handler == handler:

@@ -10,10 +10,10 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-from handlers.gateway_responses import GATEWAY_RESPONSES
+from card_transactions.handlers.gateway_responses import GATEWAY_RESPONSES
+from card_transactions.settings.catalog import Settings
+from card_transactions.settings.model import Setting, SettingsGroup, settings_of
 from local.config import LocalSettings
-from settings.catalog import Settings
-from settings.model import Setting, SettingsGroup, settings_of
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 TABLES: dict[str, type[SettingsGroup]] = {"synth": Settings, "local": LocalSettings}

@@ -20,7 +20,7 @@ view fails until it has one), then run ``python -m settings``.
 
 from decimal import Decimal
 
-from settings.model import (
+from card_transactions.settings.model import (
     FunctionView,
     Rule,
     SettingsGroup,
@@ -31,7 +31,7 @@ from settings.model import (
     positive,
     setting,
 )
-from settings.system import (
+from card_transactions.settings.system import (
     API_CLIENT_PATTERN,
     DEFAULT_API_CLIENT,
     FAILED_TRANSACTION,

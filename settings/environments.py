@@ -23,7 +23,7 @@ from pathlib import Path
 from types import NoneType, UnionType
 from typing import Any, Generic, TypeVar, get_args, get_origin
 
-from settings.model import Setting, SettingsGroup, settings_of
+from card_transactions.settings.model import Setting, SettingsGroup, settings_of
 
 ROOT = Path(__file__).resolve().parent.parent
 ENVIRONMENTS_DIR = ROOT / "environments"
@@ -234,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
     import os
     import sys
 
-    from settings.catalog import Settings
+    from card_transactions.settings.catalog import Settings
 
     parser = argparse.ArgumentParser(prog="python -m settings.environments", description=main.__doc__)
     commands = parser.add_subparsers(dest="command", required=True)

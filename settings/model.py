@@ -54,7 +54,7 @@ class Function:
 
     @property
     def handler(self) -> str:
-        return f"handlers.{self.entry_point}.handler"
+        return f"card_transactions.handlers.{self.entry_point}.handler"
 
     def __repr__(self) -> str:
         return f"Function({self.entry_point!r})"

@@ -4,7 +4,7 @@ Settings (``settings.catalog``, ``local.config``) vary between deployments; thes
 functions and the local runtime import them from here, so a name such as an index or a tag is written once.
 """
 
-from settings.model import Function
+from card_transactions.settings.model import Function
 
 # --- what the app deploys: two stacks, four functions -------------------------------------------------
 

@@ -1,5 +1,5 @@
 """CDK for Terraform stacks and constructs of the transaction-processing system.
 
 Importing the package has no side effects; the app's entry point switches the provider-import speed-up
-on (``stacks.bindings.activate``).
+on (``card_transactions.activate``).
 """

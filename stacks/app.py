@@ -7,10 +7,10 @@ from pathlib import Path
 
 from cdktf import App
 
-from settings.system import STATE_BACKEND_STACK, TRANSACTION_STACK
-from stacks.config import Settings
-from stacks.state_backend_stack import StateBackendStack
-from stacks.transaction_stack import TransactionStack
+from card_transactions.settings.system import STATE_BACKEND_STACK, TRANSACTION_STACK
+from card_transactions.stacks.config import Settings
+from card_transactions.stacks.state_backend_stack import StateBackendStack
+from card_transactions.stacks.transaction_stack import TransactionStack
 
 # The S3 backend locks with `use_lockfile`, which Terraform supports from 1.10. The constraint is written
 # to a `versions.tf` beside each stack's `cdk.tf.json` rather than into the JSON: Terraform merges every

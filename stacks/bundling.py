@@ -1,13 +1,18 @@
-"""Builds the deployment package of each function: the handler and settings packages plus vendored
+"""Builds the deployment package of each function from the installed package: the namespace's
+``__init__``, ``card_transactions.handlers`` and ``card_transactions.settings``, plus vendored
 dependencies.
 
-The Lambda runtime ships boto3/botocore (and jmespath); everything else a handler imports is vendored
-at the exact version pinned in ``lambda-requirements.txt`` beside this module (the functions' own pins,
-shipped with the code; a test keeps them equal to ``Pipfile.lock``), as wheels for the function's
-architecture and runtime. Vendored trees are cached under ``build/lambda/deps/<key>`` (the key
-covers versions, architecture and runtime), so only the first synth downloads anything;
-``--no-compile`` and removing ``bin/`` keep the tree identical from build to build. Each function's
-zip is then written reproducibly and cached under ``build/lambda/archives/``.
+The sources are read where Python finds those packages (a checkout or an installed wheel give the same
+files, so the same zip), never from a repository path. The Lambda runtime ships boto3/botocore (and
+jmespath); everything else a handler imports is vendored at the exact version pinned in
+``lambda-requirements.txt`` beside this module (the functions' own pins, shipped with the code; a test
+keeps them equal to ``Pipfile.lock``), as wheels for the function's architecture and runtime.
+
+Everything is built under ``build/lambda`` of the working directory (``CARD_TRANSACTIONS_BUILD_DIR``
+chooses another place; never inside the installed package): vendored trees under ``deps/<key>`` (the
+key covers versions, architecture and runtime), so only the first synth downloads anything;
+``--no-compile`` and removing ``bin/`` keep the tree identical from build to build. Each function's zip
+is then written reproducibly and cached under ``archives/``.
 """
 
 from __future__ import annotations
@@ -20,25 +25,38 @@ import shutil
 import subprocess
 import sys
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from importlib import resources
 from pathlib import Path
 
-from settings.system import FUNCTIONS
+from card_transactions.settings.system import FUNCTIONS
 
-ROOT = Path(__file__).resolve().parent.parent
-HANDLERS = ROOT / "handlers"
-# The packages a function imports from this repository (the handlers read their settings through the
+NAMESPACE = "card_transactions"
+# The packages a function imports from this library (the handlers read their settings through the
 # catalog's declarations).
-PACKAGES = (HANDLERS, ROOT / "settings")
-BUILD = ROOT / "build" / "lambda"
-BUILD_LOCK = BUILD / ".lock"
+PACKAGES = (f"{NAMESPACE}.handlers", f"{NAMESPACE}.settings")
+BUILD_DIR_ENV = "CARD_TRANSACTIONS_BUILD_DIR"
 REQUIREMENTS = Path(__file__).with_name("lambda-requirements.txt")
 PYTHON_RUNTIME = "python3.12"
 ENTRY_POINTS = tuple(function.entry_point for function in FUNCTIONS)
 _MACHINE = {"arm64": "aarch64", "x86_64": "x86_64"}
 _IGNORED_PARTS = frozenset({"__pycache__", ".pytest_cache"})
 _EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest zip timestamp: archives do not depend on file times
+
+
+def build_dir(environ: Mapping[str, str] = os.environ) -> Path:
+    """Where the packages are built and cached: ``$CARD_TRANSACTIONS_BUILD_DIR``, else ``build/lambda``
+    under the working directory (the app's root when ``make synth`` or ``cdktf`` runs it)."""
+    return Path(environ.get(BUILD_DIR_ENV) or Path.cwd() / "build" / "lambda").resolve()
+
+
+def package_dir(package: str) -> Path:
+    """The directory Python imports ``package`` from."""
+    location = resources.files(package)
+    if not isinstance(location, Path):
+        raise RuntimeError(f"{package} must be installed as files to be packaged, found {location!r}")
+    return location
 
 
 def function_requirements(path: Path = REQUIREMENTS) -> list[str]:
@@ -57,7 +75,7 @@ def vendored_dependencies(architecture: str) -> Path:
         raise ValueError(f"architecture must be one of {sorted(_MACHINE)}, got {architecture!r}")
     requirements = function_requirements()
     key = hashlib.sha256(json.dumps([requirements, architecture, PYTHON_RUNTIME]).encode()).hexdigest()[:16]
-    target = BUILD / "deps" / key
+    target = build_dir() / "deps" / key
     if (target / ".complete").exists():
         return target
     staging = target.with_name(f"{key}.{os.getpid()}.partial")  # synths may run side by side
@@ -105,19 +123,20 @@ def vendored_dependencies(architecture: str) -> Path:
 
 
 def _handler_files(entry_point: str) -> list[tuple[str, Path]]:
-    """``(archive name, file)`` of the packages a function needs, without the other functions' entry
-    modules."""
-    others = {HANDLERS / f"{name}.py" for name in ENTRY_POINTS if name != entry_point}
-    files = [
-        (path.relative_to(ROOT).as_posix(), path)
-        for package in PACKAGES
-        for path in package.rglob("*")
-        if path.is_file()
-        and path not in others
-        and not _IGNORED_PARTS.intersection(path.parts)
-        and path.suffix not in {".pyc", ".pyo"}
-    ]
-    return sorted(files)
+    """``(archive name, file)`` of the namespace's ``__init__`` and the packages a function needs,
+    without the other functions' entry modules."""
+    others = {f"{NAMESPACE}/handlers/{name}.py" for name in ENTRY_POINTS if name != entry_point}
+    files = [(f"{NAMESPACE}/__init__.py", package_dir(NAMESPACE) / "__init__.py")]
+    for package in PACKAGES:
+        root = package_dir(package)
+        files += [
+            (f"{package.replace('.', '/')}/{path.relative_to(root).as_posix()}", path)
+            for path in root.rglob("*")
+            if path.is_file()
+            and not _IGNORED_PARTS.intersection(path.relative_to(root).parts)
+            and path.suffix not in {".pyc", ".pyo"}
+        ]
+    return sorted((name, path) for name, path in files if name not in others)
 
 
 def _dependency_files(deps: Path) -> list[tuple[str, Path]]:
@@ -145,9 +164,10 @@ def function_archive(entry_point: str, architecture: str) -> Path:
 
 @contextmanager
 def build_lock() -> Iterator[None]:
-    """Exclusive use of ``build/lambda`` across processes, so none reads what another is replacing."""
-    BUILD.mkdir(parents=True, exist_ok=True)
-    with BUILD_LOCK.open("w") as lock:
+    """Exclusive use of the build directory across processes, so none reads what another is replacing."""
+    build = build_dir()
+    build.mkdir(parents=True, exist_ok=True)
+    with (build / ".lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         yield
 
@@ -158,7 +178,7 @@ def _cached_archive(entry_point: str, architecture: str) -> Path:
     digest = hashlib.sha256(deps.name.encode())
     for name, path in _handler_files(entry_point):
         digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
-    archive = BUILD / "archives" / f"{entry_point}-{architecture}-{digest.hexdigest()[:16]}.zip"
+    archive = build_dir() / "archives" / f"{entry_point}-{architecture}-{digest.hexdigest()[:16]}.zip"
     if archive.exists():
         return archive
     archive.parent.mkdir(parents=True, exist_ok=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from settings import catalog, system
+from card_transactions.settings import catalog, system
 
 
 @dataclass(frozen=True)

@@ -21,11 +21,11 @@ from cdktf_cdktf_provider_aws.lambda_event_source_mapping import (
 from cdktf_cdktf_provider_aws.xray_encryption_config import XrayEncryptionConfig
 from constructs import Construct
 
-from handlers.domain.schema import load_transaction_schema
-from settings import catalog
-from settings.catalog import FunctionResources
-from settings.model import Function, delivered_to, environment_for
-from settings.system import (
+from card_transactions.handlers.domain.schema import load_transaction_schema
+from card_transactions.settings import catalog
+from card_transactions.settings.catalog import FunctionResources
+from card_transactions.settings.model import Function, delivered_to, environment_for
+from card_transactions.settings.system import (
     FAILED_TRANSACTION,
     FRAUD_DETECTION,
     MERCHANT_INDEX,
@@ -35,27 +35,31 @@ from settings.system import (
     VALIDATION,
     observability_environment,
 )
-from stacks.config import FunctionSizing
-from stacks.constructs.account import Account
-from stacks.constructs.alert_pipes import AlertPipes
-from stacks.constructs.alerts import AlertsTopic
-from stacks.constructs.api import STAGE_NAME, TransactionApi
-from stacks.constructs.api_clients import ApiClients
-from stacks.constructs.code_signing import CodeSigning
-from stacks.constructs.encryption import EncryptionKey
-from stacks.constructs.existing import ExistingNetwork, ExistingTopic
-from stacks.constructs.logs import card_data_log_groups
-from stacks.constructs.monitoring import MonitoredResources, Monitoring
-from stacks.constructs.network import PrivateNetwork
-from stacks.constructs.operators import OperatedResources, OperatorPolicy
-from stacks.constructs.policy import Statement, apply_permissions_boundary
-from stacks.constructs.python_function import FunctionNetwork, FunctionPlatform, PythonFunction
-from stacks.constructs.queues import TransactionQueues
-from stacks.constructs.schedule import FunctionSchedule
-from stacks.constructs.tables import EncryptedTable
-from stacks.constructs.tracing import ApiTraceSampling
-from stacks.constructs.waf import ApiFirewall
-from stacks.props import AlertTopic, NewNetwork, TransactionProcessingProps
+from card_transactions.stacks.config import FunctionSizing
+from card_transactions.stacks.constructs.account import Account
+from card_transactions.stacks.constructs.alert_pipes import AlertPipes
+from card_transactions.stacks.constructs.alerts import AlertsTopic
+from card_transactions.stacks.constructs.api import STAGE_NAME, TransactionApi
+from card_transactions.stacks.constructs.api_clients import ApiClients
+from card_transactions.stacks.constructs.code_signing import CodeSigning
+from card_transactions.stacks.constructs.encryption import EncryptionKey
+from card_transactions.stacks.constructs.existing import ExistingNetwork, ExistingTopic
+from card_transactions.stacks.constructs.logs import card_data_log_groups
+from card_transactions.stacks.constructs.monitoring import MonitoredResources, Monitoring
+from card_transactions.stacks.constructs.network import PrivateNetwork
+from card_transactions.stacks.constructs.operators import OperatedResources, OperatorPolicy
+from card_transactions.stacks.constructs.policy import Statement, apply_permissions_boundary
+from card_transactions.stacks.constructs.python_function import (
+    FunctionNetwork,
+    FunctionPlatform,
+    PythonFunction,
+)
+from card_transactions.stacks.constructs.queues import TransactionQueues
+from card_transactions.stacks.constructs.schedule import FunctionSchedule
+from card_transactions.stacks.constructs.tables import EncryptedTable
+from card_transactions.stacks.constructs.tracing import ApiTraceSampling
+from card_transactions.stacks.constructs.waf import ApiFirewall
+from card_transactions.stacks.props import AlertTopic, NewNetwork, TransactionProcessingProps
 
 
 class TransactionProcessing(Construct):

@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
 
-from handlers.domain.fraud import FraudThresholds, VelocityRule
-from settings.system import (
+from card_transactions.handlers.domain.fraud import FraudThresholds, VelocityRule
+from card_transactions.settings.system import (
     DEFAULT_API_CLIENT,
     FAILED_TRANSACTION,
     FRAUD_DETECTION,
@@ -29,8 +29,8 @@ from settings.system import (
     WAF_MAX_RATE_LIMIT,
     WAF_NO_USER_AGENT_RULE,
 )
-from stacks.config import ApiClient, CustomDomain, FunctionSizing, waf_limit
-from stacks.constructs.waf import RateLimits, RuleActionOverride
+from card_transactions.stacks.config import ApiClient, CustomDomain, FunctionSizing, waf_limit
+from card_transactions.stacks.constructs.waf import RateLimits, RuleActionOverride
 
 
 def refuse_both(group: str, create: str, existing: str, given: tuple[object, object]) -> None:

@@ -13,18 +13,18 @@ from cdktf_cdktf_provider_aws.dynamodb_table import (
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 from constructs import Construct
 
-from stacks.config import Settings
-from stacks.constructs.account import Account
-from stacks.constructs.api_gateway_logging import ApiGatewayLogging
-from stacks.constructs.buckets import (
+from card_transactions.stacks.config import Settings
+from card_transactions.stacks.constructs.account import Account
+from card_transactions.stacks.constructs.api_gateway_logging import ApiGatewayLogging
+from card_transactions.stacks.constructs.buckets import (
     SecureBucket,
     allow_access_log_delivery,
     only_log_delivery_writes,
     require_kms_key,
 )
-from stacks.constructs.encryption import EncryptionKey
-from stacks.constructs.policy import apply_permissions_boundary
-from stacks.transaction_stack import default_tags
+from card_transactions.stacks.constructs.encryption import EncryptionKey
+from card_transactions.stacks.constructs.policy import apply_permissions_boundary
+from card_transactions.stacks.transaction_stack import default_tags
 
 NONCURRENT_STATE_VERSIONS_DAYS = 90
 NONCURRENT_LOG_VERSIONS_DAYS = 30

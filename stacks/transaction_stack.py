@@ -3,14 +3,17 @@ one ``TransactionProcessing`` construct, and the stack's outputs."""
 
 from __future__ import annotations
 
+from dataclasses import fields
+from typing import TypeVar
+
 from cdktf import S3Backend, TerraformOutput, TerraformStack
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
 from constructs import Construct
 
-from stacks.config import Settings
-from stacks.constructs.waf import RuleActionOverride
-from stacks.processing import TransactionProcessing
-from stacks.props import (
+from card_transactions.stacks.config import Settings
+from card_transactions.stacks.constructs.waf import RuleActionOverride
+from card_transactions.stacks.processing import TransactionProcessing
+from card_transactions.stacks.props import (
     AccessProps,
     AlertTopic,
     ApiProps,
@@ -25,6 +28,8 @@ from stacks.props import (
     StorageProps,
     TransactionProcessingProps,
 )
+
+Group = TypeVar("Group")
 
 # cdktf leaves a construct called "Default" out of logical ids: the resources keep the Terraform
 # addresses they had before the system became a construct (README "Use as a library").
@@ -44,74 +49,48 @@ def default_tags(settings: Settings) -> list[AwsProviderDefaultTags]:
     ]
 
 
+def same_named(group: type[Group], settings: Settings, **given: object) -> Group:
+    """The props ``group`` with each field the settings hold under the same name, and ``given`` for the
+    fields whose setting is named or shaped differently; any other field keeps the construct's default."""
+    names = {item.name for item in fields(group)}  # type: ignore[arg-type]
+    if unknown := sorted(set(given) - names):
+        raise ValueError(f"{group.__name__} has no fields {unknown}")
+    derived = {name: getattr(settings, name) for name in names - set(given) if hasattr(settings, name)}
+    return group(**derived, **given)
+
+
 def props_from_settings(s: Settings) -> TransactionProcessingProps:
-    """The construct's props from the environment's settings."""
+    """The construct's props from the environment's settings: a props field takes the setting of its
+    name; the others are given here."""
     return TransactionProcessingProps(
         region=s.region,
         naming=NamingProps(environment=s.environment_suffix, project=s.project),
-        api=ApiProps(
-            clients=s.clients,
+        api=same_named(
+            ApiProps,
+            s,
             rate_limit=s.api_rate_limit,
             burst_limit=s.api_burst_limit,
-            custom_domain=s.custom_domain,
-            require_merchant_clients=s.require_merchant_clients,
-            max_body_bytes=s.max_body_bytes,
-            merchant_cache_ttl_seconds=s.merchant_cache_ttl_seconds,
-            waf_managed_rule_groups=s.waf_managed_rule_groups,
             waf_rule_action_overrides=tuple(
                 RuleActionOverride.parse(o) for o in s.resolved_waf_rule_action_overrides
             ),
-            waf_rate_window_seconds=s.waf_rate_window_seconds,
-            waf_key_rate_limit=s.waf_key_rate_limit,
-            waf_ip_rate_limit=s.waf_ip_rate_limit,
         ),
-        fraud=FraudProps(
-            fraud_high_amount=s.fraud_high_amount,
-            fraud_review_threshold=s.fraud_review_threshold,
-            fraud_suspected_threshold=s.fraud_suspected_threshold,
-            alert_on_review_required=s.alert_on_review_required,
-            velocity_max_transactions=s.velocity_max_transactions,
-            velocity_window_seconds=s.velocity_window_seconds,
-            velocity_points=s.velocity_points,
-        ),
-        functions=FunctionsProps(
-            validation=s.validation,
-            fraud_detection=s.fraud_detection,
-            failed_transaction=s.failed_transaction,
-            reconciler=s.reconciler,
-            architecture=s.lambda_architecture,
-        ),
-        queues=QueuesProps(
-            max_receive_count=s.max_receive_count,
-            queue_batch_size=s.queue_batch_size,
-            queue_batching_window_seconds=s.queue_batching_window_seconds,
-            queue_max_concurrency=s.queue_max_concurrency,
-            dlq_batch_size=s.dlq_batch_size,
-            dlq_max_concurrency=s.dlq_max_concurrency,
-            retry_backoff_base_seconds=s.retry_backoff_base_seconds,
-            retry_backoff_max_seconds=s.retry_backoff_max_seconds,
-            reconcile_after_seconds=s.reconcile_after_seconds,
-            reconcile_max_records=s.reconcile_max_records,
-            reconcile_every_minutes=s.reconcile_every_minutes,
-        ),
-        monitoring=MonitoringProps(
+        fraud=same_named(FraudProps, s),
+        functions=same_named(FunctionsProps, s, architecture=s.lambda_architecture),
+        queues=same_named(QueuesProps, s),
+        monitoring=same_named(
+            MonitoringProps,
+            s,
             topic=AlertTopic(emails=s.alert_emails, https_endpoints=s.alert_https_endpoints),
-            alarm_forward_topic_arn=s.alarm_forward_topic_arn,
-            runbook_url=s.runbook_url,
-            log_retention_days=s.log_retention_days,
-            xray_sampling_rate=s.xray_sampling_rate,
-            xray_sampling_reservoir=s.xray_sampling_reservoir,
         ),
         network=NetworkProps(
             vpc=NewNetwork(cidr=s.vpc_cidr, availability_zone_count=s.availability_zone_count)
         ),
-        encryption=EncryptionProps(
-            administrator_arn=s.deploy_role_arn or None,
-            manage_xray_encryption=s.manage_xray_encryption,
-            deletion_protection=s.deletion_protection,
-        ),
-        storage=StorageProps(artifact_bucket=s.artifact_bucket, access_log_bucket=s.access_log_bucket),
-        access=AccessProps(
+        encryption=same_named(EncryptionProps, s, administrator_arn=s.deploy_role_arn or None),
+        storage=same_named(StorageProps, s),
+        # An unset ARN setting is "", the props' None.
+        access=same_named(
+            AccessProps,
+            s,
             operator_role_arn=s.operator_role_arn or None,
             permissions_boundary_arn=s.permissions_boundary_arn or None,
         ),

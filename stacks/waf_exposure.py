@@ -18,7 +18,7 @@ from typing import Any
 
 import fastjsonschema
 
-from settings.system import WAF_BODY_SIZE_RULE, WAF_COMMON_RULE_SET, WAF_NO_USER_AGENT_RULE
+from card_transactions.settings.system import WAF_BODY_SIZE_RULE, WAF_COMMON_RULE_SET, WAF_NO_USER_AGENT_RULE
 
 COMMON = WAF_COMMON_RULE_SET
 BAD_INPUTS = "AWSManagedRulesKnownBadInputsRuleSet"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from stacks import bindings
+from card_transactions.stacks import bindings
 from tools.terraform_check.toolchain import Toolchain, find_toolchain
 
 # Credentials and region that can never reach a real account; moto and the local runtime accept them.
@@ -30,8 +30,8 @@ bindings.activate()  # the harness is an entry point, like main.py: the fast pro
 @pytest.fixture(scope="session")
 def synth_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The app synthesized once per session with default settings (shared by infra and compliance)."""
-    from stacks.app import build_app
-    from stacks.config import Settings
+    from card_transactions.stacks.app import build_app
+    from card_transactions.stacks.config import Settings
 
     outdir = tmp_path_factory.mktemp("cdktf.out")
     build_app(Settings(), outdir=str(outdir)).synth()
@@ -63,7 +63,7 @@ def cdktn_synth_dir(synth_dir: Path, build_once) -> Path:
 
     It depends on ``synth_dir`` so the Lambda packages are built (and cached) before this synth reuses them.
     """
-    from stacks.bindings import CDKTN, ROOT, TOOLKIT_ENV
+    from card_transactions.stacks.bindings import CDKTN, ROOT, TOOLKIT_ENV
 
     def synth(outdir: Path) -> None:
         if not CDKTN.python.exists():

@@ -38,8 +38,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from handlers.domain.api_keys import KeyState
-from settings.system import API_CLIENT_TAG
+from card_transactions.handlers.domain.api_keys import KeyState
+from card_transactions.settings.system import API_CLIENT_TAG
 
 DEFAULT_GRACE_HOURS = 168  # a week: long enough for a merchant's deploy cycle to pick up the new key
 
@@ -59,8 +59,8 @@ class Names:
     @classmethod
     def of_settings(cls) -> Names:
         """The names of the environment ``DEPLOY_ENV`` names (its committed file, variables overriding)."""
-        from settings.environments import load_environment
-        from stacks.config import Settings
+        from card_transactions.settings.environments import load_environment
+        from card_transactions.stacks.config import Settings
 
         settings = load_environment(Settings, os.environ).settings
         return cls(settings.api_name, settings.api_key_table_name, settings.merchant_table_name)

@@ -26,9 +26,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from settings.environments import load_environment
-from settings.system import STATE_BACKEND_STACK, TRANSACTION_STACK
-from stacks.config import Settings
+from card_transactions.settings.environments import load_environment
+from card_transactions.settings.system import STATE_BACKEND_STACK, TRANSACTION_STACK
+from card_transactions.stacks.config import Settings
 
 PLACEHOLDER_ACCOUNT = "111122223333"
 DOCUMENTED_BOUNDARY = f"arn:aws:iam::{PLACEHOLDER_ACCOUNT}:policy/transaction-processing-boundary"

@@ -33,10 +33,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from settings.environments import Loaded, key_of, load_environment
-from settings.model import spec_of
-from settings.system import STACKS, STATE_BACKEND_STACK, TRANSACTION_STACK
-from stacks.config import Settings
+from card_transactions.settings.environments import Loaded, key_of, load_environment
+from card_transactions.settings.model import spec_of
+from card_transactions.settings.system import STACKS, STATE_BACKEND_STACK, TRANSACTION_STACK
+from card_transactions.stacks.config import Settings
 
 # Kept equal to stacks.app.REQUIRED_TERRAFORM_VERSION (">= 1.10.0, < 2.0.0") by tests/delivery.
 MINIMUM_TERRAFORM = (1, 10, 0)

@@ -12,12 +12,12 @@ import typing
 from pathlib import Path
 from typing import Any
 
-from stacks import bindings
+from card_transactions.stacks import bindings
 
 bindings.activate()  # an entry point: pinned Node and the fast provider import for the props' imports
 
-from stacks import props as props_module  # noqa: E402
-from stacks.props import TransactionProcessingProps  # noqa: E402
+from card_transactions.stacks import props as props_module  # noqa: E402
+from card_transactions.stacks.props import TransactionProcessingProps  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT / "docs" / "props.md"
@@ -46,7 +46,13 @@ def field_docs(cls: type) -> dict[str, str]:
     return docs
 
 
-MODULE_PREFIXES = ("typing.", "stacks.config.", "stacks.props.", "stacks.constructs.waf.", "decimal.")
+MODULE_PREFIXES = (
+    "typing.",
+    "card_transactions.stacks.config.",
+    "card_transactions.stacks.props.",
+    "card_transactions.stacks.constructs.waf.",
+    "decimal.",
+)
 
 
 def type_name(kind: Any) -> str:

@@ -24,9 +24,9 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from settings.environments import DEFAULT_ENVIRONMENT, ENVIRONMENT_VARIABLE
-from settings.model import settings_of
-from stacks.config import Settings
+from card_transactions.settings.environments import DEFAULT_ENVIRONMENT, ENVIRONMENT_VARIABLE
+from card_transactions.settings.model import settings_of
+from card_transactions.stacks.config import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 RELEASE_DIR = ROOT / "releases" / "last"

@@ -24,9 +24,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from handlers.domain.ports import StalePending
-from handlers.domain.reconciliation import ReconcileService
-from stacks.config import Settings
+from card_transactions.handlers.domain.ports import StalePending
+from card_transactions.handlers.domain.reconciliation import ReconcileService
+from card_transactions.stacks.config import Settings
 
 
 class _DryRun:
@@ -67,9 +67,9 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     import boto3
 
-    from handlers.adapters.aws import CLIENT_CONFIG
-    from handlers.adapters.dynamodb import PendingTransactions
-    from handlers.adapters.messaging import TransactionQueue
+    from card_transactions.handlers.adapters.aws import CLIENT_CONFIG
+    from card_transactions.handlers.adapters.dynamodb import PendingTransactions
+    from card_transactions.handlers.adapters.messaging import TransactionQueue
 
     args = parse_args(sys.argv[1:] if argv is None else argv)
     settings = Settings.from_env(os.environ)

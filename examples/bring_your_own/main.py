@@ -3,15 +3,18 @@ its alert topic and buckets.
 
 The host owns the provider, the backend and its network; the construct runs its functions in the host's
 private subnets, encrypts everything with the host's key, alerts on the host's topic and keeps the Lambda
-packages in the host's bucket. Synthesize from the repository root:
-``PYTHONPATH=. .venv/bin/python examples/bring_your_own/main.py`` (writes ``cdktf.out/``).
+packages in the host's bucket.
+
+Synthesize with the package installed (``pip install card_transactions_cdktf-<version>-py3-none-any.whl``):
+``python main.py`` writes ``cdktf.out/``; from a checkout:
+``PYTHONPATH=. .venv/bin/python examples/bring_your_own/main.py``.
 """
 
 from __future__ import annotations
 
-from stacks import bindings
+import card_transactions
 
-bindings.activate()  # optional, before any CDK import: the fast provider import and the pinned Node
+card_transactions.activate()  # optional, before any CDK import: the fast provider import and the pinned Node
 
 from cdktf import App, TerraformOutput, TerraformStack  # noqa: E402
 from cdktf_cdktf_provider_aws.default_security_group import DefaultSecurityGroup  # noqa: E402
@@ -22,14 +25,14 @@ from cdktf_cdktf_provider_aws.vpc import Vpc  # noqa: E402
 from cdktf_cdktf_provider_aws.vpc_endpoint import VpcEndpoint  # noqa: E402
 from constructs import Construct  # noqa: E402
 
-from stacks.processing import TransactionProcessing  # noqa: E402
-from stacks.props import (  # noqa: E402
+from card_transactions import (  # noqa: E402
     EncryptionProps,
     ExistingVpc,
     MonitoringProps,
     NamingProps,
     NetworkProps,
     StorageProps,
+    TransactionProcessing,
     TransactionProcessingProps,
 )
 

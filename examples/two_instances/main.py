@@ -1,26 +1,27 @@
 """Two transaction systems in one stack, named apart by a prefix.
 
 X-Ray encryption, an account- and region-wide setting, is managed by one instance only.
-Synthesize from the repository root:
-``PYTHONPATH=. .venv/bin/python examples/two_instances/main.py`` (writes ``cdktf.out/``).
+Synthesize with the package installed (``pip install card_transactions_cdktf-<version>-py3-none-any.whl``):
+``python main.py`` writes ``cdktf.out/``; from a checkout:
+``PYTHONPATH=. .venv/bin/python examples/two_instances/main.py``.
 """
 
 from __future__ import annotations
 
-from stacks import bindings
+import card_transactions
 
-bindings.activate()  # optional, before any CDK import: the fast provider import and the pinned Node
+card_transactions.activate()  # optional, before any CDK import: the fast provider import and the pinned Node
 
 from cdktf import App, TerraformOutput, TerraformStack  # noqa: E402
 from cdktf_cdktf_provider_aws.provider import AwsProvider  # noqa: E402
 from constructs import Construct  # noqa: E402
 
-from stacks.processing import TransactionProcessing  # noqa: E402
-from stacks.props import (  # noqa: E402
+from card_transactions import (  # noqa: E402
     EncryptionProps,
     NamingProps,
     NetworkProps,
     NewNetwork,
+    TransactionProcessing,
     TransactionProcessingProps,
 )
 

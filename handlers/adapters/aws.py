@@ -12,7 +12,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from handlers.domain.errors import DependencyError
+from card_transactions.handlers.domain.errors import DependencyError
 
 CLIENT_CONFIG = Config(
     connect_timeout=2,

@@ -8,11 +8,11 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
 
-from handlers.adapters.aws import dependency_error, is_condition_failure
-from handlers.domain.errors import DependencyError
-from handlers.domain.ports import ConditionFailed, StalePending
-from handlers.domain.records import RECONCILE_FIELDS, ProcessingStatus, TransactionRecord
-from settings.system import MERCHANT_INDEX, PENDING_INDEX
+from card_transactions.handlers.adapters.aws import dependency_error, is_condition_failure
+from card_transactions.handlers.domain.errors import DependencyError
+from card_transactions.handlers.domain.ports import ConditionFailed, StalePending
+from card_transactions.handlers.domain.records import RECONCILE_FIELDS, ProcessingStatus, TransactionRecord
+from card_transactions.settings.system import MERCHANT_INDEX, PENDING_INDEX
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()

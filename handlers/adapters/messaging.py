@@ -6,7 +6,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from handlers.adapters.aws import dependency_error
+from card_transactions.handlers.adapters.aws import dependency_error
 
 
 class TransactionQueue:

@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
 
-from handlers.domain.cache import TTLCache
-from handlers.domain.ports import ApiKeySource
+from card_transactions.handlers.domain.cache import TTLCache
+from card_transactions.handlers.domain.ports import ApiKeySource
 
 KEY_ID_ATTRIBUTE = "key_id"
 CLIENT_ATTRIBUTE = "client"

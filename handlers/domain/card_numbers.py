@@ -33,7 +33,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from handlers.domain.errors import CardNumberNotAllowed
+from card_transactions.handlers.domain.errors import CardNumberNotAllowed
 
 MESSAGE = "Card numbers are not accepted in any field"
 MAX_FIELDS, MAX_FIELD_CHARS = 20, 128

@@ -18,11 +18,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from handlers.domain.errors import InvalidMessage
-from handlers.domain.merchant_directory import MerchantDirectory
-from handlers.domain.ports import ConditionFailed, TransactionStore
-from handlers.domain.records import ProcessingStatus, TransactionMessage, iso_utc
-from handlers.domain.transaction import ID_PATTERN
+from card_transactions.handlers.domain.errors import InvalidMessage
+from card_transactions.handlers.domain.merchant_directory import MerchantDirectory
+from card_transactions.handlers.domain.ports import ConditionFailed, TransactionStore
+from card_transactions.handlers.domain.records import ProcessingStatus, TransactionMessage, iso_utc
+from card_transactions.handlers.domain.transaction import ID_PATTERN
 
 logger = logging.getLogger(__name__)
 

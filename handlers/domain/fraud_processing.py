@@ -13,8 +13,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from handlers.domain.errors import DependencyError, InvalidMessage
-from handlers.domain.fraud import (
+from card_transactions.handlers.domain.errors import DependencyError, InvalidMessage
+from card_transactions.handlers.domain.fraud import (
     FraudAssessment,
     FraudThresholds,
     ScoringInput,
@@ -22,10 +22,10 @@ from handlers.domain.fraud import (
     assess,
     rules_for,
 )
-from handlers.domain.merchant import Merchant
-from handlers.domain.merchant_directory import MerchantDirectory
-from handlers.domain.ports import ConditionFailed, TransactionStore
-from handlers.domain.records import Status, TransactionMessage, TransactionRecord, iso_utc
+from card_transactions.handlers.domain.merchant import Merchant
+from card_transactions.handlers.domain.merchant_directory import MerchantDirectory
+from card_transactions.handlers.domain.ports import ConditionFailed, TransactionStore
+from card_transactions.handlers.domain.records import Status, TransactionMessage, TransactionRecord, iso_utc
 
 logger = logging.getLogger(__name__)
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from handlers.domain.errors import AmountExceedsMerchantLimit, MerchantInactive
-from handlers.domain.fraud import MERCHANT_OVERRIDE_FIELDS, FraudThresholds
+from card_transactions.handlers.domain.errors import AmountExceedsMerchantLimit, MerchantInactive
+from card_transactions.handlers.domain.fraud import MERCHANT_OVERRIDE_FIELDS, FraudThresholds
 
 CLIENTS_ATTRIBUTE = "clients"
 # One message for every merchant refusal: the error code says which check failed, nothing else does

@@ -7,9 +7,9 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
-from handlers.domain.cache import TTLCache
-from handlers.domain.merchant import Merchant
-from handlers.domain.ports import MerchantSource
+from card_transactions.handlers.domain.cache import TTLCache
+from card_transactions.handlers.domain.merchant import Merchant
+from card_transactions.handlers.domain.ports import MerchantSource
 
 logger = logging.getLogger(__name__)
 

@@ -7,8 +7,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from handlers.domain.errors import HandlerError
-from handlers.domain.records import TransactionRecord
+from card_transactions.handlers.domain.errors import HandlerError
+from card_transactions.handlers.domain.records import TransactionRecord
 
 
 class ConditionFailed(HandlerError):

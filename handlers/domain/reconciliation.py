@@ -16,9 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from handlers.domain.errors import DependencyError
-from handlers.domain.ports import MessageQueue, PendingIndex
-from handlers.domain.records import PENDING_SHARDS, epoch_ms
+from card_transactions.handlers.domain.errors import DependencyError
+from card_transactions.handlers.domain.ports import MessageQueue, PendingIndex
+from card_transactions.handlers.domain.records import PENDING_SHARDS, epoch_ms
 
 logger = logging.getLogger(__name__)
 

@@ -11,9 +11,9 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from handlers.domain.errors import InvalidMessage, RequestRefused
-from handlers.domain.fraud import FraudStatus
-from handlers.domain.transaction import Transaction, format_amount, validate_transaction
+from card_transactions.handlers.domain.errors import InvalidMessage, RequestRefused
+from card_transactions.handlers.domain.fraud import FraudStatus
+from card_transactions.handlers.domain.transaction import Transaction, format_amount, validate_transaction
 
 MESSAGE_VERSION = 1
 

@@ -8,10 +8,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from handlers.domain.api_keys import ApiKeyDirectory
-from handlers.domain.cache import TTLCache
-from handlers.domain.card_numbers import refuse_card_numbers
-from handlers.domain.errors import (
+from card_transactions.handlers.domain.api_keys import ApiKeyDirectory
+from card_transactions.handlers.domain.cache import TTLCache
+from card_transactions.handlers.domain.card_numbers import refuse_card_numbers
+from card_transactions.handlers.domain.errors import (
     AmountExceedsMerchantLimit,
     DependencyError,
     IdempotencyConflict,
@@ -22,17 +22,22 @@ from handlers.domain.errors import (
     TransactionNotFound,
     ValidationFailed,
 )
-from handlers.domain.merchant import REFUSED_MERCHANT, REFUSED_MESSAGE, Merchant
-from handlers.domain.merchant_directory import MerchantDirectory
-from handlers.domain.ports import ConditionFailed, MerchantSource, MessageQueue, TransactionStore
-from handlers.domain.records import (
+from card_transactions.handlers.domain.merchant import REFUSED_MERCHANT, REFUSED_MESSAGE, Merchant
+from card_transactions.handlers.domain.merchant_directory import MerchantDirectory
+from card_transactions.handlers.domain.ports import (
+    ConditionFailed,
+    MerchantSource,
+    MessageQueue,
+    TransactionStore,
+)
+from card_transactions.handlers.domain.records import (
     TransactionMessage,
     TransactionRecord,
     epoch_ms,
     iso_utc,
     public_view,
 )
-from handlers.domain.transaction import ID_PATTERN, Transaction, validate_transaction
+from card_transactions.handlers.domain.transaction import ID_PATTERN, Transaction, validate_transaction
 
 
 class SubmissionOutcome(StrEnum):

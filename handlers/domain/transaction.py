@@ -13,9 +13,9 @@ from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import Any
 
-from handlers.domain.card_numbers import refuse_card_numbers
-from handlers.domain.errors import InvalidJson, PayloadTooLarge, ValidationFailed
-from handlers.domain.schema import load_transaction_schema
+from card_transactions.handlers.domain.card_numbers import refuse_card_numbers
+from card_transactions.handlers.domain.errors import InvalidJson, PayloadTooLarge, ValidationFailed
+from card_transactions.handlers.domain.schema import load_transaction_schema
 
 MAX_AMOUNT = Decimal(1_000_000_000)
 CENT = Decimal("0.01")

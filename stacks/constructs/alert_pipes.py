@@ -43,9 +43,9 @@ from cdktf_cdktf_provider_aws.pipes_pipe import (
 )
 from constructs import Construct
 
-from stacks.constructs.account import Account
-from stacks.constructs.policy import allow, policy_document, service_role
-from stacks.constructs.queues import FOURTEEN_DAYS, EncryptedQueue, QueueAccess
+from card_transactions.stacks.constructs.account import Account
+from card_transactions.stacks.constructs.policy import allow, policy_document, service_role
+from card_transactions.stacks.constructs.queues import FOURTEEN_DAYS, EncryptedQueue, QueueAccess
 
 PENDING = "PENDING_FRAUD_CHECK"
 RETRIES_EXHAUSTED = "PROCESSING_RETRIES_EXHAUSTED"

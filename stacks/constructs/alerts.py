@@ -10,8 +10,8 @@ from cdktf_cdktf_provider_aws.sns_topic_policy import SnsTopicPolicy
 from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
 from constructs import Construct
 
-from stacks.constructs.account import Account
-from stacks.constructs.policy import (
+from card_transactions.stacks.constructs.account import Account
+from card_transactions.stacks.constructs.policy import (
     Statement,
     allow,
     condition,

@@ -33,12 +33,12 @@ from cdktf_cdktf_provider_aws.route53_record import Route53Record, Route53Record
 from cdktf_cdktf_provider_aws.xray_sampling_rule import XraySamplingRule
 from constructs import Construct
 
-from handlers.gateway_responses import GATEWAY_RESPONSES
-from stacks.config import CustomDomain
-from stacks.constructs.account import Account
-from stacks.constructs.api_clients import ApiClients, logical_id
-from stacks.constructs.logs import encrypted_log_group
-from stacks.constructs.python_function import PythonFunction
+from card_transactions.handlers.gateway_responses import GATEWAY_RESPONSES
+from card_transactions.stacks.config import CustomDomain
+from card_transactions.stacks.constructs.account import Account
+from card_transactions.stacks.constructs.api_clients import ApiClients, logical_id
+from card_transactions.stacks.constructs.logs import encrypted_log_group
+from card_transactions.stacks.constructs.python_function import PythonFunction
 
 STAGE_NAME = "prod"
 # The region's API Gateway logging setting and its role, made here by earlier versions (now the

@@ -13,8 +13,8 @@ from cdktf_cdktf_provider_aws.api_gateway_usage_plan import (
 )
 from constructs import Construct
 
-from settings.system import API_CLIENT_TAG
-from stacks.config import ApiClient
+from card_transactions.settings.system import API_CLIENT_TAG
+from card_transactions.stacks.config import ApiClient
 
 # Resources an earlier version of this construct created per client: the keys (their values sat in the
 # Terraform state) and their usage plan membership. Dropped from the configuration, kept in AWS.

@@ -6,8 +6,8 @@ from cdktf_cdktf_provider_aws.api_gateway_account import ApiGatewayAccount
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from constructs import Construct
 
-from stacks.constructs.account import Account
-from stacks.constructs.policy import Statement, allow, policy_document, service_role
+from card_transactions.stacks.constructs.account import Account
+from card_transactions.stacks.constructs.policy import Statement, allow, policy_document, service_role
 
 # Where API Gateway writes: execution logs to groups it names itself, access logs to the group each stage
 # names; this system's stages (and the convention the role relies on) use /aws/apigateway/<api>/...

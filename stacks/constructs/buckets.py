@@ -33,8 +33,8 @@ from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
 )
 from constructs import Construct
 
-from stacks.constructs.account import Account
-from stacks.constructs.policy import (
+from card_transactions.stacks.constructs.account import Account
+from card_transactions.stacks.constructs.policy import (
     Statement,
     allow,
     condition,

@@ -25,7 +25,7 @@ from cdktf_cdktf_provider_aws.signer_signing_profile import (
 )
 from constructs import Construct
 
-from stacks.constructs.buckets import SecureBucket
+from card_transactions.stacks.constructs.buckets import SecureBucket
 
 # AWS Signer's platform for Lambda zip packages.
 SIGNING_PLATFORM = "AWSLambda-SHA384-ECDSA"

@@ -8,8 +8,14 @@ from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
 from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from constructs import Construct
 
-from stacks.constructs.account import Account
-from stacks.constructs.policy import Statement, allow, condition, policy_document, principals
+from card_transactions.stacks.constructs.account import Account
+from card_transactions.stacks.constructs.policy import (
+    Statement,
+    allow,
+    condition,
+    policy_document,
+    principals,
+)
 
 # Changing the key or its policy, disabling or deleting it: the key administrator's alone when one is
 # named. Reading the key's configuration (Describe*, Get*, List*) stays with the account (plans refresh it).

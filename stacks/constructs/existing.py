@@ -16,9 +16,9 @@ from cdktf_cdktf_provider_aws.vpc_endpoint_policy import VpcEndpointPolicy
 from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
 from constructs import Construct
 
-from stacks.constructs.account import Account
-from stacks.constructs.network import endpoint_statements, interface_permissions
-from stacks.constructs.policy import Statement, policy_document
+from card_transactions.stacks.constructs.account import Account
+from card_transactions.stacks.constructs.network import endpoint_statements, interface_permissions
+from card_transactions.stacks.constructs.policy import Statement, policy_document
 
 
 class ExistingNetwork(Construct):

@@ -24,9 +24,16 @@ from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityG
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 from constructs import Construct
 
-from stacks.constructs.account import Account
-from stacks.constructs.logs import encrypted_log_group
-from stacks.constructs.policy import Statement, allow, condition, policy_document, principals, service_role
+from card_transactions.stacks.constructs.account import Account
+from card_transactions.stacks.constructs.logs import encrypted_log_group
+from card_transactions.stacks.constructs.policy import (
+    Statement,
+    allow,
+    condition,
+    policy_document,
+    principals,
+    service_role,
+)
 
 # Interface endpoints exist only for services a function calls from inside the VPC:
 #   sqs  - the validation function and the reconciler send transactions to the queue (SendMessage).

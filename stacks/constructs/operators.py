@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from cdktf_cdktf_provider_aws.iam_policy import IamPolicy
 from constructs import Construct
 
-from stacks.constructs.account import Account
-from stacks.constructs.policy import Statement, allow, policy_document
+from card_transactions.stacks.constructs.account import Account
+from card_transactions.stacks.constructs.policy import Statement, allow, policy_document
 
 # CloudWatch has no resource-level permissions for reading metrics: IAM takes only "*" for it.
 METRIC_READ_ACTIONS = ("cloudwatch:GetMetricStatistics", "cloudwatch:GetMetricData")

@@ -20,13 +20,13 @@ from cdktf_cdktf_provider_aws.lambda_function import (
 from cdktf_cdktf_provider_aws.lambda_provisioned_concurrency_config import LambdaProvisionedConcurrencyConfig
 from constructs import Construct
 
-from settings.model import Function
-from stacks.bundling import PYTHON_RUNTIME, function_archive
-from stacks.config import FunctionSizing
-from stacks.constructs.account import Account
-from stacks.constructs.code_signing import CodeSigning, SignedCode
-from stacks.constructs.logs import encrypted_log_group
-from stacks.constructs.policy import Statement, allow, policy_document, service_role
+from card_transactions.settings.model import Function
+from card_transactions.stacks.bundling import PYTHON_RUNTIME, function_archive
+from card_transactions.stacks.config import FunctionSizing
+from card_transactions.stacks.constructs.account import Account
+from card_transactions.stacks.constructs.code_signing import CodeSigning, SignedCode
+from card_transactions.stacks.constructs.logs import encrypted_log_group
+from card_transactions.stacks.constructs.policy import Statement, allow, policy_document, service_role
 
 # X-Ray has no resource-level permissions: its upload actions take "*" (IAM ignores any other resource).
 XRAY_UPLOAD_ACTIONS = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")

@@ -11,7 +11,7 @@ from cdktf_cdktf_provider_aws.sqs_queue_policy import SqsQueuePolicy
 from cdktf_cdktf_provider_aws.sqs_queue_redrive_allow_policy import SqsQueueRedriveAllowPolicy
 from constructs import Construct
 
-from stacks.constructs.policy import (
+from card_transactions.stacks.constructs.policy import (
     Statement,
     allow,
     condition,

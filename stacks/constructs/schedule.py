@@ -12,8 +12,8 @@ from cdktf_cdktf_provider_aws.scheduler_schedule import (
 )
 from constructs import Construct
 
-from stacks.constructs.account import Account
-from stacks.constructs.policy import Statement, allow, policy_document, service_role
+from card_transactions.stacks.constructs.account import Account
+from card_transactions.stacks.constructs.policy import Statement, allow, policy_document, service_role
 
 RETRY_ATTEMPTS = 2
 MAX_EVENT_AGE_SECONDS = 300  # a run that could not start within 5 minutes is superseded by the next one

@@ -11,8 +11,8 @@ from cdktf_cdktf_provider_aws.dynamodb_table import (
 )
 from constructs import Construct
 
-from settings.system import MERCHANT_INDEX, PENDING_INDEX
-from stacks.constructs.policy import Statement, allow
+from card_transactions.settings.system import MERCHANT_INDEX, PENDING_INDEX
+from card_transactions.stacks.constructs.policy import Statement, allow
 
 
 class EncryptedTable(Construct):

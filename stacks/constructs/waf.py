@@ -25,9 +25,9 @@ from cdktf_cdktf_provider_aws.wafv2_web_acl_logging_configuration import (
 )
 from constructs import Construct
 
-from stacks.constructs.account import Account
-from stacks.constructs.logs import encrypted_log_group
-from stacks.constructs.policy import allow, condition, policy_document, principals
+from card_transactions.stacks.constructs.account import Account
+from card_transactions.stacks.constructs.logs import encrypted_log_group
+from card_transactions.stacks.constructs.policy import allow, condition, policy_document, principals
 
 API_KEY_HEADER = "x-api-key"
 # WAF keeps sampled requests three hours with every header and the full URI, unredacted (redaction

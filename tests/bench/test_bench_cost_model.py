@@ -10,7 +10,7 @@ import pytest
 from bench import bench_cost_model as model
 from bench.bench_log_bytes import access_log_bytes, gzip_ratio, record_costs
 from bench.item_size import item_size, units, value_size
-from stacks.config import Settings
+from card_transactions.stacks.config import Settings
 
 PER_TX = {**model.DEFAULT_PER_TX, "fraud_invocations": 0.1}
 CPU = {"validation": 200.0, "fraud": 150.0}

@@ -7,7 +7,7 @@ import os
 import pytest
 
 from bench import bench_warm_cost
-from handlers import fraud_detection, validation
+from card_transactions.handlers import fraud_detection, validation
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from card_transactions.stacks.app import STATE_BACKEND_STACK, TRANSACTION_STACK
 from compliance import gate
-from stacks.app import STATE_BACKEND_STACK, TRANSACTION_STACK
 
 MAX_SUPPRESSIONS = 8
 # A queue without encryption fails CKV_AWS_27 (and passes two other checks).

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from stacks.app import STATE_BACKEND_STACK, TRANSACTION_STACK
+from card_transactions.stacks.app import STATE_BACKEND_STACK, TRANSACTION_STACK
 
 # Attributes that hold an IAM or resource policy in the AWS provider (key, queue, topic, bucket, role,
 # endpoint, log-resource, API, repository... policies). redrive_policy / redrive_allow_policy are SQS

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from stacks.app import STATE_BACKEND_STACK, TRANSACTION_STACK
+from card_transactions.stacks.app import STATE_BACKEND_STACK, TRANSACTION_STACK
 from tools import hcl_export
 from tools.terraform_check.check import open_directory_checks
 from tools.terraform_check.toolchain import Toolchain

@@ -246,7 +246,7 @@ def test_in_github_actions_each_problem_is_an_error_annotation(tmp_path: Path, m
 
 
 def test_constants_match_the_app():
-    from stacks import app
+    from card_transactions.stacks import app
 
     bounds = re.fullmatch(r">= (\d+)\.(\d+)\.(\d+), < (\d+)\.(\d+)\.(\d+)", app.REQUIRED_TERRAFORM_VERSION)
     assert bounds is not None
@@ -311,7 +311,7 @@ def stubbed_lambda(quota: int, unreserved: int, ours: dict[str, int]):
 
 
 def test_default_reservations_fit_a_default_account():
-    from stacks.config import Settings
+    from card_transactions.stacks.config import Settings
 
     client, stubber = stubbed_lambda(1000, 1000, {})
     problem, found = preflight.concurrency_problem(Settings(), client)
@@ -321,7 +321,7 @@ def test_default_reservations_fit_a_default_account():
 
 
 def test_a_small_quota_stops_the_deploy_with_the_numbers_and_the_fix():
-    from stacks.config import Settings
+    from card_transactions.stacks.config import Settings
 
     client, _ = stubbed_lambda(10, 10, {})
     problem, _ = preflight.concurrency_problem(Settings(), client)
@@ -334,7 +334,7 @@ def test_a_small_quota_stops_the_deploy_with_the_numbers_and_the_fix():
 
 
 def test_the_stacks_own_reservations_are_counted_once():
-    from stacks.config import Settings
+    from card_transactions.stacks.config import Settings
 
     # GIVEN a quota of 300 where this stack already reserves 173 and another function 27
     ours = {

@@ -10,8 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from stacks.app import REQUIRED_TERRAFORM_VERSION, VERSIONS_FILE, build_app, versions_tf, write_versions_files
-from stacks.config import Settings
+from card_transactions.stacks.app import (
+    REQUIRED_TERRAFORM_VERSION,
+    VERSIONS_FILE,
+    build_app,
+    versions_tf,
+    write_versions_files,
+)
+from card_transactions.stacks.config import Settings
 
 UNSUPPORTED = "Unsupported Terraform Core version"
 

@@ -205,8 +205,8 @@ def test_deploy_promotes_dev_then_prod_behind_the_production_environment():
 
 def test_the_workflows_take_only_roles_from_github_variables():
     # Every setting comes from the environment's committed file: no catalog variable is set by a workflow.
-    from settings.model import settings_of
-    from stacks.config import Settings
+    from card_transactions.settings.model import settings_of
+    from card_transactions.stacks.config import Settings
 
     setting_variables = {spec.env for spec in settings_of(Settings)}
     for path in WORKFLOW_FILES:

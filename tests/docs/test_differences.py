@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from settings.catalog import Settings
+from card_transactions.settings.catalog import Settings
 
 PAGE = (Path(__file__).resolve().parents[2] / "docs" / "differences.md").read_text(encoding="utf-8")
 ASSIGNMENT = re.compile(r"`([A-Z][A-Z0-9_]+)=([^`]*)`")

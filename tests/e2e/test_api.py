@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
+from card_transactions.stacks.config import Settings
 from local.driver import ROOT, TERMINAL, Response, Runtime, as_json, transaction, wait_for
 from local.seed import SAMPLE_MERCHANTS
-from stacks.config import Settings
 
 SETTINGS = Settings()  # the runtime runs the default settings
 README_TRANSACTION = {

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from handlers.domain.fraud import ScoringInput, assess
+from card_transactions.handlers.domain.fraud import ScoringInput, assess
 from local.aws import CREDENTIALS
 from local.driver import ROOT, Runtime, start_runtime, stop_runtime, wait_for
 

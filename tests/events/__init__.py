@@ -102,8 +102,8 @@ def queue_message(received_epoch_ms: int = 1741083330123, **transaction: Any) ->
     """A valid transactions-queue message body, built with the handlers' own message model."""
     from datetime import UTC, datetime
 
-    from handlers.domain.records import TransactionMessage, iso_utc
-    from handlers.domain.transaction import validate_transaction
+    from card_transactions.handlers.domain.records import TransactionMessage, iso_utc
+    from card_transactions.handlers.domain.transaction import validate_transaction
 
     tx = validate_transaction(transaction_body(**transaction))
     return TransactionMessage(

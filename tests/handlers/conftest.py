@@ -17,13 +17,13 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from moto import mock_aws
 
-from handlers import failed_transaction, fraud_detection, reconciler, validation
-from handlers.adapters.aws import make_client
-from handlers.adapters.dynamodb import from_item, to_item
+from card_transactions.handlers import failed_transaction, fraud_detection, reconciler, validation
+from card_transactions.handlers.adapters.aws import make_client
+from card_transactions.handlers.adapters.dynamodb import from_item, to_item
+from card_transactions.settings.system import MERCHANT_INDEX, PENDING_INDEX
+from card_transactions.stacks.constructs.alert_pipes import EVENT_DETAIL_TYPE, EVENT_SOURCE, alert_routes
 from local.lambda_context import LambdaContext
 from local.pipe_rules import matches, transform
-from settings.system import MERCHANT_INDEX, PENDING_INDEX
-from stacks.constructs.alert_pipes import EVENT_DETAIL_TYPE, EVENT_SOURCE, alert_routes
 from tests.events import api_get, api_post, dlq_batch, sqs_batch
 
 REGION = "us-east-2"

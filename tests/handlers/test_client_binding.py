@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from handlers import validation
+from card_transactions.handlers import validation
 from tests.events import api_get, api_post, transaction_body
 from tests.handlers.conftest import API_KEY_TABLE
 

@@ -168,8 +168,8 @@ def test_main_refuses_with_exit_status_2(lifecycle, monkeypatch, capsys):
 def test_names_come_from_the_environment_file_the_deploy_acts_on(environment):
     # GIVEN the environment make passes on (DEPLOY_ENV), WHEN the command names the stack's parts,
     # THEN they are that environment's, as its synth names them
-    from settings.environments import load_environment
-    from stacks.config import Settings
+    from card_transactions.settings.environments import load_environment
+    from card_transactions.stacks.config import Settings
 
     environ = {"DEPLOY_ENV": environment}
     settings = load_environment(Settings, environ).settings

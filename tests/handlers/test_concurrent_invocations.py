@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from handlers import failed_transaction, fraud_detection
+from card_transactions.handlers import failed_transaction, fraud_detection
 from tests.events import dlq_batch, queue_message, sqs_batch
 
 

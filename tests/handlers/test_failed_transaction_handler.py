@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from handlers import failed_transaction, fraud_detection
+from card_transactions.handlers import failed_transaction, fraud_detection
 from tests.events import queue_message, transaction_body
 
 
@@ -131,7 +131,7 @@ def test_a_second_dead_lettering_after_the_reconciler_alerts_again(aws, monkeypa
     # GIVEN a transaction dead-lettered once and re-enqueued by the reconciler
     from datetime import UTC, datetime, timedelta
 
-    from handlers import reconciler
+    from card_transactions.handlers import reconciler
 
     monkeypatch.setenv("RECONCILE_AFTER_SECONDS", "1")
     reconciler.wire(clock=lambda: datetime.now(UTC) + timedelta(hours=1))

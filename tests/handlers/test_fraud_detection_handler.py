@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from handlers import fraud_detection, validation
+from card_transactions.handlers import fraud_detection, validation
 from tests.events import queue_message, sqs_batch, transaction_body
 
 
@@ -248,7 +248,7 @@ def test_dependency_failure_hides_the_message_for_its_back_off(aws, failing_clie
 
 
 def test_back_off_grows_per_receive_up_to_the_cap_and_poison_goes_at_once(aws, failing_client, monkeypatch):
-    from handlers.adapters.messaging import TransactionQueue
+    from card_transactions.handlers.adapters.messaging import TransactionQueue
 
     delays: list[int] = []
     monkeypatch.setattr(

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from handlers import reconciler
-from handlers.domain.records import PENDING_SHARDS
+from card_transactions.handlers import reconciler
+from card_transactions.handlers.domain.records import PENDING_SHARDS
 from tests.events import queue_message, transaction_body
 
 
@@ -92,7 +92,7 @@ def test_queue_failure_fails_the_run_after_counting(aws, immediate, failing_clie
 
 
 def test_pending_record_without_a_stored_message_is_counted_not_sent(aws, immediate):
-    from handlers.adapters.dynamodb import to_item
+    from card_transactions.handlers.adapters.dynamodb import to_item
 
     aws.dynamodb.put_item(
         TableName="processed-transactions-test",

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from handlers import validation
+from card_transactions.handlers import validation
 from tests.events import api_get, api_post, load_event, transaction_body
 
 ACCEPTED = {
@@ -314,8 +314,8 @@ def test_routes_by_path_when_resource_is_missing(aws):
 def test_aws_requests_per_accepted_transaction(aws):
     """The request budget: cold cache 4 + 1, steady state 2 + 1 (validation + fraud detection)."""
     calls: list[str] = []
-    from handlers import fraud_detection
-    from handlers.adapters.aws import make_client
+    from card_transactions.handlers import fraud_detection
+    from card_transactions.handlers.adapters.aws import make_client
 
     def counting(service):
         client = make_client(service)

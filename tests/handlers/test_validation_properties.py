@@ -9,7 +9,7 @@ from decimal import Decimal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from handlers import validation
+from card_transactions.handlers import validation
 from tests.events import api_get, api_post, to_json
 
 PROPERTY_SETTINGS = settings(

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from stacks.app import STATE_BACKEND_STACK, TRANSACTION_STACK
+from card_transactions.stacks.app import STATE_BACKEND_STACK, TRANSACTION_STACK
 from tests.infra.synth import Stack
 
 
@@ -35,8 +35,8 @@ ONCALL_EMAIL = "payments-oncall@example.com"
 def configured_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Both stacks synthesized (cdktf) as a production account runs them: the state key, the deploy and
     operator roles, the permissions boundary and an alert address named."""
-    from stacks.app import build_app
-    from stacks.config import Settings
+    from card_transactions.stacks.app import build_app
+    from card_transactions.stacks.config import Settings
 
     outdir = tmp_path_factory.mktemp("configured-synth")
     settings = Settings(

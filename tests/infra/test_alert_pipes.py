@@ -8,9 +8,7 @@ import re
 
 import pytest
 
-from local.pipe_rules import matches
-from local.stack import parse_stack
-from stacks.constructs.alert_pipes import (
+from card_transactions.stacks.constructs.alert_pipes import (
     DEAD_LETTER_MESSAGE,
     EVENT_DETAIL_TYPE,
     EVENT_SOURCE,
@@ -22,6 +20,8 @@ from stacks.constructs.alert_pipes import (
     dead_letter_filters,
     fraud_filters,
 )
+from local.pipe_rules import matches
+from local.stack import parse_stack
 from tests.infra.synth import Stack
 
 RULES = {
@@ -227,7 +227,7 @@ def test_api_requests_are_sampled_by_the_configured_rule(stack):
 def test_a_sampling_rule_name_longer_than_xray_allows_is_refused():
     from cdktf import TerraformStack, Testing
 
-    from stacks.constructs.tracing import ApiTraceSampling
+    from card_transactions.stacks.constructs.tracing import ApiTraceSampling
 
     with pytest.raises(ValueError, match="at most 32 characters"):
         ApiTraceSampling(

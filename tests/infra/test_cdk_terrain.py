@@ -14,8 +14,16 @@ from typing import Any
 
 import pytest
 
-from stacks.app import STATE_BACKEND_STACK, TRANSACTION_STACK
-from stacks.bindings import CDKTF, CDKTN, ROOT, TOOLKIT_ENV, PackageAlias, alias_toolkit, selected_toolkit
+from card_transactions.stacks.app import STATE_BACKEND_STACK, TRANSACTION_STACK
+from card_transactions.stacks.bindings import (
+    CDKTF,
+    CDKTN,
+    ROOT,
+    TOOLKIT_ENV,
+    PackageAlias,
+    alias_toolkit,
+    selected_toolkit,
+)
 
 # The only keys in which the two toolkits' cdk.tf.json differ (docs/cdk-toolkits.md).
 METADATA_VERSION = ("//", "metadata", "version")

@@ -4,8 +4,8 @@ from decimal import Decimal
 
 import pytest
 
-from handlers.domain.fraud import FraudThresholds
-from stacks.config import Settings
+from card_transactions.handlers.domain.fraud import FraudThresholds
+from card_transactions.stacks.config import Settings
 
 
 def test_defaults():

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from stacks.bindings import PLAIN_IMPORT_ENV
+from card_transactions.stacks.bindings import PLAIN_IMPORT_ENV
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -42,10 +42,14 @@ def test_fast_path_output_is_identical_to_the_plain_import(tmp_path):
 
 NO_SIDE_EFFECTS = """
 import os, sys
-import stacks, stacks.bindings, stacks.props, stacks.processing
+import card_transactions
+from card_transactions.stacks import bindings
+from card_transactions import TransactionProcessing, TransactionProcessingProps
 import cdktf_cdktf_provider_aws
 assert os.environ.get("JSII_NODE") is None, os.environ.get("JSII_NODE")
-assert not [f for f in sys.meta_path if isinstance(f, stacks.bindings.PackageAlias)]
+assert not [f for f in sys.meta_path if isinstance(f, bindings.PackageAlias)]
+assert [n for n in card_transactions.__all__ if getattr(card_transactions, n) is None] == []
+assert set(card_transactions.__all__) <= set(dir(card_transactions))
 print(cdktf_cdktf_provider_aws.provider.AwsProvider.__name__)
 """
 

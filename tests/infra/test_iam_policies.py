@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from stacks.app import STATE_BACKEND_STACK, TRANSACTION_STACK
-from stacks.config import Settings
+from card_transactions.stacks.app import STATE_BACKEND_STACK, TRANSACTION_STACK
+from card_transactions.stacks.config import Settings
 from tests.infra.conftest import BOUNDARY, DEPLOY_ROLE
 from tests.infra.policy_eval import ALLOW, EXPLICIT_DENY, Request, ResourcePolicies, decide, from_aws_json
 from tests.infra.synth import Stack

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from stacks.app import TRANSACTION_STACK, build_app
-from stacks.config import Settings
+from card_transactions.stacks.app import TRANSACTION_STACK, build_app
+from card_transactions.stacks.config import Settings
 from tests.infra.synth import Stack
 
 
@@ -29,7 +29,7 @@ def test_pending_index_is_sparse_and_carries_the_message(stack):
 
 def test_reconciler_is_a_signed_private_function_with_one_run_at_a_time(stack):
     fn = stack.by_path("aws_lambda_function", "ReconcilerFunction/Function")
-    assert fn["handler"] == "handlers.reconciler.handler"
+    assert fn["handler"] == "card_transactions.handlers.reconciler.handler"
     assert fn["reserved_concurrent_executions"] == 1
     assert fn["code_signing_config_arn"].startswith("${aws_lambda_code_signing_config.")
     assert fn["vpc_config"]["subnet_ids"]

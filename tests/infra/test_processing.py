@@ -13,21 +13,22 @@ from pathlib import Path
 
 import pytest
 
-from settings.model import settings_of
-from stacks.app import TRANSACTION_STACK
-from stacks.config import Settings
-from stacks.constructs.waf import RuleActionOverride
-from stacks.props import (
+from card_transactions.settings.model import settings_of
+from card_transactions.stacks.app import TRANSACTION_STACK
+from card_transactions.stacks.config import Settings
+from card_transactions.stacks.constructs.waf import RuleActionOverride
+from card_transactions.stacks.props import (
     AlertTopic,
     EncryptionProps,
     ExistingVpc,
     MonitoringProps,
     NetworkProps,
     NewNetwork,
+    QueuesProps,
     StorageProps,
     TransactionProcessingProps,
 )
-from stacks.transaction_stack import SYSTEM_ID, props_from_settings
+from card_transactions.stacks.transaction_stack import SYSTEM_ID, props_from_settings, same_named
 from tools.props_reference import REFERENCE, render
 from tools.release_snapshot import RELEASE_DIR
 
@@ -67,6 +68,21 @@ def test_each_props_field_named_like_a_setting_has_its_default():
                 assert getattr(group, item.name) in (defaults[item.name], unset), item.name
                 checked += 1
     assert checked >= 25
+
+
+def test_a_props_field_takes_the_setting_of_its_name():
+    settings = Settings.from_env(
+        {"QUEUE_BATCH_SIZE": "7", "LOG_RETENTION_DAYS": "731", "FRAUD_HIGH_AMOUNT": "123.45"}
+    )
+    props = props_from_settings(settings)
+    assert props.queues.queue_batch_size == 7
+    assert props.monitoring.log_retention_days == 731
+    assert str(props.fraud.fraud_high_amount) == "123.45"
+
+
+def test_a_given_field_the_group_lacks_is_refused():
+    with pytest.raises(ValueError, match=r"QueuesProps has no fields \['rate_limit'\]"):
+        same_named(QueuesProps, Settings(), rate_limit=1)
 
 
 KEY = "arn:aws:kms:us-east-2:123456789012:key/0f3c8a52-8a0e-4f6e-9b8f-2a1d6c7e9b10"

@@ -5,9 +5,9 @@ environment and workflow variable is documented, and the moto apply counts are t
 import re
 from pathlib import Path
 
-import settings.__main__ as tables
+import card_transactions.settings.__main__ as tables
+from card_transactions.settings.catalog import Settings
 from local.config import LocalSettings
-from settings.catalog import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from stacks.app import STATE_BACKEND_STACK, TRANSACTION_STACK
+from card_transactions.stacks.app import STATE_BACKEND_STACK, TRANSACTION_STACK
 from tests.infra.conftest import DEPLOY_ROLE, ONCALL_EMAIL, OPERATOR_ROLE
 from tests.infra.policy_eval import ALLOW, EXPLICIT_DENY, Request, Resolver, ResourcePolicies, decide
 from tests.infra.synth import Stack

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from stacks.app import STATE_BACKEND_STACK, TRANSACTION_STACK
+from card_transactions.stacks.app import STATE_BACKEND_STACK, TRANSACTION_STACK
 from tests.infra.conftest import DEPLOY_ROLE, OPERATOR_ROLE
 from tests.infra.policy_eval import (
     ACCOUNT,

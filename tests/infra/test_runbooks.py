@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from stacks.constructs.monitoring import RUNBOOK_SECTIONS, runbook_anchor
+from card_transactions.stacks.constructs.monitoring import RUNBOOK_SECTIONS, runbook_anchor
 
 RUNBOOKS = Path(__file__).resolve().parents[2] / "docs" / "runbooks.md"
 PARTS = ("**Means.**", "**Confirm.**", "**Recover.**", "**Verify.**")

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from stacks.app import STATE_BACKEND_STACK, TRANSACTION_STACK
-from stacks.config import Settings
-from stacks.constructs.encryption import VIA_SERVICES
-from stacks.constructs.logs import PAN_IDENTIFIER_NAME, PAN_PATTERN
+from card_transactions.stacks.app import STATE_BACKEND_STACK, TRANSACTION_STACK
+from card_transactions.stacks.config import Settings
+from card_transactions.stacks.constructs.encryption import VIA_SERVICES
+from card_transactions.stacks.constructs.logs import PAN_IDENTIFIER_NAME, PAN_PATTERN
 from tests.infra.conftest import DEPLOY_ROLE, OPERATOR_ROLE, STATE_KEY
 from tests.infra.synth import Stack
 

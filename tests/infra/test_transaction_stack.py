@@ -7,14 +7,20 @@ from pathlib import Path
 
 import pytest
 
-from handlers.domain.schema import load_transaction_schema
-from handlers.gateway_responses import GATEWAY_RESPONSES
-from stacks.app import REMOVED_FILE, STATE_BACKEND_STACK, TRANSACTION_STACK, build_app, removed_tf
-from stacks.config import Settings
-from stacks.constructs.api import provider_normalized_json
-from stacks.constructs.api_clients import FORMER_KEY_RESOURCES
-from stacks.constructs.api_clients import logical_id as cdktf_logical_id
-from stacks.transaction_stack import TransactionStack
+from card_transactions.handlers.domain.schema import load_transaction_schema
+from card_transactions.handlers.gateway_responses import GATEWAY_RESPONSES
+from card_transactions.stacks.app import (
+    REMOVED_FILE,
+    STATE_BACKEND_STACK,
+    TRANSACTION_STACK,
+    build_app,
+    removed_tf,
+)
+from card_transactions.stacks.config import Settings
+from card_transactions.stacks.constructs.api import provider_normalized_json
+from card_transactions.stacks.constructs.api_clients import FORMER_KEY_RESOURCES
+from card_transactions.stacks.constructs.api_clients import logical_id as cdktf_logical_id
+from card_transactions.stacks.transaction_stack import TransactionStack
 from tests.infra.synth import Stack
 
 FUNCTIONS = {
@@ -297,7 +303,7 @@ def test_artifact_bucket_is_private_encrypted_tls_only_and_access_logged(stack):
 
 
 def test_function_environments_are_exactly_what_the_handlers_read(stack):
-    from handlers.runtime_settings import (
+    from card_transactions.handlers.runtime_settings import (
         FailedTransactionSettings,
         FraudDetectionSettings,
         ReconcilerSettings,

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from stacks.config import Settings
-from stacks.waf_exposure import KEPT_BLOCKING, MANAGED_RULES, exposed_rules
+from card_transactions.stacks.config import Settings
+from card_transactions.stacks.waf_exposure import KEPT_BLOCKING, MANAGED_RULES, exposed_rules
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCUMENT = json.loads((ROOT / "docs/openapi.json").read_text(encoding="utf-8"))

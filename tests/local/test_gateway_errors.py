@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from handlers.gateway_responses import GATEWAY_RESPONSE
+from card_transactions.handlers.gateway_responses import GATEWAY_RESPONSE
 from local.gateway import Gateway, GatewayError
 
 

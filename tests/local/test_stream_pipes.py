@@ -10,17 +10,17 @@ from typing import Any
 
 import pytest
 
-from local.event_bus import Endpoints, EventBus
-from local.pipe_rules import TemplateError, matches, render, select, transform
-from local.stack import EventRuleSpec, EventTargetSpec, PipeSpec
-from local.stream_pipes import StreamPipe
-from stacks.constructs.alert_pipes import (
+from card_transactions.stacks.constructs.alert_pipes import (
     DEAD_LETTER_MESSAGE,
     EVENT_DETAIL_TYPE,
     EVENT_SOURCE,
     FRAUD_MESSAGE,
     alert_routes,
 )
+from local.event_bus import Endpoints, EventBus
+from local.pipe_rules import TemplateError, matches, render, select, transform
+from local.stack import EventRuleSpec, EventTargetSpec, PipeSpec
+from local.stream_pipes import StreamPipe
 
 RECORD = {
     "eventName": "MODIFY",

@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from stacks.app import REMOVED_FILE, TRANSACTION_STACK
+from card_transactions.stacks.app import REMOVED_FILE, TRANSACTION_STACK
 from tools.terraform_check.check import PLAN_ARGS, json_messages
 from tools.terraform_check.toolchain import Toolchain, run_terraform
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import boto3
 
-from stacks.app import TRANSACTION_STACK
-from stacks.constructs.api import FORMER_ACCOUNT_RESOURCES
-from stacks.constructs.api_clients import logical_id
+from card_transactions.stacks.app import TRANSACTION_STACK
+from card_transactions.stacks.constructs.api import FORMER_ACCOUNT_RESOURCES
+from card_transactions.stacks.constructs.api_clients import logical_id
 from tests.terraform.migration import plan_with_removed_blocks
 from tools.terraform_check.check import open_directory_checks
 from tools.terraform_check.moto_server import MotoServer

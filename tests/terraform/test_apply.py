@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from stacks.app import STATE_BACKEND_STACK, TRANSACTION_STACK
+from card_transactions.stacks.app import STATE_BACKEND_STACK, TRANSACTION_STACK
 from tools.terraform_check.check import StackCheck, managed_addresses
 from tools.terraform_check.moto_gaps import LEFT_OUT
 from tools.terraform_check.moto_server import MotoServer

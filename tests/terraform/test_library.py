@@ -1,7 +1,9 @@
-"""The construct in other teams' apps, through real Terraform: ``examples/`` synthesized, then
-``terraform validate``, a plan against moto (every resource to add, nothing else) and the compliance
-gate's checkov scan (0 failures; the app's resource-scoped suppressions carried to each instance's
-resource of the same construct path, with their justifications).
+"""The construct in other teams' apps, installed from its wheel, through real Terraform: ``examples/``
+built into a fresh virtualenv holding only the wheel and its dependencies (``installed.py``), each
+example run there as its own app from a directory of its own, then ``terraform validate``, a plan against
+moto (every resource to add, nothing else) and the compliance gate's checkov scan (0 failures; the app's
+resource-scoped suppressions carried to each instance's resource of the same construct path, with their
+justifications).
 
 - ``bring_your_own``: the system in a host's stack, in the host's VPC and with the host's KMS key;
 - ``two_instances``: two systems in one stack, named apart by a prefix.
@@ -9,31 +11,91 @@ resource of the same construct path, with their justifications).
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
+import shutil
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
+from card_transactions.stacks.app import TRANSACTION_STACK
+from card_transactions.stacks.bundling import function_archive
 from compliance.gate import CHECKOV, ROOT, scan_stack
-from stacks.app import TRANSACTION_STACK
+from tests.terraform.installed import DISTRIBUTION, InstalledPackage, install, lock_constraints
 from tools.terraform_check.check import StackCheck, open_checks
 from tools.terraform_check.moto_server import MotoServer
 from tools.terraform_check.toolchain import Toolchain
+from tools.wheel import build_wheel
 
 pytestmark = pytest.mark.slow
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
-def synth_example(name: str, outdir: Path) -> Path:
-    spec = importlib.util.spec_from_file_location(f"example_{name}", EXAMPLES / name / "main.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    module.build_app(str(outdir)).synth()
-    return outdir
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> InstalledPackage:
+    return install(build_wheel(tmp_path_factory.mktemp("wheel")))
+
+
+def synth_example(installed: InstalledPackage, name: str, scratch: Path) -> Path:
+    """``python main.py`` of the example with the installed package, in a directory of its own."""
+    app = scratch / "app"
+    app.mkdir()
+    shutil.copy(EXAMPLES / name / "main.py", app)
+    installed.run(["main.py"], cwd=app)
+    return app / "cdktf.out"
+
+
+def assert_packages_are_the_checkouts(outdir: Path) -> None:
+    """The Lambda packages built from the installed wheel are byte for byte the checkout's."""
+    packages = sorted(outdir.glob("stacks/*/assets/*/*/*.zip"))
+    assert packages
+    for package in packages:
+        entry_point, architecture, _ = package.name.rsplit("-", 2)
+        assert package.read_bytes() == function_archive(entry_point, architecture).read_bytes(), package.name
+
+
+INSTALLED_PACKAGE = """
+import importlib.util, json, sys
+from pathlib import Path
+import card_transactions
+package = Path(card_transactions.__file__).parent
+print(json.dumps({
+    "file": card_transactions.__file__,
+    "checkout": [n for n in ("stacks", "settings", "handlers", "tools", "tests", "local", "compliance")
+                 if importlib.util.find_spec(n)],
+    "files": [p.relative_to(package).as_posix() for p in package.rglob("*")
+              if p.is_file() and "__pycache__" not in p.parts],
+}))
+"""
+
+
+def checkout_files() -> set[str]:
+    """The files of the package in the checkout (through its links)."""
+    package = ROOT / "card_transactions"
+    return {
+        path.relative_to(package).as_posix()
+        for link in [package, *(package / name for name in ("stacks", "handlers", "settings"))]
+        for path in link.glob("*" if link == package else "**/*")
+        if path.is_file() and "__pycache__" not in path.parts and ".pytest_cache" not in path.parts
+    }
+
+
+def test_the_installed_package_is_the_wheel_alone(installed: InstalledPackage, tmp_path: Path):
+    found = json.loads(installed.run(["-c", INSTALLED_PACKAGE], cwd=tmp_path).stdout)
+    assert Path(found["file"]).is_relative_to(installed.root)  # the wheel's copy, not the checkout's
+    assert found["checkout"] == []  # no module of the repository is importable
+    # Every file travels, the package data (request schema, the functions' pins, py.typed) too.
+    assert set(found["files"]) == checkout_files()
+    assert {"py.typed", "handlers/domain/transaction.schema.json", "stacks/lambda-requirements.txt"} <= set(
+        found["files"]
+    )
+    lock = {line.split("==")[0].lower(): line.split("==")[1] for line in lock_constraints().split()}
+    distributions = installed.distributions()
+    others = set(distributions) - set(lock) - {DISTRIBUTION, "pip", "setuptools"}
+    assert not others  # the wheel and its dependencies, nothing else
+    assert {"cdktf", "constructs", "cdktf-cdktf-provider-aws", "jsii"} <= set(distributions)
+    assert all(distributions[name] == lock[name] for name in set(distributions) & set(lock))
 
 
 def checked(toolchain: Toolchain, outdir: Path, root: Path, moto: MotoServer) -> StackCheck:
@@ -81,9 +143,11 @@ def names(doc: dict, kind: str, attribute: str = "name") -> list[str]:
 
 
 def test_two_instances_share_a_stack_and_pass_terraform(
-    toolchain: Toolchain, moto: MotoServer, tmp_path: Path
+    installed: InstalledPackage, toolchain: Toolchain, moto: MotoServer, tmp_path: Path
 ):
-    check = checked(toolchain, synth_example("two_instances", tmp_path / "out"), tmp_path / "tf", moto)
+    outdir = synth_example(installed, "two_instances", tmp_path)
+    assert_packages_are_the_checkouts(outdir)
+    check = checked(toolchain, outdir, tmp_path / "tf", moto)
     doc = check.doc
     tables = names(doc, "aws_dynamodb_table")
     assert sorted(tables) == sorted(
@@ -107,8 +171,10 @@ def test_two_instances_share_a_stack_and_pass_terraform(
     assert_compliant(check, tmp_path)
 
 
-def test_a_host_brings_its_vpc_key_topic_and_bucket(toolchain: Toolchain, moto: MotoServer, tmp_path: Path):
-    check = checked(toolchain, synth_example("bring_your_own", tmp_path / "out"), tmp_path / "tf", moto)
+def test_a_host_brings_its_vpc_key_topic_and_bucket(
+    installed: InstalledPackage, toolchain: Toolchain, moto: MotoServer, tmp_path: Path
+):
+    check = checked(toolchain, synth_example(installed, "bring_your_own", tmp_path), tmp_path / "tf", moto)
     doc = check.doc
     assert "aws_kms_key" not in doc["resource"]  # the host's key, not one of ours
     assert list(doc["resource"]["aws_vpc"]) == ["HostVpc"]  # the host's VPC, not one of ours

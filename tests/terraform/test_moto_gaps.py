@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from stacks.app import STATE_BACKEND_STACK, TRANSACTION_STACK
+from card_transactions.stacks.app import STATE_BACKEND_STACK, TRANSACTION_STACK
 from tools.terraform_check.moto_gaps import (
     LEFT_OUT,
     READ_BACK_GAPS,

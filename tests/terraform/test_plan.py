@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from stacks.app import STATE_BACKEND_STACK, TRANSACTION_STACK, build_app
-from stacks.config import Settings
+from card_transactions.stacks.app import STATE_BACKEND_STACK, TRANSACTION_STACK, build_app
+from card_transactions.stacks.config import Settings
 from tools.terraform_check.check import CheckFailed, StackCheck, managed_addresses, open_checks
 from tools.terraform_check.moto_server import MotoServer
 from tools.terraform_check.toolchain import Toolchain

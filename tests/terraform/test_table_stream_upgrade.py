@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from stacks.app import TRANSACTION_STACK
+from card_transactions.stacks.app import TRANSACTION_STACK
 from tools.terraform_check.check import PLAN_ARGS, StackCheck, json_messages
 from tools.terraform_check.moto_gaps import ignore_changes
 from tools.terraform_check.moto_server import MotoServer

@@ -17,10 +17,10 @@ from typing import Any
 
 import pytest
 
-from settings.environments import ENVIRONMENT_VARIABLE, load_environment
-from stacks import processing
-from stacks.app import STATE_BACKEND_STACK, TRANSACTION_STACK, build_app
-from stacks.config import Settings
+from card_transactions.settings.environments import ENVIRONMENT_VARIABLE, load_environment
+from card_transactions.stacks import processing
+from card_transactions.stacks.app import STATE_BACKEND_STACK, TRANSACTION_STACK, build_app
+from card_transactions.stacks.config import Settings
 from tools.plan_comment import findings, guard, planned_result, render_comment
 from tools.release_snapshot import RELEASE_DIR, release_environment
 from tools.stateful import Allowed, load_allow_list

@@ -6,7 +6,11 @@ from __future__ import annotations
 from collections import Counter
 
 from bench.card_corpus import card_number_encodings, merchant_values
-from handlers.domain.card_numbers import NETWORKS, contains_card_number, fields_with_card_numbers
+from card_transactions.handlers.domain.card_numbers import (
+    NETWORKS,
+    contains_card_number,
+    fields_with_card_numbers,
+)
 
 MIN_MERCHANT_VALUES = 10_000
 MAX_FALSE_POSITIVE_RATE = 0.001

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bench.card_corpus import luhn_complete
-from handlers.domain.card_numbers import (
+from card_transactions.handlers.domain.card_numbers import (
     MAX_DIGITS,
     MIN_DIGITS,
     NETWORKS,
@@ -20,8 +20,8 @@ from handlers.domain.card_numbers import (
     network_of,
     refusal_summary,
 )
-from handlers.domain.errors import CardNumberNotAllowed, ErrorCode
-from handlers.domain.transaction import validate_transaction
+from card_transactions.handlers.domain.errors import CardNumberNotAllowed, ErrorCode
+from card_transactions.handlers.domain.transaction import validate_transaction
 
 VALID = {"transaction_id": "txn_1", "merchant_id": "m_1", "amount": Decimal("15.00"), "currency": "USD"}
 VISA_13 = "4222222222222"  # Luhn-valid 13 digits

@@ -8,12 +8,16 @@ from decimal import Decimal
 
 import pytest
 
-from handlers.domain.cache import TTLCache
-from handlers.domain.errors import AmountExceedsMerchantLimit, InvalidMessage, MerchantInactive
-from handlers.domain.failure import DeadLetter, describe
-from handlers.domain.fraud import FraudStatus
-from handlers.domain.merchant import Merchant
-from handlers.domain.records import TransactionMessage, TransactionRecord, public_view
+from card_transactions.handlers.domain.cache import TTLCache
+from card_transactions.handlers.domain.errors import (
+    AmountExceedsMerchantLimit,
+    InvalidMessage,
+    MerchantInactive,
+)
+from card_transactions.handlers.domain.failure import DeadLetter, describe
+from card_transactions.handlers.domain.fraud import FraudStatus
+from card_transactions.handlers.domain.merchant import Merchant
+from card_transactions.handlers.domain.records import TransactionMessage, TransactionRecord, public_view
 from tests.events import queue_message
 
 
@@ -153,7 +157,7 @@ def test_a_malformed_record_is_refused(item):
 
 
 def test_backoff_doubles_per_receive_up_to_the_cap_and_spans_hours():
-    from handlers.domain.retry import Backoff
+    from card_transactions.handlers.domain.retry import Backoff
 
     backoff = Backoff(20, 900)
     assert [backoff.delay(n) for n in (0, 1, 2, 3, 6, 7, 100, 10**6)] == [20, 20, 40, 80, 640, 900, 900, 900]
@@ -164,7 +168,7 @@ def test_backoff_doubles_per_receive_up_to_the_cap_and_spans_hours():
 
 
 def test_pending_record_carries_its_sparse_index_entry_and_message():
-    from handlers.domain.records import PENDING_SHARDS, pending_shard
+    from card_transactions.handlers.domain.records import PENDING_SHARDS, pending_shard
 
     message = TransactionMessage.from_json(queue_message(transaction_id="abc"))
     record = message.pending_record()

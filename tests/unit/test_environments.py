@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from settings.environments import (
+from card_transactions.settings.environments import (
     DEFAULT_ENVIRONMENT,
     ENVIRONMENT_VARIABLE,
     ENVIRONMENTS_DIR,
@@ -17,8 +17,8 @@ from settings.environments import (
     load,
     load_environment,
 )
-from settings.model import settings_of
-from stacks.config import Settings
+from card_transactions.settings.model import settings_of
+from card_transactions.stacks.config import Settings
 
 COMMITTED = sorted(p.stem for p in ENVIRONMENTS_DIR.glob("*.toml"))
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from handlers.domain.fraud import (
+from card_transactions.handlers.domain.fraud import (
     BASE_RULES,
     FraudStatus,
     FraudThresholds,

@@ -7,8 +7,13 @@ from http import HTTPStatus
 
 import pytest
 
-from handlers import http
-from handlers.gateway_responses import GATEWAY_MESSAGE, GATEWAY_RESPONSE, GATEWAY_RESPONSES, REQUEST_ID
+from card_transactions.handlers import http
+from card_transactions.handlers.gateway_responses import (
+    GATEWAY_MESSAGE,
+    GATEWAY_RESPONSE,
+    GATEWAY_RESPONSES,
+    REQUEST_ID,
+)
 
 # The response types the API must answer in its own shape (handlers/gateway_responses.py module doc).
 REQUIRED = {

@@ -5,8 +5,13 @@ from __future__ import annotations
 import json
 from http import HTTPStatus
 
-from handlers import http
-from handlers.domain.errors import ErrorCode, RequestRefused, ServiceUnavailable, ValidationFailed
+from card_transactions.handlers import http
+from card_transactions.handlers.domain.errors import (
+    ErrorCode,
+    RequestRefused,
+    ServiceUnavailable,
+    ValidationFailed,
+)
 
 
 def test_every_domain_error_code_has_one_http_status():

@@ -18,16 +18,21 @@ DOMAIN = ROOT / "handlers" / "domain"
 # Lowest first. A module may import its own package and the packages of lower layers, never a higher
 # one; the packages of one layer do not import each other. A ``__main__`` module is a program: it may
 # import anything, and nothing imports it.
+# The package's modules are named as they are imported: ``card_transactions.stacks.x`` for stacks/x.py
+# (``card_transactions/`` links stacks/, handlers/ and settings/).
+NAMESPACE = "card_transactions"
+PACKAGED = ("stacks", "handlers", "settings")
 LAYERS = (
-    ("handlers.domain", "settings"),  # the fraud domain and the settings model: pure, independent
-    ("handlers",),  # the functions: entry points, adapters (boto3), their settings views
-    ("stacks",),  # the construct and the app's stacks
+    (f"{NAMESPACE}.handlers.domain", f"{NAMESPACE}.settings"),  # the fraud domain and the settings model
+    (f"{NAMESPACE}.handlers",),  # the functions: entry points, adapters (boto3), their settings views
+    (f"{NAMESPACE}.stacks",),  # the construct and the app's stacks
+    (NAMESPACE,),  # the package's public names: lazy exports of the construct and its props
     ("compliance", "tools"),  # the gates and the operators' tools
     ("local",),  # the local runtime
     ("bench", "examples", "main"),  # programs
 )
 PURE = LAYERS[0]  # these import the standard library, themselves and these libraries only (no AWS SDK)
-LIBRARIES = {"handlers.domain": {"fastjsonschema"}, "settings": set()}
+LIBRARIES = {f"{NAMESPACE}.handlers.domain": {"fastjsonschema"}, f"{NAMESPACE}.settings": set()}
 SKIPPED = frozenset({".venv", "node_modules", "build", "cdktf.out", "hcl.out", "tests", "releases"})
 
 
@@ -36,9 +41,10 @@ def module_files() -> dict[str, Path]:
     found = {}
     for path in ROOT.rglob("*.py"):
         parts = path.relative_to(ROOT).with_suffix("").parts
-        if SKIPPED.intersection(parts):
-            continue
-        found[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+        if SKIPPED.intersection(parts) or (parts[0] == NAMESPACE and len(parts) > 2):
+            continue  # beside the package's __init__, the links: their modules are found in their folders
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        found[f"{NAMESPACE}.{name}" if parts[0] in PACKAGED else name] = path
     return found
 
 
@@ -122,7 +128,12 @@ GRAPH = import_graph(MODULES)
 
 
 def test_every_module_has_a_layer():
-    assert {"handlers.domain.fraud", "settings.catalog", "stacks.processing", "local.runtime"} <= set(MODULES)
+    assert {
+        "card_transactions.handlers.domain.fraud",
+        "card_transactions.settings.catalog",
+        "card_transactions.stacks.processing",
+        "local.runtime",
+    } <= set(MODULES)
     assert [m for m in MODULES if not any(package_of(m) in layer for layer in LAYERS)] == []
 
 
@@ -153,20 +164,22 @@ def package_of_any(name: str) -> str | None:
 
 def test_the_rules_catch_an_upward_import_and_a_cycle():
     graph = {
-        "settings.model": {"stacks.config"},  # the settings reaching up into the stacks
-        "stacks.config": {"settings.model"},
-        "handlers.domain.errors": {"handlers.domain.records"},
-        "handlers.domain.records": {"handlers.domain.errors"},
-        "settings.__main__": {"local.config"},  # a program may
-        "local.runtime": {"settings.__main__"},  # nothing imports a program
+        # the settings reaching up into the stacks
+        "card_transactions.settings.model": {"card_transactions.stacks.config"},
+        "card_transactions.stacks.config": {"card_transactions.settings.model"},
+        "card_transactions.handlers.domain.errors": {"card_transactions.handlers.domain.records"},
+        "card_transactions.handlers.domain.records": {"card_transactions.handlers.domain.errors"},
+        "card_transactions.settings.__main__": {"local.config"},  # a program may
+        "local.runtime": {"card_transactions.settings.__main__"},  # nothing imports a program
     }
     assert layering_violations(graph) == [
-        "local.runtime imports the program settings.__main__",
-        "settings.model (layer settings) imports stacks.config",
+        "card_transactions.settings.model (layer card_transactions.settings) imports "
+        "card_transactions.stacks.config",
+        "local.runtime imports the program card_transactions.settings.__main__",
     ]
     assert cycles(graph) == [
-        ["handlers.domain.errors", "handlers.domain.records"],
-        ["settings.model", "stacks.config"],
+        ["card_transactions.handlers.domain.errors", "card_transactions.handlers.domain.records"],
+        ["card_transactions.settings.model", "card_transactions.stacks.config"],
     ]
 
 
@@ -180,7 +193,12 @@ def test_domain_has_no_aws_sdk_and_no_environment(source):
 
 @pytest.mark.parametrize(
     "module",
-    ["handlers.validation", "handlers.fraud_detection", "handlers.failed_transaction", "handlers.reconciler"],
+    [
+        "card_transactions.handlers.validation",
+        "card_transactions.handlers.fraud_detection",
+        "card_transactions.handlers.failed_transaction",
+        "card_transactions.handlers.reconciler",
+    ],
 )
 def test_entry_points_import_without_aws_sdk_or_xray(module):
     code = (

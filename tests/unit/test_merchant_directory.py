@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from handlers.adapters.dynamodb import MerchantTable, to_item
-from handlers.domain.cache import TTLCache
-from handlers.domain.errors import DependencyError
-from handlers.domain.merchant_directory import MerchantDirectory
+from card_transactions.handlers.adapters.dynamodb import MerchantTable, to_item
+from card_transactions.handlers.domain.cache import TTLCache
+from card_transactions.handlers.domain.errors import DependencyError
+from card_transactions.handlers.domain.merchant_directory import MerchantDirectory
 
 TABLE = "merchant-config-test"
 

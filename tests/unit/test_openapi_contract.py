@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from handlers.gateway_responses import GATEWAY_RESPONSES
-from handlers.http import ERROR_STATUS, METHOD_NOT_ALLOWED, NOT_FOUND
+from card_transactions.handlers.gateway_responses import GATEWAY_RESPONSES
+from card_transactions.handlers.http import ERROR_STATUS, METHOD_NOT_ALLOWED, NOT_FOUND
 
 DOCUMENT = json.loads((Path(__file__).resolve().parents[2] / "docs" / "openapi.json").read_text())
 OPERATIONS = {op["operationId"]: op for ops in DOCUMENT["paths"].values() for op in ops.values()}

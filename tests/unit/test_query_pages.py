@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from handlers.adapters.dynamodb import query_pages
-from handlers.domain.errors import DependencyError
+from card_transactions.handlers.adapters.dynamodb import query_pages
+from card_transactions.handlers.domain.errors import DependencyError
 
 
 class PagedClient:

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from handlers.domain.fraud import FraudThresholds, VelocityRule
-from handlers.runtime_settings import (
+from card_transactions.handlers.domain.fraud import FraudThresholds, VelocityRule
+from card_transactions.handlers.runtime_settings import (
     FailedTransactionSettings,
     FraudDetectionSettings,
     ReconcilerSettings,

@@ -7,12 +7,12 @@ from decimal import Decimal
 
 import pytest
 
-from handlers.domain.fraud import FraudThresholds, VelocityRule
-from handlers.runtime_settings import SETTINGS_OF
+from card_transactions.handlers.domain.fraud import FraudThresholds, VelocityRule
+from card_transactions.handlers.runtime_settings import SETTINGS_OF
+from card_transactions.settings.catalog import FunctionResources, FunctionSettings, Settings
+from card_transactions.settings.model import delivered_to, environment_for, settings_of
+from card_transactions.settings.system import FUNCTIONS, observability_environment
 from local.config import LocalSettings
-from settings.catalog import FunctionResources, FunctionSettings, Settings
-from settings.model import delivered_to, environment_for, settings_of
-from settings.system import FUNCTIONS, observability_environment
 
 RESOURCES = FunctionResources(
     merchant_table_name="merchant-config-dev",

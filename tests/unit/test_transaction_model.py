@@ -9,9 +9,9 @@ from decimal import Decimal
 import fastjsonschema
 import pytest
 
-from handlers.domain.errors import InvalidJson, PayloadTooLarge, ValidationFailed
-from handlers.domain.schema import SCHEMA_PATH, load_transaction_schema
-from handlers.domain.transaction import decode_body, validate_transaction
+from card_transactions.handlers.domain.errors import InvalidJson, PayloadTooLarge, ValidationFailed
+from card_transactions.handlers.domain.schema import SCHEMA_PATH, load_transaction_schema
+from card_transactions.handlers.domain.transaction import decode_body, validate_transaction
 
 D = Decimal
 VALID = {"transaction_id": "txn_1", "merchant_id": "merchant_001", "amount": D("1500.00"), "currency": "USD"}
