@@ -141,7 +141,7 @@ tf-check: synth ## Real terraform on every stack, offline: validate, plan, apply
 
 # --- Releases: the upgrade check plans the current code against the last release (releases/README.md).
 .PHONY: wheel
-wheel: install ## Build the package's wheel into dist/ (README "Use as a library")
+wheel: install ## Build the package's wheel into dist/ (docs/library.md)
 	$(PY) -m tools.wheel --wheel-dir dist
 
 .PHONY: release-snapshot

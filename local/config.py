@@ -1,4 +1,4 @@
-"""The local runtime's own settings, declared here (``LocalSettings``, documented in the README by
+"""The local runtime's own settings, declared here (``LocalSettings``, documented in docs/local.md by
 ``python -m settings``) and read by ``LocalConfig``; the deployment's settings come from the synthesized
 stack."""
 

@@ -2,6 +2,6 @@
 runtime's beside it (``local.config``); the fixed values both are checked against in ``settings.system``.
 ``settings.model`` says how a declaration is read.
 
-``python -m settings`` writes the README's configuration tables from the declarations (``--check``
+``python -m settings`` writes the configuration tables of the docs from the declarations (``--check``
 fails when they are out of date).
 """

@@ -10,7 +10,7 @@
 The system's fixed values (stacks, functions, index and tag names, what WAF and CloudWatch accept) are in
 ``settings.system``; the local runtime's own settings (``LocalSettings``) beside the runtime, in
 ``local.config``.
-The README's configuration tables are generated from these declarations (``python -m settings``), and a
+The configuration tables of the docs are generated from these declarations (``python -m settings``), and a
 test keeps them in step. ``settings.model`` explains how a declaration is read.
 
 Adding a setting: declare it here; when it goes to a function (``functions=``), also give that
@@ -145,7 +145,7 @@ class Settings(SettingsGroup):
         shown_default="none (execute-api endpoint)",
         default="",
         doc="custom domain of the API: TLS 1.2+ only, and the default execute-api endpoint (TLS 1.0+) "
-        'is disabled (README "TLS")',
+        "is disabled (docs/tls.md)",
     )
     api_certificate_arn: str = setting(
         "API_CERTIFICATE_ARN",
@@ -174,7 +174,7 @@ class Settings(SettingsGroup):
         default=True,
         doc="the bootstrap stack sets the region's API Gateway CloudWatch Logs role for every API of the "
         "account (`aws_api_gateway_account`, one per account and region): keep it `true` in one environment "
-        'per account and region; `false` leaves the setting to whoever manages it (README "Deploy")',
+        "per account and region; `false` leaves the setting to whoever manages it (docs/deploy.md)",
     )
     manage_xray_encryption: bool = setting(
         "MANAGE_XRAY_ENCRYPTION",
@@ -187,7 +187,7 @@ class Settings(SettingsGroup):
         "WAF_MANAGED_RULE_GROUPS",
         matches(r"AWSManagedRules[A-Za-z0-9]+", "the name of an AWS managed rule group"),
         default=WAF_DEFAULT_RULE_GROUPS,
-        doc='AWS managed rule groups of the web ACL, in evaluation order (README "WAF")',
+        doc="AWS managed rule groups of the web ACL, in evaluation order (docs/waf.md)",
     )
     waf_rule_action_overrides: tuple[str, ...] = setting(
         "WAF_RULE_ACTION_OVERRIDES",
@@ -224,7 +224,7 @@ class Settings(SettingsGroup):
         shown_default="derived from the usage plans",
         default=None,
         doc="WAF block per API key (`x-api-key`) above this many requests per window; unset: "
-        '(largest client rate x window + its burst) x 1.25 (README "WAF")',
+        "(largest client rate x window + its burst) x 1.25 (docs/waf.md)",
     )
     waf_ip_rate_limit: int | None = setting(
         "WAF_IP_RATE_LIMIT",
@@ -336,7 +336,7 @@ class Settings(SettingsGroup):
         shown_default="derived from the usage plans",
         default=None,
         doc="reserved concurrency of the validation function; unset: (API_RATE_LIMIT + API_BURST_LIMIT) x "
-        'VALIDATION_LATENCY_BUDGET_MS / 1000, rounded up (README "Bursts")',
+        "VALIDATION_LATENCY_BUDGET_MS / 1000, rounded up (docs/quotas.md)",
     )
     validation_latency_budget_ms: int = setting(
         "VALIDATION_LATENCY_BUDGET_MS",
@@ -505,7 +505,7 @@ class Settings(SettingsGroup):
         shown_default="unset (no boundary)",
         default="",
         doc="permissions boundary set on every IAM role both stacks create (the deploy policy lets the "
-        'deploy role create roles only with it, README "AWS permissions")',
+        "deploy role create roles only with it, docs/iam.md)",
     )
     operator_role_arn: str = setting(
         "OPERATOR_ROLE_ARN",

@@ -2,7 +2,7 @@
 
 One TOML file per environment holds the synth settings (``settings.catalog.Settings``) that differ from
 their defaults. A key is the setting's environment variable in lower case (``API_CLIENTS`` is
-``api_clients``), so the README's configuration table names both. Values have TOML types: booleans,
+``api_clients``), so the configuration page's table names both. Values have TOML types: booleans,
 integers, strings, and arrays of strings for lists; a decimal amount is a string (``"7500.50"``) or an
 integer, never a TOML float (binary floating point). Every value goes through the catalog's checks.
 
@@ -103,7 +103,7 @@ def read_file(path: Path, group: type[SettingsGroup]) -> dict[str, Any]:
         if spec is None:
             raise ValueError(
                 f"{file}: unknown key {key!r} = {_toml(raw)} (keys are the settings' variables in "
-                'lower case, README "Configuration")'
+                "lower case, docs/configuration.md)"
             )
         if spec.secret:
             raise ValueError(f"{file}: {key} is a secret and never goes in a file")

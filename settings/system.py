@@ -47,7 +47,7 @@ API_CLIENT_PATTERN = r"[a-z][a-z0-9-]{0,31}(:[1-9][0-9]*:[1-9][0-9]*:[1-9][0-9]*
 # The tag naming an API key's client: the stack sets it, the local runtime hands each client its key.
 API_CLIENT_TAG = "ApiClient"
 
-# WAF: AWS managed rule groups for an API called by servers (README "WAF").
+# WAF: AWS managed rule groups for an API called by servers (docs/waf.md).
 WAF_DEFAULT_RULE_GROUPS = (
     "AWSManagedRulesAmazonIpReputationList",
     "AWSManagedRulesAnonymousIpList",

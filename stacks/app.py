@@ -22,7 +22,7 @@ VERSIONS_FILE = "versions.tf"
 
 def versions_tf(required_version: str = REQUIRED_TERRAFORM_VERSION) -> str:
     return (
-        "# Written by stacks/app.py at synth: Terraform merges it with cdk.tf.json (see README, Deploy).\n"
+        "# Written by stacks/app.py at synth: Terraform merges it with cdk.tf.json (see docs/deploy.md).\n"
         f'terraform {{\n  required_version = "{required_version}"\n}}\n'
     )
 
@@ -49,7 +49,7 @@ def removed_tf(addresses: list[str]) -> str:
         f"removed {{\n  from = {address}\n\n  lifecycle {{\n    destroy = false\n  }}\n}}\n"
         for address in addresses
     ]
-    return "# Written by stacks/app.py at synth: forget these, never destroy them (README, Clients).\n" + (
+    return "# Written by stacks/app.py at synth: forget these, never destroy them (docs/clients.md).\n" + (
         "\n".join(blocks)
     )
 

@@ -1,4 +1,4 @@
-"""The transaction-processing system as one construct: reads like the architecture diagram in the README.
+"""The transaction-processing system as one construct: reads like the architecture diagram in README.md.
 
 API Gateway (+WAF) -> validation -> SQS (+DLQ) -> fraud detection -> DynamoDB; the table's change
 stream -> EventBridge Pipes -> alerts on SNS; a reconciler of stale pending transactions, alarms and a

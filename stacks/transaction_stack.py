@@ -32,7 +32,7 @@ from card_transactions.stacks.props import (
 Group = TypeVar("Group")
 
 # cdktf leaves a construct called "Default" out of logical ids: the resources keep the Terraform
-# addresses they had before the system became a construct (README "Use as a library").
+# addresses they had before the system became a construct (docs/library.md).
 SYSTEM_ID = "Default"
 
 

@@ -6,7 +6,7 @@ applies). ``exposed_rules`` checks each probe against what the document lets a c
 string, a path parameter, a query or cookie parameter it declares, a User-Agent it does not require,
 a body size up to ``MAX_BODY_BYTES``, a merchant server's address on a cloud host. Each rule found must
 either be counted by default (``WAF_RULE_ACTION_OVERRIDES``, ``WAF_COUNT_*``) or be kept blocking for
-the reason ``KEPT_BLOCKING`` gives (README "WAF").
+the reason ``KEPT_BLOCKING`` gives (docs/waf.md).
 """
 
 from __future__ import annotations

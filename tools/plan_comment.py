@@ -273,7 +273,7 @@ def _guard_lines(found: Sequence[Finding]) -> list[str]:
             "",
             f"This pull request cannot merge while it would lose data. Keep the construct id (or add a "
             f"`moved` block), or, if the loss is intended, add an `[[allow]]` entry with the environment, "
-            f'stack, address and a reason to `{ALLOW_LIST.relative_to(ROOT)}` (README "Pull-request '
+            f'stack, address and a reason to `{ALLOW_LIST.relative_to(ROOT)}` (docs/ci.md, "Pull-request '
             f'review").',
         ]
     return [*lines, ""]

@@ -113,7 +113,7 @@ def _rules(
 class ApiFirewall(Construct):
     """Web ACL for the public REST API stage (PCI DSS 6.4.2).
 
-    Default settings (``settings/catalog.py``, README "WAF"): the API is called by servers, so
+    Default settings (``settings/catalog.py``, docs/waf.md): the API is called by servers, so
       * two rate-based block rules come first: per API key (a custom key on the ``x-api-key`` header,
         limit derived from the usage plans) and a coarse per-IP backstop (requests without a key, or
         rotating keys); requests without the header are not counted by the per-key rule;

@@ -29,7 +29,7 @@ RUNBOOKS = Path(__file__).resolve().parents[2] / "docs" / "runbooks.md"
 ENV, REGION = "dev", "us-east-2"
 PRINCIPALS = ("operator", "clients", "deploy", "local")
 COMMAND = re.compile(
-    r"\baws\s+([a-z0-9-]+)\s+([a-z0-9-]+)(.*?)(?=\baws\s+[a-z]|$)|\bmake\s+(?:replay|clients(?:-local)?)(?![\w-])"
+    r"\baws\s+([a-z0-9-]+)\s+([a-z0-9-]+)(.*?)(?=\baws\s+[a-z]|$)|\bmake\s+(?:-s\s+)?(?:replay|clients(?:-local)?)(?![\w-])"
 )
 # The options that name what a command acts on (the others only shape its output).
 TARGETS = (
@@ -61,7 +61,8 @@ def _commands_in(text: str, principal: str) -> Iterator[Command]:
     for match in COMMAND.finditer(text.replace("\\\n", " ")):
         rest = match.group(3) or ""
         options = {name: value.strip("\"'") for name, value in OPTION.findall(rest) if name in TARGETS}
-        yield Command(principal, match.group(0).strip(), options, text)
+        # make's -s (silent: the output is the command's alone, e.g. a key redirected to a file) calls nothing
+        yield Command(principal, re.sub(r"^make\s+-s\s+", "make ", match.group(0).strip()), options, text)
 
 
 def runbook_commands() -> list[Command]:
@@ -74,7 +75,7 @@ def runbook_commands() -> list[Command]:
             found += _commands_in(line, header.group(1) if header else "")
     prose = re.sub(r"```.*?```", "", text, flags=re.DOTALL)
     for span, principal in re.findall(
-        r"`((?:aws |make\s+(?:replay|clients))[^`]*)`(?: \(as ([a-z]+)\))?", prose
+        r"`((?:aws |make\s+(?:-s\s+)?(?:replay|clients))[^`]*)`(?: \(as ([a-z]+)\))?", prose
     ):
         found += _commands_in(span.replace("\n", " "), principal)
     return found

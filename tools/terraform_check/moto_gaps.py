@@ -1,4 +1,4 @@
-"""What moto cannot emulate: the one list (mirrored in the README, "Checked by real Terraform").
+"""What moto cannot emulate: the one list (mirrored in docs/terraform-check.md).
 
 ``terraform apply`` against moto creates every resource of both stacks except ``LEFT_OUT``, and the
 re-plan after it must report no changes except on ``READ_BACK_GAPS``. Found with moto 5.2.5 and
