@@ -102,20 +102,3 @@ def test_the_reserved_concurrency_quoted_is_the_synthesized_functions(stack):
     )
     assert [int(term) for term in quoted.group(1).split("+")] == reserved
     assert int(quoted.group(2)) == sum(reserved)
-
-
-def test_the_original_systems_outputs_keep_their_names(stack):
-    """docs/differences.md: the original README's nine outputs are still there, under the same names."""
-    original = [
-        "api_endpoint",
-        "dashboard_url",
-        "merchant_table_name",
-        "transaction_table_name",
-        "queue_url",
-        "sns_topic_arn",
-        "validation_lambda_arn",
-        "fraud_detection_lambda_arn",
-        "failed_transaction_lambda_arn",
-    ]
-    assert set(original) <= set(stack.doc["output"])
-    assert "the same nine names" in page("differences.md")

@@ -829,6 +829,7 @@ def test_main_stack_uses_the_encrypted_locked_s3_backend(stack):
 
 
 def test_outputs_keep_their_names(stack):
+    """docs/differences.md: the original README's nine outputs are still there, under the same names."""
     assert {
         "api_endpoint",
         "dashboard_url",
