@@ -345,7 +345,8 @@ def change_lines(
         "log group would save "
         + ", ".join(f"${x:.2f}" for x in ia)
         + " (100k, 1M, 10M): a group's class is fixed when it is created, so it means a new group (the old "
-        "one kept until its 365 days end)."
+        "one kept until its 365 days end), and FilterLogEvents, which the runbooks' confirm steps use on it, "
+        "does not serve that class (Logs Insights only)."
     )
     outbox = dataclasses.replace(design, queue_from_stream=True, interface_endpoints=0)
     lines.append(
