@@ -49,13 +49,19 @@ def default_tags(settings: Settings) -> list[AwsProviderDefaultTags]:
     ]
 
 
-def same_named(group: type[Group], settings: Settings, **given: object) -> Group:
+def same_named(
+    group: type[Group], settings: Settings, *, keep: tuple[str, ...] = (), **given: object
+) -> Group:
     """The props ``group`` with each field the settings hold under the same name, and ``given`` for the
-    fields whose setting is named or shaped differently; any other field keeps the construct's default."""
+    fields whose setting is named or shaped differently. The fields in ``keep`` (the construct's own:
+    what a host brings) keep the construct's default; a field in none of these is an error, so a renamed
+    setting cannot leave its field at the default unnoticed."""
     names = {item.name for item in fields(group)}  # type: ignore[arg-type]
-    if unknown := sorted(set(given) - names):
+    if unknown := sorted((set(given) | set(keep)) - names):
         raise ValueError(f"{group.__name__} has no fields {unknown}")
     derived = {name: getattr(settings, name) for name in names - set(given) if hasattr(settings, name)}
+    if unset := sorted(names - set(derived) - set(given) - set(keep)):
+        raise ValueError(f"{group.__name__} fields {unset} have no setting of their name: give or keep them")
     return group(**derived, **given)
 
 
@@ -81,12 +87,18 @@ def props_from_settings(s: Settings) -> TransactionProcessingProps:
             MonitoringProps,
             s,
             topic=AlertTopic(emails=s.alert_emails, https_endpoints=s.alert_https_endpoints),
+            keep=("existing_topic_arn",),
         ),
         network=NetworkProps(
             vpc=NewNetwork(cidr=s.vpc_cidr, availability_zone_count=s.availability_zone_count)
         ),
-        encryption=same_named(EncryptionProps, s, administrator_arn=s.deploy_role_arn or None),
-        storage=same_named(StorageProps, s),
+        encryption=same_named(
+            EncryptionProps,
+            s,
+            administrator_arn=s.deploy_role_arn or None,
+            keep=("create_key", "existing_key_arn"),
+        ),
+        storage=same_named(StorageProps, s, keep=("existing_artifact_bucket",)),
         # An unset ARN setting is "", the props' None.
         access=same_named(
             AccessProps,

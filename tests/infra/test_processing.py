@@ -85,6 +85,15 @@ def test_a_given_field_the_group_lacks_is_refused():
         same_named(QueuesProps, Settings(), rate_limit=1)
 
 
+def test_a_field_with_no_setting_of_its_name_must_be_given_or_kept():
+    with pytest.raises(ValueError, match=r"fields \['existing_artifact_bucket'\] have no setting"):
+        same_named(StorageProps, Settings())
+    assert (
+        same_named(StorageProps, Settings(), keep=("existing_artifact_bucket",)).existing_artifact_bucket
+        is None
+    )
+
+
 KEY = "arn:aws:kms:us-east-2:123456789012:key/0f3c8a52-8a0e-4f6e-9b8f-2a1d6c7e9b10"
 VPC = ExistingVpc(vpc_id="vpc-0123", private_subnet_ids=("subnet-a", "subnet-b"))
 
