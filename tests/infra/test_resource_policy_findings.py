@@ -84,22 +84,6 @@ def test_the_state_key_trusts_only_the_services_it_serves(backend_stack):
     assert via == {f"s3.{REGION}.amazonaws.com", f"dynamodb.{REGION}.amazonaws.com"}
 
 
-def test_the_workload_key_still_serves_logs_alarms_and_topics(stack):
-    services = {
-        i
-        for s in _key_policy(stack)
-        for p in s.get("principals", [])
-        if p["type"] == "Service"
-        for i in p["identifiers"]
-    }
-    assert services == {
-        "logs.us-east-2.amazonaws.com",
-        "sns.amazonaws.com",
-        "cloudwatch.amazonaws.com",
-        "events.amazonaws.com",
-    }
-
-
 # ---------- SNS ----------
 
 
