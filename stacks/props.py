@@ -222,8 +222,8 @@ class NewNetwork:
 
 @dataclass(frozen=True)
 class ExistingVpc:
-    """The host's VPC: the functions run in its private subnets, which must reach SQS, SNS and
-    DynamoDB (VPC endpoints or NAT)."""
+    """The host's VPC: the functions run in its private subnets, which must reach SQS and DynamoDB
+    (VPC endpoints or NAT)."""
 
     vpc_id: str
     """The VPC's id."""

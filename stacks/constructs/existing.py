@@ -13,11 +13,14 @@ from cdktf_cdktf_provider_aws.data_aws_prefix_list import DataAwsPrefixList
 from cdktf_cdktf_provider_aws.data_aws_vpc import DataAwsVpc
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from cdktf_cdktf_provider_aws.vpc_endpoint_policy import VpcEndpointPolicy
-from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
 from constructs import Construct
 
 from card_transactions.stacks.constructs.account import Account
-from card_transactions.stacks.constructs.network import endpoint_statements, interface_permissions
+from card_transactions.stacks.constructs.network import (
+    endpoint_statements,
+    interface_permissions,
+    lambda_security_group,
+)
 from card_transactions.stacks.constructs.policy import Statement, policy_document
 
 
@@ -25,7 +28,7 @@ class ExistingNetwork(Construct):
     """The host's VPC: the functions run in its private subnets.
 
     Default settings:
-      * the VPC must let the subnets reach SQS, SNS and DynamoDB (VPC endpoints or a NAT gateway);
+      * the VPC must let the subnets reach SQS and DynamoDB (VPC endpoints or a NAT gateway);
         its flow logs, route tables and default security group stay the host's;
       * without ``security_group_ids``, one Lambda security group is created in the VPC: egress on 443
         only, to the VPC's CIDR (interface endpoints) and to DynamoDB's prefix list, no ingress;
@@ -59,35 +62,14 @@ class ExistingNetwork(Construct):
         dynamodb = DataAwsPrefixList(
             self, "DynamoDbPrefixList", name=f"com.amazonaws.{self._account.region}.dynamodb"
         )
-        group = SecurityGroup(
+        return lambda_security_group(
             self,
-            "LambdaSecurityGroup",
-            name=f"{name}-lambda",
+            name=name,
             vpc_id=self.vpc_id,
-            description="Transaction functions: HTTPS egress to the VPC and DynamoDB only",
-            tags={"Name": f"{name}-lambda"},
+            vpc_cidr=vpc.cidr_block,
+            dynamodb_prefix_list_id=dynamodb.id,
+            dynamodb_route="(the VPC's endpoint or NAT)",
         )
-        VpcSecurityGroupEgressRule(
-            self,
-            "LambdaEgressToVpc",
-            security_group_id=group.id,
-            description="HTTPS to the interface endpoints inside the VPC",
-            ip_protocol="tcp",
-            from_port=443,
-            to_port=443,
-            cidr_ipv4=vpc.cidr_block,
-        )
-        VpcSecurityGroupEgressRule(
-            self,
-            "LambdaEgressToDynamoDb",
-            security_group_id=group.id,
-            description="HTTPS to DynamoDB",
-            ip_protocol="tcp",
-            from_port=443,
-            to_port=443,
-            prefix_list_id=dynamodb.id,
-        )
-        return group
 
     def restrict_endpoints(self, callers: Sequence[tuple[str, Sequence[Statement]]]) -> None:
         """The endpoint policy of each endpoint in ``endpoint_ids`` (as ``PrivateNetwork`` writes it)."""

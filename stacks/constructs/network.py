@@ -47,6 +47,48 @@ INTERFACE_ENDPOINT_SERVICES = ("sqs",)
 ZONE_LETTERS = "abcdef"
 
 
+def lambda_security_group(
+    scope: Construct,
+    *,
+    name: str,
+    vpc_id: str,
+    vpc_cidr: str,
+    dynamodb_prefix_list_id: str,
+    dynamodb_route: str = "through the gateway endpoint",
+) -> SecurityGroup:
+    """The functions' security group: HTTPS egress to the VPC's CIDR (its interface endpoints) and to
+    DynamoDB's prefix list (``dynamodb_route`` says how the VPC reaches it), nothing else, no ingress."""
+    group = SecurityGroup(
+        scope,
+        "LambdaSecurityGroup",
+        name=f"{name}-lambda",
+        vpc_id=vpc_id,
+        description="Transaction functions: HTTPS egress to VPC endpoints and DynamoDB only",
+        tags={"Name": f"{name}-lambda"},
+    )
+    VpcSecurityGroupEgressRule(
+        scope,
+        "LambdaEgressToEndpoints",
+        security_group_id=group.id,
+        description="HTTPS to the interface endpoints inside the VPC",
+        ip_protocol="tcp",
+        from_port=443,
+        to_port=443,
+        cidr_ipv4=vpc_cidr,
+    )
+    VpcSecurityGroupEgressRule(
+        scope,
+        "LambdaEgressToDynamoDb",
+        security_group_id=group.id,
+        description=f"HTTPS to DynamoDB {dynamodb_route}",
+        ip_protocol="tcp",
+        from_port=443,
+        to_port=443,
+        prefix_list_id=dynamodb_prefix_list_id,
+    )
+    return group
+
+
 def endpoint_statements(service: str, callers: Sequence[tuple[str, Sequence[Statement]]]) -> list[Statement]:
     """An endpoint policy's statements: through the endpoint of ``service``, each caller (role ARN, its
     permission statements) may do exactly what its statements for that service allow, on the same ARNs."""
@@ -178,33 +220,12 @@ class PrivateNetwork(Construct):
             route_table_ids=[t.id for t in self.route_tables],
             tags={"Name": f"{name}-dynamodb"},
         )
-        self.lambda_security_group = SecurityGroup(
+        self.lambda_security_group = lambda_security_group(
             self,
-            "LambdaSecurityGroup",
-            name=f"{name}-lambda",
+            name=name,
             vpc_id=self.vpc.id,
-            description="Transaction functions: HTTPS egress to VPC endpoints and DynamoDB only",
-            tags={"Name": f"{name}-lambda"},
-        )
-        VpcSecurityGroupEgressRule(
-            self,
-            "LambdaEgressToEndpoints",
-            security_group_id=self.lambda_security_group.id,
-            description="HTTPS to the interface endpoints inside the VPC",
-            ip_protocol="tcp",
-            from_port=443,
-            to_port=443,
-            cidr_ipv4=self.vpc.cidr_block,
-        )
-        VpcSecurityGroupEgressRule(
-            self,
-            "LambdaEgressToDynamoDb",
-            security_group_id=self.lambda_security_group.id,
-            description="HTTPS to DynamoDB through the gateway endpoint",
-            ip_protocol="tcp",
-            from_port=443,
-            to_port=443,
-            prefix_list_id=self.dynamodb_endpoint.prefix_list_id,
+            vpc_cidr=self.vpc.cidr_block,
+            dynamodb_prefix_list_id=self.dynamodb_endpoint.prefix_list_id,
         )
         self.endpoint_security_group = SecurityGroup(
             self,

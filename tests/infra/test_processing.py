@@ -176,3 +176,33 @@ def test_no_construct_init_is_longer_than_80_lines():
                 if length > 80:
                     long.append(f"{path.relative_to(root)}:{node.lineno} ({length} lines)")
     assert not long
+
+
+def test_a_brought_vpc_gets_the_functions_security_group_of_a_created_one(stack):
+    """Without its own groups, a brought VPC gets the group the created network has: HTTPS egress to
+    the VPC's CIDR and to DynamoDB's prefix list, nothing else."""
+    from cdktf import TerraformStack, Testing
+
+    from card_transactions.stacks.constructs.account import Account
+    from card_transactions.stacks.constructs.existing import ExistingNetwork
+
+    host = TerraformStack(Testing.app(), "host")
+    ExistingNetwork(
+        host,
+        "Network",
+        name="pay",
+        vpc_id=VPC.vpc_id,
+        subnet_ids=VPC.private_subnet_ids,
+        account=Account.of(host, "us-east-2"),
+    )
+    doc = json.loads(Testing.synth(host))
+    rules = list(doc["resource"]["aws_vpc_security_group_egress_rule"].values())
+    assert "aws_vpc_security_group_ingress_rule" not in doc["resource"]
+    assert [(r["ip_protocol"], r["from_port"], r["to_port"]) for r in rules] == [("tcp", 443, 443)] * 2
+    destinations = sorted(r.get("cidr_ipv4") or r["prefix_list_id"] for r in rules)
+    assert [d.split(".")[1] for d in destinations] == ["aws_prefix_list", "aws_vpc"]  # both data sources
+    (brought,) = doc["resource"]["aws_security_group"].values()
+    created = stack.resources("aws_security_group")[
+        stack.logical_id("aws_security_group", "Network/LambdaSecurityGroup")
+    ]
+    assert brought["description"] == created["description"]
