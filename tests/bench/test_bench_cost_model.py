@@ -1,9 +1,11 @@
-"""The cost model prices the deployed alert path and the measured inputs; the record sizes follow
-DynamoDB's documented rules."""
+"""The cost model prices what the synthesized stacks deploy and the measured inputs, no free tier; the
+record sizes follow DynamoDB's documented rules."""
 
 from __future__ import annotations
 
 import dataclasses
+import json
+from pathlib import Path
 
 import pytest
 
@@ -16,20 +18,93 @@ PER_TX = {**model.DEFAULT_PER_TX, "fraud_invocations": 0.1}
 CPU = {"validation": 200.0, "fraud": 150.0}
 
 
-def test_one_stream_reader_is_priced_with_the_bus_events():
+@pytest.fixture(scope="module")
+def deployed(synth_dir: Path) -> model.Deployed:
+    docs = [json.loads(path.read_text()) for path in synth_dir.glob("stacks/*/cdk.tf.json")]
+    return model.Deployed.from_stacks(docs)
+
+
+@pytest.fixture(scope="module")
+def design(deployed: model.Deployed) -> model.Design:
+    return model.current_design(Settings(), deployed)
+
+
+def test_the_deployed_counts_come_from_the_synthesized_stacks(deployed):
     settings = Settings()
-    design = model.current_design(settings)
+    assert deployed.interface_endpoints == 1  # SQS; DynamoDB's gateway endpoint is free
+    assert deployed.stream_readers == 1
+    assert deployed.waf_rules == len(settings.waf_managed_rule_groups) + 2  # + per-IP and per-key rates
+    assert (deployed.dashboards, deployed.kms_keys) == (1, 2)  # the state backend has its own key
+    assert deployed.alarm_metrics > 15  # 15 alarms, the error rates and card-data alarm read several
+
+
+def test_an_alarm_bills_each_metric_it_reads_and_only_interface_endpoints_bill():
+    doc = {
+        "resource": {
+            "aws_cloudwatch_metric_alarm": {
+                "plain": {"metric_name": "Errors"},
+                "math": {"metric_query": [{"metric": [{}]}, {"metric": [{}]}, {"expression": "m1/m2"}]},
+            },
+            "aws_vpc_endpoint": {
+                "g": {"vpc_endpoint_type": "Gateway"},
+                "i": {"vpc_endpoint_type": "Interface"},
+            },
+            "aws_wafv2_web_acl": {"acl": {"rule": [{}, {}, {}]}},
+        }
+    }
+    counted = model.Deployed.from_stacks([doc, {"resource": {"aws_kms_key": {"k": {}}}}])
+    assert counted == model.Deployed(
+        alarm_metrics=3, dashboards=0, kms_keys=1, interface_endpoints=1, waf_rules=3, stream_readers=0
+    )
+
+
+def test_one_stream_reader_is_priced_with_the_bus_events(design):
+    settings = Settings()
     assert (design.stream_readers, design.alert_bus) == (1, True)
     reads = 1 * model.STREAM_SHARDS * model.STREAM_POLLS_PER_SECOND * model.SECONDS_PER_MONTH
-    assert model.stream_reads(design) == reads - model.FREE_STREAM_READS
+    assert model.stream_reads(design) == reads  # no free tier
     line = "EventBridge (pipe, stream reads, bus)"
     one = model.monthly_cost(1_000_000, PER_TX, CPU, settings, design)[line]
     two = model.monthly_cost(1_000_000, PER_TX, CPU, settings, dataclasses.replace(design, stream_readers=2))
     alerts = 1_000_000 * PER_TX["sns_publishes"]
-    assert one == pytest.approx(
-        alerts * (0.40 + 1.00) / 1e6 + (reads - model.FREE_STREAM_READS) * 0.02 / 100_000
-    )
+    assert one == pytest.approx(alerts * (0.40 + 1.00) / 1e6 + reads * 0.02 / 100_000)
     assert two[line] - one == pytest.approx(reads * 0.02 / 100_000 + alerts * 0.40 / 1e6)
+
+
+def test_the_fixed_lines_follow_the_deployed_counts(design):
+    settings = Settings()
+    more = dataclasses.replace(
+        design,
+        deployed=dataclasses.replace(
+            design.deployed,
+            alarm_metrics=design.deployed.alarm_metrics + 3,
+            waf_rules=design.deployed.waf_rules + 1,
+            kms_keys=design.deployed.kms_keys + 1,
+        ),
+    )
+    base, grown = (model.monthly_cost(1_000_000, PER_TX, CPU, settings, d) for d in (design, more))
+    assert grown["CloudWatch (logs, alarms, dashboard)"] - base[
+        "CloudWatch (logs, alarms, dashboard)"
+    ] == pytest.approx(0.30)
+    assert grown["WAF"] - base["WAF"] == pytest.approx(1.00)
+    assert grown["KMS"] - base["KMS"] == pytest.approx(1.00)
+
+
+def test_the_free_tiers_are_reported_not_counted(design):
+    """With no traffic the monthly items remain: 1 of 3 free dashboards ($3), 10 of the alarm metrics
+    ($1), 2.5M of the stream reads ($0.50), 1M of the idle ESM polls ($0.40), 20,000 of the key
+    requests ($0.06)."""
+    settings = Settings()
+    idle = model.free_tier_credit(PER_TX, CPU, settings, design, model.MEASURED, transactions=0)
+    assert idle == pytest.approx(3.00 + 1.00 + 0.50 + 0.40 + 0.06)
+    busy = model.free_tier_credit(PER_TX, CPU, settings, design, model.MEASURED)
+    assert (
+        idle
+        < busy
+        < sum(
+            allowance * getattr(model.Prices(), price) for price, allowance in model.FREE_ALLOWANCES.items()
+        )
+    )
 
 
 def test_measured_inputs_replace_the_assumptions_one_by_one():
@@ -41,8 +116,10 @@ def test_measured_inputs_replace_the_assumptions_one_by_one():
     assert steps[0][1] == dataclasses.replace(model.ASSUMED, log_bytes_per_tx=3000)
     assert "6000 -> 3000" in steps[0][0]
     settings = Settings()
+    design = model.current_design(settings, model.Deployed(25, 1, 2, 1, 6, 1))
     costs = [
-        model.monthly_cost(1_000_000, PER_TX, CPU, settings, inputs=i) for i in (model.ASSUMED, measured)
+        model.monthly_cost(1_000_000, PER_TX, CPU, settings, design, inputs=i)
+        for i in (model.ASSUMED, measured)
     ]
     # DynamoDB: 2 more write units a transaction, 100 fewer stored bytes kept six months on average
     assert costs[1]["DynamoDB"] - costs[0]["DynamoDB"] == pytest.approx(2 * 0.625 - 0.1 * 6 * 0.45)
@@ -88,9 +165,8 @@ def test_the_computed_log_lines_and_the_archive_ratio():
     assert 0 < gzip_ratio(lines) < 0.5  # repetitive JSON compresses; 26 bytes per event remain
 
 
-def test_enqueue_from_the_stream_trades_the_endpoint_for_one_event_a_transaction():
+def test_enqueue_from_the_stream_trades_the_endpoint_for_one_event_a_transaction(design, deployed):
     settings = Settings()
-    design = model.current_design(settings)
     outbox = dataclasses.replace(design, queue_from_stream=True, interface_endpoints=0)
     now = model.monthly_cost(1_000_000, PER_TX, CPU, settings, design)
     option = model.monthly_cost(1_000_000, PER_TX, CPU, settings, outbox)
@@ -100,5 +176,8 @@ def test_enqueue_from_the_stream_trades_the_endpoint_for_one_event_a_transaction
     assert option[line] - now[line] == pytest.approx(1_000_000 * (0.40 + 1.00) / 1e6)
     assert option["SQS"] == now["SQS"]  # the rule sends what the function sent
     assert option["Lambda"] < now["Lambda"]  # one AWS call fewer in the validation function
-    option_note = "design option, not applied: enqueue from the table's stream"
-    assert any(note.startswith(option_note) for note in model.run(PER_TX, CPU).notes)
+    notes = model.run(PER_TX, CPU, deployed=deployed).notes
+    assert any(
+        note.startswith("design option, not applied: enqueue from the table's stream") for note in notes
+    )
+    assert any(note.startswith("target <= $50 at 1M with every control kept: ") for note in notes)
