@@ -37,7 +37,6 @@ def outage(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
         LOCAL_SEED="false",
         LOCAL_SCHEDULE_SECONDS="2",
         LOCAL_RECONCILE_AFTER_SECONDS="5",
-        LOCAL_RETRY_BACKOFF_MAX_SECONDS="4",
     )
     yield started
     stop_runtime(started)
