@@ -178,13 +178,15 @@ class TransactionProcessing(Construct):
             max_receive_count=p.queues.max_receive_count,
         )
         self.alerts = self._alerts()
-        # Alerts from the committed state: the table's stream -> a pipe -> the alert bus -> rules -> topic.
+        # From the committed state: the table's stream -> a pipe -> the bus -> rules -> the alerts topic,
+        # and the transactions queue (the pending record's stored message).
         self.alert_pipes = AlertPipes(
             self,
             "AlertPipes",
             name=n.name("transaction-alerts"),
             stream_arn=self.transactions.stream_arn,
             topic_arn=self.alerts.arn,
+            queue_arn=self.queues.queue.arn,
             kms_key_arn=key_arn,
             account=self.account,
             alert_on_review_required=p.fraud.alert_on_review_required,
@@ -344,6 +346,7 @@ class TransactionProcessing(Construct):
         managers = [administrator] if administrator else []
         queues.restrict(
             producers=[self.validation.role.arn, self.reconciler.role.arn],
+            enqueue_rules=[self.alert_pipes.enqueue_rule_arn],
             consumers=[self.fraud.role.arn],
             dead_letter_consumers=[self.failed.role.arn],
             async_failure_senders=[*(f.role.arn for f in functions), self.schedule.role.arn],

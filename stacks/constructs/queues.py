@@ -50,7 +50,7 @@ class QueueAccess:
     """Who may use a queue, by role ARN: send, consume (receive, delete, change visibility), manage.
     Empty ``senders`` or ``consumers`` deny that to every IAM principal; ``consumers=None`` and no
     ``managers`` leave consuming and managing to IAM. ``purgers`` may purge beside the managers.
-    EventBridge sends for the rules ``event_rules`` (ARNs): their targets' dead letters."""
+    EventBridge sends for the rules ``event_rules`` (ARNs): their targets' deliveries or dead letters."""
 
     senders: Sequence[str] = ()
     consumers: Sequence[str] | None = ()
@@ -109,7 +109,7 @@ class EncryptedQueue(Construct):
         if access.event_rules:
             statements.append(
                 allow(
-                    "EventRulesSendDeadLetters",
+                    "NamedEventRulesSend",
                     ["sqs:SendMessage"],
                     [self.arn],
                     principals=principals("Service", "events.amazonaws.com"),
@@ -206,20 +206,23 @@ class TransactionQueues(Construct):
         self,
         *,
         producers: Sequence[str],
+        enqueue_rules: Sequence[str],
         consumers: Sequence[str],
         dead_letter_consumers: Sequence[str],
         async_failure_senders: Sequence[str],
         managers: Sequence[str] = (),
         operators: Sequence[str] = (),
     ) -> None:
-        """Queue policies naming their principals (role ARNs): ``producers`` send transactions,
-        ``consumers`` score them, ``dead_letter_consumers`` read the DLQ (which nobody sends to: SQS
-        moves messages there itself), ``async_failure_senders`` (the functions, for their failed
-        asynchronous invocations, and the schedule's role, for invocations it could not deliver) send
-        to the async-failure queue. ``operators`` (the on-call role) re-enqueue transactions like the
-        reconciler (``make replay``) and purge the async-failure queue once its cause is fixed."""
+        """Queue policies naming their principals (ARNs): ``producers`` and EventBridge for the rules
+        ``enqueue_rules`` (from the table's stream) send transactions, ``consumers`` score them,
+        ``dead_letter_consumers`` read the DLQ (which nobody sends to: SQS moves messages there itself),
+        ``async_failure_senders`` (the functions, for their failed asynchronous invocations, and the
+        schedule's role, for invocations it could not deliver) send to the async-failure queue.
+        ``operators`` (the on-call role) re-enqueue transactions like the reconciler (``make replay``)
+        and purge the async-failure queue once its cause is fixed."""
+        senders = [*producers, *operators]
         self.queue.restrict(
-            QueueAccess(senders=[*producers, *operators], consumers=consumers, managers=managers)
+            QueueAccess(senders=senders, consumers=consumers, managers=managers, event_rules=enqueue_rules)
         )
         self.dlq.restrict(QueueAccess(senders=(), consumers=dead_letter_consumers, managers=managers))
         # Operators read failed asynchronous invocations: consuming them is left to IAM.

@@ -92,6 +92,16 @@ def _queue_policy(stack: Stack, queue: str) -> dict[str, dict]:
 def test_only_validation_and_the_reconciler_send_and_only_fraud_detection_consumes_transactions(stack):
     policy = _queue_policy(stack, "Queues/TransactionQueue")
     _only(policy["OnlyNamedSenders"], _role(stack, "ValidationFunction"), _role(stack, "ReconcilerFunction"))
+    enqueue = policy["NamedEventRulesSend"]  # the table's stream, through the pipe and the enqueue rule
+    assert (enqueue["effect"], enqueue["actions"]) == ("Allow", ["sqs:SendMessage"])
+    assert enqueue["principals"] == [{"type": "Service", "identifiers": ["events.amazonaws.com"]}]
+    assert enqueue["condition"] == [
+        {
+            "test": "ArnEquals",
+            "variable": "aws:SourceArn",
+            "values": [stack.ref("aws_cloudwatch_event_rule", "AlertPipes/Enqueue", "arn")],
+        }
+    ]
     _only(policy["OnlyNamedConsumers"], _role(stack, "FraudDetectionFunction"))
     assert set(policy["OnlyNamedConsumers"]["actions"]) == {
         "sqs:ReceiveMessage",
