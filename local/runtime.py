@@ -2,9 +2,9 @@
 
 Start-up order: synthesized stack -> moto server -> tables (with their streams), queues, topic -> functions,
 each with a first execution environment holding its own resolved environment -> sample merchants -> event
-source pollers -> stream pipes (alerts) -> alert printer -> HTTP API -> schedules -> banner and
-``LOCAL_READY_FILE`` (``local.banner``). Ctrl-C or SIGTERM stops everything in reverse order. Scripted
-outages (``LOCAL_OUTAGE``) count from the moment it is ready.
+source pollers -> event buses and stream pipes (the enqueue and the alerts) -> alert printer -> HTTP API
+-> schedules -> banner and ``LOCAL_READY_FILE`` (``local.banner``). Ctrl-C or SIGTERM stops everything in
+reverse order. Scripted outages (``LOCAL_OUTAGE``) count from the moment it is ready.
 """
 
 from __future__ import annotations
@@ -105,7 +105,8 @@ class LocalRuntime:
         self.stop_event = threading.Event()
         self.moto = MotoServer(config.aws_port)
         # AWS requests of the functions, of the pollers standing in for Lambda's event source mappings, of
-        # the scheduled functions (the reconciler: per run, not per transaction) and of the alert pipes
+        # the scheduled functions (the reconciler: per run, not per transaction) and of the stream pipes and
+        # event buses (the stream reads, the enqueue's SendMessage, the alerts' Publish, the DLQs)
         self.requests = {
             "functions": RequestCounter(),
             "event_source_mappings": RequestCounter(),
