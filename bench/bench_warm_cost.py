@@ -35,8 +35,9 @@ API_KEY = {"key_id": {"S": "benchkey01"}, "client": {"S": "bench"}, "state": {"S
 
 
 class StubAws:
-    """Answers every call the handlers make with the shape AWS returns on success; keeps what the
-    validation function queued, to feed it to fraud detection."""
+    """Answers every call the handlers make with the shape AWS returns on success; keeps what the table's
+    stream would queue for each pending record the validation function writes, to feed it to fraud
+    detection."""
 
     def __init__(self) -> None:
         self.queued: list[dict[str, Any]] = []
@@ -49,7 +50,12 @@ class StubAws:
             "Responses": {table: [MERCHANT for _ in spec["Keys"]] for table, spec in RequestItems.items()}
         }
 
-    def put_item(self, **_: Any) -> dict[str, Any]:
+    def put_item(self, *, Item: dict[str, Any], **_: Any) -> dict[str, Any]:
+        body = json.dumps(Item["message"])  # the enqueue rule's: the stored message as the stream shows it
+        attributes = {"ApproximateReceiveCount": "1"}
+        self.queued.append(
+            {"MessageId": str(uuid.uuid4()), "ReceiptHandle": "r", "Body": body, "Attributes": attributes}
+        )
         return {}
 
     def update_item(self, **_: Any) -> dict[str, Any]:
@@ -57,11 +63,6 @@ class StubAws:
 
     def query(self, **_: Any) -> dict[str, Any]:
         return {"Count": 0, "Items": []}
-
-    def send_message(self, *, MessageBody: str, **_: Any) -> dict[str, Any]:
-        message = {"MessageId": str(uuid.uuid4()), "ReceiptHandle": "r", "Body": MessageBody}
-        self.queued.append({**message, "Attributes": {"ApproximateReceiveCount": "1"}})
-        return {"MessageId": message["MessageId"]}
 
     def publish(self, **_: Any) -> dict[str, Any]:
         return {"MessageId": str(uuid.uuid4())}
@@ -114,7 +115,6 @@ def run(repeats: int = 15) -> Section:
             "MERCHANT_TABLE_NAME": "merchant-config-bench",
             "TRANSACTION_TABLE_NAME": "processed-transactions-bench",
             "API_KEY_TABLE_NAME": API_KEY_TABLE,
-            "QUEUE_URL": "https://sqs.us-east-2.amazonaws.com/123456789012/q",
         }
     )
     with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):  # logs and EMF go to stdout
@@ -123,7 +123,7 @@ def run(repeats: int = 15) -> Section:
 
         stub = StubAws()
         context = LambdaContext.for_invocation("bench", memory_mb=256, timeout_seconds=900)
-        validation.wire(dynamodb=stub, sqs=stub)
+        validation.wire(dynamodb=stub)
         fraud_detection.wire(dynamodb=stub)
         rows = []
         for size in BATCH_SIZES:

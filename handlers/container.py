@@ -29,7 +29,6 @@ class Dependencies:
     """The clients and clocks a service is built with; those not given are the real ones."""
 
     dynamodb: Any = None
-    sqs: Any = None
     sns: Any = None
     clock: Callable[[], datetime] | None = None
     monotonic: Callable[[], float] | None = None

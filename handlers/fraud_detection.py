@@ -1,10 +1,13 @@
-"""Fraud-detection Lambda: SQS batch from the transactions queue, partial batch responses."""
+"""Fraud-detection Lambda: SQS batch from the transactions queue, partial batch responses.
+
+A record that fails is reported in ``batchItemFailures`` and comes back after the queue's visibility
+timeout; after ``MAX_RECEIVE_COUNT`` receives SQS moves it to the dead-letter queue. The function never
+calls SQS itself."""
 
 from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import process_partial_response
@@ -13,12 +16,10 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from card_transactions.handlers.container import Container, Dependencies
 from card_transactions.handlers.domain.cache import TTLCache
-from card_transactions.handlers.domain.errors import DependencyError, InvalidMessage
+from card_transactions.handlers.domain.errors import InvalidMessage
 from card_transactions.handlers.domain.fraud_processing import FraudOutcome, FraudService, ProcessingOutcome
 from card_transactions.handlers.domain.merchant_directory import MerchantDirectory
-from card_transactions.handlers.domain.ports import VisibilityControl
 from card_transactions.handlers.domain.records import TransactionMessage
-from card_transactions.handlers.domain.retry import Backoff
 from card_transactions.handlers.observability import observability
 from card_transactions.handlers.runtime_settings import FraudDetectionSettings
 from card_transactions.handlers.sqs_batch import SqsBatch, receive_count
@@ -28,31 +29,11 @@ obs = observability(FRAUD_DETECTION)
 logger, tracer, metrics = obs.logger, obs.tracer, obs.metrics
 
 
-class Consumer:
-    """What one container scores with, and how it backs off failed records. The SQS client is made on
-    the first failure, not on the cold start (a healthy container never needs it)."""
-
-    def __init__(
-        self, service: FraudService, queue: Callable[[], VisibilityControl], backoff: Backoff
-    ) -> None:
-        self.service = service
-        self.backoff = backoff
-        self._make_queue = queue
-        self._queue: VisibilityControl | None = None
-
-    @property
-    def queue(self) -> VisibilityControl:
-        if self._queue is None:
-            self._queue = self._make_queue()
-        return self._queue
-
-
-def _build(settings: FraudDetectionSettings, dependencies: Dependencies) -> Consumer:
+def _build(settings: FraudDetectionSettings, dependencies: Dependencies) -> FraudService:
     from card_transactions.handlers.adapters.dynamodb import MerchantTable, TransactionTable
-    from card_transactions.handlers.adapters.messaging import TransactionQueue
 
     dynamodb = dependencies.client("dynamodb")
-    service = FraudService(
+    return FraudService(
         store=TransactionTable(dynamodb, settings.transaction_table_name),
         merchants=MerchantDirectory(
             MerchantTable(dynamodb, settings.merchant_table_name),
@@ -61,11 +42,6 @@ def _build(settings: FraudDetectionSettings, dependencies: Dependencies) -> Cons
         clock=dependencies.now,
         thresholds=settings.thresholds,
         velocity=settings.velocity,
-    )
-    return Consumer(
-        service,
-        lambda: TransactionQueue(dependencies.client("sqs"), settings.queue_url),
-        settings.backoff,
     )
 
 
@@ -76,10 +52,9 @@ wire, reset = container.wire, container.reset
 class FraudBatch(SqsBatch):
     """One invocation's batch: scores each record and counts the outcomes its metrics report."""
 
-    def __init__(self, consumer: Consumer) -> None:
+    def __init__(self, service: FraudService) -> None:
         super().__init__()
-        self.service = consumer.service
-        self._consumer = consumer
+        self.service = service
         self.outcomes: Counter[str] = Counter()
         self.statuses: Counter[str] = Counter()
         self.failures = 0
@@ -108,30 +83,18 @@ class FraudBatch(SqsBatch):
         self.failures += 1
         error = exception[1]
         if isinstance(error, InvalidMessage):
-            # Retrying cannot help: visible again at once, so it reaches the DLQ in seconds.
+            # Retrying cannot help: it comes back until MAX_RECEIVE_COUNT receives, then goes to the DLQ.
             logger.warning("poison message, left for the DLQ", extra={"reason": str(error)})
-            self._retry_after(record, 0)
         else:
-            receives = receive_count(record)
-            delay = self._consumer.backoff.delay(receives)
             logger.warning(
-                "record failed, will be retried",
+                "record failed, will be retried after the visibility timeout",
                 extra={
                     "error": type(error).__name__,
                     "reason": str(error),
-                    "receives": receives,
-                    "retry_in": delay,
+                    "receives": receive_count(record),
                 },
             )
-            self._retry_after(record, delay)
         return super().failure_handler(record, exception)
-
-    def _retry_after(self, record: SQSRecord, seconds: int) -> None:
-        """Back off on this record alone; if that fails it comes back after the queue's visibility timeout."""
-        try:
-            self._consumer.queue.change_visibility(record.receipt_handle, seconds)
-        except DependencyError as exc:
-            logger.warning("back-off not applied", extra={"reason": str(exc)})
 
     def emit_metrics(self) -> None:
         obs.count("TransactionsProcessed", self.outcomes[ProcessingOutcome.PROCESSED])

@@ -1,4 +1,5 @@
-"""Reconciler Lambda (EventBridge Scheduler): re-enqueue transactions pending longer than the threshold."""
+"""Reconciler Lambda (EventBridge Scheduler): re-drive transactions pending longer than the threshold (the
+conditional touch that the table's stream queues again, ``handlers.domain.reconciliation``)."""
 
 from __future__ import annotations
 
@@ -17,11 +18,9 @@ logger, tracer, metrics = obs.logger, obs.tracer, obs.metrics
 
 def _build(settings: ReconcilerSettings, dependencies: Dependencies) -> ReconcileService:
     from card_transactions.handlers.adapters.dynamodb import PendingTransactions
-    from card_transactions.handlers.adapters.messaging import TransactionQueue
 
     return ReconcileService(
         PendingTransactions(dependencies.client("dynamodb"), settings.transaction_table_name),
-        TransactionQueue(dependencies.client("sqs"), settings.queue_url),
         dependencies.now,
         after_seconds=settings.reconcile_after_seconds,
         max_records=settings.reconcile_max_records,
@@ -37,7 +36,7 @@ wire, reset = container.wire, container.reset
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, int]:
     """Lambda entry point ``handlers.reconciler.handler``. Raises (the invocation fails, Lambda retries it
-    and then sends it to the async-failure queue) when the index or the queue is unavailable."""
+    and then sends it to the async-failure queue) when the table is unavailable."""
     obs.count("ReconcilerRuns")  # the heartbeat: its absence is an alarm
     report = container.current.service.run()
     obs.count("StaleTransactionsFound", report.found)
@@ -49,9 +48,10 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, int]:
         "requeued": report.requeued,
         "without_payload": report.without_payload,
         "failed": report.failed,
+        "changed": report.changed,
     }
     if report.found:
         logger.warning("stale pending transactions re-enqueued", extra=summary)
     if not report.complete:
-        raise DependencyError("reconcile", "RequeueFailed", f"{report.failed} transaction(s) not re-enqueued")
+        raise DependencyError("reconcile", "RequeueFailed", f"{report.failed} transaction(s) not re-driven")
     return summary

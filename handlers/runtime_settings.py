@@ -11,7 +11,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 from card_transactions.handlers.domain.fraud import FraudThresholds, VelocityRule
-from card_transactions.handlers.domain.retry import Backoff
 from card_transactions.settings.catalog import FunctionSettings
 from card_transactions.settings.model import Function
 from card_transactions.settings.system import FAILED_TRANSACTION, FRAUD_DETECTION, RECONCILER, VALIDATION
@@ -21,7 +20,6 @@ class ValidationSettings(FunctionSettings):
     FUNCTION = VALIDATION
 
     merchant_table_name: str
-    queue_url: str
     transaction_table_name: str
     merchant_cache_ttl_seconds: int
     max_body_bytes: int
@@ -34,7 +32,6 @@ class FraudDetectionSettings(FunctionSettings):
 
     merchant_table_name: str
     merchant_cache_ttl_seconds: int
-    queue_url: str
     transaction_table_name: str
     fraud_high_amount: Decimal
     fraud_review_threshold: int
@@ -42,12 +39,6 @@ class FraudDetectionSettings(FunctionSettings):
     velocity_max_transactions: int | None
     velocity_window_seconds: int
     velocity_points: int
-    retry_backoff_base_seconds: int
-    retry_backoff_max_seconds: int
-
-    @property
-    def backoff(self) -> Backoff:
-        return Backoff(self.retry_backoff_base_seconds, self.retry_backoff_max_seconds)
 
     @property
     def thresholds(self) -> FraudThresholds:
@@ -77,7 +68,6 @@ class FailedTransactionSettings(FunctionSettings):
 class ReconcilerSettings(FunctionSettings):
     FUNCTION = RECONCILER
 
-    queue_url: str
     transaction_table_name: str
     reconcile_after_seconds: int
     reconcile_max_records: int

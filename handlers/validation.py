@@ -39,14 +39,12 @@ _ITEM_PATH = re.compile(r"/transaction/([^/]+)/?")
 
 def _build(settings: ValidationSettings, dependencies: Dependencies) -> TransactionService:
     from card_transactions.handlers.adapters.dynamodb import ApiKeyTable, MerchantTable, TransactionTable
-    from card_transactions.handlers.adapters.messaging import TransactionQueue
 
     dynamodb = dependencies.client("dynamodb")
     monotonic = dependencies.monotonic or time.monotonic
     return TransactionService(
         merchants=MerchantTable(dynamodb, settings.merchant_table_name),
         store=TransactionTable(dynamodb, settings.transaction_table_name),
-        queue=TransactionQueue(dependencies.client("sqs"), settings.queue_url),
         merchant_cache=TTLCache(settings.merchant_cache_ttl_seconds, clock=monotonic),
         clock=dependencies.now,
         keys=ApiKeyDirectory(

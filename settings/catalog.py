@@ -399,23 +399,11 @@ class Settings(SettingsGroup):
         "MAX_RECEIVE_COUNT",
         between(1, 1000),
         default=24,
-        doc="receives before a message moves to the DLQ (with the back-off below: ~4.6 hours of retries)",
+        doc="receives before a message moves to the DLQ (a failed record comes back after the queue's "
+        "visibility timeout, 6 x the fraud-detection function's 30 s: 24 receives are ~72 minutes of "
+        "retries; the reconciler then re-drives it)",
     )
     # Retries, the reconciler, alerts and runbooks
-    retry_backoff_base_seconds: int = setting(
-        "RETRY_BACKOFF_BASE_SECONDS",
-        between(0, 43_200),
-        functions=[FRAUD_DETECTION],
-        default=20,
-        doc="a record that failed on a dependency waits base x 2^(receives - 1) seconds before its next try",
-    )
-    retry_backoff_max_seconds: int = setting(
-        "RETRY_BACKOFF_MAX_SECONDS",
-        between(0, 43_200),
-        functions=[FRAUD_DETECTION],
-        default=900,
-        doc="longest wait between two tries of a record",
-    )
     reconcile_after_seconds: int = setting(
         "RECONCILE_AFTER_SECONDS",
         between(1, 345_600),
@@ -596,12 +584,6 @@ class Settings(SettingsGroup):
             lambda s: f"<= FAILED_RESERVED_CONCURRENCY ({s.failed_reserved_concurrency})",
             lambda s: s.dlq_max_concurrency <= s.failed_reserved_concurrency,
         ),
-        Rule(
-            "retry_backoff_max_seconds",
-            ("retry_backoff_base_seconds", "retry_backoff_max_seconds"),
-            lambda s: f">= RETRY_BACKOFF_BASE_SECONDS ({s.retry_backoff_base_seconds})",
-            lambda s: s.retry_backoff_max_seconds >= s.retry_backoff_base_seconds,
-        ),
     )
 
 
@@ -627,9 +609,6 @@ class FunctionResources(SettingsGroup):
         "MERCHANT_TABLE_NAME",
         functions=[VALIDATION, FRAUD_DETECTION, FAILED_TRANSACTION],
         doc="the merchant configuration table",
-    )
-    queue_url: str = setting(
-        "QUEUE_URL", functions=[VALIDATION, FRAUD_DETECTION, RECONCILER], doc="the transactions queue"
     )
     transaction_table_name: str = setting(
         "TRANSACTION_TABLE_NAME", functions=FUNCTIONS, doc="the processed-transactions table"

@@ -321,7 +321,6 @@ class TransactionProcessing(Construct):
         from the props field of the same name) and the names of the resources it uses."""
         resources = FunctionResources(
             merchant_table_name=self.merchants.name,
-            queue_url=self.queues.queue.url,
             transaction_table_name=self.transactions.name,
             api_key_table_name=self.api_keys.name,
         )

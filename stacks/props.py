@@ -164,10 +164,6 @@ class QueuesProps:
     """Dead-letter queue -> failed transaction: records per batch."""
     dlq_max_concurrency: int = 2
     """Dead-letter queue -> failed transaction: most concurrent batches."""
-    retry_backoff_base_seconds: int = 20
-    """First delay of a transaction retried by the fraud-detection function."""
-    retry_backoff_max_seconds: int = 900
-    """Longest delay of a retry."""
     reconcile_after_seconds: int = 900
     """Age from which the reconciler re-enqueues a pending transaction."""
     reconcile_max_records: int = 5000

@@ -161,21 +161,6 @@ class TransactionTable:
         item = response.get("Item")
         return _record("transaction GetItem", item) if item else None
 
-    def delete_pending(self, transaction_id: str, payload_hash: str, received_epoch_ms: int) -> bool:
-        failure = self._conditional_write(
-            "DeleteItem",
-            self._client.delete_item,
-            Key={"transaction_id": {"S": transaction_id}},
-            ConditionExpression=(
-                "#status = :pending AND payload_hash = :hash AND received_epoch_ms = :received"
-            ),
-            ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues=to_item(
-                {":pending": PENDING, ":hash": payload_hash, ":received": received_epoch_ms}
-            ),
-        )
-        return failure is None
-
     def _update(
         self,
         *,
@@ -311,7 +296,8 @@ class PendingTransactions:
             self._client.update_item(
                 TableName=self._table,
                 Key={"transaction_id": {"S": transaction_id}},
-                # re-enqueued: no longer dead-lettered (a later dead-lettering is a new transition)
+                # the change the enqueue rule passes (still pending, with a message, no failure_reason): the
+                # stream queues the message again; no longer dead-lettered (a later dead-lettering is new)
                 UpdateExpression="SET pending_since_ms = :now REMOVE failure_reason",
                 ConditionExpression="#status = :pending AND pending_since_ms = :seen",
                 ExpressionAttributeNames={"#status": "status"},

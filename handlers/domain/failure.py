@@ -10,7 +10,6 @@ cannot be processed at all (invalid or unparseable) makes its transaction ``FAIL
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,7 +20,12 @@ from typing import Any
 from card_transactions.handlers.domain.errors import InvalidMessage
 from card_transactions.handlers.domain.merchant_directory import MerchantDirectory
 from card_transactions.handlers.domain.ports import ConditionFailed, TransactionStore
-from card_transactions.handlers.domain.records import ProcessingStatus, TransactionMessage, iso_utc
+from card_transactions.handlers.domain.records import (
+    ProcessingStatus,
+    TransactionMessage,
+    iso_utc,
+    message_data,
+)
 from card_transactions.handlers.domain.transaction import ID_PATTERN
 
 logger = logging.getLogger(__name__)
@@ -68,7 +72,9 @@ def describe(dead: DeadLetter) -> tuple[str, FailureReason, dict[str, Any]]:
             message.record_fields(),
         )
     try:
-        data = json.loads(dead.body or "")
+        data = message_data(dead.body or "")
+    except InvalidMessage:
+        return f"dlq-{dead.message_id}", FailureReason.INVALID_MESSAGE, {}
     except (ValueError, RecursionError):
         return f"dlq-{dead.message_id}", FailureReason.UNPARSEABLE_BODY, {}
     transaction = data.get("transaction") if isinstance(data, dict) else None
@@ -98,7 +104,7 @@ class FailureService:
         except InvalidMessage:
             return self._mark_failed(dead)
         if self._merchants.get(message.transaction.merchant_id) is None:
-            # The fraud consumer refuses it for good: kept pending, the reconciler would resend it forever.
+            # The fraud consumer refuses it for good: kept pending, the reconciler would re-drive it forever.
             return self._mark_failed(dead, FailureReason.MERCHANT_NOT_FOUND)
         return self._keep_for_rescoring(dead, message)
 

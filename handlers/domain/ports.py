@@ -48,9 +48,6 @@ class TransactionStore(Protocol):
 
     def get(self, transaction_id: str, *, consistent: bool = True) -> TransactionRecord | None: ...
 
-    def delete_pending(self, transaction_id: str, payload_hash: str, received_epoch_ms: int) -> bool:
-        """Delete our own pending record; False when it is no longer ours or no longer pending."""
-
     def finalize(self, fields: Mapping[str, Any], payload_hash: str) -> None:
         """Write the final fraud status unless the record is final already (or pending for another payload);
         raises ConditionFailed(existing=stored record)."""
@@ -75,14 +72,6 @@ class PendingIndex(Protocol):
         """Pending records of ``shard`` whose ``pending_since_ms`` <= ``pending_before_ms``, oldest first."""
 
     def touch(self, transaction_id: str, seen_since_ms: int, now_ms: int) -> bool:
-        """Move a still-pending record's ``pending_since_ms`` from ``seen_since_ms`` to ``now_ms``; False
-        when it is no longer pending (or was touched by someone else)."""
-
-
-class MessageQueue(Protocol):
-    def send(self, body: str) -> str: ...
-
-
-class VisibilityControl(Protocol):
-    def change_visibility(self, receipt_handle: str, seconds: int) -> None:
-        """Make a received message visible again after ``seconds``; raises DependencyError."""
+        """Move a still-pending record's ``pending_since_ms`` from ``seen_since_ms`` to ``now_ms`` and
+        remove its ``failure_reason``: a change the table's stream puts on the transactions queue again.
+        False when it is no longer pending (or was touched by someone else); raises DependencyError."""

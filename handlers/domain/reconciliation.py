@@ -1,12 +1,14 @@
-"""The reconciler: re-enqueue every transaction that has been pending for too long.
+"""The reconciler: re-drive every transaction that has been pending for too long.
 
-A transaction stays ``PENDING_FRAUD_CHECK`` when its message never reached the queue (the validation call
-died between PutItem and SendMessage and the client never retried), or when its message was dead-lettered
-after every retry failed because a dependency was down (``retries_exhausted_at``). Both are found through
-the sparse pending index (an attribute present only while pending; a Query per shard, never a Scan) and
-their stored message is sent again. The consumer's conditional write makes a duplicate harmless.
-``pending_since_ms`` moves to now after each re-enqueue, so a record is sent again only if it is still
-pending another ``after_seconds`` later (no flood while an outage lasts).
+A transaction stays ``PENDING_FRAUD_CHECK`` when its message never reached the fraud check (the table's
+stream could not deliver it to the transactions queue), or when its message was dead-lettered after every
+try failed because a dependency was down (``retries_exhausted_at``, ``failure_reason``). Both are found
+through the sparse pending index (an attribute present only while pending; a Query per shard, never a
+Scan). Each one with a stored message gets the conditional touch: ``pending_since_ms`` moves to now and
+``failure_reason`` goes, as long as the record is still pending as it was found. That change passes the
+enqueue rule, so the table's stream puts the stored message on the queue again; the reconciler itself
+sends nothing. The consumer's conditional write makes a duplicate harmless, and a record is re-driven
+again only if it is still pending another ``after_seconds`` later (no flood while an outage lasts).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from card_transactions.handlers.domain.errors import DependencyError
-from card_transactions.handlers.domain.ports import MessageQueue, PendingIndex
+from card_transactions.handlers.domain.ports import PendingIndex, StalePending
 from card_transactions.handlers.domain.records import PENDING_SHARDS, epoch_ms
 
 logger = logging.getLogger(__name__)
@@ -26,9 +28,10 @@ logger = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class ReconcileReport:
     found: int  # pending longer than the threshold
-    requeued: int  # sent to the queue again
+    requeued: int  # touched: the stream queues its message again
     without_payload: int  # pending without a stored message (written before the index existed)
-    failed: int  # could not be sent (the queue is unavailable)
+    failed: int  # not touched: the table refused the write (a dependency failure)
+    changed: int = 0  # scored or re-driven by someone else since it was found: left alone
 
     @property
     def complete(self) -> bool:
@@ -39,22 +42,20 @@ class ReconcileService:
     def __init__(
         self,
         index: PendingIndex,
-        queue: MessageQueue,
         clock: Callable[[], datetime],
         *,
         after_seconds: int,
         max_records: int,
     ) -> None:
         self._index = index
-        self._queue = queue
         self._clock = clock
         self._after_ms = after_seconds * 1000
         self._max_records = max_records
 
     def run(self) -> ReconcileReport:
-        """One pass over every shard. A failing Query raises DependencyError; failing sends are counted."""
+        """One pass over every shard. A failing Query raises DependencyError; failing touches are counted."""
         now_ms = epoch_ms(self._clock())
-        found = requeued = without_payload = failed = 0
+        found = requeued = without_payload = failed = changed = 0
         for shard in range(PENDING_SHARDS):
             remaining = self._max_records - found
             if remaining <= 0:
@@ -70,20 +71,26 @@ class ReconcileService:
                     )
                     continue
                 try:
-                    self._queue.send(entry.message)
+                    touched = self._touch(entry, now_ms)
                 except DependencyError as exc:
                     failed += 1
                     logger.warning(
-                        "could not re-enqueue",
+                        "could not re-drive",
                         extra={"transaction_id": entry.transaction_id, "reason": str(exc)},
                     )
                     continue
-                requeued += 1
-                try:
-                    self._index.touch(entry.transaction_id, entry.pending_since_ms, now_ms)
-                except DependencyError as exc:  # sent anyway: the next run may send a harmless duplicate
-                    logger.warning(
-                        "re-enqueued but not marked",
-                        extra={"transaction_id": entry.transaction_id, "reason": str(exc)},
+                if touched:
+                    requeued += 1
+                else:
+                    changed += 1
+                    logger.info(
+                        "changed since it was found, left alone",
+                        extra={"transaction_id": entry.transaction_id},
                     )
-        return ReconcileReport(found, requeued, without_payload, failed)
+        return ReconcileReport(found, requeued, without_payload, failed, changed)
+
+    def _touch(self, entry: StalePending, now_ms: int) -> bool:
+        # Always a later value: a write that changes nothing makes no stream record, so queues nothing.
+        return self._index.touch(
+            entry.transaction_id, entry.pending_since_ms, max(now_ms, entry.pending_since_ms + 1)
+        )

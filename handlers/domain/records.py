@@ -16,6 +16,7 @@ from card_transactions.handlers.domain.fraud import FraudStatus
 from card_transactions.handlers.domain.transaction import Transaction, format_amount, validate_transaction
 
 MESSAGE_VERSION = 1
+STREAM_STRING = "S"  # the type of a string attribute value, as the stream shows an item
 
 
 class ProcessingStatus(StrEnum):
@@ -57,9 +58,26 @@ def epoch_ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
 
+def message_data(body: str) -> Any:
+    """The decoded JSON of a queue message body, which comes in two forms: the stored ``message``
+    attribute as the table's stream shows it, ``{"S": "<message JSON>"}`` (what the enqueue rule sends),
+    or the bare message JSON (queued by an earlier release, or a dead letter sent back to the queue by
+    hand).
+    Raises ValueError when the body or the wrapped message is not JSON, InvalidMessage when the wrapper
+    is malformed (more members than ``S``, or ``S`` not a string)."""
+    data = json.loads(body, parse_float=Decimal)
+    if isinstance(data, dict) and STREAM_STRING in data:
+        wrapped = data[STREAM_STRING]
+        if len(data) != 1 or not isinstance(wrapped, str):
+            raise InvalidMessage('a wrapped message must be {"S": "<message JSON>"}')
+        data = json.loads(wrapped, parse_float=Decimal)
+    return data
+
+
 @dataclass(frozen=True)
 class TransactionMessage:
-    """Body of a message on the transactions queue (JSON, amounts as strings, version 1).
+    """A transaction's message (JSON, amounts as strings, version 1): stored with its pending record as
+    ``message``, whose committed write the table's stream puts on the transactions queue.
 
     It carries no merchant data: the consumer reads the merchant's configuration itself, so a message
     cannot choose the name or thresholds it is scored with. (A ``merchant`` member written by earlier
@@ -85,9 +103,10 @@ class TransactionMessage:
 
     @classmethod
     def from_json(cls, body: str) -> TransactionMessage:
-        """Parse and re-validate a queue message. Raises InvalidMessage (a poison message)."""
+        """Parse and re-validate a queue message (either body form, ``message_data``). Raises
+        InvalidMessage (a poison message)."""
         try:
-            data = json.loads(body, parse_float=Decimal)
+            data = message_data(body)
             if not isinstance(data, dict) or data.get("version") != MESSAGE_VERSION:
                 raise InvalidMessage("unsupported message version")
             raw = data["transaction"]
@@ -117,8 +136,8 @@ class TransactionMessage:
     def merchant_id_of(body: str) -> str | None:
         """The merchant a message body names, without validating it (None when it cannot tell)."""
         try:
-            merchant_id = json.loads(body)["transaction"]["merchant_id"]
-        except (ValueError, KeyError, TypeError, RecursionError):
+            merchant_id = message_data(body)["transaction"]["merchant_id"]
+        except (InvalidMessage, ValueError, KeyError, TypeError, RecursionError):
             return None
         return merchant_id if isinstance(merchant_id, str) else None
 

@@ -1,4 +1,10 @@
-"""POST /transaction and GET /transaction/{id}: validate, authorise against the merchant, record, enqueue."""
+"""POST /transaction and GET /transaction/{id}: validate, authorise against the merchant, record.
+
+A submission is one conditional PutItem of the pending record, which carries the transaction's message:
+the table's change stream puts every committed one on the transactions queue (the enqueue rule), and the
+reconciler re-drives a record whose message got lost downstream. So the 202 is answered once the write
+commits, and nothing is left to undo when a later step fails.
+"""
 
 from __future__ import annotations
 
@@ -24,12 +30,7 @@ from card_transactions.handlers.domain.errors import (
 )
 from card_transactions.handlers.domain.merchant import REFUSED_MERCHANT, REFUSED_MESSAGE, Merchant
 from card_transactions.handlers.domain.merchant_directory import MerchantDirectory
-from card_transactions.handlers.domain.ports import (
-    ConditionFailed,
-    MerchantSource,
-    MessageQueue,
-    TransactionStore,
-)
+from card_transactions.handlers.domain.ports import ConditionFailed, MerchantSource, TransactionStore
 from card_transactions.handlers.domain.records import (
     TransactionMessage,
     TransactionRecord,
@@ -43,15 +44,13 @@ from card_transactions.handlers.domain.transaction import ID_PATTERN, Transactio
 class SubmissionOutcome(StrEnum):
     """How an accepted submission came about."""
 
-    ACCEPTED = "ACCEPTED"  # new: recorded and queued
-    REPLAYED = "REPLAYED"  # the same payload again: the first one's answer
-    REPLAYED_RESENT = "REPLAYED_RESENT"  # the same payload again, still pending: its message sent again
-    RECOVERED = "RECOVERED"  # queueing failed, yet the message got through and was processed
+    ACCEPTED = "ACCEPTED"  # new: recorded (pending), so queued by the table's stream
+    REPLAYED = "REPLAYED"  # the same payload again, pending or scored: the first one's answer
 
     @property
     def is_new(self) -> bool:
         """The transaction entered the pipeline with this request (not a replay)."""
-        return self in (SubmissionOutcome.ACCEPTED, SubmissionOutcome.RECOVERED)
+        return self is SubmissionOutcome.ACCEPTED
 
 
 @dataclass(frozen=True)
@@ -67,7 +66,6 @@ class TransactionService:
         self,
         merchants: MerchantSource,
         store: TransactionStore,
-        queue: MessageQueue,
         merchant_cache: TTLCache[Merchant | None],
         clock: Callable[[], datetime],
         *,
@@ -78,7 +76,6 @@ class TransactionService:
         self._binding_required = binding_required
         self._merchants = MerchantDirectory(merchants, merchant_cache)
         self._store = store
-        self._queue = queue
         self._clock = clock
 
     def client_of_key(self, key_id: str | None) -> str | None:
@@ -119,18 +116,9 @@ class TransactionService:
         try:
             self._store.put_pending(message.pending_record())
         except ConditionFailed as exc:
-            existing = exc.existing or self._store.get(transaction.transaction_id, consistent=True)
-            if (
-                existing is None
-            ):  # deleted in between by a concurrent request's compensation: let the client retry
-                raise ServiceUnavailable("Transaction is being processed, retry") from None
-            return self._replay(existing, message)
+            return self._replay(exc.existing or self._existing(transaction.transaction_id), message)
         except DependencyError as exc:
             raise ServiceUnavailable("Transaction store unavailable, retry") from exc
-        try:
-            self._queue.send(message.to_json())
-        except DependencyError as exc:
-            return self._compensate(message, exc)
         return Submission(transaction.transaction_id, SubmissionOutcome.ACCEPTED)
 
     def _merchant(self, merchant_id: str) -> Merchant:
@@ -142,47 +130,25 @@ class TransactionService:
             raise MerchantNotFound(REFUSED_MESSAGE, [REFUSED_MERCHANT])
         return merchant
 
+    def _existing(self, transaction_id: str) -> TransactionRecord:
+        """The record a refused PutItem ran into, when the refusal did not return it."""
+        try:
+            existing = self._store.get(transaction_id, consistent=True)
+        except DependencyError as exc:
+            raise ServiceUnavailable("Transaction store unavailable, retry") from exc
+        if existing is None:  # deleted by hand in between: the client's retry starts afresh
+            raise ServiceUnavailable("Transaction is being processed, retry")
+        return existing
+
     def _replay(self, existing: TransactionRecord, message: TransactionMessage) -> Submission:
-        transaction = message.transaction
+        """The same id again: the first request's answer for the same payload, pending or scored (a
+        pending one's message is on its way, or the reconciler re-drives it); 409 for another payload."""
         if existing.payload_hash != message.payload_hash:
             raise IdempotencyConflict(
                 "transaction_id was already used with a different payload",
                 [{"field": "transaction_id", "message": "already used with a different payload"}],
             )
-        if not existing.pending:
-            return Submission(transaction.transaction_id, SubmissionOutcome.REPLAYED)
-        # Still pending: the first request may have died between PutItem and SendMessage (or its compensation
-        # failed). Re-sending is safe because the consumer's conditional write makes a duplicate a no-op.
-        resend = TransactionMessage(
-            transaction=transaction,
-            payload_hash=message.payload_hash,
-            received_at=existing.received_at or message.received_at,
-            received_epoch_ms=(
-                message.received_epoch_ms
-                if existing.received_epoch_ms is None
-                else existing.received_epoch_ms
-            ),
-        )
-        try:
-            self._queue.send(resend.to_json())
-        except DependencyError as exc:
-            raise ServiceUnavailable("Queue unavailable, retry") from exc
-        return Submission(transaction.transaction_id, SubmissionOutcome.REPLAYED_RESENT)
-
-    def _compensate(self, message: TransactionMessage, cause: DependencyError) -> Submission:
-        """SendMessage failed after retries: remove our pending record so the client's retry starts clean."""
-        transaction = message.transaction
-        try:
-            deleted = self._store.delete_pending(
-                transaction.transaction_id, message.payload_hash, message.received_epoch_ms
-            )
-        except DependencyError:
-            # The pending record stays; the client's retry replays it and re-sends the message.
-            raise ServiceUnavailable("Queue unavailable, retry") from cause
-        if deleted:
-            raise ServiceUnavailable("Queue unavailable, retry") from cause
-        # Not ours any more or no longer pending: the message did get through and was processed.
-        return Submission(transaction.transaction_id, SubmissionOutcome.RECOVERED)
+        return Submission(message.transaction.transaction_id, SubmissionOutcome.REPLAYED)
 
     def _replay_after_rejection(self, transaction: Transaction) -> Submission | None:
         """A merchant check failed: if this exact payload was accepted before, answer its 202 again."""

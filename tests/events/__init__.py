@@ -112,3 +112,9 @@ def queue_message(received_epoch_ms: int = 1741083330123, **transaction: Any) ->
         received_at=iso_utc(datetime.fromtimestamp(received_epoch_ms / 1000, tz=UTC)),
         received_epoch_ms=received_epoch_ms,
     ).to_json()
+
+
+def stream_body(message: str) -> str:
+    """What the enqueue rule puts on the transactions queue for a stored ``message``: the attribute as the
+    table's stream shows it (``input_path`` ``$.detail.dynamodb.NewImage.message``)."""
+    return json.dumps({"S": message})

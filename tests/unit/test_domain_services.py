@@ -18,7 +18,7 @@ from card_transactions.handlers.domain.failure import DeadLetter, describe
 from card_transactions.handlers.domain.fraud import FraudStatus
 from card_transactions.handlers.domain.merchant import Merchant
 from card_transactions.handlers.domain.records import TransactionMessage, TransactionRecord, public_view
-from tests.events import queue_message
+from tests.events import queue_message, stream_body
 
 
 class Clock:
@@ -101,20 +101,60 @@ def test_message_round_trip_and_tamper_detection():
         TransactionMessage.from_json(json.dumps(tampered))
 
 
+def test_a_message_reads_the_same_in_the_stream_s_wrapper_and_bare():
+    bare = queue_message(transaction_id="txn_w", merchant_id="merchant_042")
+    wrapped = stream_body(bare)
+    assert json.loads(wrapped) == {"S": bare}
+    assert TransactionMessage.from_json(wrapped) == TransactionMessage.from_json(bare)
+    assert TransactionMessage.merchant_id_of(wrapped) == "merchant_042"
+    assert TransactionMessage.merchant_id_of(bare) == "merchant_042"
+
+
+MALFORMED_WRAPPERS = [
+    '{"S": 5}',
+    '{"S": null}',
+    '{"S": {"version": 1}}',
+    '{"S": "not json"}',
+    '{"S": ""}',
+    '{"S": "[]"}',
+    stream_body(stream_body(queue_message())),  # wrapped twice
+    json.dumps({"S": queue_message(), "N": "1"}),  # more than the string member
+    json.dumps({**json.loads(queue_message()), "S": "x"}),  # a message with an S member
+]
+
+
 @pytest.mark.parametrize(
     "body",
-    ["", "not json", "[]", '{"version": 2}', '{"version": 1, "transaction": {"amount": 5}}', "{" * 10000],
+    [
+        "",
+        "not json",
+        "[]",
+        '{"version": 2}',
+        '{"version": 1, "transaction": {"amount": 5}}',
+        "{" * 10000,
+        *MALFORMED_WRAPPERS,
+    ],
 )
 def test_poison_messages(body):
     with pytest.raises(InvalidMessage):
         TransactionMessage.from_json(body)
 
 
+@pytest.mark.parametrize("body", ["not json", '{"transaction": 5}', *MALFORMED_WRAPPERS])
+def test_a_body_naming_no_merchant_has_none(body):
+    assert TransactionMessage.merchant_id_of(body) is None
+
+
 @pytest.mark.parametrize(
     ("body", "expected_id", "reason"),
     [
         (queue_message(transaction_id="txn_9"), "txn_9", "PROCESSING_RETRIES_EXHAUSTED"),
+        (stream_body(queue_message(transaction_id="txn_7")), "txn_7", "PROCESSING_RETRIES_EXHAUSTED"),
         ('{"transaction": {"transaction_id": "txn_8"}}', "txn_8", "INVALID_MESSAGE"),
+        (stream_body('{"transaction": {"transaction_id": "txn_6"}}'), "txn_6", "INVALID_MESSAGE"),
+        ('{"S": 5}', "dlq-m1", "INVALID_MESSAGE"),
+        (json.dumps({"S": queue_message(), "N": "1"}), "dlq-m1", "INVALID_MESSAGE"),
+        ('{"S": "not json"}', "dlq-m1", "UNPARSEABLE_BODY"),
         ('{"transaction": {"transaction_id": "bad id"}}', "dlq-m1", "INVALID_MESSAGE"),
         ("[1, 2]", "dlq-m1", "INVALID_MESSAGE"),
         ("<xml/>", "dlq-m1", "UNPARSEABLE_BODY"),
@@ -154,17 +194,6 @@ def test_public_view_formats_amount_and_hides_internals():
 def test_a_malformed_record_is_refused(item):
     with pytest.raises(ValueError, match="transaction"):
         TransactionRecord.from_attributes(item)
-
-
-def test_backoff_doubles_per_receive_up_to_the_cap_and_spans_hours():
-    from card_transactions.handlers.domain.retry import Backoff
-
-    backoff = Backoff(20, 900)
-    assert [backoff.delay(n) for n in (0, 1, 2, 3, 6, 7, 100, 10**6)] == [20, 20, 40, 80, 640, 900, 900, 900]
-    # the defaults (MAX_RECEIVE_COUNT 24): 23 waits between 24 receives, about 4.6 hours (docs/handlers.md)
-    assert backoff.span(24) == 1260 + 17 * 900 == 16_560
-    assert Backoff(0, 0).delay(5) == 0
-    assert Backoff(43_200, 43_200).delay(3) == 43_200  # SQS's own limit
 
 
 def test_pending_record_carries_its_sparse_index_entry_and_message():

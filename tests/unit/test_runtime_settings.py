@@ -17,7 +17,6 @@ from card_transactions.handlers.runtime_settings import (
 
 BASE = {
     "MERCHANT_TABLE_NAME": "merchant-config-dev",
-    "QUEUE_URL": "https://sqs.us-east-2.amazonaws.com/123456789012/transaction-queue-dev",
     "TRANSACTION_TABLE_NAME": "processed-transactions-dev",
     "API_KEY_TABLE_NAME": "api-keys-dev",
 }
@@ -26,7 +25,6 @@ BASE = {
 def test_env_var_contract():
     assert set(ValidationSettings.ENV_VARS) == {
         "MERCHANT_TABLE_NAME",
-        "QUEUE_URL",
         "TRANSACTION_TABLE_NAME",
         "MERCHANT_CACHE_TTL_SECONDS",
         "MAX_BODY_BYTES",
@@ -36,7 +34,6 @@ def test_env_var_contract():
     assert set(FraudDetectionSettings.ENV_VARS) == {
         "MERCHANT_TABLE_NAME",
         "MERCHANT_CACHE_TTL_SECONDS",
-        "QUEUE_URL",
         "TRANSACTION_TABLE_NAME",
         "FRAUD_HIGH_AMOUNT",
         "FRAUD_REVIEW_THRESHOLD",
@@ -44,15 +41,12 @@ def test_env_var_contract():
         "VELOCITY_MAX_TRANSACTIONS",
         "VELOCITY_WINDOW_SECONDS",
         "VELOCITY_POINTS",
-        "RETRY_BACKOFF_BASE_SECONDS",
-        "RETRY_BACKOFF_MAX_SECONDS",
     }
     assert set(FailedTransactionSettings.ENV_VARS) == {
         "MERCHANT_TABLE_NAME",
         "TRANSACTION_TABLE_NAME",
     }
     assert set(ReconcilerSettings.ENV_VARS) == {
-        "QUEUE_URL",
         "TRANSACTION_TABLE_NAME",
         "RECONCILE_AFTER_SECONDS",
         "RECONCILE_MAX_RECORDS",
@@ -109,7 +103,7 @@ def test_fraud_overrides_and_velocity():
 @pytest.mark.parametrize(
     ("cls", "env", "name", "value"),
     [
-        (ValidationSettings, {"QUEUE_URL": ""}, "QUEUE_URL", "''"),
+        (ValidationSettings, {"MERCHANT_TABLE_NAME": ""}, "MERCHANT_TABLE_NAME", "''"),
         (ValidationSettings, {"MERCHANT_CACHE_TTL_SECONDS": "soon"}, "MERCHANT_CACHE_TTL_SECONDS", "'soon'"),
         (ValidationSettings, {"MERCHANT_CACHE_TTL_SECONDS": "-1"}, "MERCHANT_CACHE_TTL_SECONDS", "'-1'"),
         (ValidationSettings, {"MAX_BODY_BYTES": "12"}, "MAX_BODY_BYTES", "'12'"),

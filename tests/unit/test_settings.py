@@ -16,7 +16,6 @@ from local.config import LocalSettings
 
 RESOURCES = FunctionResources(
     merchant_table_name="merchant-config-dev",
-    queue_url="https://sqs.us-east-2.amazonaws.com/123456789012/transaction-queue-dev",
     transaction_table_name="processed-transactions-dev",
     api_key_table_name="api-keys-dev",
 )
