@@ -3,6 +3,7 @@ targets, the role, DLQ and alarm), and the X-Ray sampling rule of the API."""
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import re
 
@@ -26,6 +27,7 @@ from card_transactions.stacks.constructs.alert_pipes import (
 )
 from local.pipe_rules import matches, select
 from local.stack import parse_stack
+from tests.infra.policy_eval import Resolver
 from tests.infra.synth import Stack
 
 RULES = {
@@ -297,6 +299,16 @@ def test_the_key_lets_the_pipe_and_eventbridge_of_this_account_use_it(stack):
     conditions = {c["variable"]: c for c in events["condition"]}
     assert re.fullmatch(r"arn:.*:events:us-east-2:.*:\*", conditions["aws:SourceArn"]["values"][0])
     assert conditions["aws:SourceAccount"]["test"] == "StringEquals"
+    # Every rule's deliveries to the encrypted topic and queues: the enqueue rule's too.
+    resolver = Resolver(stack)
+    (resolved,) = [s for s in resolver.statements(key_policy) if s["sid"] == "EventBridge"]
+    (source_arn,) = [c for c in resolved["condition"] if c["variable"] == "aws:SourceArn"]
+    assert source_arn["test"] == "ArnLike"
+    for route in ROUTES:
+        rule = resolver.value(
+            stack.ref("aws_cloudwatch_event_rule", f"AlertPipes/{route.construct_id}", "arn")
+        )
+        assert any(fnmatch.fnmatchcase(rule, pattern) for pattern in source_arn["values"]), rule
 
 
 def test_api_requests_are_sampled_by_the_configured_rule(stack):
@@ -331,15 +343,27 @@ def test_the_local_runtime_reads_the_pipe_rules_and_targets_from_the_synthesized
     (pipe,) = spec.pipes
     bus = stack.logical_id("aws_cloudwatch_event_bus", "AlertPipes/Bus")
     assert (pipe.bus, pipe.event_source, pipe.detail_type) == (bus, EVENT_SOURCE, EVENT_DETAIL_TYPE)
-    assert pipe.filters == tuple(r.record_filter for r in alert_routes(alert_on_review_required=False))
+    assert pipe.filters == tuple(r.record_filter for r in ROUTES)
     topic = stack.logical_id("aws_sns_topic", "Alerts/Topic")
     dlq = stack.logical_id("aws_sqs_queue", "AlertPipes/DeadLetterQueue/Queue")
     assert pipe.dead_letter_queue == dlq
     rules = {r.name: r for r in spec.rules}
-    assert set(rules) == {name for name, _ in RULES.values()}
+    assert set(rules) == {*(name for name, _ in RULES.values()), "transaction-alerts-dev-enqueue"}
     for name, message in RULES.values():
         (target,) = rules[name].targets
         assert (rules[name].bus, rules[name].enabled) == (bus, True)
-        assert (target.topic, target.dead_letter_queue) == (topic, dlq)
+        assert (target.topic, target.queue, target.dead_letter_queue) == (topic, None, dlq)
         assert (dict(target.input_paths), target.input_template) == (message.input_paths, message.template)
+        assert target.input_path is None
         assert target.maximum_event_age_seconds == MAXIMUM_RECORD_AGE_SECONDS
+    enqueue = rules["transaction-alerts-dev-enqueue"]
+    (target,) = enqueue.targets
+    assert (enqueue.bus, enqueue.enabled, enqueue.pattern) == (bus, True, ENQUEUE_ROUTE.event_pattern)
+    queue = stack.logical_id("aws_sqs_queue", "Queues/TransactionQueue/Queue")
+    assert (target.topic, target.queue, target.dead_letter_queue) == (None, queue, dlq)
+    assert (target.input_path, dict(target.input_paths), target.input_template) == (
+        ENQUEUE_ROUTE.input_path,
+        {},
+        None,
+    )
+    assert target.maximum_event_age_seconds == MAXIMUM_RECORD_AGE_SECONDS
