@@ -43,13 +43,14 @@ ALLOWED: dict[str, tuple[tuple[str, str], ...]] = {
     "handlers.md": (
         ("not in its cache (60 s)", SETTING_DEFAULT),
         (
-            "every receive comes 180 s (the queue's visibility timeout)",
-            "the queue's visibility timeout (stacks)",
+            "visibility timeout ends (180 s, 6 x the function's 30 s timeout)",
+            "the queue's visibility timeout (stacks): 6 x the function's timeout (settings/system.py)",
         ),
-        ("3 receives are gone in 6-9 minutes", "the original's retry count times the visibility timeout"),
-        ("With the defaults (20 s, 900 s,", SETTING_DEFAULT),
-        ("1,260 s for the first six, then 17 x 900 s = 15,300 s: **16,560 s", BACKOFF),
-        ("retried within 15 minutes at most", BACKOFF),
+        (
+            "one visibility timeout apart: about 72 minutes",
+            "MAX_RECEIVE_COUNT's default x the visibility timeout",
+        ),
+        ("every waiting message is retried within 180 s", "the queue's visibility timeout (stacks)"),
         ("come back every 180 s (the DLQ's visibility timeout", "the DLQ's visibility timeout (stacks)"),
         ("(default 60 s;", "tools/replay.py's default threshold"),
     ),

@@ -1,7 +1,8 @@
 """Shared fixtures of the handler tests: fake credentials, a moto backend with every table/queue/topic the
-stack creates, and helpers to drive the three handlers. Alerts are what the stack's alert pipes make of
-the transactions table's change stream (their filters and templates, ``local.pipe_rules``). Nothing here
-reaches AWS."""
+stack creates, and helpers to drive the handlers. The transactions queue is fed as the stack feeds it:
+from the transactions table's change stream, each record that passes the enqueue pattern puts its
+stored ``message`` on the queue. Alerts are what the stack's alert pipes make of the same stream (their
+filters and templates, ``local.pipe_rules``). Nothing here reaches AWS."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from card_transactions.handlers.adapters.dynamodb import from_item, to_item
 from card_transactions.settings.system import MERCHANT_INDEX, PENDING_INDEX
 from card_transactions.stacks.constructs.alert_pipes import EVENT_DETAIL_TYPE, EVENT_SOURCE, alert_routes
 from local.lambda_context import LambdaContext
-from local.pipe_rules import matches, transform
+from local.pipe_rules import matches, select, transform
 from tests.events import api_get, api_post, dlq_batch, sqs_batch
 
 REGION = "us-east-2"
@@ -31,6 +32,21 @@ MERCHANT_TABLE = "merchant-config-test"
 TRANSACTION_TABLE = "processed-transactions-test"
 API_KEY_TABLE = "api-keys-test"
 ACCOUNT = "123456789012"  # moto's default account
+# The enqueue pattern on a stream record (the design's; the stack's pipe filter and bus rule carry it):
+# a committed pending record with a message and no failure_reason, written or touched.
+ENQUEUE_FILTER = json.dumps(
+    {
+        "eventName": ["INSERT", "MODIFY"],
+        "dynamodb": {
+            "NewImage": {
+                "status": {"S": ["PENDING_FRAUD_CHECK"]},
+                "message": {"S": [{"exists": True}]},
+                "failure_reason": {"S": [{"exists": False}]},
+            }
+        },
+    }
+)
+ENQUEUE_INPUT_PATH = "$.dynamodb.NewImage.message"  # the rule's $.detail.dynamodb.NewImage.message
 
 
 @pytest.fixture(autouse=True)
@@ -70,7 +86,7 @@ class Backend:
     dlq_url: str
     alerts_url: str
     topic_arn: str
-    stream_position: int = 0
+    stream_positions: dict[str, int] = field(default_factory=dict)
     context: LambdaContext = field(
         default_factory=lambda: LambdaContext.for_invocation(
             "test-function", memory_mb=256, timeout_seconds=30
@@ -120,23 +136,34 @@ class Backend:
             messages.extend(got)
 
     def queued(self) -> list[str]:
-        """Bodies waiting on the transactions queue (consumed)."""
+        """Bodies waiting on the transactions queue (consumed), after the stream's enqueue."""
+        self.enqueue()
         return [m["Body"] for m in self.drain(self.queue_url)]
+
+    def enqueue(self) -> list[dict[str, Any]]:
+        """What the stack's pipe and enqueue rule do with the stream records since the last call: each one
+        that passes the enqueue pattern puts its stored message, as the stream shows it, on the transactions
+        queue. Returns those records."""
+        passed = [r for r in self.stream("enqueue") if matches([ENQUEUE_FILTER], r)]
+        for record in passed:
+            body = json.dumps(select(record, ENQUEUE_INPUT_PATH))
+            self.sqs.send_message(QueueUrl=self.queue_url, MessageBody=body)
+        return passed
 
     def published(self) -> list[dict[str, Any]]:
         """What reached the topic's test subscription directly (no function publishes: always empty)."""
         return self.drain(self.alerts_url)
 
-    def stream(self) -> list[dict[str, Any]]:
-        """The transactions table's change-stream records since the last call."""
+    def stream(self, reader: str = "alerts") -> list[dict[str, Any]]:
+        """The transactions table's change-stream records since ``reader``'s last call."""
         from moto.dynamodb.models import dynamodb_backends
 
         shard = dynamodb_backends[ACCOUNT][REGION].get_table(TRANSACTION_TABLE).stream_shard
         assert shard is not None, "the transactions table streams"
         # as the Streams API returns them (JSON; the timestamp as text)
-        fresh = shard.items[self.stream_position :]
+        fresh = shard.items[self.stream_positions.get(reader, 0) :]
         records = [json.loads(json.dumps(item.to_json(), default=str)) for item in fresh]
-        self.stream_position += len(records)
+        self.stream_positions[reader] = self.stream_positions.get(reader, 0) + len(records)
         return records
 
     def alerts(self, *, alert_on_review_required: bool = False) -> list[dict[str, Any]]:
@@ -257,12 +284,30 @@ def aws(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Backend]:
         monkeypatch.setenv("MERCHANT_TABLE_NAME", MERCHANT_TABLE)
         monkeypatch.setenv("TRANSACTION_TABLE_NAME", TRANSACTION_TABLE)
         monkeypatch.setenv("API_KEY_TABLE_NAME", API_KEY_TABLE)
-        monkeypatch.setenv("QUEUE_URL", queue_url)
         _reset_wiring()
         try:
             yield Backend(dynamodb, sqs, sns, queue_url, dlq_url, alerts_url, topic_arn)
         finally:
             _reset_wiring()
+
+
+@pytest.fixture
+def aws_calls(aws: Backend, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    """Every AWS request the handlers make from now on, as (service, operation): each client a handler
+    creates is counted, whatever its service (the handlers are wired afresh)."""
+    from card_transactions.handlers.adapters import aws as adapters
+
+    calls: list[tuple[str, str]] = []
+    real = adapters.make_client
+
+    def counting(service: str, session: Any = None) -> Any:
+        client = real(service, session)
+        client.meta.events.register("before-call", lambda model, **_: calls.append((service, model.name)))
+        return client
+
+    monkeypatch.setattr(adapters, "make_client", counting)
+    _reset_wiring()
+    return calls
 
 
 @pytest.fixture

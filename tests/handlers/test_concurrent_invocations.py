@@ -45,7 +45,7 @@ def test_concurrent_fraud_batches_report_only_their_own_failures(aws, monkeypatc
     poisoned = sqs_batch(
         [queue_message(transaction_id="b1"), "not a message", queue_message(transaction_id="b2")]
     )
-    _in_step(monkeypatch, fraud_detection.container.current.service.service, "process")
+    _in_step(monkeypatch, fraud_detection.container.current.service, "process")
     # WHEN both run at the same time
     clean_response, poisoned_response = _together(fraud_detection.handler, [clean, poisoned], aws.context)
     # THEN each response names exactly its own failed record, and every good record was scored

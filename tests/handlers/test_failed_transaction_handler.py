@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from card_transactions.handlers import failed_transaction, fraud_detection
-from tests.events import queue_message, transaction_body
+from tests.events import queue_message, stream_body, transaction_body
 
 
 @pytest.fixture(autouse=True)
@@ -30,7 +30,7 @@ def test_dead_letter_of_a_valid_message_keeps_the_transaction_for_rescoring(aws)
     assert record["retries_exhausted_at"]
     assert record["receive_count"] == 24
     assert record["message_id"] == event["Records"][0]["messageId"]
-    assert record["message"] == body
+    assert stream_body(record["message"]) == body  # the queue had it as the stream shows it
     assert record["pending_since_ms"] == record["received_epoch_ms"]
     assert record["failure_reason"] == "PROCESSING_RETRIES_EXHAUSTED"
     # AND the stream carries its dead-letter alert (the function published nothing)
@@ -162,6 +162,7 @@ def test_poison_message_reaches_the_dlq_and_becomes_failed(aws, deliver):
     # GIVEN an accepted transaction whose message is corrupted on the queue, next to a healthy one
     aws.put_merchant()
     aws.post(transaction_body(transaction_id="healthy"))
+    aws.enqueue()
     aws.sqs.send_message(QueueUrl=aws.queue_url, MessageBody="{corrupted")
     # WHEN the event source mapping delivers until the queue is empty (maxReceiveCount 3)
     rounds = 0

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from card_transactions.handlers import fraud_detection, validation
-from tests.events import queue_message, sqs_batch, transaction_body
+from tests.events import queue_message, sqs_batch, stream_body, transaction_body
 
 
 @pytest.fixture(autouse=True)
@@ -237,36 +237,47 @@ def test_merchants_are_read_once_per_batch_then_cached(aws):
     assert calls.count("UpdateItem") == 6
 
 
-def test_dependency_failure_hides_the_message_for_its_back_off(aws, failing_client, deliver):
+def test_a_failed_record_is_reported_and_left_to_the_visibility_timeout(
+    aws, aws_calls, failing_client, deliver
+):
     # GIVEN DynamoDB failing WHEN the event source mapping delivers a message (queue visibility timeout 0)
     dynamodb, _ = failing_client("dynamodb", "UpdateItem", "ProvisionedThroughputExceededException", 99)
     fraud_detection.wire(dynamodb=dynamodb)
-    aws.sqs.send_message(QueueUrl=aws.queue_url, MessageBody=queue_message())
-    assert len(deliver(aws, aws.queue_url, fraud_detection.handler)["batchItemFailures"]) == 1
-    # THEN it is not redelivered at once: the handler made it invisible for the back-off
-    assert aws.sqs.receive_message(QueueUrl=aws.queue_url, WaitTimeSeconds=0).get("Messages", []) == []
+    aws.sqs.send_message(QueueUrl=aws.queue_url, MessageBody=stream_body(queue_message()))
+    event_response = deliver(aws, aws.queue_url, fraud_detection.handler)
+    # THEN it is reported as failed, and the function made no other call (no SQS client at all): the
+    # message is visible again after the queue's visibility timeout, here at once, one receive more
+    assert len(event_response["batchItemFailures"]) == 1
+    assert aws_calls == []
+    (again,) = aws.sqs.receive_message(
+        QueueUrl=aws.queue_url, AttributeNames=["ApproximateReceiveCount"], WaitTimeSeconds=0
+    )["Messages"]
+    assert again["Attributes"]["ApproximateReceiveCount"] == "2"
 
 
-def test_back_off_grows_per_receive_up_to_the_cap_and_poison_goes_at_once(aws, failing_client, monkeypatch):
-    from card_transactions.handlers.adapters.messaging import TransactionQueue
+def test_a_poison_message_goes_to_the_dlq_after_max_receive_count_receives(aws, deliver):
+    aws.sqs.send_message(QueueUrl=aws.queue_url, MessageBody='{"S": "not a message"}')
+    receives = 0
+    while (response := deliver(aws, aws.queue_url, fraud_detection.handler)) is not None:
+        assert len(response["batchItemFailures"]) == 1
+        receives += 1
+    assert receives == 3  # the test queue's maxReceiveCount
+    (dead,) = aws.drain(aws.dlq_url)
+    assert dead["Body"] == '{"S": "not a message"}'
 
-    delays: list[int] = []
-    monkeypatch.setattr(
-        TransactionQueue, "change_visibility", lambda _self, _handle, seconds: delays.append(seconds)
-    )
-    dynamodb, _ = failing_client("dynamodb", "UpdateItem", "ProvisionedThroughputExceededException", 999)
+
+def test_scores_messages_in_either_body_form_and_prefetches_their_merchants(aws):
+    # GIVEN a message as the stream enqueues it and a bare one (queued by an earlier release, or a dead
+    # letter sent back by hand), and a client counting the DynamoDB calls
+    import boto3
+
+    dynamodb = boto3.client("dynamodb", region_name="us-east-2")
+    calls: list[str] = []
+    dynamodb.meta.events.register("before-call.dynamodb.*", lambda model, **_: calls.append(model.name))
     fraud_detection.wire(dynamodb=dynamodb)
-    for receive in range(1, 9):
-        aws.fraud([queue_message()], receive_count=receive)
-    # defaults: 20 s doubling per receive, at most 900 s
-    assert delays == [20, 40, 80, 160, 320, 640, 900, 900]
-    delays.clear()
-    aws.fraud(["{poison"], receive_count=1)
-    assert delays == [0]
-
-
-def test_back_off_settings_are_read_and_checked(aws, monkeypatch):
-    monkeypatch.setenv("RETRY_BACKOFF_BASE_SECONDS", "60")
-    monkeypatch.setenv("RETRY_BACKOFF_MAX_SECONDS", "30")
-    with pytest.raises(ValueError, match="RETRY_BACKOFF_MAX_SECONDS must be >= RETRY_BACKOFF_BASE_SECONDS"):
-        fraud_detection.wire()
+    bodies = [stream_body(queue_message(transaction_id="wrapped")), queue_message(transaction_id="bare")]
+    # WHEN they are delivered together
+    assert fraud_detection.handler(sqs_batch(bodies), aws.context) == {"batchItemFailures": []}
+    # THEN both are scored, their merchant read once for the batch
+    assert {aws.record(t)["status"] for t in ("wrapped", "bare")} == {"APPROVED"}
+    assert calls == ["BatchGetItem", "UpdateItem", "UpdateItem"]

@@ -24,7 +24,7 @@ def test_accepts_a_valid_transaction(aws):
     aws.put_merchant()
     # WHEN the README's sample request is posted
     status, body, headers = aws.post()
-    # THEN 202 with the accepted body, a pending record and one message
+    # THEN 202 with the accepted body and a pending record carrying its message
     assert (status, body) == (202, ACCEPTED)
     assert headers["Content-Type"] == "application/json"
     record = aws.record("txn_123456")
@@ -35,7 +35,7 @@ def test_accepts_a_valid_transaction(aws):
     assert record["received_at"].endswith("Z")
     assert isinstance(record["received_epoch_ms"], Decimal)
     assert record["reasons"] == []
-    (message,) = map(json.loads, aws.queued())
+    message = json.loads(record["message"])
     assert message["transaction"] == {
         "transaction_id": "txn_123456",
         "merchant_id": "merchant_001",
@@ -44,6 +44,8 @@ def test_accepts_a_valid_transaction(aws):
     }
     assert "merchant" not in message  # the consumer reads the merchant itself
     assert message["payload_hash"] == record["payload_hash"]
+    # AND the table's stream queues that message, as the stream shows the attribute
+    assert [json.loads(body) for body in aws.queued()] == [{"S": record["message"]}]
 
 
 def test_base64_body_is_accepted(aws):
@@ -166,20 +168,25 @@ def test_idempotent_replay_after_processing_enqueues_nothing(aws):
     assert aws.record("txn_123456") == before
 
 
-def test_replay_while_pending_resends_and_the_consumer_deduplicates(aws):
-    # GIVEN an accepted transaction whose message was never consumed (e.g. the first call died after PutItem)
+def test_replay_while_pending_answers_the_same_and_sends_nothing(aws, aws_calls, capsys):
+    # GIVEN an accepted transaction, still pending (its message queued by the stream, not scored yet)
     aws.put_merchant()
     assert aws.post()[0] == 202
-    aws.queued()  # the first message is lost
+    (queued,) = aws.queued()
+    before = aws.record("txn_123456")
+    aws_calls.clear()
+    capsys.readouterr()
     # WHEN the client retries
     status, body, _ = aws.post()
-    # THEN 202 and the message is sent again with the first receive time
+    # THEN the first answer, from the refused conditional PutItem alone: no SQS call, no change, so no
+    # stream record and nothing queued again
     assert (status, body) == (202, ACCEPTED)
-    (resent,) = aws.queued()
-    assert json.loads(resent)["received_epoch_ms"] == int(aws.record("txn_123456")["received_epoch_ms"])
-    # AND processing it twice stores one final record
-    aws.fraud([resent, resent])
-    assert len(aws.records()) == 1
+    assert aws_calls == [("dynamodb", "PutItem")]
+    assert aws.record("txn_123456") == before
+    assert aws.queued() == []
+    assert '"TransactionsReplayed":[1.0]' in capsys.readouterr().out
+    # AND the first message scores it once
+    aws.fraud([queued])
     assert aws.record("txn_123456")["status"] == "APPROVED"
 
 
@@ -205,31 +212,20 @@ def test_replay_after_merchant_deactivated_returns_the_first_answer(aws):
     assert aws.post(transaction_body(transaction_id="other"))[0] == 422
 
 
-def test_send_failure_compensates_and_answers_503(aws, failing_client):
-    # GIVEN SQS failing on every attempt
+def test_a_failed_put_is_503_and_leaves_nothing_behind(aws, failing_client):
+    # GIVEN the table refusing every write attempt
     aws.put_merchant()
-    sqs, attempts = failing_client("sqs", "SendMessage", "InternalError", times=99, status=500)
-    validation.wire(sqs=sqs)
+    dynamodb, attempts = failing_client("dynamodb", "PutItem", "InternalServerError", times=3, status=500)
+    validation.wire(dynamodb=dynamodb)
     # WHEN a transaction is posted
     status, body, headers = aws.post()
-    # THEN botocore retried, the pending record was removed and the client is told to retry
-    assert attempts[0] == 3, (attempts, status, body)
-    assert status == 503
-    assert body["error"]["code"] == "SERVICE_UNAVAILABLE"
+    # THEN botocore retried, the client is told to retry, nothing is stored or queued
+    assert (attempts[0], status, body["error"]["code"]) == (3, 503, "SERVICE_UNAVAILABLE")
     assert headers["Retry-After"] == "1"
-    assert aws.record("txn_123456") is None
-    # AND the retry succeeds once SQS is back
-    validation.wire()
+    assert aws.records() == []
+    assert aws.queued() == []
+    # AND the client's retry is accepted and queued once
     assert aws.post()[0] == 202
-    assert len(aws.queued()) == 1
-
-
-def test_transient_send_failure_is_retried_by_the_client(aws, failing_client):
-    aws.put_merchant()
-    sqs, attempts = failing_client("sqs", "SendMessage", "InternalError", times=2, status=500)
-    validation.wire(sqs=sqs)
-    assert aws.post()[0] == 202
-    assert attempts[0] == 3
     assert len(aws.queued()) == 1
 
 
@@ -311,34 +307,24 @@ def test_routes_by_path_when_resource_is_missing(aws):
     assert validation.handler(event, aws.context)["statusCode"] == 200
 
 
-def test_aws_requests_per_accepted_transaction(aws):
-    """The request budget: cold cache 4 + 1, steady state 2 + 1 (validation + fraud detection)."""
-    calls: list[str] = []
-    from card_transactions.handlers import fraud_detection
-    from card_transactions.handlers.adapters.aws import make_client
-
-    def counting(service):
-        client = make_client(service)
-        client.meta.events.register("before-call", lambda model, **_: calls.append(model.name))
-        return client
-
-    dynamodb = counting("dynamodb")
-    validation.wire(dynamodb=dynamodb, sqs=counting("sqs"))
-    fraud_detection.wire(dynamodb=dynamodb, sns=counting("sns"))
+def test_aws_requests_per_accepted_transaction(aws, aws_calls):
+    """The request budget: cold cache 3 + 1, steady state 1 + 1 (validation + fraud detection); no
+    function calls SQS (the stream queues, the event source mapping receives and deletes)."""
     aws.put_merchant()
     aws.post(transaction_body(transaction_id="t1"))
-    assert calls == ["GetItem", "GetItem", "PutItem", "SendMessage"]  # the key's client, the merchant
-    calls.clear()
+    # the key's client, the merchant, the one write
+    assert aws_calls == [("dynamodb", "GetItem"), ("dynamodb", "GetItem"), ("dynamodb", "PutItem")]
+    aws_calls.clear()
     aws.post(transaction_body(transaction_id="t2"))
-    assert calls == ["PutItem", "SendMessage"]
-    calls.clear()
+    assert aws_calls == [("dynamodb", "PutItem")]
+    aws_calls.clear()
     aws.pump()
     # the merchant once per batch when not cached, then one write per transaction (2 queued)
-    assert calls == ["BatchGetItem", "UpdateItem", "UpdateItem"]
-    calls.clear()
+    assert aws_calls == [("dynamodb", "BatchGetItem"), ("dynamodb", "UpdateItem"), ("dynamodb", "UpdateItem")]
+    aws_calls.clear()
     aws.post(transaction_body(transaction_id="t3"))
     aws.pump()
-    assert calls == ["PutItem", "SendMessage", "UpdateItem"]  # steady state: the merchant is cached
+    assert aws_calls == [("dynamodb", "PutItem"), ("dynamodb", "UpdateItem")]  # the merchant is cached
 
 
 @pytest.mark.parametrize(
