@@ -79,6 +79,7 @@ class EventBus:
         self.name = name
         self.rules = [r for r in rules if r.enabled]
         self.counts = {r.name: RuleCounts() for r in self.rules}
+        self._counting = threading.Lock()  # the delivery threads count concurrently
         self._sns = sns
         self._sqs = sqs
         self._dead_letters = dead_letters
@@ -116,7 +117,7 @@ class EventBus:
         }
         for rule in self.rules:
             if matches([rule.pattern], event):
-                self.counts[rule.name].matched += 1
+                self._count(rule, "matched")
                 for target in rule.targets:
                     self._deliveries.put((rule, target, event))
         return event
@@ -136,7 +137,6 @@ class EventBus:
                 print(f"[bus] {self.name}: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
 
     def _deliver(self, rule: EventRuleSpec, target: EventTargetSpec, event: dict[str, Any]) -> None:
-        counts = self.counts[rule.name]
         try:
             message = _input(target, event)
         except TemplateError as exc:
@@ -145,7 +145,7 @@ class EventBus:
         delay, error = RETRY_BASE_SECONDS, ""
         for attempt in range(1 + max(0, target.maximum_retry_attempts)):
             if attempt:
-                counts.retried += 1
+                self._count(rule, "retried")
                 if self._stop.wait(delay):
                     return
                 delay = min(RETRY_MAX_SECONDS, delay * 2)
@@ -156,9 +156,15 @@ class EventBus:
                 continue
             finally:
                 self._on_attempt()
-            counts.published += 1
+            self._count(rule, "published")
             return
         self._dead_letter(rule, target, event, "RetriesExhausted", error)
+
+    def _count(self, rule: EventRuleSpec, outcome: str) -> None:
+        """One more ``outcome`` (a field of ``RuleCounts``) for ``rule``."""
+        with self._counting:
+            counts = self.counts[rule.name]
+            setattr(counts, outcome, getattr(counts, outcome) + 1)
 
     def _send(self, target: EventTargetSpec, message: str) -> None:
         """Publish ``message`` to the target's topic, or send it to the target's queue."""
@@ -172,7 +178,7 @@ class EventBus:
     ) -> None:
         """What a rule's target sends to its DLQ: the event, with the rule, target and error named."""
         print(f"[bus] {rule.name}: {code}: {message}", file=sys.stderr, flush=True)
-        self.counts[rule.name].dead_lettered += 1
+        self._count(rule, "dead_lettered")
         if target.dead_letter_queue is None:
             return
         attributes = {

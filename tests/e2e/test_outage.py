@@ -168,7 +168,7 @@ def test_an_sqs_outage_fails_no_submission_and_each_is_queued_once_sqs_is_back(s
     # GIVEN SQS failing every delivery from the moment the runtime is ready, for 15 s
     t0 = time.monotonic()
     merchant = sqs_outage.put_merchant("Acme Stores", limit="100000")
-    bodies = [
+    bodies: list[dict[str, Any]] = [
         {
             "transaction_id": f"txn_q_{i}_{uuid.uuid4().hex[:6]}",
             "merchant_id": merchant,

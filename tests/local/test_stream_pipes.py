@@ -452,3 +452,17 @@ def test_a_rule_target_is_read_as_a_topic_or_a_queue_with_its_input():
         parse_stack(
             _rule_doc(arn="${aws_sqs_queue.Q.arn}", input_path="$", input_transformer={"input_template": "x"})
         )
+
+
+def test_a_target_retrying_does_not_hold_up_the_other_events():
+    # GIVEN the queue failing every delivery (the enqueue event keeps retrying)
+    sns, sqs = FlakySns(failures=0), Sqs(failures=1000)
+    bus, stop = _bus(sns, sqs, 100)
+    bus.put(EVENT_SOURCE, EVENT_DETAIL_TYPE, INSERT)
+    _settled(bus, lambda: bus.counts["alerts-enqueue"].retried)
+    # WHEN an alert's event follows
+    bus.put(EVENT_SOURCE, EVENT_DETAIL_TYPE, RECORD)
+    # THEN it is published while the enqueue is still retrying
+    _settled(bus, lambda: sns.published)
+    assert bus.counts["alerts-enqueue"].published == 0
+    stop.set()
