@@ -15,7 +15,7 @@ from local.config import FaultConfig, LocalConfig
 from local.event_bus import EventBus
 from local.pollers import Poller
 from local.schedules import LocalSchedule
-from local.stack import StackSpec
+from local.stack import EventTargetSpec, StackSpec
 from local.stream_pipes import StreamPipe
 
 # The README's example transaction and merchant, which the banner's commands send and store.
@@ -111,7 +111,8 @@ def _event_sources(runtime: Running) -> list[str]:
     config = runtime.config
     lines = [
         f"  mapping     {poller.queue_name} -> {poller.function.name} (batch {poller.mapping.batch_size}, "
-        f"window {poller.mapping.batching_window_seconds} s, retry after {config.retry_visibility_seconds} s)"
+        f"window {poller.mapping.batching_window_seconds} s, a failed record returns after "
+        f"{config.retry_visibility_seconds} s)"
         for poller in runtime.pollers
     ]
     lines += [
@@ -120,11 +121,25 @@ def _event_sources(runtime: Running) -> list[str]:
         for pipe in runtime.pipes
     ]
     lines += [
-        f"  rule        {bus.name}/{rule.name}: pattern -> input transformer -> topic"
+        f"  rule        {bus.name}/{rule.name}: pattern -> {_target(runtime.stack, target)}"
         for bus in runtime.buses.values()
         for rule in bus.rules
+        for target in rule.targets
     ]
     return lines
+
+
+def _target(stack: StackSpec, target: EventTargetSpec) -> str:
+    """What a rule's target is sent, and where: ``input path $.x -> queue q``."""
+    if target.input_template:
+        sent = "input transformer"
+    elif target.input_path:
+        sent = f"input path {target.input_path}"
+    else:
+        sent = "the event"
+    if target.queue:
+        return f"{sent} -> queue {stack.queue(target.queue).name}"
+    return f"{sent} -> topic {next(t.name for t in stack.topics if t.logical_id == target.topic)}"
 
 
 def _schedules(runtime: Running) -> list[str]:

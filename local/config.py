@@ -16,9 +16,8 @@ from card_transactions.settings.model import SettingsGroup, between, matches, mi
 
 HOST = "127.0.0.1"  # never bind anything else: the runtime has fake credentials and no auth on moto
 
-FAULT_SERVICES = ("dynamodb", "sns")
-OUTAGE_SERVICES = ("dynamodb", "sns", "sqs")
-_OUTAGE_SERVICE = "(" + "|".join(OUTAGE_SERVICES) + ")"
+FAULT_SERVICES = ("dynamodb", "sns", "sqs")  # what random faults and outages may fail
+_OUTAGE_SERVICE = "(" + "|".join(FAULT_SERVICES) + ")"
 _SECONDS = r"[0-9]+(\.[0-9]+)?"
 # SERVICES@START+DURATION: a window ends with a number and a service list starts with a letter, so the
 # windows may be separated by ';' or ',' without ambiguity.
@@ -68,7 +67,8 @@ class LocalSettings(SettingsGroup):
         "LOCAL_RETRY_VISIBILITY_SECONDS",
         between(0, 43_200),
         default=2,
-        doc="a failed record is redelivered after this (the deployed queue waits its visibility timeout)",
+        doc="a failed record returns to its function after this (the local stand-in for the queue's "
+        "visibility timeout)",
     )
     log_level: str = setting(
         "LOCAL_LOG_LEVEL",
@@ -82,8 +82,8 @@ class LocalSettings(SettingsGroup):
         "LOCAL_FAULT_RATE",
         between(0.0, 1.0),
         default=0.0,
-        doc="share of the functions' DynamoDB/SNS calls that fail (throttling, 5xx, or applied-but-500), "
-        "for resilience tests",
+        doc="share of the calls that fail (throttling, 5xx, or applied-but-500), for resilience tests: the "
+        "functions' calls, and the event bus's deliveries to SNS and SQS",
     )
     fault_services: tuple[str, ...] = setting(
         "LOCAL_FAULT_SERVICES",
@@ -99,28 +99,21 @@ class LocalSettings(SettingsGroup):
         default=None,
         doc="seed of the fault sequence",
     )
-    # Scripted outages, back-off and the scheduled reconciler
+    # Scripted outages and the scheduled reconciler
     outage: str = setting(
         "LOCAL_OUTAGE",
         matches(
             rf"{OUTAGE_WINDOW}([;,]{OUTAGE_WINDOW})*",
             "windows SERVICES@START+DURATION (seconds after ready; services among "
-            + ", ".join(OUTAGE_SERVICES)
+            + ", ".join(FAULT_SERVICES)
             + "), separated by ';' or ','",
         ),
         normalize=lambda text: "".join(text.split()).lower(),
         empty_allowed=True,
         shown_default="none",
         default="",
-        doc="scripted outages: every call of the functions to those services fails in each window, e.g. "
-        "`dynamodb,sns@30+60;sqs@200+10`",
-    )
-    retry_backoff_max_seconds: int = setting(
-        "LOCAL_RETRY_BACKOFF_MAX_SECONDS",
-        between(0, 43_200),
-        default=8,
-        doc="the fraud-detection function's back-off runs from `LOCAL_RETRY_VISIBILITY_SECONDS` up to this "
-        "(the stack's RETRY_BACKOFF_* are minutes long)",
+        doc="scripted outages: every call of the functions, and every delivery of the event bus, to those "
+        "services fails in each window, e.g. `dynamodb,sns@30+60;sqs@200+10`",
     )
     schedule_seconds: float = setting(
         "LOCAL_SCHEDULE_SECONDS",
@@ -132,7 +125,7 @@ class LocalSettings(SettingsGroup):
         "LOCAL_RECONCILE_AFTER_SECONDS",
         between(1, 345_600),
         default=10,
-        doc="the reconciler re-enqueues transactions pending this long (the stack's RECONCILE_AFTER_SECONDS)",
+        doc="the reconciler re-drives transactions pending this long (the stack's RECONCILE_AFTER_SECONDS)",
     )
     stack_json: str = setting(
         "LOCAL_STACK_JSON",
@@ -152,8 +145,8 @@ class LocalSettings(SettingsGroup):
 
 @dataclass(frozen=True)
 class OutageWindow:
-    """Every call of the functions to ``services`` fails from ``start`` to ``start + duration`` seconds
-    after the runtime is ready."""
+    """Every call of the functions (and delivery of the event bus) to ``services`` fails from ``start``
+    to ``start + duration`` seconds after the runtime is ready."""
 
     services: tuple[str, ...]
     start: float
@@ -178,7 +171,8 @@ def parse_outages(text: str) -> tuple[OutageWindow, ...]:
 
 @dataclass(frozen=True)
 class FaultConfig:
-    """Random failures of the functions' DynamoDB/SNS calls, and scripted outages (tests only)."""
+    """Random failures of the functions' calls and the event bus's deliveries, and scripted outages (tests
+    only)."""
 
     rate: float = 0.0
     services: tuple[str, ...] = FAULT_SERVICES

@@ -1,9 +1,9 @@
-"""Random failures and scripted outages of the handlers' AWS calls, injected through botocore's event
-hooks (tests only).
+"""Random failures and scripted outages of the handlers' AWS calls, and of the event bus's deliveries,
+injected through botocore's event hooks (tests only).
 
-Registered on the boto3 default session, which the handlers' clients come from (the runtime's own
-clients use a separate session and never fail). Each call to a selected service fails with probability
-``rate``, in one of three ways:
+Registered on the boto3 default session, which the handlers' clients come from, and on the clients the
+event bus delivers to its targets with (``local.runtime``); the runtime's other clients never fail.
+Each call to a selected service fails with probability ``rate``, in one of three ways:
 
 * ``throttle`` / ``5xx`` (``before-call``): the call never reaches moto and the client raises at once, as
   if botocore's own retries were exhausted;
@@ -25,7 +25,11 @@ from typing import Any
 from local.config import FaultConfig
 from local.request_counter import Tally
 
-_THROTTLE = {"dynamodb": "ProvisionedThroughputExceededException", "sns": "Throttling"}
+_THROTTLE = {
+    "dynamodb": "ProvisionedThroughputExceededException",
+    "sns": "Throttling",
+    "sqs": "RequestThrottled",
+}
 _SERVER = {"dynamodb": "InternalServerError", "sns": "InternalError", "sqs": "InternalError"}
 KINDS = ("throttle", "5xx", "lost")
 

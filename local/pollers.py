@@ -2,14 +2,13 @@
 
 For each mapping of the stack: receive up to ``batch_size`` messages (waiting up to the batching window to
 fill the batch), invoke the function with an SQS event, delete the records that succeeded, and make the
-failed ones visible again after ``retry_visibility_seconds`` (the deployed queue waits its full visibility
-timeout; locally a short one keeps retries quick). A function that backs off by itself (``backs_off``: it
-sets the visibility of the records it reports as failed) keeps the visibility it set, as on Lambda; only a
-batch the function failed as a whole gets the short retry. With ``ReportBatchItemFailures`` only the
-listed records fail; a function error, or a response naming an unknown record, fails the whole batch. SQS
-itself moves a message to the dead-letter queue once it was received ``maxReceiveCount`` times. Like
-Lambda's mapping, it works on more batches at once while messages are waiting (up to the mapping's maximum
-concurrency and ``LOCAL_CONCURRENCY``), and on one when they are not.
+failed ones visible again after ``retry_visibility_seconds`` (the local stand-in for the queue's
+visibility timeout, which the deployed queue waits in full; a short one keeps retries quick). With
+``ReportBatchItemFailures`` only the listed records fail; a function error, or a response naming an
+unknown record, fails the whole batch. SQS itself moves a message to the dead-letter queue once it was
+received ``maxReceiveCount`` times. Like Lambda's mapping, it works on more batches at once while messages
+are waiting (up to the mapping's maximum concurrency and ``LOCAL_CONCURRENCY``), and on one when they are
+not.
 """
 
 from __future__ import annotations
@@ -41,7 +40,6 @@ class Poller:
         retry_visibility_seconds: int,
         stop: threading.Event,
         concurrency: int = 1,
-        backs_off: bool = False,
     ) -> None:
         self.mapping = mapping
         self.function = function
@@ -52,7 +50,6 @@ class Poller:
         self._region = region
         self._retry = retry_visibility_seconds
         self._stop = stop
-        self._backs_off = backs_off
         self._threads = [
             threading.Thread(target=self._run, args=(i,), name=f"poller-{function.name}-{i}", daemon=True)
             for i in range(max(1, concurrency))
@@ -131,10 +128,8 @@ class Poller:
         event = sqs_event(messages, self._arn, self._region)
         ids = {m["MessageId"] for m in messages}
         try:
-            response = self.function.invoke(event)
-            failed, itemized = self._failed_ids(response, ids)
+            failed = self._failed_ids(self.function.invoke(event), ids)
         except Exception as exc:
-            itemized = False
             print(
                 f"[poller] {self.function.name} failed a batch of {len(messages)}: "
                 f"{type(exc).__name__}: {exc}",
@@ -153,8 +148,6 @@ class Poller:
                 QueueUrl=self._url,
                 Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(chunk)],
             )
-        if self._backs_off and itemized:  # the function set the visibility of each failed record
-            return
         for chunk in _chunks(retry):
             self._sqs.change_message_visibility_batch(
                 QueueUrl=self._url,
@@ -164,25 +157,23 @@ class Poller:
                 ],
             )
 
-    def _failed_ids(self, response: Any, ids: set[str]) -> tuple[set[str], bool]:
-        """Lambda's reading of a partial batch response: (failed ids, whether the function itemized them);
-        anything malformed fails the whole batch."""
-        if not self.mapping.report_batch_item_failures or response is None:
-            return set(), True
-        if not isinstance(response, dict):
-            return set(), True
+    def _failed_ids(self, response: Any, ids: set[str]) -> set[str]:
+        """Lambda's reading of a partial batch response: the failed ids; anything malformed fails the whole
+        batch."""
+        if not self.mapping.report_batch_item_failures or not isinstance(response, dict):
+            return set()
         failures = response.get("batchItemFailures")
         if failures is None:
-            return set(), True
+            return set()
         if not isinstance(failures, list):
-            return set(ids), False
+            return set(ids)
         failed = set()
         for item in failures:
             identifier = item.get("itemIdentifier") if isinstance(item, dict) else None
             if not isinstance(identifier, str) or identifier not in ids:
-                return set(ids), False
+                return set(ids)
             failed.add(identifier)
-        return failed, True
+        return failed
 
 
 def _chunks(items: Sequence[Any], size: int = 10) -> list[Sequence[Any]]:

@@ -2,9 +2,9 @@
 
 Start-up order: synthesized stack -> moto server -> tables (with their streams), queues, topic -> functions,
 each with a first execution environment holding its own resolved environment -> sample merchants -> event
-source pollers -> stream pipes (alerts) -> alert printer -> HTTP API -> schedules -> banner and
-``LOCAL_READY_FILE`` (``local.banner``). Ctrl-C or SIGTERM stops everything in reverse order. Scripted
-outages (``LOCAL_OUTAGE``) count from the moment it is ready.
+source pollers -> event buses and stream pipes (the enqueue and the alerts) -> alert printer -> HTTP API
+-> schedules -> banner and ``LOCAL_READY_FILE`` (``local.banner``). Ctrl-C or SIGTERM stops everything in
+reverse order. Scripted outages (``LOCAL_OUTAGE``) count from the moment it is ready.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from typing import Any
 from local.api_keys import KeyLookup
 from local.aws import CREDENTIALS, MotoServer, Provisioned, client, provision, session
 from local.banner import banner, write_ready_file
-from local.config import FaultConfig, LocalConfig
+from local.config import LocalConfig
 from local.event_bus import Endpoints, EventBus
 from local.faults import FaultInjector
 from local.functions import LocalFunction
@@ -63,19 +63,10 @@ def prepare_process_environment(environ: MutableMapping[str, str], region: str) 
 
 
 def local_timings(variables: Mapping[str, str], config: LocalConfig) -> dict[str, str]:
-    """The stack's waits measured in minutes, shortened for a local run: the back-off of a function that
-    backs off and the reconciler's age threshold (only variables the function has are replaced)."""
-    shorter = {
-        "RETRY_BACKOFF_BASE_SECONDS": config.retry_visibility_seconds,
-        "RETRY_BACKOFF_MAX_SECONDS": max(config.retry_visibility_seconds, config.retry_backoff_max_seconds),
-        "RECONCILE_AFTER_SECONDS": config.reconcile_after_seconds,
-    }
+    """The stack's waits measured in minutes, shortened for a local run: the reconciler's age threshold
+    (only variables the function has are replaced)."""
+    shorter = {"RECONCILE_AFTER_SECONDS": config.reconcile_after_seconds}
     return {name: str(value) for name, value in shorter.items() if name in variables}
-
-
-def backs_off(variables: Mapping[str, str]) -> bool:
-    """The function sets the visibility of the records it fails (the fraud-detection function)."""
-    return "RETRY_BACKOFF_BASE_SECONDS" in variables
 
 
 def function_environment(
@@ -114,7 +105,8 @@ class LocalRuntime:
         self.stop_event = threading.Event()
         self.moto = MotoServer(config.aws_port)
         # AWS requests of the functions, of the pollers standing in for Lambda's event source mappings, of
-        # the scheduled functions (the reconciler: per run, not per transaction) and of the alert pipes
+        # the scheduled functions (the reconciler: per run, not per transaction) and of the stream pipes and
+        # event buses (the stream reads, the enqueue's SendMessage, the alerts' Publish, the DLQs)
         self.requests = {
             "functions": RequestCounter(),
             "event_source_mappings": RequestCounter(),
@@ -186,7 +178,6 @@ class LocalRuntime:
                 retry_visibility_seconds=self.config.retry_visibility_seconds,
                 stop=self.stop_event,
                 concurrency=min(mapping.maximum_concurrency or 1, self.config.concurrency),
-                backs_off=backs_off(self.functions[mapping.function].environment),
             )
             poller.start()
             self.pollers.append(poller)
@@ -239,27 +230,30 @@ class LocalRuntime:
 
     def _start_pipes(self, endpoint: str) -> None:
         """One ``EventBus`` per bus of the stack's rules and one ``StreamPipe`` per pipe, reading from now
-        on. The buses' SNS calls fail like the functions' when the fault settings name SNS (the managed
-        service's publish is what fails then)."""
+        on. The buses' deliveries to SNS and SQS fail like the functions' calls when the fault settings
+        name those services (the managed service's Publish or SendMessage is what fails then)."""
         assert self.provisioned is not None
         own = session(self.stack.region)
         self.requests["pipes"].install(own.events)
-        sns = client(own, "sns", endpoint)
+        sns, targets_sqs, sqs = (client(own, service, endpoint) for service in ("sns", "sqs", "sqs"))
         faults = self.config.faults
-        if "sns" in faults.services and faults.enabled:
-            sns_only = FaultConfig(faults.rate, ("sns",), faults.seed, faults.outages)
-            self._pipe_faults = FaultInjector(sns_only)
-            self._pipe_faults.install(sns.meta.events)
+        if faults.enabled:  # random faults of the services named; outages of theirs
+            delivered = tuple(s for s in ("sns", "sqs") if s in faults.services)
+            self._pipe_faults = FaultInjector(dataclasses.replace(faults, services=delivered))
+            for delivering in (sns, targets_sqs):
+                self._pipe_faults.install(delivering.meta.events)
         injector = self._pipe_faults
-        sqs = client(own, "sqs", endpoint)
-        endpoints = Endpoints(self.provisioned.topic_arns, self.provisioned.queue_urls)
+        endpoints = Endpoints(
+            self.provisioned.topic_arns, self.provisioned.queue_urls, self.provisioned.queue_arns
+        )
         buses = self.stack.doc.get("resource", {}).get("aws_cloudwatch_event_bus", {})
         for logical_id, body in buses.items():
             bus = EventBus(
                 body["name"],
                 [r for r in self.stack.rules if r.bus == logical_id],
                 sns=sns,
-                sqs=sqs,
+                sqs=targets_sqs,
+                dead_letters=sqs,
                 endpoints=endpoints,
                 account=ACCOUNT_ID,
                 region=self.stack.region,

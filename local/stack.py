@@ -97,17 +97,23 @@ class PipeSpec:
     detail_type: str = ""
 
 
+TARGET_KINDS = ("aws_sns_topic", "aws_sqs_queue")  # what a rule's target may be locally
+
+
 @dataclass(frozen=True)
 class EventTargetSpec:
-    """A rule's target: a topic, the input transformer, the retry policy and the DLQ."""
+    """A rule's target: a topic or a queue, what it is sent (the input transformer, the input path, or
+    the whole event), the retry policy and the DLQ."""
 
     logical_id: str
-    topic: str  # logical id of the target topic
+    topic: str | None  # logical id of the target topic, or None when the target is a queue
+    queue: str | None  # logical id of the target queue, or None when the target is a topic
     input_paths: Mapping[str, str]
     input_template: str | None
     maximum_retry_attempts: int
     maximum_event_age_seconds: int
     dead_letter_queue: str | None  # logical id
+    input_path: str | None = None  # JSONPath of the part of the event sent (no input transformer)
 
 
 @dataclass(frozen=True)
@@ -290,19 +296,30 @@ def _rule(doc: Mapping[str, Any], logical_id: str, body: Mapping[str, Any]) -> E
 
 
 def _event_target(logical_id: str, body: Mapping[str, Any]) -> EventTargetSpec:
-    topic = _required_ref(body["arn"], "aws_sns_topic", f"{logical_id}.arn")
+    destination = as_ref(body["arn"])
+    if destination is None or destination.kind not in TARGET_KINDS:
+        kinds = " or ".join(TARGET_KINDS)
+        raise ValueError(f"{logical_id}.arn must reference an {kinds}, got {body['arn']!r}")
+    inputs = [name for name in ("input", "input_path", "input_transformer") if body.get(name)]
+    if len(inputs) > 1 or "input" in inputs:
+        raise ValueError(
+            f"{logical_id} sets {', '.join(inputs)}: the local runtime runs one input_path or one "
+            "input_transformer at most"
+        )
     transformer = _single(body.get("input_transformer"))
     retry = _single(body.get("retry_policy"))
     dead_letter = _single(body.get("dead_letter_config")).get("arn")
     dlq = _required_ref(dead_letter, "aws_sqs_queue", f"{logical_id} DLQ") if dead_letter else None
     return EventTargetSpec(
         logical_id=logical_id,
-        topic=topic.logical_id,
+        topic=destination.logical_id if destination.kind == "aws_sns_topic" else None,
+        queue=destination.logical_id if destination.kind == "aws_sqs_queue" else None,
         input_paths=dict(transformer.get("input_paths") or {}),
         input_template=transformer.get("input_template"),
         maximum_retry_attempts=int(retry.get("maximum_retry_attempts", 185)),
         maximum_event_age_seconds=int(retry.get("maximum_event_age_in_seconds", 86400)),
         dead_letter_queue=dlq.logical_id if dlq else None,
+        input_path=body.get("input_path"),
     )
 
 

@@ -7,7 +7,9 @@ event with the pipe's source and detail type (rendered with its input template f
 A put that fails is retried with back-off in stream order (the shard waits, as on AWS) up to the pipe's
 ``maximum_retry_attempts``; then the record's place in the stream goes to the pipe's dead-letter queue
 and the pipe moves on. A record whose template cannot be rendered goes there at once. The stream reads
-never fail.
+never fail. A shard's records are put one at a time, in order: a put only hands the event to the bus,
+whose targets are delivered by its own threads, so one reader keeps pace with the table (the stack's
+``parallelization_factor`` is not needed locally).
 """
 
 from __future__ import annotations

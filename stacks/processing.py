@@ -1,8 +1,8 @@
 """The transaction-processing system as one construct: reads like the architecture diagram in README.md.
 
-API Gateway (+WAF) -> validation -> SQS (+DLQ) -> fraud detection -> DynamoDB; the table's change
-stream -> EventBridge Pipes -> alerts on SNS; a reconciler of stale pending transactions, alarms and a
-dashboard. It holds no state backend, provider
+API Gateway (+WAF) -> validation -> DynamoDB; the table's change stream -> EventBridge Pipes -> the
+transactions queue (SQS +DLQ) -> fraud detection -> DynamoDB, and alerts on SNS; a reconciler of stale
+pending transactions, alarms and a dashboard. It holds no state backend, provider
 or app concern: place it in any stack whose AWS provider deploys to ``props.region``.
 
 Logical ids come from construct paths below the stack. The project's app places the construct with
@@ -178,13 +178,15 @@ class TransactionProcessing(Construct):
             max_receive_count=p.queues.max_receive_count,
         )
         self.alerts = self._alerts()
-        # Alerts from the committed state: the table's stream -> a pipe -> the alert bus -> rules -> topic.
+        # From the committed state: the table's stream -> a pipe -> the bus -> rules -> the alerts topic,
+        # and the transactions queue (the pending record's stored message).
         self.alert_pipes = AlertPipes(
             self,
             "AlertPipes",
             name=n.name("transaction-alerts"),
             stream_arn=self.transactions.stream_arn,
             topic_arn=self.alerts.arn,
+            queue_arn=self.queues.queue.arn,
             kms_key_arn=key_arn,
             account=self.account,
             alert_on_review_required=p.fraud.alert_on_review_required,
@@ -237,13 +239,13 @@ class TransactionProcessing(Construct):
         self.validation = self._function(
             "ValidationFunction",
             VALIDATION,
-            "Validates submitted transactions and queues them; serves their status",
+            "Validates submitted transactions and records them pending; serves their status",
             p.functions.validation,
             [
                 merchants.allow("ReadMerchants", "GetItem"),
                 self.api_keys.allow("ReadApiKeys", "GetItem"),
-                transactions.allow("RecordPendingTransactions", "PutItem", "GetItem", "DeleteItem"),
-                queues.queue.allow_send("QueueTransactions"),
+                # The committed put is the enqueue: the table's stream sends it to the queue.
+                transactions.allow("RecordPendingTransactions", "PutItem", "GetItem"),
             ],
         )
         self.fraud = self._function(
@@ -276,8 +278,8 @@ class TransactionProcessing(Construct):
             p.functions.reconciler,
             [
                 transactions.allow("FindStalePending", "Query", index=PENDING_INDEX),
+                # The touch is the re-enqueue: its change passes the stream's enqueue filter.
                 transactions.allow("MarkRequeued", "UpdateItem"),
-                queues.queue.allow_send("RequeueTransactions"),
             ],
         )
         self.functions = (self.validation, self.fraud, self.failed, self.reconciler)
@@ -342,7 +344,7 @@ class TransactionProcessing(Construct):
         administrator = p.encryption.administrator_arn
         managers = [administrator] if administrator else []
         queues.restrict(
-            producers=[self.validation.role.arn, self.reconciler.role.arn],
+            enqueue_rules=[self.alert_pipes.enqueue_rule_arn],
             consumers=[self.fraud.role.arn],
             dead_letter_consumers=[self.failed.role.arn],
             async_failure_senders=[*(f.role.arn for f in functions), self.schedule.role.arn],
@@ -454,7 +456,6 @@ class TransactionProcessing(Construct):
                 replay=[
                     transactions.allow("ReplayFindsPending", "Query", index=PENDING_INDEX),
                     transactions.allow("ReplayMarksRequeued", "UpdateItem"),
-                    queues.queue.allow_send("ReplayRequeues"),
                 ],
                 queue_arns=[q.arn for q in (queues.queue, queues.dlq, queues.async_failures)],
                 async_failure_queue_arn=queues.async_failures.arn,

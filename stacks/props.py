@@ -218,17 +218,17 @@ class NewNetwork:
 
 @dataclass(frozen=True)
 class ExistingVpc:
-    """The host's VPC: the functions run in its private subnets, which must reach SQS and DynamoDB
-    (VPC endpoints or NAT)."""
+    """The host's VPC: the functions run in its private subnets, which must reach DynamoDB (a gateway
+    endpoint or NAT) and need reach nothing else."""
 
     vpc_id: str
     """The VPC's id."""
     private_subnet_ids: tuple[str, ...]
     """At least two, in different availability zones."""
     security_group_ids: tuple[str, ...] = ()
-    """The functions' security groups; empty: one is created (HTTPS egress to the VPC and DynamoDB)."""
+    """The functions' security groups; empty: one is created (HTTPS egress to DynamoDB only)."""
     endpoint_ids: tuple[tuple[str, str], ...] = ()
-    """(service, endpoint id) of endpoints given to this system alone (``("sqs", "vpce-...")``): their
+    """(service, endpoint id) of endpoints given to this system alone (``("dynamodb", "vpce-...")``): their
     policy is replaced by one naming the functions' roles and the exact resources they use."""
 
     def __post_init__(self) -> None:

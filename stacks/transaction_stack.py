@@ -159,7 +159,7 @@ class TransactionStack(TerraformStack):
             "dlq_url": (system.queues.dlq.url, "SQS dead-letter queue"),
             "alert_dlq_url": (
                 system.alert_pipes.dlq.url,
-                "SQS queue of the alerts the pipes could not deliver",
+                "SQS queue of the alerts and enqueues the pipe and its rules could not deliver",
             ),
             "sns_topic_arn": (system.alerts.arn, "SNS alerts topic"),
             "validation_lambda_arn": (system.validation.arn, "Validation function"),

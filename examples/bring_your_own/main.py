@@ -77,15 +77,15 @@ class PaymentsPlatformStack(TerraformStack):
             )
             for index, zone in enumerate("ab", start=1)
         ]
-        # The host's SQS endpoint, given to the system alone: the construct writes its policy.
-        sqs = VpcEndpoint(
+        # The subnets' one route out: the host's DynamoDB gateway endpoint (the functions call nothing
+        # else from the VPC), given to the system alone: the construct writes its policy.
+        dynamodb = VpcEndpoint(
             self,
-            "HostSqsEndpoint",
+            "HostDynamoDbEndpoint",
             vpc_id=vpc.id,
-            service_name=f"com.amazonaws.{REGION}.sqs",
-            vpc_endpoint_type="Interface",
-            private_dns_enabled=True,
-            subnet_ids=[s.id for s in subnets],
+            service_name=f"com.amazonaws.{REGION}.dynamodb",
+            vpc_endpoint_type="Gateway",
+            route_table_ids=[vpc.main_route_table_id],
         )
         system = TransactionProcessing(
             self,
@@ -97,7 +97,7 @@ class PaymentsPlatformStack(TerraformStack):
                     existing_vpc=ExistingVpc(
                         vpc_id=vpc.id,
                         private_subnet_ids=tuple(s.id for s in subnets),
-                        endpoint_ids=(("sqs", sqs.id),),
+                        endpoint_ids=(("dynamodb", dynamodb.id),),
                     )
                 ),
                 encryption=EncryptionProps(existing_key_arn=HOST_KEY_ARN),

@@ -138,7 +138,7 @@ def alarm_notifications(key: str, account: Account) -> Statement:
 
 def event_deliveries(key: str, account: Account) -> Statement:
     """EventBridge of this account: its encrypted buses, and its rules' deliveries to the encrypted topic
-    and dead-letter queue."""
+    and queues (the transactions queue, the alert dead-letter queue)."""
     return service_on_behalf_of(
         "EventBridge",
         "events.amazonaws.com",

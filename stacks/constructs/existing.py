@@ -10,7 +10,6 @@ from collections.abc import Mapping, Sequence
 
 from cdktf import Fn
 from cdktf_cdktf_provider_aws.data_aws_prefix_list import DataAwsPrefixList
-from cdktf_cdktf_provider_aws.data_aws_vpc import DataAwsVpc
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from cdktf_cdktf_provider_aws.vpc_endpoint_policy import VpcEndpointPolicy
 from constructs import Construct
@@ -28,11 +27,11 @@ class ExistingNetwork(Construct):
     """The host's VPC: the functions run in its private subnets.
 
     Default settings:
-      * the VPC must let the subnets reach SQS and DynamoDB (VPC endpoints or a NAT gateway);
-        its flow logs, route tables and default security group stay the host's;
+      * the VPC must let the subnets reach DynamoDB (a gateway endpoint or a NAT gateway), nothing
+        else; its flow logs, route tables and default security group stay the host's;
       * without ``security_group_ids``, one Lambda security group is created in the VPC: egress on 443
-        only, to the VPC's CIDR (interface endpoints) and to DynamoDB's prefix list, no ingress;
-      * ``endpoint_ids`` (service -> endpoint id, e.g. ``{"sqs": "vpce-..."}``) names endpoints given to
+        only, to DynamoDB's prefix list, no ingress;
+      * ``endpoint_ids`` (service -> endpoint id, e.g. ``{"dynamodb": "vpce-..."}``) names endpoints given to
         this system alone: ``restrict_endpoints`` writes their policy (one policy per endpoint, so it
         replaces the one they have); other endpoints' policies are left alone;
       * the functions' roles create network interfaces only in these subnets with these groups.
@@ -58,7 +57,6 @@ class ExistingNetwork(Construct):
         self.security_group_ids = list(security_group_ids) or [self._lambda_security_group(name).id]
 
     def _lambda_security_group(self, name: str) -> SecurityGroup:
-        vpc = DataAwsVpc(self, "Vpc", id=self.vpc_id)
         dynamodb = DataAwsPrefixList(
             self, "DynamoDbPrefixList", name=f"com.amazonaws.{self._account.region}.dynamodb"
         )
@@ -66,7 +64,6 @@ class ExistingNetwork(Construct):
             self,
             name=name,
             vpc_id=self.vpc_id,
-            vpc_cidr=vpc.cidr_block,
             dynamodb_prefix_list_id=dynamodb.id,
             dynamodb_route="(the VPC's endpoint or NAT)",
         )

@@ -138,7 +138,12 @@ class Monitoring(Construct):
                 "async_failures",
                 "a scheduled reconciler run failed for good",
             ),
-            ("AlertDeadLetterQueueNotEmpty", w.alert_dlq_name, "alert_dlq", "alerts could not be published"),
+            (
+                "AlertDeadLetterQueueNotEmpty",
+                w.alert_dlq_name,
+                "alert_dlq",
+                "alerts could not be published, or transactions enqueued from the table's stream",
+            ),
         ):
             self._alarm(
                 queue_id,

@@ -1,4 +1,4 @@
-"""Private VPC for the functions: no internet path at all, only VPC endpoints."""
+"""Private VPC for the functions: no internet path at all, only DynamoDB's gateway endpoint."""
 
 from __future__ import annotations
 
@@ -21,7 +21,6 @@ from cdktf_cdktf_provider_aws.vpc import Vpc
 from cdktf_cdktf_provider_aws.vpc_endpoint import VpcEndpoint
 from cdktf_cdktf_provider_aws.vpc_endpoint_policy import VpcEndpointPolicy
 from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
-from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 from constructs import Construct
 
 from card_transactions.stacks.constructs.account import Account
@@ -35,13 +34,12 @@ from card_transactions.stacks.constructs.policy import (
     service_role,
 )
 
-# Interface endpoints exist only for services a function calls from inside the VPC:
-#   sqs  - the validation function and the reconciler send transactions to the queue (SendMessage).
-# Not needed: DynamoDB (free gateway endpoint below); SNS (alerts are published by EventBridge Pipes
-# from the table's change stream, outside the VPC); KMS (SQS, DynamoDB and Lambda call KMS themselves,
+# No interface endpoint: from inside the VPC the functions call DynamoDB only (its gateway endpoint is
+# free). Not called from the VPC: SQS (the table's stream feeds the transactions queue through
+# EventBridge, and Lambda's event source mappings poll and delete for the consumers); SNS (EventBridge
+# publishes the alerts from the same stream); KMS (SQS, DynamoDB and Lambda call KMS themselves,
 # functions never do); CloudWatch Logs and X-Ray (the Lambda service ships logs and trace segments
 # outside the function's ENI); Lambda (nothing invokes a function from the VPC).
-INTERFACE_ENDPOINT_SERVICES = ("sqs",)
 # Zone-name suffixes the subnets may use. An allowlist keeps the zone list (and so each subnet's
 # zone) fixed when AWS adds a zone to the region; it also leaves out Local and Wavelength Zones.
 ZONE_LETTERS = "abcdef"
@@ -52,29 +50,19 @@ def lambda_security_group(
     *,
     name: str,
     vpc_id: str,
-    vpc_cidr: str,
     dynamodb_prefix_list_id: str,
     dynamodb_route: str = "through the gateway endpoint",
 ) -> SecurityGroup:
-    """The functions' security group: HTTPS egress to the VPC's CIDR (its interface endpoints) and to
-    DynamoDB's prefix list (``dynamodb_route`` says how the VPC reaches it), nothing else, no ingress."""
+    """The functions' security group: HTTPS egress to DynamoDB's prefix list (``dynamodb_route`` says
+    how the VPC reaches it), nothing else, no ingress."""
     group = SecurityGroup(
         scope,
         "LambdaSecurityGroup",
         name=f"{name}-lambda",
         vpc_id=vpc_id,
+        # Kept as written: a new description replaces the group, which the functions' interfaces hold.
         description="Transaction functions: HTTPS egress to VPC endpoints and DynamoDB only",
         tags={"Name": f"{name}-lambda"},
-    )
-    VpcSecurityGroupEgressRule(
-        scope,
-        "LambdaEgressToEndpoints",
-        security_group_id=group.id,
-        description="HTTPS to the interface endpoints inside the VPC",
-        ip_protocol="tcp",
-        from_port=443,
-        to_port=443,
-        cidr_ipv4=vpc_cidr,
     )
     VpcSecurityGroupEgressRule(
         scope,
@@ -131,12 +119,12 @@ class PrivateNetwork(Construct):
       * subnets in the first ``az_count`` available zones named ``<region>a`` to ``<region>f``
         (an allowlist, so a zone AWS adds later never moves a subnet);
       * one route table per subnet with only the local route and the DynamoDB gateway endpoint;
+      * no interface endpoint: the functions call nothing else from the VPC;
       * the default security group is taken over with no rules (closed);
-      * the Lambda security group allows egress on 443 only, to the VPC (interface endpoints) and to
-        the DynamoDB prefix list (gateway endpoint), and no ingress;
-      * interface endpoints with private DNS, reachable only from the Lambda security group;
-      * ``restrict_endpoints`` puts an endpoint policy on each endpoint naming the function roles and
-        the exact ARNs they use;
+      * the Lambda security group allows egress on 443 only, to the DynamoDB prefix list (gateway
+        endpoint), and no ingress;
+      * ``restrict_endpoints`` puts an endpoint policy on the gateway endpoint naming the function roles
+        and the exact ARNs they use;
       * flow logs of ALL traffic to a KMS-encrypted log group kept ``retention_days``.
     """
 
@@ -154,7 +142,7 @@ class PrivateNetwork(Construct):
     ) -> None:
         super().__init__(scope, id_)
         self._vpc_and_subnets(name, cidr, az_count, account.region)
-        self._security_groups_and_endpoints(name, account.region)
+        self._endpoint_and_security_group(name, account.region)
         self.security_group_ids = [self.lambda_security_group.id]
         self._flow_logs(name, account.account_id, kms_key_arn, retention_days)
 
@@ -209,8 +197,8 @@ class PrivateNetwork(Construct):
             self.route_tables.append(table)
         self.subnet_ids = [s.id for s in self.subnets]
 
-    def _security_groups_and_endpoints(self, name: str, region: str) -> None:
-        """The DynamoDB gateway endpoint, the Lambda and endpoint security groups, interface endpoints."""
+    def _endpoint_and_security_group(self, name: str, region: str) -> None:
+        """The DynamoDB gateway endpoint and the Lambda security group."""
         self.dynamodb_endpoint = VpcEndpoint(
             self,
             "DynamoDbEndpoint",
@@ -224,54 +212,19 @@ class PrivateNetwork(Construct):
             self,
             name=name,
             vpc_id=self.vpc.id,
-            vpc_cidr=self.vpc.cidr_block,
             dynamodb_prefix_list_id=self.dynamodb_endpoint.prefix_list_id,
         )
-        self.endpoint_security_group = SecurityGroup(
-            self,
-            "EndpointSecurityGroup",
-            name=f"{name}-endpoints",
-            vpc_id=self.vpc.id,
-            description="Interface endpoints: HTTPS from the transaction functions only",
-            tags={"Name": f"{name}-endpoints"},
-        )
-        VpcSecurityGroupIngressRule(
-            self,
-            "EndpointIngressFromLambda",
-            security_group_id=self.endpoint_security_group.id,
-            description="HTTPS from the Lambda security group",
-            ip_protocol="tcp",
-            from_port=443,
-            to_port=443,
-            referenced_security_group_id=self.lambda_security_group.id,
-        )
-        self.interface_endpoints = {
-            service: VpcEndpoint(
-                self,
-                f"{service.capitalize()}Endpoint",
-                vpc_id=self.vpc.id,
-                vpc_endpoint_type="Interface",
-                service_name=f"com.amazonaws.{region}.{service}",
-                private_dns_enabled=True,
-                subnet_ids=self.subnet_ids,
-                security_group_ids=[self.endpoint_security_group.id],
-                tags={"Name": f"{name}-{service}"},
-            )
-            for service in INTERFACE_ENDPOINT_SERVICES
-        }
 
     def restrict_endpoints(self, callers: Sequence[tuple[str, Sequence[Statement]]]) -> None:
-        """An endpoint policy on every endpoint (call once): through the endpoint of a service, each
-        caller (role ARN, its permission statements) may do exactly what its statements for that service
-        allow, on the same ARNs; nothing else passes, so no function can reach another account's queue,
-        topic or table through the VPC."""
-        endpoints = {"dynamodb": self.dynamodb_endpoint, **self.interface_endpoints}
-        for service, endpoint in endpoints.items():
-            statements = endpoint_statements(service, callers)
-            document = policy_document(self, f"{endpoint.node.id}PolicyDocument", statements)
-            VpcEndpointPolicy(
-                self, f"{endpoint.node.id}Policy", vpc_endpoint_id=endpoint.id, policy=document.json
-            )
+        """The DynamoDB endpoint's policy (call once): through it, each caller (role ARN, its permission
+        statements) may do exactly what its statements for DynamoDB allow, on the same ARNs; nothing else
+        passes, so no function can reach another account's table through the VPC."""
+        endpoint = self.dynamodb_endpoint
+        statements = endpoint_statements("dynamodb", callers)
+        document = policy_document(self, f"{endpoint.node.id}PolicyDocument", statements)
+        VpcEndpointPolicy(
+            self, f"{endpoint.node.id}Policy", vpc_endpoint_id=endpoint.id, policy=document.json
+        )
 
     def function_interface_permissions(self, account: Account) -> list[Statement]:
         """What Lambda needs in a function's role to attach it to this VPC, as narrow as EC2 allows:

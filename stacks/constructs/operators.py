@@ -17,8 +17,9 @@ METRIC_READ_ACTIONS = ("cloudwatch:GetMetricStatistics", "cloudwatch:GetMetricDa
 
 @dataclass(frozen=True)
 class OperatedResources:
-    """What the runbooks look at or act on, by ARN (``replay`` is what ``make replay`` needs on the table
-    and the transactions queue, written by the table's and queue's own ``allow`` helpers)."""
+    """What the runbooks look at or act on, by ARN (``replay`` is what ``make replay`` needs on the table,
+    written by the table's own ``allow`` helper: the reconciler's query and touch, which the table's
+    stream turns into the re-enqueue)."""
 
     replay: Sequence[Statement]
     queue_arns: Sequence[str]
@@ -83,11 +84,11 @@ class OperatorPolicy(Construct):
 
     Default settings: every statement names this stack's resources (metrics reads excepted: CloudWatch
     takes no resource there); no write but re-enqueueing pending transactions (the reconciler's own
-    ``dynamodb:UpdateItem`` and ``sqs:SendMessage``), purging the async-failure queue, which the queue
-    policies admit only for the operator role, and deleting the alert dead letters handled by hand; the
-    key only through the services that use it; no ``logs:Unmask``, no log deletion, no IAM. The stack
-    creates the policy and never attaches it: the account's administrators attach it to the on-call role
-    (output ``operator_policy_arn``).
+    ``dynamodb:UpdateItem``: the touch the table's stream enqueues), purging the async-failure queue,
+    which the queue policies admit only for the operator role, and deleting the alert dead letters
+    handled by hand; the key only through the services that use it; no ``logs:Unmask``, no log
+    deletion, no IAM. The stack creates the policy and never attaches it: the account's administrators
+    attach it to the on-call role (output ``operator_policy_arn``).
     """
 
     def __init__(

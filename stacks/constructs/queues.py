@@ -23,13 +23,12 @@ from card_transactions.stacks.constructs.policy import (
 
 FOURTEEN_DAYS = 14 * 24 * 3600
 FOUR_DAYS = 4 * 24 * 3600
-CONSUME_ACTIONS = (
-    "sqs:ReceiveMessage",
-    "sqs:DeleteMessage",
-    "sqs:GetQueueAttributes",
-    "sqs:ChangeMessageVisibility",
-)
-# Taking messages off a queue (reading its attributes stays open: plans and dashboards do).
+# What a Lambda event source mapping needs of its queue (its function's role): it polls, deletes what
+# the function handled, and reads the queue's attributes; a failed record comes back after the
+# visibility timeout, so nothing changes a message's visibility.
+CONSUME_ACTIONS = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
+# Taking messages off a queue, or hiding them, is denied to every other principal (reading its
+# attributes stays open: plans and dashboards do).
 TAKE_ACTIONS = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility")
 # What only the deploy role may do to a queue when one is named (reading attributes stays open: plans).
 MANAGE_ACTIONS = (
@@ -50,7 +49,7 @@ class QueueAccess:
     """Who may use a queue, by role ARN: send, consume (receive, delete, change visibility), manage.
     Empty ``senders`` or ``consumers`` deny that to every IAM principal; ``consumers=None`` and no
     ``managers`` leave consuming and managing to IAM. ``purgers`` may purge beside the managers.
-    EventBridge sends for the rules ``event_rules`` (ARNs): their targets' dead letters."""
+    EventBridge sends for the rules ``event_rules`` (ARNs): their targets' deliveries or dead letters."""
 
     senders: Sequence[str] = ()
     consumers: Sequence[str] | None = ()
@@ -109,7 +108,7 @@ class EncryptedQueue(Construct):
         if access.event_rules:
             statements.append(
                 allow(
-                    "EventRulesSendDeadLetters",
+                    "NamedEventRulesSend",
                     ["sqs:SendMessage"],
                     [self.arn],
                     principals=principals("Service", "events.amazonaws.com"),
@@ -133,9 +132,6 @@ class EncryptedQueue(Construct):
             )
         policy = policy_document(self, "AccessPolicy", statements)
         SqsQueuePolicy(self, "Policy", queue_url=self.url, policy=policy.json)
-
-    def allow_send(self, sid: str) -> Statement:
-        return allow(sid, ["sqs:SendMessage"], [self.arn])
 
     def allow_consume(self, sid: str) -> Statement:
         return allow(sid, CONSUME_ACTIONS, [self.arn])
@@ -205,21 +201,21 @@ class TransactionQueues(Construct):
     def restrict(
         self,
         *,
-        producers: Sequence[str],
+        enqueue_rules: Sequence[str],
         consumers: Sequence[str],
         dead_letter_consumers: Sequence[str],
         async_failure_senders: Sequence[str],
         managers: Sequence[str] = (),
         operators: Sequence[str] = (),
     ) -> None:
-        """Queue policies naming their principals (role ARNs): ``producers`` send transactions,
-        ``consumers`` score them, ``dead_letter_consumers`` read the DLQ (which nobody sends to: SQS
-        moves messages there itself), ``async_failure_senders`` (the functions, for their failed
-        asynchronous invocations, and the schedule's role, for invocations it could not deliver) send
-        to the async-failure queue. ``operators`` (the on-call role) re-enqueue transactions like the
-        reconciler (``make replay``) and purge the async-failure queue once its cause is fixed."""
+        """Queue policies naming their principals (ARNs): EventBridge sends transactions for the rules
+        ``enqueue_rules`` only (from the table's stream; no IAM principal sends), ``consumers`` score them,
+        ``dead_letter_consumers`` read the DLQ (which nobody sends to: SQS moves messages there itself),
+        ``async_failure_senders`` (the functions, for their failed asynchronous invocations, and the
+        schedule's role, for invocations it could not deliver) send to the async-failure queue.
+        ``operators`` (the on-call role) purge the async-failure queue once its cause is fixed."""
         self.queue.restrict(
-            QueueAccess(senders=[*producers, *operators], consumers=consumers, managers=managers)
+            QueueAccess(senders=(), consumers=consumers, managers=managers, event_rules=enqueue_rules)
         )
         self.dlq.restrict(QueueAccess(senders=(), consumers=dead_letter_consumers, managers=managers))
         # Operators read failed asynchronous invocations: consuming them is left to IAM.

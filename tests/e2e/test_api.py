@@ -13,7 +13,16 @@ from typing import Any
 import pytest
 
 from card_transactions.stacks.config import Settings
-from local.driver import ROOT, TERMINAL, Response, Runtime, as_json, transaction, wait_for
+from local.driver import (
+    ROOT,
+    TERMINAL,
+    Response,
+    Runtime,
+    as_json,
+    transaction,
+    wait_for,
+    wait_while_progressing,
+)
 from local.seed import SAMPLE_MERCHANTS
 
 SETTINGS = Settings()  # the runtime runs the default settings
@@ -297,7 +306,14 @@ def test_poison_message_reaches_the_dlq_and_becomes_failed_with_an_alert(runtime
         "MessageId"
     ]
 
-    record = wait_for(lambda: runtime.record(transaction_id), 30, interval=0.25, what="the FAILED record")
+    def failed_record() -> tuple[int, dict[str, Any] | None]:
+        """(records fraud detection failed so far, the FAILED record): each receive of the poison message
+        fails, and it returns after the queue's visibility timeout until its receives run out."""
+        pollers = runtime.status()["pollers"]
+        failed = sum(p["failed"] for name, p in pollers.items() if name.startswith("fraud-detection"))
+        return failed, runtime.record(transaction_id)
+
+    record = wait_while_progressing(failed_record, 15, what="the FAILED record")
     assert (record["status"], record["failure_reason"]) == ("FAILED", "INVALID_MESSAGE")
     assert record["receive_count"] >= SETTINGS.max_receive_count
     garbage = wait_for(
@@ -329,14 +345,18 @@ def test_served_openapi_matches_the_committed_document(runtime: Runtime) -> None
     assert schema == {"$ref": "#/components/schemas/TransactionRequest"}
 
 
-# --- AWS requests per transaction ---------------------------------------------------------------------
+# --- AWS requests per transaction, and who makes them -----------------------------------------------
 
 
-def _function_requests(runtime: Runtime) -> dict[str, int]:
-    return runtime.status()["aws_requests"]["functions"]
+def _requests(runtime: Runtime, maker: str) -> dict[str, int]:
+    return runtime.status()["aws_requests"][maker]
 
 
-def test_an_accepted_approved_transaction_costs_three_aws_requests(
+def _delta(after: dict[str, int], before: dict[str, int]) -> dict[str, int]:
+    return {op: after[op] - before.get(op, 0) for op in after if after[op] != before.get(op, 0)}
+
+
+def test_the_table_s_stream_enqueues_an_accepted_transaction_and_no_function_calls_sqs(
     runtime: Runtime, merchants: dict[str, str]
 ) -> None:
     # GIVEN the merchant in the validation function's cache
@@ -345,7 +365,8 @@ def test_an_accepted_approved_transaction_costs_three_aws_requests(
     wait_for(
         lambda: (runtime.record(warm["transaction_id"]) or {}).get("status") in TERMINAL, 20, what="warm-up"
     )
-    before = _function_requests(runtime)
+    functions, pipes = _requests(runtime, "functions"), _requests(runtime, "pipes")
+    enqueued = runtime.status()["rules"]["transaction-alerts-dev-enqueue"]["published"]
     # WHEN one more transaction is accepted and approved (read back without going through the functions)
     body = transaction(merchants["plain"])
     assert runtime.post(body).status == 202
@@ -354,12 +375,15 @@ def test_an_accepted_approved_transaction_costs_three_aws_requests(
         20,
         what="approval",
     )
-    after = _function_requests(runtime)
-    # THEN the functions made exactly PutItem + SendMessage + UpdateItem, plus the merchant's
-    # BatchGetItem when the fraud environment that scored it had not cached the merchant yet
-    delta = {op: after[op] - before.get(op, 0) for op in after if after[op] != before.get(op, 0)}
-    assert delta.pop("dynamodb:BatchGetItem", 0) <= 1
-    assert delta == {"dynamodb:PutItem": 1, "sqs:SendMessage": 1, "dynamodb:UpdateItem": 1}
+    # THEN the functions made exactly PutItem + UpdateItem, plus a read of the merchant where the
+    # environment had not cached it (validation's GetItem, fraud detection's BatchGetItem): no SQS call,
+    # no SNS call
+    made = _delta(_requests(runtime, "functions"), functions)
+    assert made.pop("dynamodb:GetItem", 0) <= 1 and made.pop("dynamodb:BatchGetItem", 0) <= 1
+    assert made == {"dynamodb:PutItem": 1, "dynamodb:UpdateItem": 1}
+    # AND the message reached the queue from the table's stream: the enqueue rule's one SendMessage
+    assert _delta(_requests(runtime, "pipes"), pipes).get("sqs:SendMessage") == 1
+    assert runtime.status()["rules"]["transaction-alerts-dev-enqueue"]["published"] == enqueued + 1
 
 
 # --- the functions' metrics, read from their EMF output -----------------------------------------------

@@ -1,6 +1,6 @@
-"""Hundreds of transactions while DynamoDB and SNS fail at random: none lost, none duplicated, and every
-suspected or failed one alerted (from the table's stream: the pipe, the alert bus, its rules' targets
-retrying SNS)."""
+"""Hundreds of transactions while DynamoDB, SNS and SQS fail at random: none lost, none duplicated, and
+every suspected or failed one alerted. Every transaction reaches its queue and every alert its topic from
+the table's stream (the pipe, the bus, its rules' targets retrying SendMessage and Publish)."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ def faulty(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
     started = start_runtime(
         tmp_path_factory.mktemp("local-faults"),
         LOCAL_FAULT_RATE=FAULT_RATE,
-        LOCAL_FAULT_SERVICES="dynamodb,sns",
+        LOCAL_FAULT_SERVICES="dynamodb,sns,sqs",
         LOCAL_FAULT_SEED="20240601",
         LOCAL_SEED="false",
     )
@@ -55,7 +55,7 @@ def _submit(runtime: Runtime, body: dict, unavailable: list[Response]) -> tuple[
 
 @pytest.mark.slow
 def test_every_accepted_transaction_ends_in_exactly_one_terminal_state(faulty: Runtime) -> None:
-    # GIVEN merchants whose transactions score to each status, and 30% of DynamoDB/SNS calls failing
+    # GIVEN merchants whose transactions score to each status, and 30% of DynamoDB/SNS/SQS calls failing
     approved = faulty.put_merchant("Acme Stores", limit="100000")
     suspicious = faulty.put_merchant("Fake Goods Ltd", limit="100000")
     plans: list[tuple[dict[str, Any], str]] = []
@@ -115,9 +115,8 @@ def test_every_accepted_transaction_ends_in_exactly_one_terminal_state(faulty: R
     wait_for(lambda: faulty.queue_depth("transaction-queue") == 0, 30, what="an empty transactions queue")
     wait_for(lambda: faulty.queue_depth("transaction-dlq") == 0, 30, what="an empty DLQ")
     faults = faulty.status()["faults"]
-    assert any(k.startswith("dynamodb:") for k in faults) and any(k.startswith("sns:") for k in faults), (
-        faults
-    )
+    assert {k.split(":")[0] for k in faults} >= {"dynamodb", "sns", "sqs"}, faults
+    assert any(k.startswith("sqs:SendMessage:") for k in faults), faults  # the enqueue rule's deliveries
     # AND every FRAUD_SUSPECTED and FAILED transaction is alerted, and nothing else is
     suspected = {r["transaction_id"] for r in mine if r["status"] == "FRAUD_SUSPECTED"}
     failed = {r["transaction_id"] for r in mine if r["status"] == "FAILED"}
@@ -137,6 +136,7 @@ def test_every_accepted_transaction_ends_in_exactly_one_terminal_state(faulty: R
     # transport retry of botocore's) and the rule's target published again
     status = faulty.status()
     rules = status["rules"]
+    enqueue = rules.pop("transaction-alerts-dev-enqueue")  # the others are the alert rules
     unacknowledged = status["aws_requests"]["pipes"]["sns:Publish"] - sum(
         r["published"] for r in rules.values()
     )
@@ -152,6 +152,9 @@ def test_every_accepted_transaction_ends_in_exactly_one_terminal_state(faulty: R
     assert copies <= unacknowledged + len(alerts) // 100
     assert sum(r["retried"] for r in rules.values()) > 0  # SNS failures were retried by the rules' targets
     assert sum(r["dead_lettered"] for r in rules.values()) == 0
+    # AND every transaction was enqueued from the stream, SQS failures retried by the enqueue rule's target
+    assert enqueue["published"] >= TRANSACTIONS and enqueue["retried"] > 0 and enqueue["dead_lettered"] == 0
+    assert not any(op.startswith("sqs:") for op in status["aws_requests"]["functions"])
     assert sum(p["dead_lettered"] for p in faulty.status()["pipes"].values()) == 0
 
     print(

@@ -1,6 +1,7 @@
-"""A scripted 60 s DynamoDB outage in the middle of 300 transactions: every accepted transaction ends in
-the decision its fraud rules give, every suspected one is alerted, nothing stays pending, and the outage
-shows in the metrics."""
+"""Scripted outages. A 60 s DynamoDB outage in the middle of 300 transactions: every accepted transaction
+ends in the decision its fraud rules give (the reconciler re-drives what got stuck, through the table's
+stream), every suspected one is alerted, nothing stays pending, and the outage shows in the metrics. An
+SQS outage fails no submission: the stream enqueues each one once SQS is back."""
 
 from __future__ import annotations
 
@@ -37,7 +38,6 @@ def outage(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
         LOCAL_SEED="false",
         LOCAL_SCHEDULE_SECONDS="2",
         LOCAL_RECONCILE_AFTER_SECONDS="5",
-        LOCAL_RETRY_BACKOFF_MAX_SECONDS="4",
     )
     yield started
     stop_runtime(started)
@@ -134,9 +134,82 @@ def test_a_dynamodb_outage_loses_nothing_and_everything_is_scored_after_it(outag
     assert validation["TransactionsRejected{code=SERVICE_UNAVAILABLE}"] == sum(unavailable.values())
     (schedule,) = status["schedules"].values()
     assert schedule["failed"] > 0 and schedule["runs"] > schedule["failed"]
+    # AND the reconciler re-drove the records left pending, by touching them: the stream enqueued them again
+    assert status["metrics"]["reconciler-lambda-dev"]["TransactionsRequeued"] > 0
+    enqueue = status["rules"]["transaction-alerts-dev-enqueue"]
+    assert enqueue["published"] > TRANSACTIONS and enqueue["dead_lettered"] == 0
     print(
         f"\n{TRANSACTIONS} transactions through a {OUTAGE_SECONDS} s DynamoDB outage: all accepted after "
         f"{submitted:.0f} s ({sum(unavailable.values())} 503s retried), all scored after {settled:.0f} s; "
         f"{sum(outage_faults.values())} calls failed by the outage; statuses "
         f"{dict(Counter(r['status'] for r in records.values()))}"
+    )
+
+
+SQS_OUTAGE_SECONDS = 15
+SQS_TRANSACTIONS = 20
+
+
+@pytest.fixture(scope="module")
+def sqs_outage(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
+    started = start_runtime(
+        tmp_path_factory.mktemp("local-sqs-outage"),
+        LOCAL_OUTAGE=f"sqs@0+{SQS_OUTAGE_SECONDS}",
+        LOCAL_SEED="false",
+        LOCAL_SCHEDULE_SECONDS="2",
+        LOCAL_RECONCILE_AFTER_SECONDS="5",
+    )
+    yield started
+    stop_runtime(started)
+
+
+@pytest.mark.slow
+def test_an_sqs_outage_fails_no_submission_and_each_is_queued_once_sqs_is_back(sqs_outage: Runtime) -> None:
+    # GIVEN SQS failing every delivery from the moment the runtime is ready, for 15 s
+    t0 = time.monotonic()
+    merchant = sqs_outage.put_merchant("Acme Stores", limit="100000")
+    bodies: list[dict[str, Any]] = [
+        {
+            "transaction_id": f"txn_q_{i}_{uuid.uuid4().hex[:6]}",
+            "merchant_id": merchant,
+            "amount": Decimal(6000) if i % 2 else Decimal(100 + i) + Decimal("0.25"),
+            "currency": "JPY" if i % 2 else "USD",
+        }
+        for i in range(SQS_TRANSACTIONS)
+    ]
+    # WHEN transactions are submitted during it
+    answers = [sqs_outage.post(body) for body in bodies]
+    # THEN every one is accepted at once (the submission is the pending record; nothing waits on SQS)
+    assert [a.status for a in answers] == [202] * SQS_TRANSACTIONS
+    during = sqs_outage.status()
+    if time.monotonic() - t0 < SQS_OUTAGE_SECONDS - 5:  # still inside the outage: nothing could be queued
+        assert during["rules"]["transaction-alerts-dev-enqueue"]["published"] == 0
+        assert {(sqs_outage.record(b["transaction_id"]) or {}).get("status") for b in bodies} == {
+            "PENDING_FRAUD_CHECK"
+        }
+    # AND once SQS is back, every one is queued and scored, each suspected one alerted
+    wanted = {
+        b["transaction_id"]: "FRAUD_SUSPECTED" if b["currency"] == "JPY" else "APPROVED" for b in bodies
+    }
+    scored = wait_for(
+        lambda: all((sqs_outage.record(t) or {}).get("status") == s for t, s in wanted.items()),
+        SQS_OUTAGE_SECONDS + 45,
+        interval=0.5,
+        what="every transaction scored after the SQS outage",
+    )
+    assert scored and time.monotonic() - t0 > SQS_OUTAGE_SECONDS - 5
+    suspected = {t for t, s in wanted.items() if s == "FRAUD_SUSPECTED"}
+    alerted = wait_for(
+        lambda: suspected <= {a.get("transaction_id") for a in sqs_outage.alerts()},
+        20,
+        what="the fraud alerts",
+    )
+    assert alerted
+    status = sqs_outage.status()
+    assert status["faults"].get("sqs:SendMessage:outage", 0) > 0  # the enqueue rule's deliveries failed
+    enqueue = status["rules"]["transaction-alerts-dev-enqueue"]
+    assert enqueue["retried"] > 0 and enqueue["dead_lettered"] == 0
+    assert (
+        status["metrics"]["validation-lambda-dev"].get("TransactionsRejected{code=SERVICE_UNAVAILABLE}", 0)
+        == 0
     )

@@ -1,8 +1,9 @@
-"""Alerts from the committed state (the table's stream, the pipe, the alert bus, its rules and targets,
-the role, DLQ and alarm), and the X-Ray sampling rule of the API."""
+"""Alerts and enqueues from the committed state (the table's stream, the pipe, the bus, its rules and
+targets, the role, DLQ and alarm), and the X-Ray sampling rule of the API."""
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import re
 
@@ -10,24 +11,30 @@ import pytest
 
 from card_transactions.stacks.constructs.alert_pipes import (
     DEAD_LETTER_MESSAGE,
+    ENQUEUE_ROUTE,
     EVENT_DETAIL_TYPE,
     EVENT_SOURCE,
     FRAUD_MESSAGE,
     MAXIMUM_RECORD_AGE_SECONDS,
     MAXIMUM_RETRY_ATTEMPTS,
+    PARALLELIZATION_FACTOR,
     AlertRoute,
+    Route,
     alert_routes,
     dead_letter_filters,
+    enqueue_filters,
     fraud_filters,
 )
-from local.pipe_rules import matches
+from local.pipe_rules import matches, select
 from local.stack import parse_stack
+from tests.infra.policy_eval import Resolver
 from tests.infra.synth import Stack
 
 RULES = {
     "FraudAlerts": ("transaction-alerts-dev-fraud", FRAUD_MESSAGE),
     "DeadLetterAlerts": ("transaction-alerts-dev-dead-letters", DEAD_LETTER_MESSAGE),
 }
+ROUTES = [*alert_routes(alert_on_review_required=False), ENQUEUE_ROUTE]
 
 
 def _statements(stack: Stack, reference: str) -> dict[str, dict]:
@@ -43,14 +50,17 @@ def _record(event: str, new: dict | None, old: dict | None = None) -> dict:
     return {"eventName": event, "dynamodb": images}
 
 
-def _matches(patterns: list[dict], record: dict) -> bool:
-    """Whether ``record`` alerts: the pipe's filter passes it, and as the detail of the pipe's event on
-    the bus the rule's pattern matches it (the two must agree)."""
-    route = AlertRoute("R", "r", patterns, FRAUD_MESSAGE)
+def _passes(route: Route, record: dict) -> bool:
+    """Whether ``record`` takes ``route``: the pipe's filter passes it, and as the detail of the pipe's
+    event on the bus the rule's pattern matches it (the two must agree)."""
     event = {"source": EVENT_SOURCE, "detail-type": EVENT_DETAIL_TYPE, "detail": record}
     passes = matches([route.record_filter], record)
     assert matches([route.event_pattern], event) == passes
     return passes
+
+
+def _matches(patterns: list[dict], record: dict) -> bool:
+    return _passes(AlertRoute("R", "r", patterns, FRAUD_MESSAGE), record)
 
 
 def test_the_transaction_table_streams_old_and_new_images_and_the_merchant_table_does_not(stack):
@@ -73,8 +83,11 @@ def test_one_pipe_reads_the_stream_and_puts_the_alerting_records_on_the_encrypte
     )
     assert source["maximum_retry_attempts"] == MAXIMUM_RETRY_ATTEMPTS
     assert source["starting_position"] == "LATEST"
+    # One record per batch, up to 10 batches per shard at once (a key's records stay in order).
+    assert (source["batch_size"], source["parallelization_factor"]) == (1, PARALLELIZATION_FACTOR)
+    assert PARALLELIZATION_FACTOR == 10
     patterns = [f["pattern"] for f in pipe["source_parameters"]["filter_criteria"]["filter"]]
-    assert patterns == [r.record_filter for r in alert_routes(alert_on_review_required=False)]
+    assert patterns == [r.record_filter for r in ROUTES]
     assert len(patterns) <= 5  # the Pipes quota of filters per pipe
     assert pipe["target_parameters"] == {
         "eventbridge_event_bus_parameters": {"source": EVENT_SOURCE, "detail_type": EVENT_DETAIL_TYPE}
@@ -104,6 +117,77 @@ def test_each_alert_kind_has_a_rule_on_the_bus_publishing_its_message(stack, con
     assert target["dead_letter_config"]["arn"] == stack.ref(
         "aws_sqs_queue", "AlertPipes/DeadLetterQueue/Queue", "arn"
     )
+
+
+def test_the_enqueue_rule_sends_the_stored_message_of_what_the_pipe_passes_to_the_transactions_queue(stack):
+    pipe = stack.by_path("aws_pipes_pipe", "AlertPipes/Pipe")
+    enqueue_filter = pipe["source_parameters"]["filter_criteria"]["filter"][-1]["pattern"]
+    rule = stack.by_path("aws_cloudwatch_event_rule", "AlertPipes/Enqueue")
+    assert rule["name"] == "transaction-alerts-dev-enqueue"
+    assert rule["event_bus_name"] == stack.ref("aws_cloudwatch_event_bus", "AlertPipes/Bus", "name")
+    assert rule["state"] == "ENABLED"
+    pattern = json.loads(rule["event_pattern"])
+    assert pattern == {
+        "source": [EVENT_SOURCE],
+        "detail-type": [EVENT_DETAIL_TYPE],
+        "detail": json.loads(enqueue_filter),
+    }
+    assert json.loads(enqueue_filter) == {
+        "eventName": ["INSERT", "MODIFY"],
+        "dynamodb": {
+            "NewImage": {
+                "status": {"S": ["PENDING_FRAUD_CHECK"]},
+                "message": {"S": [{"exists": True}]},
+                "failure_reason": {"S": [{"exists": False}]},
+            }
+        },
+    }
+    target = stack.by_path("aws_cloudwatch_event_target", "AlertPipes/EnqueueTarget")
+    assert target["rule"] == stack.ref("aws_cloudwatch_event_rule", "AlertPipes/Enqueue", "name")
+    assert target["event_bus_name"] == rule["event_bus_name"]
+    assert target["target_id"] == "transactions-queue"
+    assert target["arn"] == stack.ref("aws_sqs_queue", "Queues/TransactionQueue/Queue", "arn")
+    assert target["input_path"] == "$.detail.dynamodb.NewImage.message"
+    assert "input_transformer" not in target
+    assert target["retry_policy"]["maximum_event_age_in_seconds"] == MAXIMUM_RECORD_AGE_SECONDS
+    assert target["dead_letter_config"]["arn"] == stack.ref(
+        "aws_sqs_queue", "AlertPipes/DeadLetterQueue/Queue", "arn"
+    )
+
+
+def _item(status: str, **attributes: str) -> dict:
+    """A transaction as the stream shows it (string attributes; the pending index's number)."""
+    item = {"transaction_id": {"S": "t1"}, "status": {"S": status}, "pending_since_ms": {"N": "1"}}
+    return item | {name: {"S": value} for name, value in attributes.items()}
+
+
+MESSAGE = json.dumps({"transaction_id": "t1", "merchant_id": "m1", "amount": "10.00"})
+
+
+def test_the_enqueue_filter_passes_the_pending_put_and_the_reconcilers_touch_only():
+    pending = _item("PENDING_FRAUD_CHECK", message=MESSAGE)
+    exhausted = _item("PENDING_FRAUD_CHECK", message=MESSAGE, failure_reason="PROCESSING_RETRIES_EXHAUSTED")
+
+    def record(event: str, new: dict | None, old: dict | None = None) -> dict:
+        images = {"NewImage": new} if new is not None else {}
+        return {"eventName": event, "dynamodb": images | ({"OldImage": old} if old is not None else {})}
+
+    put = record("INSERT", pending)
+    assert _passes(ENQUEUE_ROUTE, put)
+    assert _passes(ENQUEUE_ROUTE, record("MODIFY", pending, exhausted))  # the touch removes the reason
+    assert _passes(ENQUEUE_ROUTE, record("MODIFY", pending, pending))  # the touch of a lost message
+    assert not _passes(ENQUEUE_ROUTE, record("MODIFY", exhausted, pending))  # retries exhausted
+    assert not _passes(ENQUEUE_ROUTE, record("INSERT", exhausted))
+    for verdict in ("APPROVED", "FRAUD_SUSPECTED", "REVIEW_REQUIRED", "FAILED"):
+        assert not _passes(ENQUEUE_ROUTE, record("MODIFY", _item(verdict, message=MESSAGE), pending))
+        assert not _passes(ENQUEUE_ROUTE, record("INSERT", _item(verdict, message=MESSAGE)))
+    assert not _passes(ENQUEUE_ROUTE, record("INSERT", _item("PENDING_FRAUD_CHECK")))  # no message stored
+    assert not _passes(ENQUEUE_ROUTE, record("REMOVE", None, pending))
+    assert [r.construct_id for r in ROUTES if _passes(r, put)] == ["Enqueue"]  # no alert for a put
+    # The queue message's body: the stored attribute as the stream shows it.
+    event = {"source": EVENT_SOURCE, "detail-type": EVENT_DETAIL_TYPE, "detail": put}
+    assert select(event, ENQUEUE_ROUTE.input_path) == {"S": MESSAGE}
+    assert enqueue_filters() == list(ENQUEUE_ROUTE.filters)
 
 
 def test_fraud_filter_matches_the_verdict_transition_only():
@@ -181,6 +265,7 @@ def test_the_pipes_role_reads_this_stream_puts_events_on_this_bus_and_nothing_el
 
 
 def test_the_alert_dlq_is_encrypted_only_the_pipe_and_the_rules_send_to_it_and_it_alarms(stack):
+    """Undelivered alerts and undelivered enqueues share it."""
     queue = stack.by_path("aws_sqs_queue", "AlertPipes/DeadLetterQueue/Queue")
     assert queue["name"] == "transaction-alerts-dev-dlq"
     assert queue["kms_master_key_id"].startswith("${aws_kms_key.")
@@ -188,13 +273,15 @@ def test_the_alert_dlq_is_encrypted_only_the_pipe_and_the_rules_send_to_it_and_i
     statements = _statements(stack, policy["policy"])
     senders = statements["OnlyNamedSenders"]
     assert senders["condition"][0]["values"] == [stack.ref("aws_iam_role", "AlertPipes/Role", "arn")]
-    rules = statements["EventRulesSendDeadLetters"]
+    rules = statements["NamedEventRulesSend"]
     assert rules["principals"] == [{"type": "Service", "identifiers": ["events.amazonaws.com"]}]
     assert rules["condition"] == [
         {
             "test": "ArnEquals",
             "variable": "aws:SourceArn",
-            "values": [stack.ref("aws_cloudwatch_event_rule", f"AlertPipes/{r}", "arn") for r in RULES],
+            "values": [
+                stack.ref("aws_cloudwatch_event_rule", f"AlertPipes/{r.construct_id}", "arn") for r in ROUTES
+            ],
         }
     ]
     alarm = stack.by_path("aws_cloudwatch_metric_alarm", "Monitoring/AlertDeadLetterQueueNotEmpty")
@@ -212,6 +299,16 @@ def test_the_key_lets_the_pipe_and_eventbridge_of_this_account_use_it(stack):
     conditions = {c["variable"]: c for c in events["condition"]}
     assert re.fullmatch(r"arn:.*:events:us-east-2:.*:\*", conditions["aws:SourceArn"]["values"][0])
     assert conditions["aws:SourceAccount"]["test"] == "StringEquals"
+    # Every rule's deliveries to the encrypted topic and queues: the enqueue rule's too.
+    resolver = Resolver(stack)
+    (resolved,) = [s for s in resolver.statements(key_policy) if s["sid"] == "EventBridge"]
+    (source_arn,) = [c for c in resolved["condition"] if c["variable"] == "aws:SourceArn"]
+    assert source_arn["test"] == "ArnLike"
+    for route in ROUTES:
+        rule = resolver.value(
+            stack.ref("aws_cloudwatch_event_rule", f"AlertPipes/{route.construct_id}", "arn")
+        )
+        assert any(fnmatch.fnmatchcase(rule, pattern) for pattern in source_arn["values"]), rule
 
 
 def test_api_requests_are_sampled_by_the_configured_rule(stack):
@@ -246,15 +343,27 @@ def test_the_local_runtime_reads_the_pipe_rules_and_targets_from_the_synthesized
     (pipe,) = spec.pipes
     bus = stack.logical_id("aws_cloudwatch_event_bus", "AlertPipes/Bus")
     assert (pipe.bus, pipe.event_source, pipe.detail_type) == (bus, EVENT_SOURCE, EVENT_DETAIL_TYPE)
-    assert pipe.filters == tuple(r.record_filter for r in alert_routes(alert_on_review_required=False))
+    assert pipe.filters == tuple(r.record_filter for r in ROUTES)
     topic = stack.logical_id("aws_sns_topic", "Alerts/Topic")
     dlq = stack.logical_id("aws_sqs_queue", "AlertPipes/DeadLetterQueue/Queue")
     assert pipe.dead_letter_queue == dlq
     rules = {r.name: r for r in spec.rules}
-    assert set(rules) == {name for name, _ in RULES.values()}
+    assert set(rules) == {*(name for name, _ in RULES.values()), "transaction-alerts-dev-enqueue"}
     for name, message in RULES.values():
         (target,) = rules[name].targets
         assert (rules[name].bus, rules[name].enabled) == (bus, True)
-        assert (target.topic, target.dead_letter_queue) == (topic, dlq)
+        assert (target.topic, target.queue, target.dead_letter_queue) == (topic, None, dlq)
         assert (dict(target.input_paths), target.input_template) == (message.input_paths, message.template)
+        assert target.input_path is None
         assert target.maximum_event_age_seconds == MAXIMUM_RECORD_AGE_SECONDS
+    enqueue = rules["transaction-alerts-dev-enqueue"]
+    (target,) = enqueue.targets
+    assert (enqueue.bus, enqueue.enabled, enqueue.pattern) == (bus, True, ENQUEUE_ROUTE.event_pattern)
+    queue = stack.logical_id("aws_sqs_queue", "Queues/TransactionQueue/Queue")
+    assert (target.topic, target.queue, target.dead_letter_queue) == (None, queue, dlq)
+    assert (target.input_path, dict(target.input_paths), target.input_template) == (
+        ENQUEUE_ROUTE.input_path,
+        {},
+        None,
+    )
+    assert target.maximum_event_age_seconds == MAXIMUM_RECORD_AGE_SECONDS

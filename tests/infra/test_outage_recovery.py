@@ -45,14 +45,15 @@ def test_reconciler_role_queries_only_the_pending_index(stack):
     table = stack.ref("aws_dynamodb_table", "TransactionTable/Table", "arn")
     assert by_sid["FindStalePending"]["actions"] == ["dynamodb:Query"]
     assert by_sid["FindStalePending"]["resources"] == [f"{table}/index/pending-by-age"]
-    assert by_sid["MarkRequeued"]["resources"] == [table]
-    queue = stack.ref("aws_sqs_queue", "Queues/TransactionQueue/Queue", "arn")
-    assert by_sid["RequeueTransactions"] == {
-        "sid": "RequeueTransactions",
+    assert by_sid["MarkRequeued"] == {
+        "sid": "MarkRequeued",
         "effect": "Allow",
-        "actions": ["sqs:SendMessage"],
-        "resources": [queue],
+        "actions": ["dynamodb:UpdateItem"],
+        "resources": [table],
     }
+    # The touch is the re-enqueue (the table's stream sends it): nothing on the transactions queue.
+    queue = stack.ref("aws_sqs_queue", "Queues/TransactionQueue/Queue", "arn")
+    assert not [s for s in by_sid.values() if queue in s["resources"]]
 
 
 def test_scheduler_invokes_the_reconciler_every_five_minutes_and_dead_letters_failures(stack):

@@ -180,7 +180,7 @@ def test_no_construct_init_is_longer_than_80_lines():
 
 def test_a_brought_vpc_gets_the_functions_security_group_of_a_created_one(stack):
     """Without its own groups, a brought VPC gets the group the created network has: HTTPS egress to
-    the VPC's CIDR and to DynamoDB's prefix list, nothing else."""
+    DynamoDB's prefix list, nothing else."""
     from cdktf import TerraformStack, Testing
 
     from card_transactions.stacks.constructs.account import Account
@@ -196,11 +196,14 @@ def test_a_brought_vpc_gets_the_functions_security_group_of_a_created_one(stack)
         account=Account.of(host, "us-east-2"),
     )
     doc = json.loads(Testing.synth(host))
-    rules = list(doc["resource"]["aws_vpc_security_group_egress_rule"].values())
+    (rule,) = doc["resource"]["aws_vpc_security_group_egress_rule"].values()
     assert "aws_vpc_security_group_ingress_rule" not in doc["resource"]
-    assert [(r["ip_protocol"], r["from_port"], r["to_port"]) for r in rules] == [("tcp", 443, 443)] * 2
-    destinations = sorted(r.get("cidr_ipv4") or r["prefix_list_id"] for r in rules)
-    assert [d.split(".")[1] for d in destinations] == ["aws_prefix_list", "aws_vpc"]  # both data sources
+    assert (rule["ip_protocol"], rule["from_port"], rule["to_port"]) == ("tcp", 443, 443)
+    assert "cidr_ipv4" not in rule
+    (prefix_list,) = doc["data"]["aws_prefix_list"]
+    assert rule["prefix_list_id"] == f"${{data.aws_prefix_list.{prefix_list}.id}}"
+    assert doc["data"]["aws_prefix_list"][prefix_list]["name"] == "com.amazonaws.us-east-2.dynamodb"
+    assert "aws_vpc" not in doc["data"]  # the VPC's CIDR is not needed
     (brought,) = doc["resource"]["aws_security_group"].values()
     created = stack.resources("aws_security_group")[
         stack.logical_id("aws_security_group", "Network/LambdaSecurityGroup")

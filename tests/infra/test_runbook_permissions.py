@@ -192,15 +192,12 @@ CALLS: dict[str, Calls] = {
     "aws sns list-subscriptions-by-topic": lambda o, s: [
         ("sns:ListSubscriptionsByTopic", o.get("topic-arn", "$TOPIC_ARN"), None)
     ],
-    # tools/replay.py: the pending index, the record, the queue (found by name), through the key
+    # tools/replay.py: the pending index and the touch of each record (the stream enqueues it), through
+    # the key
     "make replay": lambda o, s: [
-        ("sqs:GetQueueUrl", _arn("sqs", f"transaction-queue-{ENV}"), None),
         ("dynamodb:Query", _arn("dynamodb", f"{TABLE}/index/pending-by-age"), None),
         ("kms:Decrypt", _key(s), "dynamodb"),
         ("dynamodb:UpdateItem", _arn("dynamodb", TABLE), None),
-        ("sqs:SendMessage", _arn("sqs", f"transaction-queue-{ENV}"), None),
-        ("kms:GenerateDataKey", _key(s), "sqs"),
-        ("kms:Decrypt", _key(s), "sqs"),
     ],
     # tools/clients.py: keys and their usage plan bindings in API Gateway, their table, the merchants
     "make clients": lambda o, s: [
@@ -286,19 +283,24 @@ def test_every_runbook_command_is_allowed_to_its_principal(configured):
     assert checked > 50
 
 
-def test_replay_is_refused_to_anyone_else_and_when_no_operator_role_is_named(configured, stack):
-    configured_stack, policies, _ = configured
-    stranger = "arn:aws:iam::123456789012:role/someone-else"
+def test_replay_sends_nothing_and_no_role_sends_to_the_transactions_queue(configured, stack):
+    configured_stack, policies, identities = configured
     replay = Command("operator", "make replay", {})
-    for request in requests_of(replay, configured_stack, stranger):
-        if request.action == "sqs:SendMessage":
-            assert (
-                decide(request, identity=None, resource_policies=policies, region=REGION)[0] == EXPLICIT_DENY
+    assert not [
+        r for r in requests_of(replay, configured_stack, OPERATOR_ROLE) if r.action.startswith("sqs:")
+    ]
+    assert not [s for s in identities["operator"] or [] if "sqs:SendMessage" in s["actions"]]
+    # the queue is fed from the table's stream: its policy refuses a send by any role, named or not
+    send = "sqs:SendMessage", _arn("sqs", f"transaction-queue-{ENV}")
+    stranger = "arn:aws:iam::123456789012:role/someone-else"
+    roles = [OPERATOR_ROLE, DEPLOY_ROLE, stranger]
+    functions = ("Validation", "FraudDetection", "FailedTransaction", "Reconciler")
+    roles += [Resolver(stack).value(stack.ref("aws_iam_role", f"{f}Function/Role", "arn")) for f in functions]
+    for each in (policies, ResourcePolicies.of(stack)):
+        for role in roles:
+            assert decide(Request(role, *send), identity=None, resource_policies=each, region=REGION)[0] == (
+                EXPLICIT_DENY
             )
-    # the default synth names no operator role: the queue policy refuses the operator's sends
-    default_policies = ResourcePolicies.of(stack)
-    send = Request(OPERATOR_ROLE, "sqs:SendMessage", _arn("sqs", f"transaction-queue-{ENV}"))
-    assert decide(send, identity=None, resource_policies=default_policies, region=REGION)[0] == EXPLICIT_DENY
 
 
 def test_purging_the_async_failure_queue_is_the_operator_and_deploy_roles_alone(configured):
@@ -334,7 +336,7 @@ def test_the_operator_cannot_use_the_key_directly_nor_unmask_logs(configured):
 
 def test_the_evaluator_reads_denies_wildcards_conditions_and_the_key_policy_delegation(configured):
     stack, policies, _ = configured
-    queue = _arn("sqs", f"transaction-queue-{ENV}")
+    queue = _arn("sqs", f"lambda-async-failures-{ENV}")
     identity = [{"effect": "Allow", "actions": ["sqs:Send*"], "resources": [f"arn:aws:sqs:*:{ACCOUNT}:*"]}]
     validation_role = Resolver(stack).value(stack.ref("aws_iam_role", "ValidationFunction/Role", "arn"))
     allowed = decide(
@@ -344,6 +346,11 @@ def test_the_evaluator_reads_denies_wildcards_conditions_and_the_key_policy_dele
         region=REGION,
     )
     assert allowed[0] == ALLOW
+    # the resource policy's deny wins over the identity's allow
+    transactions = Request(validation_role, "sqs:SendMessage", _arn("sqs", f"transaction-queue-{ENV}"))
+    assert (
+        decide(transactions, identity=identity, resource_policies=policies, region=REGION)[0] == EXPLICIT_DENY
+    )
     # no identity statement: implicit deny
     assert (
         decide(

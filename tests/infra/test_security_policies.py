@@ -89,9 +89,19 @@ def _queue_policy(stack: Stack, queue: str) -> dict[str, dict]:
     return _statements(stack, stack.by_path("aws_sqs_queue_policy", f"{queue}/Policy")["policy"])
 
 
-def test_only_validation_and_the_reconciler_send_and_only_fraud_detection_consumes_transactions(stack):
+def test_only_the_enqueue_rule_sends_and_only_fraud_detection_consumes_transactions(stack):
     policy = _queue_policy(stack, "Queues/TransactionQueue")
-    _only(policy["OnlyNamedSenders"], _role(stack, "ValidationFunction"), _role(stack, "ReconcilerFunction"))
+    _only(policy["OnlyNamedSenders"])  # no IAM principal: no function, no operator
+    enqueue = policy["NamedEventRulesSend"]  # the table's stream, through the pipe and the enqueue rule
+    assert (enqueue["effect"], enqueue["actions"]) == ("Allow", ["sqs:SendMessage"])
+    assert enqueue["principals"] == [{"type": "Service", "identifiers": ["events.amazonaws.com"]}]
+    assert enqueue["condition"] == [
+        {
+            "test": "ArnEquals",
+            "variable": "aws:SourceArn",
+            "values": [stack.ref("aws_cloudwatch_event_rule", "AlertPipes/Enqueue", "arn")],
+        }
+    ]
     _only(policy["OnlyNamedConsumers"], _role(stack, "FraudDetectionFunction"))
     assert set(policy["OnlyNamedConsumers"]["actions"]) == {
         "sqs:ReceiveMessage",
@@ -179,23 +189,20 @@ def test_every_endpoint_has_a_policy_naming_roles_and_exact_arns(stack):
             assert all(r.startswith("${") and "*" not in r for r in statement["resources"])
 
 
-def test_sqs_endpoint_lets_validation_send_only_to_our_queues(stack):
-    endpoint = stack.logical_id("aws_vpc_endpoint", "Network/SqsEndpoint")
-    (policy,) = [
-        p
-        for p in stack.resources("aws_vpc_endpoint_policy").values()
-        if p["vpc_endpoint_id"] == f"${{aws_vpc_endpoint.{endpoint}.id}}"
-    ]
+def test_dynamodb_endpoint_lets_validation_put_and_get_only_its_transactions(stack):
+    (policy,) = stack.resources("aws_vpc_endpoint_policy").values()
+    assert policy["vpc_endpoint_id"] == stack.ref("aws_vpc_endpoint", "Network/DynamoDbEndpoint", "id")
     statements = stack.policy_document(policy["policy"])["statement"]
-    sends = [s for s in statements if s["actions"] == ["sqs:SendMessage"]]
+    assert all(a.startswith("dynamodb:") for s in statements for a in s["actions"])
     validation = _role(stack, "ValidationFunction")
-    assert {
-        r for s in sends if s["principals"][0]["identifiers"] == [validation] for r in s["resources"]
-    } == {
-        stack.ref("aws_sqs_queue", "TransactionQueue/Queue", "arn"),
-        stack.ref("aws_sqs_queue", "AsyncFailureQueue/Queue", "arn"),
+    transactions = stack.ref("aws_dynamodb_table", "TransactionTable/Table", "arn")
+    granted = {
+        a
+        for s in statements
+        if s["principals"][0]["identifiers"] == [validation] and s["resources"] == [transactions]
+        for a in s["actions"]
     }
-    assert all(a.startswith("sqs:") for s in statements for a in s["actions"])
+    assert granted == {"dynamodb:PutItem", "dynamodb:GetItem"}
 
 
 # ---------- 4. key policy ----------

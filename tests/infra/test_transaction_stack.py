@@ -112,22 +112,20 @@ def test_vpc_is_private_with_two_zones_and_no_internet_path(stack):
     assert "ingress" not in default_sg and "egress" not in default_sg
 
 
-def test_lambda_security_group_allows_only_https_egress_inside_the_vpc(stack):
+def test_lambda_security_group_allows_only_https_egress_to_dynamodb(stack):
     group = stack.by_path("aws_security_group", "Network/LambdaSecurityGroup")
     assert group["description"]
     group_ref = stack.ref("aws_security_group", "Network/LambdaSecurityGroup", "id")
-    egress = [
-        r
-        for r in stack.resources("aws_vpc_security_group_egress_rule").values()
-        if r["security_group_id"] == group_ref
-    ]
-    assert len(egress) == 2
-    for rule in egress:
-        assert (rule["from_port"], rule["to_port"], rule["ip_protocol"]) == (443, 443, "tcp")
-        assert rule["description"]
-        assert rule.get("cidr_ipv4", "").startswith("${aws_vpc.") or rule.get(
-            "prefix_list_id", ""
-        ).startswith("${aws_vpc_endpoint.")
+    (rule,) = stack.resources("aws_vpc_security_group_egress_rule").values()
+    assert rule["security_group_id"] == group_ref
+    assert (rule["from_port"], rule["to_port"], rule["ip_protocol"]) == (443, 443, "tcp")
+    assert rule["description"]
+    assert rule["prefix_list_id"] == stack.ref(
+        "aws_vpc_endpoint", "Network/DynamoDbEndpoint", "prefix_list_id"
+    )
+    assert "cidr_ipv4" not in rule
+    (only_group,) = stack.resources("aws_security_group").values()  # no endpoint group
+    assert only_group == group
     ingress = [
         r
         for r in stack.resources("aws_vpc_security_group_ingress_rule").values()
@@ -144,13 +142,15 @@ def test_flow_logs_go_to_an_encrypted_log_group(stack):
     assert group["kms_key_id"].startswith("${aws_kms_key.")
 
 
-def test_endpoints_only_for_services_the_functions_call(stack):
-    # no SNS endpoint: alerts are published by EventBridge Pipes from the table's stream, outside the VPC
-    endpoints = {e["service_name"].rsplit(".", 1)[1]: e for e in stack.resources("aws_vpc_endpoint").values()}
-    assert set(endpoints) == {"dynamodb", "sqs"}
-    assert endpoints["dynamodb"]["vpc_endpoint_type"] == "Gateway"
-    assert endpoints["sqs"]["vpc_endpoint_type"] == "Interface"
-    assert endpoints["sqs"]["private_dns_enabled"] is True
+def test_the_only_endpoint_is_dynamodbs_gateway(stack):
+    # No interface endpoint: EventBridge sends to the queue and publishes alerts from the table's stream,
+    # Lambda's event source mappings poll the queues: nothing but DynamoDB is called from the VPC.
+    (endpoint,) = stack.resources("aws_vpc_endpoint").values()
+    assert endpoint == stack.by_path("aws_vpc_endpoint", "Network/DynamoDbEndpoint")
+    assert (endpoint["service_name"], endpoint["vpc_endpoint_type"]) == (
+        "com.amazonaws.us-east-2.dynamodb",
+        "Gateway",
+    )
 
 
 # ---------- data ----------
@@ -331,10 +331,11 @@ def test_seed_environment_variable_names_are_kept(stack):
         c: stack.by_path("aws_lambda_function", f"{c}/Function")["environment"]["variables"]
         for c in FUNCTIONS
     }
-    assert {"MERCHANT_TABLE_NAME", "QUEUE_URL"} <= set(env["ValidationFunction"])
+    assert "MERCHANT_TABLE_NAME" in env["ValidationFunction"]
     for construct in ("FraudDetectionFunction", "FailedTransactionFunction"):
         assert "TRANSACTION_TABLE_NAME" in env[construct]
     assert not any("SNS_TOPIC_ARN" in variables for variables in env.values())  # no function publishes
+    assert not any("QUEUE_URL" in variables for variables in env.values())  # nor sends: the stream does
 
 
 # Every function: its own log group, X-Ray, and the network interfaces Lambda manages in the VPC.
@@ -355,8 +356,7 @@ EXPECTED_ACTIONS = {
     "ValidationFunction": {
         "dynamodb:GetItem",
         "dynamodb:PutItem",
-        "dynamodb:DeleteItem",
-        "sqs:SendMessage",
+        "sqs:SendMessage",  # its failed asynchronous invocations only
         "kms:Decrypt",
         "kms:GenerateDataKey",
     },
@@ -368,7 +368,6 @@ EXPECTED_ACTIONS = {
         "sqs:ReceiveMessage",
         "sqs:DeleteMessage",
         "sqs:GetQueueAttributes",
-        "sqs:ChangeMessageVisibility",
         "sqs:SendMessage",
         "kms:Decrypt",
         "kms:GenerateDataKey",
@@ -379,7 +378,6 @@ EXPECTED_ACTIONS = {
         "sqs:ReceiveMessage",
         "sqs:DeleteMessage",
         "sqs:GetQueueAttributes",
-        "sqs:ChangeMessageVisibility",
         "sqs:SendMessage",
         "kms:Decrypt",
         "kms:GenerateDataKey",
@@ -392,6 +390,30 @@ EXPECTED_ACTIONS = {
         "kms:GenerateDataKey",
     },
 }
+
+
+@pytest.mark.parametrize("construct", FUNCTIONS)
+def test_no_function_sends_to_the_transactions_queue_and_consumers_only_receive_and_delete(stack, construct):
+    """The queue is fed from the table's stream; a function's one send is Lambda's, of its own failed
+    asynchronous invocations; the event source mappings need only receive, delete and the attributes."""
+    policy = stack.by_path("aws_iam_role_policy", f"{construct}/RolePolicy")
+    queues = {
+        stack.ref("aws_sqs_queue", f"Queues/{queue}/Queue", "arn"): queue
+        for queue in ("TransactionQueue", "DeadLetterQueue", "AsyncFailureQueue")
+    }
+    granted = {
+        (action, queues[resource])
+        for s in _statements(stack, policy["policy"])
+        for action in s["actions"]
+        if action.startswith("sqs:")
+        for resource in s["resources"]
+    }
+    consumed = {"FraudDetectionFunction": "TransactionQueue", "FailedTransactionFunction": "DeadLetterQueue"}
+    expected = {("sqs:SendMessage", "AsyncFailureQueue")}
+    if construct in consumed:
+        actions = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
+        expected |= {(action, consumed[construct]) for action in actions}
+    assert granted == expected
 
 
 @pytest.mark.parametrize("construct", FUNCTIONS)

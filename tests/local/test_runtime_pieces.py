@@ -173,26 +173,23 @@ def _poller(report: bool = True) -> Poller:
 
 
 @pytest.mark.parametrize(
-    ("response", "failed", "itemized"),
+    ("response", "failed"),
     [
-        (None, set(), True),
-        ({}, set(), True),
-        ({"batchItemFailures": []}, set(), True),
-        ({"batchItemFailures": [{"itemIdentifier": "a"}]}, {"a"}, True),
-        ({"batchItemFailures": [{"itemIdentifier": "zzz"}]}, {"a", "b"}, False),  # unknown id: whole batch
-        ({"batchItemFailures": [{"itemIdentifier": ""}]}, {"a", "b"}, False),
-        ({"batchItemFailures": "a"}, {"a", "b"}, False),
+        (None, set()),
+        ({}, set()),
+        ({"batchItemFailures": []}, set()),
+        ({"batchItemFailures": [{"itemIdentifier": "a"}]}, {"a"}),
+        ({"batchItemFailures": [{"itemIdentifier": "zzz"}]}, {"a", "b"}),  # unknown id: whole batch
+        ({"batchItemFailures": [{"itemIdentifier": ""}]}, {"a", "b"}),
+        ({"batchItemFailures": "a"}, {"a", "b"}),
     ],
 )
-def test_partial_batch_response_is_read_like_lambda(response, failed, itemized):
-    assert _poller()._failed_ids(response, {"a", "b"}) == (failed, itemized)
+def test_partial_batch_response_is_read_like_lambda(response, failed):
+    assert _poller()._failed_ids(response, {"a", "b"}) == failed
 
 
 def test_without_report_batch_item_failures_a_response_is_success():
-    assert _poller(report=False)._failed_ids({"batchItemFailures": [{"itemIdentifier": "a"}]}, {"a"}) == (
-        set(),
-        True,
-    )
+    assert _poller(report=False)._failed_ids({"batchItemFailures": [{"itemIdentifier": "a"}]}, {"a"}) == set()
 
 
 # --- events ---------------------------------------------------------------------------------------
@@ -268,7 +265,8 @@ def test_config_validates_eagerly():
     with pytest.raises(ValueError, match="LOCAL_FAULT_RATE must be between"):
         LocalConfig.from_env({"LOCAL_FAULT_RATE": "2"})
     with pytest.raises(ValueError, match="LOCAL_FAULT_SERVICES"):
-        LocalConfig.from_env({"LOCAL_FAULT_SERVICES": "sqs"})
+        LocalConfig.from_env({"LOCAL_FAULT_SERVICES": "lambda"})
+    assert LocalConfig.from_env({"LOCAL_FAULT_SERVICES": "SQS"}).fault_services == ("sqs",)
 
 
 def test_the_mapping_works_on_more_batches_while_messages_are_waiting():
@@ -290,6 +288,35 @@ def test_the_mapping_works_on_more_batches_while_messages_are_waiting():
         poller._scale(backlog)
         active.append(poller._active)
     assert active == [2, 3, 3, 2, 3, 2, 1, 1]
+
+
+def test_a_failed_record_returns_after_the_retry_visibility_and_a_done_one_is_deleted():
+    # GIVEN a batch of two, the function failing one of them by name
+    calls: dict[str, list[object]] = {"deleted": [], "visibility": []}
+    sqs = SimpleNamespace(
+        delete_message_batch=lambda **kwargs: calls["deleted"].extend(kwargs["Entries"]),
+        change_message_visibility_batch=lambda **kwargs: calls["visibility"].extend(kwargs["Entries"]),
+    )
+    function = SimpleNamespace(name="f", invoke=lambda _: {"batchItemFailures": [{"itemIdentifier": "b"}]})
+    poller = Poller(
+        MappingSpec("M", "Q", "F", 10, 0, None, True, True),
+        function,  # type: ignore[arg-type]
+        sqs,
+        queue_url="q",
+        queue_arn="arn",
+        queue_name="q",
+        region="us-east-2",
+        retry_visibility_seconds=3,
+        stop=threading.Event(),
+    )
+    # WHEN the poller delivers it
+    poller._deliver([{"MessageId": m, "ReceiptHandle": f"r-{m}", "Body": "{}"} for m in ("a", "b")])
+    # THEN the done record is deleted and the failed one comes back after the retry visibility
+    assert calls == {
+        "deleted": [{"Id": "0", "ReceiptHandle": "r-a"}],
+        "visibility": [{"Id": "0", "ReceiptHandle": "r-b", "VisibilityTimeout": 3}],
+    }
+    assert (poller.batches, poller.succeeded, poller.failed) == (1, 1, 1)
 
 
 class _OverlapMeter:
@@ -405,18 +432,11 @@ def test_outage_fails_every_call_of_its_services_inside_its_window_only(monkeypa
 
 
 def test_local_timings_shorten_only_the_waits_a_function_has():
-    from local.runtime import backs_off, local_timings
+    from local.runtime import local_timings
 
-    config = LocalConfig.from_env(
-        {"LOCAL_RETRY_VISIBILITY_SECONDS": "1", "LOCAL_RETRY_BACKOFF_MAX_SECONDS": "4"}
-    )
-    fraud = {"RETRY_BACKOFF_BASE_SECONDS": "20", "RETRY_BACKOFF_MAX_SECONDS": "900", "QUEUE_URL": "q"}
-    assert local_timings(fraud, config) == {
-        "RETRY_BACKOFF_BASE_SECONDS": "1",
-        "RETRY_BACKOFF_MAX_SECONDS": "4",
-    }
-    assert local_timings({"RECONCILE_AFTER_SECONDS": "900"}, config) == {"RECONCILE_AFTER_SECONDS": "10"}
-    assert backs_off(fraud) and not backs_off({"QUEUE_URL": "q"})
+    config = LocalConfig.from_env({"LOCAL_RECONCILE_AFTER_SECONDS": "7"})
+    assert local_timings({"RECONCILE_AFTER_SECONDS": "900"}, config) == {"RECONCILE_AFTER_SECONDS": "7"}
+    assert local_timings({"TRANSACTION_TABLE_NAME": "t"}, config) == {}
 
 
 def test_schedules_are_read_from_the_stack():

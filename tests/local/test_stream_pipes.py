@@ -1,4 +1,4 @@
-"""The local stand-ins for EventBridge Pipes and the alert bus: filters, patterns, templates, input
+"""The local stand-ins for EventBridge Pipes and the event bus: filters, patterns, templates, input
 transformers, retries and the DLQ."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from card_transactions.stacks.constructs.alert_pipes import (
 )
 from local.event_bus import Endpoints, EventBus
 from local.pipe_rules import TemplateError, matches, render, select, transform
-from local.stack import EventRuleSpec, EventTargetSpec, PipeSpec
+from local.stack import EventRuleSpec, EventTargetSpec, PipeSpec, parse_stack
 from local.stream_pipes import StreamPipe
 
 RECORD = {
@@ -44,6 +44,29 @@ RECORD = {
 
 FRAUD, DEAD_LETTER = alert_routes(alert_on_review_required=False)
 EVENT = {"source": EVENT_SOURCE, "detail-type": EVENT_DETAIL_TYPE, "detail": RECORD}
+# The contract's enqueue pattern (the stack's own is checked against the synthesized stack in tests/infra)
+ENQUEUE_PATTERN = {
+    "eventName": ["INSERT", "MODIFY"],
+    "dynamodb": {
+        "NewImage": {
+            "status": {"S": ["PENDING_FRAUD_CHECK"]},
+            "message": {"S": [{"exists": True}]},
+            "failure_reason": {"S": [{"exists": False}]},
+        }
+    },
+}
+MESSAGE = '{"version": 1, "transaction": {"transaction_id": "t2", "amount": "10.00"}}'
+INSERT = {
+    "eventName": "INSERT",
+    "dynamodb": {
+        "SequenceNumber": "101",
+        "NewImage": {
+            "transaction_id": {"S": "t2"},
+            "status": {"S": "PENDING_FRAUD_CHECK"},
+            "message": {"S": MESSAGE},
+        },
+    },
+}
 
 
 def test_the_fraud_message_renders_the_alert_fields_with_their_json_types():
@@ -105,12 +128,20 @@ class FlakySns:
 
 
 class Sqs:
-    def __init__(self) -> None:
+    """SendMessage that fails ``failures`` times first; what it sent, by queue URL."""
+
+    def __init__(self, failures: int = 0) -> None:
+        self.failures = failures
         self.sent: list[str] = []
+        self.urls: list[str] = []
         self.attributes: list[dict[str, Any]] = []
 
     def send_message(self, QueueUrl: str, MessageBody: str, MessageAttributes: Any = None) -> None:
+        if self.failures:
+            self.failures -= 1
+            raise RuntimeError("InternalError")
         self.sent.append(MessageBody)
+        self.urls.append(QueueUrl)
         self.attributes.append(MessageAttributes or {})
 
 
@@ -186,8 +217,11 @@ def test_a_record_the_pipe_template_cannot_render_goes_to_the_dlq_at_once():
     assert (bus.events, pipe.dead_lettered, pipe.retried) == ([], 1, 0)
 
 
-def _bus(sns: FlakySns, sqs: Sqs, retries: int) -> tuple[EventBus, threading.Event]:
-    rules = [
+def _bus(
+    sns: FlakySns, sqs: Sqs, retries: int, dead_letters: Sqs | None = None, *extra: EventRuleSpec
+) -> tuple[EventBus, threading.Event]:
+    """The alert rules (topic targets) and an enqueue rule (a queue target with an input path)."""
+    alerts = [
         EventRuleSpec(
             route.construct_id,
             f"alerts-{route.suffix}",
@@ -196,15 +230,56 @@ def _bus(sns: FlakySns, sqs: Sqs, retries: int) -> tuple[EventBus, threading.Eve
             True,
             (
                 EventTargetSpec(
-                    "T", "topic", route.message.input_paths, route.message.template, retries, 60, "dlq"
+                    "T",
+                    topic="topic",
+                    queue=None,
+                    input_paths=route.message.input_paths,
+                    input_template=route.message.template,
+                    maximum_retry_attempts=retries,
+                    maximum_event_age_seconds=60,
+                    dead_letter_queue="dlq",
                 ),
             ),
         )
         for route in (FRAUD, DEAD_LETTER)
     ]
+    enqueue = EventRuleSpec(
+        "Enqueue",
+        "alerts-enqueue",
+        "bus",
+        json.dumps({"source": [EVENT_SOURCE], "detail": ENQUEUE_PATTERN}),
+        True,
+        (
+            EventTargetSpec(
+                "EnqueueTarget",
+                topic=None,
+                queue="transactions",
+                input_paths={},
+                input_template=None,
+                maximum_retry_attempts=retries,
+                maximum_event_age_seconds=60,
+                dead_letter_queue="dlq",
+                input_path="$.detail.dynamodb.NewImage.message",
+            ),
+        ),
+    )
     stop = threading.Event()
-    endpoints = Endpoints({"topic": "arn:topic"}, {"dlq": "dlq-url"})
-    bus = EventBus("alerts", rules, sns=sns, sqs=sqs, endpoints=endpoints, account="1", region="r", stop=stop)
+    endpoints = Endpoints(
+        {"topic": "arn:topic"},
+        {"dlq": "dlq-url", "transactions": "transactions-url"},
+        {"dlq": "arn:dlq", "transactions": "arn:transactions"},
+    )
+    bus = EventBus(
+        "alerts",
+        [*alerts, enqueue, *extra],
+        sns=sns,
+        sqs=sqs,
+        dead_letters=dead_letters or sqs,
+        endpoints=endpoints,
+        account="1",
+        region="r",
+        stop=stop,
+    )
     bus.start()
     return bus, stop
 
@@ -259,3 +334,135 @@ def test_an_event_no_rule_matches_is_dropped_and_one_the_message_cannot_render_i
     stop.set()
     assert sns.published == [] and bus.counts["alerts-fraud"].matched == 1
     assert sqs.attributes[0]["ERROR_CODE"]["StringValue"] == "InvalidInput"
+
+
+# --- the enqueue rule: a queue target with an input path ------------------------------------------
+
+
+def _image(**attributes: str) -> dict[str, Any]:
+    image = {key: {"S": value} for key, value in attributes.items()}
+    return {"eventName": "MODIFY", "dynamodb": {"SequenceNumber": "102", "NewImage": image}}
+
+
+def test_the_enqueue_rule_sends_the_stored_message_attribute_to_the_queue_retrying_it(monkeypatch):
+    monkeypatch.setattr("local.event_bus.RETRY_BASE_SECONDS", 0.001)
+    sns, sqs, dlq = FlakySns(failures=0), Sqs(failures=2), Sqs()
+    bus, stop = _bus(sns, sqs, 3, dlq)
+    bus.put(EVENT_SOURCE, EVENT_DETAIL_TYPE, INSERT)
+    _settled(bus, lambda: sqs.sent)
+    stop.set()
+    # the value at the input path, as JSON: the attribute as the stream shows it
+    assert (sqs.sent, sqs.urls) == ([json.dumps({"S": MESSAGE})], ["transactions-url"])
+    assert json.loads(json.loads(sqs.sent[0])["S"])["transaction"]["transaction_id"] == "t2"
+    assert bus.counts["alerts-enqueue"].__dict__ == {
+        "matched": 1,
+        "published": 1,
+        "retried": 2,
+        "dead_lettered": 0,
+    }
+    assert (sns.published, dlq.sent) == ([], [])
+
+
+@pytest.mark.parametrize(
+    ("record", "enqueued"),
+    [
+        (INSERT, True),  # the validation function's put
+        (_image(status="PENDING_FRAUD_CHECK", message=MESSAGE), True),  # the reconciler's touch
+        (_image(status="PENDING_FRAUD_CHECK", message=MESSAGE, failure_reason="RETRIES_EXHAUSTED"), False),
+        (_image(status="APPROVED", message=MESSAGE), False),  # a verdict
+        (_image(status="PENDING_FRAUD_CHECK"), False),  # no message to send
+        ({**INSERT, "eventName": "REMOVE"}, False),
+    ],
+)
+def test_only_pending_records_with_a_message_and_no_failure_are_enqueued(record, enqueued):
+    sns, sqs = FlakySns(failures=0), Sqs()
+    bus, stop = _bus(sns, sqs, 0)
+    bus.put(EVENT_SOURCE, EVENT_DETAIL_TYPE, record)
+    stop.set()
+    assert bus.counts["alerts-enqueue"].matched == int(enqueued)
+
+
+def test_past_its_retries_the_enqueue_event_goes_to_the_dlq_naming_the_queue(monkeypatch):
+    monkeypatch.setattr("local.event_bus.RETRY_BASE_SECONDS", 0.001)
+    sqs, dlq = Sqs(failures=10), Sqs()
+    bus, stop = _bus(FlakySns(failures=0), sqs, 2, dlq)
+    bus.put(EVENT_SOURCE, EVENT_DETAIL_TYPE, INSERT)
+    _settled(bus, lambda: dlq.sent)
+    stop.set()
+    assert (sqs.sent, bus.counts["alerts-enqueue"].dead_lettered, dlq.urls) == ([], 1, ["dlq-url"])
+    assert json.loads(dlq.sent[0])["detail"] == INSERT
+    attributes = {name: value["StringValue"] for name, value in dlq.attributes[0].items()}
+    assert attributes["TARGET_ARN"] == "arn:transactions"
+    assert attributes["ERROR_CODE"] == "RetriesExhausted"
+    assert attributes["RULE_ARN"].endswith(":rule/alerts/alerts-enqueue")
+
+
+def test_a_target_without_an_input_gets_the_whole_event_and_a_missing_path_is_dead_lettered():
+    target = EventTargetSpec("W", None, "transactions", {}, None, 0, 60, "dlq")
+    whole = EventRuleSpec("W", "alerts-whole", "bus", json.dumps({"source": [EVENT_SOURCE]}), True, (target,))
+    sqs, dlq = Sqs(), Sqs()
+    bus, stop = _bus(FlakySns(failures=0), sqs, 0, dlq, whole)
+    bus.put(EVENT_SOURCE, EVENT_DETAIL_TYPE, RECORD)
+    pending = json.loads(json.dumps(INSERT))
+    del pending["dynamodb"]["NewImage"]["message"]  # delivered without matching: the input path fails
+    enqueue = bus.rules[2]
+    bus._deliver(enqueue, enqueue.targets[0], {"detail": pending})
+    _settled(bus, lambda: sqs.sent)
+    stop.set()
+    (event,) = map(json.loads, sqs.sent)
+    assert (event["detail"], event["source"], event["detail-type"]) == (
+        RECORD,
+        EVENT_SOURCE,
+        EVENT_DETAIL_TYPE,
+    )
+    assert [a["ERROR_CODE"]["StringValue"] for a in dlq.attributes] == ["InvalidInput"]
+
+
+def _rule_doc(**target: Any) -> dict[str, Any]:
+    return {
+        "provider": {"aws": [{"region": "us-east-2"}]},
+        "resource": {
+            "aws_cloudwatch_event_rule": {
+                "R": {
+                    "name": "bus-enqueue",
+                    "event_bus_name": "${aws_cloudwatch_event_bus.B.name}",
+                    "event_pattern": "{}",
+                }
+            },
+            "aws_cloudwatch_event_target": {"T": {"rule": "${aws_cloudwatch_event_rule.R.name}", **target}},
+        },
+    }
+
+
+def test_a_rule_target_is_read_as_a_topic_or_a_queue_with_its_input():
+    queue = _rule_doc(arn="${aws_sqs_queue.Q.arn}", input_path="$.detail.dynamodb.NewImage.message")
+    ((target,),) = (rule.targets for rule in parse_stack(queue).rules)
+    assert (target.topic, target.queue, target.input_path, target.input_template) == (
+        None,
+        "Q",
+        "$.detail.dynamodb.NewImage.message",
+        None,
+    )
+    topic = _rule_doc(arn="${aws_sns_topic.A.arn}", input_transformer={"input_template": '"x"'})
+    ((target,),) = (rule.targets for rule in parse_stack(topic).rules)
+    assert (target.topic, target.queue, target.input_path, target.input_template) == ("A", None, None, '"x"')
+    with pytest.raises(ValueError, match="must reference an aws_sns_topic or aws_sqs_queue"):
+        parse_stack(_rule_doc(arn="${aws_lambda_function.F.arn}"))
+    with pytest.raises(ValueError, match="input_path, input_transformer"):
+        parse_stack(
+            _rule_doc(arn="${aws_sqs_queue.Q.arn}", input_path="$", input_transformer={"input_template": "x"})
+        )
+
+
+def test_a_target_retrying_does_not_hold_up_the_other_events():
+    # GIVEN the queue failing every delivery (the enqueue event keeps retrying)
+    sns, sqs = FlakySns(failures=0), Sqs(failures=1000)
+    bus, stop = _bus(sns, sqs, 100)
+    bus.put(EVENT_SOURCE, EVENT_DETAIL_TYPE, INSERT)
+    _settled(bus, lambda: bus.counts["alerts-enqueue"].retried)
+    # WHEN an alert's event follows
+    bus.put(EVENT_SOURCE, EVENT_DETAIL_TYPE, RECORD)
+    # THEN it is published while the enqueue is still retrying
+    _settled(bus, lambda: sns.published)
+    assert bus.counts["alerts-enqueue"].published == 0
+    stop.set()

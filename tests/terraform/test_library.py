@@ -188,9 +188,9 @@ def test_a_host_brings_its_vpc_key_topic_and_bucket(
         ]
         assert function["kms_key_arn"].startswith("arn:aws:kms:us-east-2:123456789012:key/")
     assert all(name.startswith("pay-") for name in names(doc, "aws_lambda_function", "function_name"))
-    # The host's SQS endpoint carries the construct's policy: the functions' roles, their exact queues.
+    # The host's DynamoDB endpoint carries the construct's policy: the functions' roles, their tables.
     [policy] = doc["resource"]["aws_vpc_endpoint_policy"].values()
-    assert policy["vpc_endpoint_id"] == "${aws_vpc_endpoint.HostSqsEndpoint.id}"
+    assert policy["vpc_endpoint_id"] == "${aws_vpc_endpoint.HostDynamoDbEndpoint.id}"
     # The host's topic: alarms notify it, nothing of ours is created for it or changes its policy.
     assert not {"aws_sns_topic", "aws_sns_topic_policy"} & set(doc["resource"])
     alarms = doc["resource"]["aws_cloudwatch_metric_alarm"].values()

@@ -140,15 +140,12 @@ READ_BACK_GAPS: tuple[ReadBackGap, ...] = (
         ("eventbridge",),
         "moto's GetBucketNotificationConfiguration omits EventBridgeConfiguration (reads back false)",
     ),
-    *(
-        ReadBackGap(
-            kind,
-            ("description",),
-            "moto's DescribeSecurityGroupRules returns a rule's Description only for CIDR rules",
-            selects=_rule_without_cidr,
-            scope="on rules to a security group or prefix list",
-        )
-        for kind in ("aws_vpc_security_group_egress_rule", "aws_vpc_security_group_ingress_rule")
+    ReadBackGap(
+        "aws_vpc_security_group_egress_rule",
+        ("description",),
+        "moto's DescribeSecurityGroupRules returns a rule's Description only for CIDR rules",
+        selects=_rule_without_cidr,
+        scope="on rules to a security group or prefix list",
     ),
     ReadBackGap(
         "aws_sqs_queue",
