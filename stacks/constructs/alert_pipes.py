@@ -272,7 +272,7 @@ class AlertPipes(Construct):
     ``MAXIMUM_RECORD_AGE_SECONDS``; each target is retried within the same hour; then the record's place
     (pipe) or the event (target) goes to ``dlq`` (encrypted with the key, kept 14 days, its policy
     written by ``restrict``). The pipe's role, assumable only by EventBridge Pipes for this account, may
-    read this one stream, put events on this one bus, send to this one queue and use the key.
+    read this one stream, put events on this one bus, send to its dead-letter queue and use the key.
     EventBridge publishes to the topic for the alert rules only (``rule_arns``, for the topic's policy)
     and sends to the transactions queue for the enqueue rule only (``enqueue_rule_arn``, for the queue's
     policy).
@@ -322,7 +322,7 @@ class AlertPipes(Construct):
         self.enqueue_rule = self._route(ENQUEUE_ROUTE, name, queue_arn, "transactions-queue")
 
     def _role_policy(self, name: str, stream_arn: str, kms_key_arn: str) -> IamRolePolicy:
-        """The pipe's role reads this stream, puts on this bus, sends to this queue, uses the key."""
+        """The pipe's role reads this stream, puts on this bus, sends to the DLQ, uses the key."""
         permissions = policy_document(
             self,
             "Permissions",
