@@ -9,7 +9,7 @@ counted in their Terraform JSON, ``Deployed``), and published us-east-1/us-east-
 below; the two regions share these prices). No free tier is counted: they are per account and region,
 shared with whatever else runs there. Modelling assumptions are stated next to each line. ``changes`` prices
 each change of the design against the one before it, then each measured input against the assumption it
-replaces, with every control kept (the controls priced: WAF with its rules, CMK, VPC endpoints, 365-day
+replaces, with every control kept (the controls priced: WAF with its rules, CMK, private VPC, 365-day
 encrypted logs, alarms, X-Ray).
 """
 
@@ -97,6 +97,7 @@ class Deployed:
     interface_endpoints: int  # each billed per AZ-hour
     waf_rules: int  # each rule or rule group of the web ACLs
     stream_readers: int  # pipes reading the table's stream
+    enqueues_from_stream: bool  # a bus rule sends to a queue: the queue is fed from the table's stream
 
     @classmethod
     def from_stacks(cls, docs: Iterable[Mapping[str, Any]]) -> Deployed:
@@ -114,6 +115,10 @@ class Deployed:
             ),
             waf_rules=sum(len(acl.get("rule", [])) for acl in every("aws_wafv2_web_acl")),
             stream_readers=len(every("aws_pipes_pipe")),
+            enqueues_from_stream=any(
+                str(target.get("arn", "")).startswith("${aws_sqs_queue.")
+                for target in every("aws_cloudwatch_event_target")
+            ),
         )
 
 
@@ -161,9 +166,9 @@ class Design:
     alert_bus: bool  # alert events go through an EventBridge bus (billed per event)
     api_sampling: tuple[int, float]  # (reservoir per second, rate) of the API's X-Ray rule
     fraud_traces_per_invocation: bool  # False: the earlier model counted one per transaction
-    # True: the pending record's INSERT reaches the queue through the alert pipe and bus (priced as an
-    # option, not deployed): the validation function no longer sends to SQS.
-    queue_from_stream: bool = False
+    # True: the pending record's INSERT reaches the queue through the pipe and a bus rule; no function
+    # sends to SQS (False: the validation function sends, one more call of its own per transaction).
+    queue_from_stream: bool
 
     @property
     def alarm_metrics(self) -> int:
@@ -197,12 +202,13 @@ def current_design(settings: Settings, deployed: Deployed) -> Design:
         alert_bus=True,
         api_sampling=(settings.xray_sampling_reservoir, settings.xray_sampling_rate),
         fraud_traces_per_invocation=True,
+        queue_from_stream=deployed.enqueues_from_stream,
     )
 
 
 def earlier(now: Design) -> Design:
     """The design the previous model priced: SNS and SQS interface endpoints, functions publishing
-    alerts, X-Ray's default sampling."""
+    alerts and sending to the queue, X-Ray's default sampling."""
     return dataclasses.replace(
         now,
         interface_endpoints=2,
@@ -210,6 +216,7 @@ def earlier(now: Design) -> Design:
         alert_bus=False,
         api_sampling=DEFAULT_SAMPLING,
         fraud_traces_per_invocation=False,
+        queue_from_stream=False,
     )
 
 
@@ -227,7 +234,7 @@ def changes(now: Design) -> list[tuple[str, Design]]:
         (
             "alerts from the table's stream: the SNS interface endpoint goes, "
             "2 pipes (one per alert kind) read the stream (events + GetRecords), one more alarm",
-            {"interface_endpoints": now.interface_endpoints, "stream_readers": 2},
+            {"interface_endpoints": 1, "stream_readers": 2},
         ),
         (
             f"one stream reader: {now.stream_readers} pipe puts the alerting records on an alert bus, "
@@ -239,6 +246,16 @@ def changes(now: Design) -> list[tuple[str, Design]]:
             {"api_sampling": (reservoir, rate)},
         ),
     ]
+    if now.queue_from_stream:
+        steps.append(
+            (
+                "the queue fed from the table's stream (the pending record's INSERT passes the pipe's "
+                "filter and a bus rule sends it to the queue; the reconciler re-drives by touching the "
+                "record; fraud detection retries at the queue's visibility timeout): no function calls SQS, "
+                f"{now.interface_endpoints} interface endpoints; one pipe and bus event more per transaction",
+                {"queue_from_stream": True, "interface_endpoints": now.interface_endpoints},
+            )
+        )
     out: list[tuple[str, Design]] = []
     design = earlier(now)
     for label, fields in steps:
@@ -268,7 +285,8 @@ def monthly_cost(
         if settings.lambda_architecture == "arm64"
         else prices.lambda_gb_second_x86
     )
-    validation_calls = per_tx["validation_calls"] - (1 if design.queue_from_stream else 0)
+    # per_tx counts the validation function's calls besides an enqueue; a design where it sends adds one
+    validation_calls = per_tx["validation_calls"] + (0 if design.queue_from_stream else 1)
     validation = _function_gb_seconds(settings.validation_memory_mb, cpu_us["validation"], validation_calls)
     fraud = _function_gb_seconds(settings.fraud_memory_mb, cpu_us["fraud"], per_tx["fraud_calls"])
     stored_gb = transactions * inputs.record_bytes / 1e9 * 6  # six months of records on average over a year
@@ -308,12 +326,13 @@ def monthly_cost(
 
 
 HALVING = {
+    "WAF": (
+        "the web ACL and its rules are the control itself ($1 a rule or rule group a month, $0.60 per "
+        "million requests); fewer rules would weaken it. Not applied."
+    ),
     "VPC endpoints": (
-        "one endpoint (SQS) is left: the validation function and the reconciler send to the queue, and "
-        "fraud detection's per-record back-off changes message visibility, from inside the VPC. Sharing "
-        "one endpoint set across environments (a shared-services VPC) would halve it, at the price of a "
-        "VPC shared with other environments; one AZ instead of two would halve it, at the price of the "
-        "second AZ (its functions could not queue when the endpoint's AZ is down)."
+        "no function calls SQS or SNS from inside the VPC, so only interface endpoints added for "
+        "something else would be billed here; DynamoDB's gateway endpoint is free."
     ),
     "CloudWatch (logs, alarms, dashboard)": (
         "the Infrequent Access log class ($0.25/GB ingested instead of $0.50) keeps KMS encryption, the "
@@ -333,15 +352,9 @@ HALVING = {
         "reads streams for free, but then a function would publish."
     ),
 }
-SHORTFALL = (
-    "The WAF, the endpoint and CloudWatch's logs, alarms and dashboard are controls themselves, and the "
-    "stream reads are the alert path's poller, idle or not; of these only the endpoint can go with every "
-    "control kept, and only if no function calls SQS from inside the VPC: the design option above, a "
-    "change of the specified API -> function -> queue flow and of its retries."
-)
 
 DEFAULT_PER_TX = {  # docs/handlers.md, used when bench_requests did not run
-    "validation_calls": 2,
+    "validation_calls": 1,  # besides an enqueue (``monthly_cost`` adds it where the function sends)
     "fraud_calls": 1,
     "sqs_requests": 3,
     "sns_publishes": 0.05,
@@ -450,22 +463,6 @@ def change_lines(
         "one kept until its 365 days end), and FilterLogEvents, which the runbooks' confirm steps use on it, "
         "does not serve that class (Logs Insights only)."
     )
-    outbox = dataclasses.replace(design, queue_from_stream=True, interface_endpoints=0)
-    lines.append(
-        _delta_line(
-            "design option, not applied",
-            "enqueue from the table's stream (the pending record's INSERT passes the alert pipe's filter and "
-            "a bus rule sends it to the queue; the validation function and the reconciler write the table "
-            "only) and retry a failed record at the queue's visibility timeout instead of backing off per "
-            "record (fraud detection's ChangeMessageVisibility is the other call that needs the endpoint), "
-            "so the last interface endpoint goes; one pipe and bus event more per transaction, the pipe's "
-            "latency added to each, fixed retries instead of RETRY_BACKOFF_*; it changes the API -> "
-            "function -> queue flow the system is specified with and its retry behaviour, so it is left to "
-            "a design decision",
-            before,
-            _totals(per_tx, cpu_us, settings, outbox, measured),
-        )
-    )
     return lines
 
 
@@ -518,8 +515,8 @@ def run(
             f"{STREAM_SHARDS} stream shards x {STREAM_POLLS_PER_SECOND} GetRecords/s per reader "
             f"({stream_reads(design):,.0f} reads a month).",
             f"controls priced, all kept: WAF (ACL, {deployed.waf_rules} rules, requests), customer-managed "
-            "keys, VPC endpoints (private functions), encrypted 365-day logs with data protection, every "
-            "alarm, X-Ray tracing.",
+            "keys, functions in a private VPC with no internet path, encrypted 365-day logs with data "
+            "protection, every alarm, X-Ray tracing.",
             *change_lines(per_tx, cpu_us, settings, design, measured),
             "free tiers: none counted (they are per account and region, shared with whatever else runs "
             f"there); in an account where nothing else uses them they would take ${credit:.2f} off the 1M "
@@ -532,7 +529,6 @@ def run(
                 if met
                 else f"NOT met: ${totals[1_000_000]:.2f}, ${totals[1_000_000] - target:.2f} over; "
                 + _larger_than(costs[1_000_000], totals[1_000_000] - target)
-                + SHORTFALL
             ),
             f"largest item at 1M: {largest} (${costs[1_000_000][largest]:.2f}).",
             f"halving it without weakening a control: {HALVING[largest]}"
@@ -554,7 +550,7 @@ def run(
 
 def _larger_than(costs: dict[str, float], gap: float) -> str:
     larger = [f"{item} (${cost:.2f})" for item, cost in costs.items() if cost > gap]
-    return "the lines larger than the gap: " + ", ".join(larger) + ". "
+    return "the lines larger than the gap: " + ", ".join(larger) + "."
 
 
 def _stream_cost(design: Design, shards: int = STREAM_SHARDS) -> float:

@@ -31,8 +31,8 @@ def design(deployed: model.Deployed) -> model.Design:
 
 def test_the_deployed_counts_come_from_the_synthesized_stacks(deployed):
     settings = Settings()
-    assert deployed.interface_endpoints == 1  # SQS; DynamoDB's gateway endpoint is free
-    assert deployed.stream_readers == 1
+    assert deployed.interface_endpoints == 0  # no function calls SQS or SNS; DynamoDB's gateway is free
+    assert (deployed.stream_readers, deployed.enqueues_from_stream) == (1, True)
     assert deployed.waf_rules == len(settings.waf_managed_rule_groups) + 2  # + per-IP and per-key rates
     assert (deployed.dashboards, deployed.kms_keys) == (1, 2)  # the state backend has its own key
     assert deployed.alarm_metrics > 15  # 15 alarms, the error rates and card-data alarm read several
@@ -52,9 +52,16 @@ def test_an_alarm_bills_each_metric_it_reads_and_only_interface_endpoints_bill()
             "aws_wafv2_web_acl": {"acl": {"rule": [{}, {}, {}]}},
         }
     }
-    counted = model.Deployed.from_stacks([doc, {"resource": {"aws_kms_key": {"k": {}}}}])
+    targets = {"aws_cloudwatch_event_target": {"t": {"arn": "${aws_sqs_queue.q.arn}"}}}
+    counted = model.Deployed.from_stacks([doc, {"resource": {"aws_kms_key": {"k": {}}, **targets}}])
     assert counted == model.Deployed(
-        alarm_metrics=3, dashboards=0, kms_keys=1, interface_endpoints=1, waf_rules=3, stream_readers=0
+        alarm_metrics=3,
+        dashboards=0,
+        kms_keys=1,
+        interface_endpoints=1,
+        waf_rules=3,
+        stream_readers=0,
+        enqueues_from_stream=True,
     )
 
 
@@ -116,7 +123,7 @@ def test_measured_inputs_replace_the_assumptions_one_by_one():
     assert steps[0][1] == dataclasses.replace(model.ASSUMED, log_bytes_per_tx=3000)
     assert "6000 -> 3000" in steps[0][0]
     settings = Settings()
-    design = model.current_design(settings, model.Deployed(25, 1, 2, 1, 6, 1))
+    design = model.current_design(settings, model.Deployed(25, 1, 2, 0, 6, 1, True))
     costs = [
         model.monthly_cost(1_000_000, PER_TX, CPU, settings, design, inputs=i)
         for i in (model.ASSUMED, measured)
@@ -165,19 +172,17 @@ def test_the_computed_log_lines_and_the_archive_ratio():
     assert 0 < gzip_ratio(lines) < 0.5  # repetitive JSON compresses; 26 bytes per event remain
 
 
-def test_enqueue_from_the_stream_trades_the_endpoint_for_one_event_a_transaction(design, deployed):
+def test_the_queue_fed_from_the_stream_trades_the_endpoint_for_one_event_a_transaction(design, deployed):
     settings = Settings()
-    outbox = dataclasses.replace(design, queue_from_stream=True, interface_endpoints=0)
+    sending = dataclasses.replace(design, queue_from_stream=False, interface_endpoints=1)
     now = model.monthly_cost(1_000_000, PER_TX, CPU, settings, design)
-    option = model.monthly_cost(1_000_000, PER_TX, CPU, settings, outbox)
+    before = model.monthly_cost(1_000_000, PER_TX, CPU, settings, sending)
     line = "EventBridge (pipe, stream reads, bus)"
-    assert option["VPC endpoints"] == 0
-    assert now["VPC endpoints"] == pytest.approx(settings.availability_zone_count * 730 * 0.01)
-    assert option[line] - now[line] == pytest.approx(1_000_000 * (0.40 + 1.00) / 1e6)
-    assert option["SQS"] == now["SQS"]  # the rule sends what the function sent
-    assert option["Lambda"] < now["Lambda"]  # one AWS call fewer in the validation function
+    assert now["VPC endpoints"] == 0
+    assert before["VPC endpoints"] == pytest.approx(settings.availability_zone_count * 730 * 0.01)
+    assert now[line] - before[line] == pytest.approx(1_000_000 * (0.40 + 1.00) / 1e6)
+    assert now["SQS"] == before["SQS"]  # the rule sends what the function sent
+    assert now["Lambda"] < before["Lambda"]  # one AWS call fewer in the validation function
     notes = model.run(PER_TX, CPU, deployed=deployed).notes
-    assert any(
-        note.startswith("design option, not applied: enqueue from the table's stream") for note in notes
-    )
+    assert any(note.startswith("change: the queue fed from the table's stream") for note in notes)
     assert any(note.startswith("target <= $50 at 1M with every control kept: ") for note in notes)
