@@ -537,7 +537,8 @@ def run(
             f"at 10M the largest item is {largest_10m} (${costs[10_000_000][largest_10m]:.2f})"
             + (f": {HALVING[largest_10m]}" if largest_10m in HALVING else "."),
             "the original's Lambda line ($35) assumed far longer, larger invocations: measured CPU per "
-            "record is ~0.1 ms, so billed time is dominated by the 2-3 AWS calls per transaction.",
+            "record is ~0.2 ms, so billed time is dominated by the AWS calls (one PutItem to accept, one "
+            "UpdateItem to score).",
         ],
     )
     section.headlines["cost"] = (

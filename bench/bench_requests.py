@@ -146,7 +146,8 @@ def run(transactions: int = 1000) -> Section:
         return sum(functions[op] for op in ops) / steady_accepted
 
     section.data = {
-        "validation_calls": per_tx("dynamodb:GetItem", "dynamodb:PutItem", "sqs:SendMessage"),
+        # besides an enqueue (the cost model adds one for a design where the validation function sends)
+        "validation_calls": per_tx("dynamodb:GetItem", "dynamodb:PutItem"),
         "fraud_calls": per_tx("dynamodb:UpdateItem", "dynamodb:Query"),
         # the enqueue (the bus's SendMessage; a function's, if one sends) and the mapping's polls
         "sqs_requests": per_tx("sqs:SendMessage")

@@ -73,9 +73,9 @@ def test_one_stream_reader_is_priced_with_the_bus_events(design):
     line = "EventBridge (pipe, stream reads, bus)"
     one = model.monthly_cost(1_000_000, PER_TX, CPU, settings, design)[line]
     two = model.monthly_cost(1_000_000, PER_TX, CPU, settings, dataclasses.replace(design, stream_readers=2))
-    alerts = 1_000_000 * PER_TX["sns_publishes"]
-    assert one == pytest.approx(alerts * (0.40 + 1.00) / 1e6 + reads * 0.02 / 100_000)
-    assert two[line] - one == pytest.approx(reads * 0.02 / 100_000 + alerts * 0.40 / 1e6)
+    piped = 1_000_000 * (PER_TX["sns_publishes"] + 1)  # each alert and each transaction's enqueue
+    assert one == pytest.approx(piped * (0.40 + 1.00) / 1e6 + reads * 0.02 / 100_000)
+    assert two[line] - one == pytest.approx(reads * 0.02 / 100_000 + piped * 0.40 / 1e6)
 
 
 def test_the_fixed_lines_follow_the_deployed_counts(design):
