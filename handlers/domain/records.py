@@ -38,6 +38,23 @@ PENDING_SHARDS = 16
 RECONCILE_FIELDS = ("pending_shard", "pending_since_ms", "message")
 
 
+def enqueue_pattern() -> dict[str, Any]:
+    """The table's stream records that put a transaction on the queue, as an EventBridge pattern: a
+    committed pending record carrying its ``message`` and no ``failure_reason``. That is the validation
+    function's put (INSERT) and the reconciler's touch (MODIFY, which removes ``failure_reason``); not the
+    retries-exhausted mark (which sets it), nor a verdict or FAILED (the status changes)."""
+    return {
+        "eventName": ["INSERT", "MODIFY"],
+        "dynamodb": {
+            "NewImage": {
+                "status": {STREAM_STRING: [ProcessingStatus.PENDING_FRAUD_CHECK.value]},
+                "message": {STREAM_STRING: [{"exists": True}]},
+                "failure_reason": {STREAM_STRING: [{"exists": False}]},
+            }
+        },
+    }
+
+
 def pending_shard(transaction_id: str) -> int:
     """The sparse index's partition (stable across processes, unlike ``hash``)."""
     return zlib.crc32(transaction_id.encode("utf-8")) % PENDING_SHARDS

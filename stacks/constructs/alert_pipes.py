@@ -50,6 +50,7 @@ from cdktf_cdktf_provider_aws.pipes_pipe import (
 )
 from constructs import Construct
 
+from card_transactions.handlers.domain.records import enqueue_pattern
 from card_transactions.stacks.constructs.account import Account
 from card_transactions.stacks.constructs.policy import allow, policy_document, service_role
 from card_transactions.stacks.constructs.queues import FOURTEEN_DAYS, EncryptedQueue, QueueAccess
@@ -174,15 +175,9 @@ def dead_letter_filters() -> list[dict[str, Any]]:
 
 
 def enqueue_filters() -> list[dict[str, Any]]:
-    """A pending record carrying its queue message, without ``failure_reason``: the validation function's
-    put and the reconciler's touch (which removes ``failure_reason``); not the retries-exhausted mark
-    (which sets it), nor a verdict or FAILED (the status changes)."""
-    outbox = {
-        **_status(PENDING),
-        "message": {"S": [{"exists": True}]},
-        "failure_reason": {"S": [{"exists": False}]},
-    }
-    return [_pattern(["INSERT", "MODIFY"], outbox)]
+    """The records that enqueue (``enqueue_pattern``: the validation function's put and the
+    reconciler's touch)."""
+    return [enqueue_pattern()]
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from moto import mock_aws
 from card_transactions.handlers import failed_transaction, fraud_detection, reconciler, validation
 from card_transactions.handlers.adapters.aws import make_client
 from card_transactions.handlers.adapters.dynamodb import from_item, to_item
+from card_transactions.handlers.domain.records import enqueue_pattern
 from card_transactions.settings.system import MERCHANT_INDEX, PENDING_INDEX
 from card_transactions.stacks.constructs.alert_pipes import EVENT_DETAIL_TYPE, EVENT_SOURCE, alert_routes
 from local.lambda_context import LambdaContext
@@ -32,20 +33,7 @@ MERCHANT_TABLE = "merchant-config-test"
 TRANSACTION_TABLE = "processed-transactions-test"
 API_KEY_TABLE = "api-keys-test"
 ACCOUNT = "123456789012"  # moto's default account
-# The enqueue pattern on a stream record (the design's; the stack's pipe filter and bus rule carry it):
-# a committed pending record with a message and no failure_reason, written or touched.
-ENQUEUE_FILTER = json.dumps(
-    {
-        "eventName": ["INSERT", "MODIFY"],
-        "dynamodb": {
-            "NewImage": {
-                "status": {"S": ["PENDING_FRAUD_CHECK"]},
-                "message": {"S": [{"exists": True}]},
-                "failure_reason": {"S": [{"exists": False}]},
-            }
-        },
-    }
-)
+ENQUEUE_FILTER = json.dumps(enqueue_pattern())  # what the stack's pipe filter and bus rule carry
 ENQUEUE_INPUT_PATH = "$.dynamodb.NewImage.message"  # the rule's $.detail.dynamodb.NewImage.message
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from card_transactions.handlers.domain.records import enqueue_pattern
 from card_transactions.stacks.constructs.alert_pipes import (
     DEAD_LETTER_MESSAGE,
     EVENT_DETAIL_TYPE,
@@ -44,17 +45,7 @@ RECORD = {
 
 FRAUD, DEAD_LETTER = alert_routes(alert_on_review_required=False)
 EVENT = {"source": EVENT_SOURCE, "detail-type": EVENT_DETAIL_TYPE, "detail": RECORD}
-# The contract's enqueue pattern (the stack's own is checked against the synthesized stack in tests/infra)
-ENQUEUE_PATTERN = {
-    "eventName": ["INSERT", "MODIFY"],
-    "dynamodb": {
-        "NewImage": {
-            "status": {"S": ["PENDING_FRAUD_CHECK"]},
-            "message": {"S": [{"exists": True}]},
-            "failure_reason": {"S": [{"exists": False}]},
-        }
-    },
-}
+ENQUEUE_PATTERN = enqueue_pattern()  # the stack's own is checked against the synthesized stack in tests/infra
 MESSAGE = '{"version": 1, "transaction": {"transaction_id": "t2", "amount": "10.00"}}'
 INSERT = {
     "eventName": "INSERT",
