@@ -29,6 +29,16 @@ def design(deployed: model.Deployed) -> model.Design:
     return model.current_design(Settings(), deployed)
 
 
+def test_the_deployed_system_costs_at_most_the_target_at_1m_on_the_last_measured_inputs(design):
+    """Every control kept: a change that adds an interface endpoint, a pipe, alarms or rules beyond the
+    budget fails here before bench/results.md says so."""
+    costs = model.monthly_cost(
+        1_000_000, model.DEFAULT_PER_TX, model.DEFAULT_CPU_US, Settings(), design, model.MEASURED
+    )
+    assert sum(costs.values()) <= model.TARGET_AT_1M
+    assert costs["VPC endpoints"] == 0
+
+
 def test_the_deployed_counts_come_from_the_synthesized_stacks(deployed):
     settings = Settings()
     assert deployed.interface_endpoints == 0  # no function calls SQS or SNS; DynamoDB's gateway is free

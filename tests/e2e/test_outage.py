@@ -30,17 +30,25 @@ SUBMIT_INTERVAL = 0.04  # the 300 submissions are spread over 12 s: half of them
 MERCHANTS = {"clean": "Acme Stores", "suspicious": "Fake Goods Ltd"}
 
 
-@pytest.fixture(scope="module")
-def outage(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
+def runtime_with_outage(factory: pytest.TempPathFactory, name: str, outage: str) -> Iterator[Runtime]:
+    """A runtime of its own with the scripted ``outage`` (``LOCAL_OUTAGE``), unseeded, whose reconciler
+    runs every 2 s and re-drives what is pending 5 s."""
     started = start_runtime(
-        tmp_path_factory.mktemp("local-outage"),
-        LOCAL_OUTAGE=f"dynamodb@{OUTAGE_START}+{OUTAGE_SECONDS}",
+        factory.mktemp(name),
+        LOCAL_OUTAGE=outage,
         LOCAL_SEED="false",
         LOCAL_SCHEDULE_SECONDS="2",
         LOCAL_RECONCILE_AFTER_SECONDS="5",
     )
     yield started
     stop_runtime(started)
+
+
+@pytest.fixture(scope="module")
+def outage(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
+    yield from runtime_with_outage(
+        tmp_path_factory, "local-outage", f"dynamodb@{OUTAGE_START}+{OUTAGE_SECONDS}"
+    )
 
 
 def _plan(merchants: dict[str, str], i: int) -> tuple[dict[str, Any], str]:
@@ -152,15 +160,7 @@ SQS_TRANSACTIONS = 20
 
 @pytest.fixture(scope="module")
 def sqs_outage(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
-    started = start_runtime(
-        tmp_path_factory.mktemp("local-sqs-outage"),
-        LOCAL_OUTAGE=f"sqs@0+{SQS_OUTAGE_SECONDS}",
-        LOCAL_SEED="false",
-        LOCAL_SCHEDULE_SECONDS="2",
-        LOCAL_RECONCILE_AFTER_SECONDS="5",
-    )
-    yield started
-    stop_runtime(started)
+    yield from runtime_with_outage(tmp_path_factory, "local-sqs-outage", f"sqs@0+{SQS_OUTAGE_SECONDS}")
 
 
 @pytest.mark.slow
